@@ -1,0 +1,5 @@
+import sys
+
+from llmpipe.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The content-addressed cache (DVC 3 layout), the state DB, save, checkout and gc."""

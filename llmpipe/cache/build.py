@@ -1,0 +1,133 @@
+"""Hash a workspace file or directory, through the state DB.
+
+Every file is stat'ed (via scandir for directories) and looked up in the state
+in bulk; only the misses are read, in a thread pool when there are many, and
+their hashes are recorded so the next build reads nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+
+from ..fsutil import walk_files
+from ..hashing import dir_hash, dir_manifest_bytes, file_hash
+from ..stage import HashInfo
+from .progress import NoProgress, Progress
+from .state import StateDB
+
+# Below this many files to hash, threads cost more than they save.
+_PARALLEL_MIN_FILES = 8
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The files of a directory: (posix relpath, hash, size, isexec), sorted by relpath."""
+
+    entries: tuple[tuple[str, str, int, bool], ...]
+
+    def dir_bytes(self, name: str = "md5") -> bytes:
+        """The `.dir` object bytes DVC writes for this directory."""
+        return dir_manifest_bytes(((rel, value) for rel, value, _, _ in self.entries), name)
+
+
+def is_exec(mode: int) -> bool:
+    """DVC's rule: a file is executable when any execute bit is set."""
+    return bool(mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
+
+
+def build(
+    path: str,
+    hash_name: str,
+    state: StateDB,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> tuple[HashInfo, Manifest | None]:
+    """The HashInfo of `path` (file or directory), and a Manifest for a directory.
+
+    Raises FileNotFoundError when `path` does not exist.
+    """
+    st = os.stat(path)
+    if stat.S_ISDIR(st.st_mode):
+        return _build_dir(path, hash_name, state, progress, jobs)
+    value = hash_files(path, [("", st)], hash_name, state, progress, jobs)[0]
+    return HashInfo(hash_name, value, size=st.st_size, isexec=is_exec(st.st_mode)), None
+
+
+def _build_dir(
+    path: str, hash_name: str, state: StateDB, progress: Progress | None, jobs: int | None
+) -> tuple[HashInfo, Manifest]:
+    files = sorted(walk_files(path))
+    values = hash_files(path, files, hash_name, state, progress, jobs)
+    entries = tuple(
+        (rel, value, st.st_size, is_exec(st.st_mode))
+        for (rel, st), value in zip(files, values, strict=True)
+    )
+    manifest = Manifest(entries)
+    value = dir_hash(manifest.dir_bytes(hash_name), hash_name)
+    size = sum(entry[2] for entry in entries)
+    return HashInfo(hash_name, value, size=size, nfiles=len(entries)), manifest
+
+
+def hash_files(
+    root: str,
+    files: list[tuple[str, os.stat_result]],
+    hash_name: str,
+    state: StateDB,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> list[str]:
+    """Hashes of `files` (relpaths under `root`, "" for root itself, with their stats).
+
+    Known files come from the state; the rest are read and recorded in it.
+    """
+    paths = [os.path.join(root, rel) if rel else root for rel, _ in files]
+    known = state.get_many(list(zip(paths, (st for _, st in files), strict=True)), hash_name)
+    misses = [i for i, value in enumerate(known) if value is None]
+    if misses:
+        computed = _hash_misses(
+            [paths[i] for i in misses], files, misses, hash_name, progress, jobs
+        )
+        state.set_many(
+            [(paths[i], files[i][1], value) for i, value in zip(misses, computed, strict=True)],
+            hash_name,
+        )
+        for i, value in zip(misses, computed, strict=True):
+            known[i] = value
+    return [value for value in known if value is not None]
+
+
+def _hash_misses(
+    paths: list[str],
+    files: list[tuple[str, os.stat_result]],
+    misses: list[int],
+    hash_name: str,
+    progress: Progress | None,
+    jobs: int | None,
+) -> list[str]:
+    progress = progress or NoProgress()
+    sizes = [files[i][1].st_size for i in misses]
+    progress.start(f"hashing {len(paths)} file(s)", sum(sizes))
+    try:
+        if len(paths) < _PARALLEL_MIN_FILES or jobs == 1:
+            return [file_hash(path, hash_name, progress) for path in paths]
+        return _hash_parallel(paths, sizes, hash_name, progress, jobs)
+    finally:
+        progress.finish()
+
+
+def _hash_parallel(
+    paths: list[str], sizes: list[int], hash_name: str, progress: Progress, jobs: int | None
+) -> list[str]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = jobs or min(16, 4 * (os.cpu_count() or 1))
+    results: list[str] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # Progress is advanced from this thread only, so it needs no locking.
+        hashes = pool.map(file_hash, paths, [hash_name] * len(paths))
+        for index, value in enumerate(hashes):
+            results.append(value)
+            progress.advance(sizes[index])
+    return results

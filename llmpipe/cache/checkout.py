@@ -1,0 +1,148 @@
+"""Make a workspace path match cached object(s).
+
+Files that already match (known through the state, or hashed once when the
+state does not know them and their size fits) are left alone; others are
+replaced atomically; files that a directory's manifest does not list are
+removed. Objects missing from the cache are reported, never half-applied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..errors import CacheError
+from ..fsutil import remove, walk_files
+from ..stage import HashInfo
+from .build import hash_files
+from .links import Linker
+from .odb import ObjectDB
+from .state import StateDB
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    """Workspace paths that were (re)written or removed, and those whose object is missing."""
+
+    changed: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+def in_cache(odb: ObjectDB, hash_info: HashInfo) -> bool:
+    """True when the object is cached; for a directory, its `.dir` and every entry."""
+    if not odb.exists(hash_info.value):
+        return False
+    if not hash_info.isdir:
+        return True
+    try:
+        entries = odb.read_manifest(hash_info.value)
+    except CacheError:
+        return False
+    return all(odb.exists(value) for _, value in entries)
+
+
+def checkout(
+    odb: ObjectDB,
+    hash_info: HashInfo,
+    path: str,
+    link_types: Sequence[str],
+    state: StateDB,
+    *,
+    relink: bool = False,
+) -> CheckoutResult:
+    """Make `path` hold the content of `hash_info`; `relink` re-links even matching files.
+
+    Raises CacheError when a `.dir` object is corrupt (before touching the workspace).
+    """
+    linker = Linker(link_types)
+    if not odb.exists(hash_info.value):
+        return CheckoutResult((), (path,))
+    if hash_info.isdir:
+        return _checkout_dir(odb, hash_info.value, path, linker, state, relink)
+    if os.path.isdir(path) and not os.path.islink(path):
+        remove(path)
+    wanted = {"": hash_info.value}
+    current = _current_files(path, "", wanted, odb, state, relink)
+    if current.get("") == hash_info.value:
+        return CheckoutResult((), ())
+    _link(odb, linker, state, [(path, hash_info.value)], hash_info.isexec)
+    return CheckoutResult((path,), ())
+
+
+def _checkout_dir(
+    odb: ObjectDB, value: str, path: str, linker: Linker, state: StateDB, relink: bool
+) -> CheckoutResult:
+    wanted = dict(odb.read_manifest(value))
+    if os.path.lexists(path) and not os.path.isdir(path):
+        remove(path)
+    existing = dict(walk_files(path)) if os.path.isdir(path) else {}
+    extra = sorted(set(existing) - set(wanted))
+    for rel in extra:
+        remove(os.path.join(path, rel))
+    current = _current_files(path, existing, wanted, odb, state, relink)
+    stale = [rel for rel in sorted(wanted) if current.get(rel) != wanted[rel]]
+    missing = [rel for rel in stale if not odb.exists(wanted[rel])]
+    missing_set = set(missing)
+    todo = [(os.path.join(path, rel), wanted[rel]) for rel in stale if rel not in missing_set]
+    _link(odb, linker, state, todo, False)
+    if extra:
+        _remove_empty_dirs(path)
+    changed = sorted([p for p, _ in todo] + [os.path.join(path, rel) for rel in extra])
+    return CheckoutResult(tuple(changed), tuple(os.path.join(path, rel) for rel in missing))
+
+
+def _current_files(
+    root: str,
+    existing: dict[str, os.stat_result] | str,
+    wanted: dict[str, str],
+    odb: ObjectDB,
+    state: StateDB,
+    relink: bool,
+) -> dict[str, str]:
+    """Hashes of the existing files that might already be right (state first).
+
+    `existing` is a relpath -> stat map, or "" to mean `root` itself is the file.
+    Only files whose size equals their object's size are hashed on a state miss.
+    """
+    if relink:
+        return {}
+    if isinstance(existing, str):
+        try:
+            existing = {"": os.stat(root)}
+        except FileNotFoundError:
+            return {}
+    candidates = [
+        (rel, st)
+        for rel, st in existing.items()
+        if rel in wanted and _size_matches(odb, wanted[rel], st)
+    ]
+    values = hash_files(root, candidates, odb.hash_name, state)
+    return {rel: value for (rel, _), value in zip(candidates, values, strict=True)}
+
+
+def _size_matches(odb: ObjectDB, value: str, st: os.stat_result) -> bool:
+    try:
+        return os.stat(odb.oid_path(value)).st_size == st.st_size
+    except FileNotFoundError:
+        return False
+
+
+def _link(
+    odb: ObjectDB, linker: Linker, state: StateDB, todo: list[tuple[str, str]], isexec: bool
+) -> None:
+    """Link each (workspace path, hash) and record the new stats in the state."""
+    linked = []
+    for path, value in todo:
+        linker.link(odb.oid_path(value), path, isexec=isexec)
+        linked.append((path, os.stat(path), value))
+    state.set_many(linked, odb.hash_name)
+
+
+def _remove_empty_dirs(root: str) -> None:
+    # Bottom-up; rmdir refuses non-empty folders, which is the test we want.
+    for directory, _, _ in os.walk(root, topdown=False):
+        if directory != root:
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)

@@ -1,0 +1,76 @@
+"""Remove cache objects that nothing uses any more."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..errors import CacheError
+from ..stage import HashInfo
+from .odb import ObjectDB
+
+# A temporary younger than this may belong to a writer that is still running.
+TEMP_GRACE_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class GcResult:
+    removed: int
+    kept: int
+    bytes_freed: int
+
+
+def gc(odb: ObjectDB, used: Iterable[HashInfo], *, dry: bool = False) -> GcResult:
+    """Delete every object not in `used` (a used `.dir` keeps its entries too).
+
+    Stale temporaries from interrupted writes are deleted as well. With `dry`,
+    only count what would go. A used `.dir` that is missing or corrupt keeps
+    nothing beyond itself.
+    """
+    keep = _used_values(odb, used)
+    removed = kept = freed = 0
+    for value in list(odb.all_oids()):
+        if value in keep:
+            kept += 1
+            continue
+        path = odb.oid_path(value)
+        freed += _size(path)
+        removed += 1
+        if not dry:
+            odb.remove(value)
+    freed += _remove_stale_temps(odb, dry)
+    return GcResult(removed, kept, freed)
+
+
+def _used_values(odb: ObjectDB, used: Iterable[HashInfo]) -> set[str]:
+    keep: set[str] = set()
+    for hash_info in used:
+        keep.add(hash_info.value)
+        if hash_info.isdir:
+            with contextlib.suppress(CacheError):
+                keep.update(value for _, value in odb.read_manifest(hash_info.value))
+    return keep
+
+
+def _remove_stale_temps(odb: ObjectDB, dry: bool) -> int:
+    freed = 0
+    cutoff = time.time() - TEMP_GRACE_SECONDS
+    for entry in list(odb.temp_files()):
+        st = entry.stat(follow_symlinks=False)
+        if st.st_mtime >= cutoff:
+            continue
+        freed += st.st_size
+        if not dry:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+    return freed
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return 0

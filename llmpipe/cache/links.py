@@ -1,0 +1,172 @@
+"""Put a cache object at a workspace path with the first link type that works.
+
+Link types, as in DVC's `cache.type`: `reflink` (copy-on-write clone), `hardlink`,
+`symlink`, `copy`. The workspace path is replaced in one rename of a temporary
+sibling, so readers see the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Sequence
+
+from ..errors import CacheError
+from ..fsutil import remove
+
+LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
+_FICLONE = 0x40049409  # from linux/fs.h
+# Errors meaning "this filesystem can't do this link type", as opposed to real failures.
+_UNSUPPORTED = {
+    errno.EOPNOTSUPP,
+    errno.ENOTSUP,
+    errno.EXDEV,
+    errno.EPERM,
+    errno.EINVAL,
+    errno.ENOTTY,
+    errno.EMLINK,
+    errno.ENOSYS,
+}
+
+
+def _reflink(src: str, dst: str) -> None:
+    import fcntl
+
+    with open(src, "rb") as source, open(dst, "wb") as target:
+        try:
+            fcntl.ioctl(target.fileno(), _FICLONE, source.fileno())
+        except OSError:
+            target.close()
+            os.unlink(dst)
+            raise
+
+
+def _hardlink(src: str, dst: str) -> None:
+    os.link(src, dst)
+
+
+def _symlink(src: str, dst: str) -> None:
+    os.symlink(os.path.abspath(src), dst)
+
+
+def _copy(src: str, dst: str) -> None:
+    # copyfile uses the kernel's copy fast path (sendfile / copy_file_range).
+    shutil.copyfile(src, dst)
+
+
+def make_link(name: str, src: str, dst: str) -> None:
+    """Create the new path `dst` from `src` with link type `name`; OSError on failure."""
+    _LINKERS[name](src, dst)
+
+
+_LINKERS: dict[str, Callable[[str, str], None]] = {
+    "reflink": _reflink,
+    "hardlink": _hardlink,
+    "symlink": _symlink,
+    "copy": _copy,
+}
+
+
+class Linker:
+    """Links objects into the workspace; remembers link types that proved unsupported.
+
+    `mode` handling: reflinks and copies get `0o644`, or `0o755` when `isexec`
+    (or the `mode` given); hard links and symlinks share the object's read-only mode.
+    """
+
+    def __init__(self, link_types: Sequence[str]) -> None:
+        unknown = [name for name in link_types if name not in _LINKERS]
+        if unknown or not link_types:
+            raise CacheError(
+                f"unknown cache link type {unknown or link_types!r}: "
+                f"set cache.type to a list of {', '.join(LINK_TYPES)}"
+            )
+        self.link_types = list(link_types)
+
+    def make(self, src: str, dst: str, skip: Sequence[str] = ()) -> str:
+        """Create the new path `dst` from `src` with the first link type that works.
+
+        Types in `skip` are not tried. Returns the type used; CacheError when none works.
+        """
+        errors = []
+        for name in list(self.link_types):
+            if name in skip:
+                continue
+            try:
+                _LINKERS[name](src, dst)
+            except OSError as exc:
+                errors.append(f"{name}: {exc.strerror or exc}")
+                self.forget(name, exc)
+                continue
+            return name
+        raise CacheError(
+            f"could not link {src} to {dst} with any of {self.link_types}: {'; '.join(errors)}"
+        )
+
+    def link(
+        self, obj_path: str, dst: str, *, isexec: bool = False, mode: int | None = None
+    ) -> str:
+        """Replace `dst` with the object at `obj_path`; return the link type used."""
+        directory = os.path.dirname(dst) or "."
+        _ensure_parent(directory)
+        tmp = os.path.join(directory, f".{os.path.basename(dst)}.{uuid.uuid4().hex}.tmp")
+        name = self.make(obj_path, tmp)
+        return self._finish(name, tmp, dst, isexec, mode)
+
+    @property
+    def preferred(self) -> str:
+        """The first link type not yet known to be unsupported."""
+        return self.link_types[0]
+
+    def forget(self, name: str, exc: OSError) -> bool:
+        """Drop link type `name` when `exc` says the filesystem can't do it.
+
+        Returns True when it was dropped (so another type is left to try). The
+        last type is kept, so there is always something to try.
+        """
+        if exc.errno not in _UNSUPPORTED or len(self.link_types) < 2:
+            return False
+        with contextlib.suppress(ValueError):  # another thread got there first
+            self.link_types.remove(name)
+        return True
+
+    def _finish(self, name: str, tmp: str, dst: str, isexec: bool, mode: int | None) -> str:
+        try:
+            if name in ("reflink", "copy"):
+                os.chmod(tmp, mode if mode is not None else (0o755 if isexec else 0o644))
+            _replace(tmp, dst)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return name
+
+
+def _replace(tmp: str, dst: str) -> None:
+    try:
+        os.replace(tmp, dst)
+    except OSError as exc:
+        # A directory (or a non-empty one) sits where the file must go.
+        if exc.errno not in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST):
+            raise
+        remove(dst)
+        os.replace(tmp, dst)
+
+
+def _ensure_parent(directory: str) -> None:
+    """Create `directory`, removing files that sit where one of its folders must be."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+        return
+    except (FileExistsError, NotADirectoryError):
+        pass
+    probe = directory
+    while probe and not os.path.isdir(probe):
+        if os.path.lexists(probe):
+            remove(probe)
+            break
+        probe = os.path.dirname(probe)
+    os.makedirs(directory, exist_ok=True)

@@ -1,0 +1,187 @@
+"""The content-addressed object store in DVC 3's layout.
+
+`root` is the algorithm's folder (`<cache>/files/md5`); an object with hash
+`abcdef…` lives at `root/ab/cdef…`, a directory manifest at `root/ab/cdef….dir`.
+Objects are read-only. Every object appears under its final name in one rename
+of a complete temporary file in the same folder, so a crash leaves at worst a
+stray temporary (a name starting with `.` and ending in `.tmp`) that readers
+ignore and `gc` removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+
+from ..errors import CacheError
+from ..hashing import bytes_hash, file_hash, parse_dir_manifest
+
+OBJECT_MODE = 0o444
+_VALID = re.compile(r"^[0-9a-f]{3,128}(\.dir)?$")
+TMP_SUFFIX = ".tmp"
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the temporary names that writers use inside the object folders."""
+    return name.startswith(".") and name.endswith(TMP_SUFFIX)
+
+
+class ObjectDB:
+    """Objects of one hash algorithm under `root`."""
+
+    def __init__(self, root: str, hash_name: str = "md5") -> None:
+        self.root = root
+        self.hash_name = hash_name
+        self._made_dirs: set[str] = set()
+
+    def oid_path(self, value: str) -> str:
+        """The path of object `value`; CacheError when `value` is not a hash."""
+        if not _VALID.match(value):
+            raise CacheError(f"'{value}' is not a valid {self.hash_name} hash")
+        return os.path.join(self.root, value[:2], value[2:])
+
+    def exists(self, value: str) -> bool:
+        return os.path.isfile(self.oid_path(value))
+
+    def temp_path(self, value: str) -> str:
+        """A fresh temporary name in the folder of object `value` (folder created)."""
+        final = self.oid_path(value)
+        directory = os.path.dirname(final)
+        if directory not in self._made_dirs:
+            os.makedirs(directory, exist_ok=True)
+            self._made_dirs.add(directory)
+        return os.path.join(directory, f".{os.path.basename(final)}.{uuid.uuid4().hex}.tmp")
+
+    def add_file(self, src: str, value: str, *, move: bool) -> None:
+        """Store the file `src` (whose hash the caller computed) as object `value`.
+
+        With `move`, the object takes over src's inode when both are on one
+        filesystem (no data is copied): `src` is then left as a read-only hard
+        link of the object, and callers re-link the workspace as they need.
+        Otherwise the bytes are copied. Nothing happens when the object exists.
+        """
+        if self.exists(value):
+            return
+        tmp = self.temp_path(value)
+        try:
+            if not (move and _try_hardlink(src, tmp)):
+                shutil.copyfile(src, tmp)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self.commit_temp(tmp, value)
+
+    def commit_temp(self, tmp: str, value: str) -> None:
+        """Make the complete file `tmp` (from `temp_path(value)`) object `value`.
+
+        The caller vouches for its content. It becomes read-only and appears under
+        its final name in one rename; `tmp` is gone afterwards either way.
+        """
+        try:
+            os.chmod(tmp, OBJECT_MODE)
+            os.replace(tmp, self.oid_path(value))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def add_bytes(self, value: str, data: bytes) -> None:
+        """Store `data` as object `value` unless it exists (no fsync: see module doc)."""
+        if self.exists(value):
+            return
+        tmp = self.temp_path(value)
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self.commit_temp(tmp, value)
+
+    def read_manifest(self, value: str) -> list[tuple[str, str]]:
+        """The (relpath, hash) entries of `.dir` object `value`, checked against its hash.
+
+        Raises CacheError when the object is missing, corrupt or names unsafe paths.
+        """
+        path = self.oid_path(value)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError as exc:
+            raise CacheError(f"directory object {value} is not in the cache ({path})") from exc
+        if bytes_hash(data, self.hash_name) + ".dir" != value:
+            raise CacheError(_corrupt_message(value, path))
+        try:
+            entries = parse_dir_manifest(data, self.hash_name)
+        except ValueError as exc:
+            raise CacheError(f"{_corrupt_message(value, path)} ({exc})") from exc
+        for relpath, _ in entries:
+            _check_relpath(relpath, path)
+        return entries
+
+    def verify(self, value: str) -> bool:
+        """True when object `value` exists and its content matches its hash."""
+        path = self.oid_path(value)
+        try:
+            if value.endswith(".dir"):
+                with open(path, "rb") as handle:
+                    return bytes_hash(handle.read(), self.hash_name) + ".dir" == value
+            return file_hash(path, self.hash_name) == value
+        except FileNotFoundError:
+            return False
+
+    def all_oids(self) -> Iterator[str]:
+        """Every object's hash value (temporaries excluded), in no particular order."""
+        for prefix, entry in self._entries():
+            if not is_temp_name(entry.name):
+                yield prefix + entry.name
+
+    def temp_files(self) -> Iterator[os.DirEntry[str]]:
+        """Temporary files left in the object folders (by writers, or by a crash)."""
+        for _, entry in self._entries():
+            if is_temp_name(entry.name):
+                yield entry
+
+    def _entries(self) -> Iterator[tuple[str, os.DirEntry[str]]]:
+        try:
+            prefixes = [e.name for e in os.scandir(self.root) if len(e.name) == 2 and e.is_dir()]
+        except FileNotFoundError:
+            return
+        for prefix in prefixes:
+            with os.scandir(os.path.join(self.root, prefix)) as entries:
+                for entry in entries:
+                    if entry.is_file(follow_symlinks=False):
+                        yield prefix, entry
+
+    def remove(self, value: str) -> None:
+        """Delete object `value`; a missing object is fine."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.oid_path(value))
+
+
+def _try_hardlink(src: str, dst: str) -> bool:
+    try:
+        os.link(src, dst)
+    except OSError:
+        # Another filesystem, or one without hard links: the caller copies.
+        return False
+    return True
+
+
+def _corrupt_message(value: str, path: str) -> str:
+    return (
+        f"cache object {value} is corrupt: its content does not match its hash ({path}); "
+        "delete it and add or pull the data again"
+    )
+
+
+def _check_relpath(relpath: str, where: str) -> None:
+    parts = relpath.split("/")
+    if not relpath or relpath.startswith("/") or {"", ".", ".."} & set(parts):
+        raise CacheError(f"directory object {where} names an unsafe path '{relpath}'")

@@ -1,0 +1,163 @@
+"""Save a workspace file or directory into the cache.
+
+Data is never copied twice. A new object is made from the workspace file with
+the first link type that works: `reflink` clones it, `hardlink` links it (the
+shared inode becomes read-only, as with DVC), `copy` copies it once, and
+`symlink` lets the object take the inode and puts a symlink in the workspace.
+With reflink and copy the workspace file is not touched at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from collections.abc import Sequence
+
+from ..errors import CacheError
+from ..stage import HashInfo
+from .build import Manifest, build, is_exec
+from .links import Linker, make_link
+from .odb import ObjectDB
+from .progress import NoProgress, Progress
+from .state import StateDB
+
+
+def save(
+    path: str,
+    odb: ObjectDB,
+    state: StateDB,
+    link_types: Sequence[str],
+    progress: Progress | None = None,
+) -> HashInfo:
+    """Hash `path` through the state, store its object(s) in `odb`, and link it back.
+
+    For a directory the `.dir` object is written last, so its presence means every
+    entry is in the cache. The workspace files' new stats go into the state.
+    Raises FileNotFoundError when `path` is missing, CacheError when no link type works.
+    """
+    hash_info, manifest = build(path, odb.hash_name, state, progress)
+    linker = Linker(link_types)
+    if manifest is None:
+        _record(state, odb, [_save_file(odb, linker, path, hash_info.value)])
+        return hash_info
+    progress = progress or NoProgress()
+    progress.start(f"saving {path}", len(manifest.entries))
+    try:
+        records = _save_files(odb, linker, path, manifest, progress)
+    finally:
+        progress.finish()
+    _record(state, odb, records)
+    odb.add_bytes(hash_info.value, manifest.dir_bytes(odb.hash_name))
+    return hash_info
+
+
+_Record = tuple[str, os.stat_result, str]
+_PARALLEL_MIN_FILES = 16
+_BATCH = 64
+
+
+def _save_files(
+    odb: ObjectDB, linker: Linker, root: str, manifest: Manifest, progress: Progress
+) -> list[_Record | None]:
+    """`_save_file` for every entry; in threads when there are many, because
+    creating thousands of small files is bound by filesystem latency, not CPU."""
+    items = [(os.path.join(root, rel), value) for rel, value, _, _ in manifest.entries]
+    if len(items) < _PARALLEL_MIN_FILES:
+        return [_save_one(odb, linker, item, progress) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = [items[i : i + _BATCH] for i in range(0, len(items), _BATCH)]
+
+    def run(batch: list[tuple[str, str]]) -> list[_Record | None]:
+        return [_save_file(odb, linker, path, value) for path, value in batch]
+
+    records: list[_Record | None] = []
+    with ThreadPoolExecutor(max_workers=min(8, 4 * (os.cpu_count() or 1))) as pool:
+        for batch, done in zip(batches, pool.map(run, batches), strict=True):
+            records.extend(done)
+            progress.advance(len(batch))
+    return records
+
+
+def _save_one(
+    odb: ObjectDB, linker: Linker, item: tuple[str, str], progress: Progress
+) -> _Record | None:
+    record = _save_file(odb, linker, *item)
+    progress.advance(1)
+    return record
+
+
+def _save_file(odb: ObjectDB, linker: Linker, path: str, value: str) -> _Record | None:
+    """Store one file and link it; a state record when the workspace file changed inode."""
+    obj_path = odb.oid_path(value)
+    if odb.exists(value):
+        return _relink_existing(linker, path, obj_path, value)
+    if _store_new(odb, linker, path, value) != "symlink":
+        # reflink/copy left the workspace file alone; hardlink kept its inode and
+        # mtime: the state entry made while hashing is still valid.
+        return None
+    linker.link(obj_path, path)
+    return path, os.stat(path), value
+
+
+def _store_new(odb: ObjectDB, linker: Linker, path: str, value: str) -> str:
+    """Create object `value` from the workspace file; return the link type chosen."""
+    tmp = odb.temp_path(value)
+    while True:
+        kind = linker.preferred
+        try:
+            _create_object(kind, path, tmp)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            if linker.forget(kind, exc):
+                continue
+            raise CacheError(f"could not store {path} in the cache with {kind}: {exc}") from exc
+        odb.commit_temp(tmp, value)
+        return kind
+
+
+def _create_object(kind: str, path: str, tmp: str) -> None:
+    if kind != "symlink":
+        make_link(kind, path, tmp)
+        return
+    # The workspace will point at the object: let the object take its inode.
+    try:
+        make_link("hardlink", path, tmp)
+    except OSError:
+        make_link("copy", path, tmp)
+
+
+def _relink_existing(linker: Linker, path: str, obj_path: str, value: str) -> _Record | None:
+    before = os.stat(path)
+    if not _needs_relink(path, before, obj_path, linker.preferred):
+        return None
+    linker.link(obj_path, path, mode=_workspace_mode(before.st_mode))
+    return path, os.stat(path), value
+
+
+def _needs_relink(path: str, now: os.stat_result, obj_path: str, wanted: str) -> bool:
+    """False when the workspace file already is what link type `wanted` would make."""
+    obj = os.stat(obj_path)
+    shares_inode = (now.st_dev, now.st_ino) == (obj.st_dev, obj.st_ino)
+    if wanted == "hardlink":
+        return not shares_inode
+    if wanted == "symlink":
+        return not (os.path.islink(path) and shares_inode)
+    if wanted == "copy":
+        # An independent file with the object's content is already a copy.
+        return shares_inode
+    return True  # reflink: clone to share blocks
+
+
+def _workspace_mode(mode: int) -> int:
+    permissions = stat.S_IMODE(mode)
+    if permissions & stat.S_IWUSR:
+        return permissions
+    # The file was a read-only link to the cache: give the copy normal permissions.
+    return 0o755 if is_exec(mode) else 0o644
+
+
+def _record(state: StateDB, odb: ObjectDB, records: list[_Record | None]) -> None:
+    state.set_many([record for record in records if record is not None], odb.hash_name)

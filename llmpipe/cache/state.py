@@ -1,0 +1,180 @@
+"""The state DB: remembers the hash of a file by (inode, mtime, size).
+
+An unchanged file is never hashed twice: callers stat first and ask the state.
+A row is trusted only while the file's inode, `st_mtime_ns` and `st_size` all
+match what was recorded, and only for the hash algorithm it was computed with.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from typing import Protocol
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (
+    inode INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (inode, name)
+) WITHOUT ROWID
+"""
+# SQLite's default limit on bound parameters is large now, but stay well below
+# the historical 999 so old builds work too.
+_QUERY_BATCH = 900
+_FLUSH_EVERY = 1000
+_UINT64 = 1 << 64
+
+
+class StateDB(Protocol):
+    """Five small methods; `NoState` is the do-nothing implementation."""
+
+    def get(self, path: str, st: os.stat_result, name: str = "md5") -> str | None: ...
+
+    def get_many(
+        self, items: list[tuple[str, os.stat_result]], name: str = "md5"
+    ) -> list[str | None]: ...
+
+    def set(self, path: str, st: os.stat_result, value: str, name: str = "md5") -> None: ...
+
+    def set_many(self, items: list[tuple[str, os.stat_result, str]], name: str = "md5") -> None: ...
+
+    def close(self) -> None: ...
+
+
+class NoState:
+    """Remembers nothing: every lookup misses."""
+
+    def get(self, path: str, st: os.stat_result, name: str = "md5") -> str | None:
+        return None
+
+    def get_many(
+        self, items: list[tuple[str, os.stat_result]], name: str = "md5"
+    ) -> list[str | None]:
+        return [None] * len(items)
+
+    def set(self, path: str, st: os.stat_result, value: str, name: str = "md5") -> None:
+        pass
+
+    def set_many(self, items: list[tuple[str, os.stat_result, str]], name: str = "md5") -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _inode_key(st: os.stat_result) -> int:
+    # SQLite integers are signed 64-bit; some filesystems hand out larger inodes.
+    ino = st.st_ino
+    return ino - _UINT64 if ino >= _UINT64 >> 1 else ino
+
+
+class SqliteState:
+    """A `StateDB` in one SQLite file (WAL mode), shared by threads and processes.
+
+    One connection guarded by a lock serves every thread; lookups are one query
+    per batch of files. `set` buffers rows and writes them in one transaction
+    every `_FLUSH_EVERY` rows and on `flush`/`close`.
+    """
+
+    def __init__(self, db_path: str, timeout: float = 30.0) -> None:
+        self.db_path = db_path
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[int, str], tuple[int, int, str]] = {}
+        self._conn: sqlite3.Connection | None = self._connect(timeout)
+
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.db_path, timeout=timeout, check_same_thread=False, isolation_level=None
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a power cut may lose the last rows, which only costs a rehash.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(_SCHEMA)
+        return conn
+
+    def get(self, path: str, st: os.stat_result, name: str = "md5") -> str | None:
+        """The recorded hash of the file with stat `st`, or None when unknown or stale."""
+        return self.get_many([(path, st)], name)[0]
+
+    def get_many(
+        self, items: list[tuple[str, os.stat_result]], name: str = "md5"
+    ) -> list[str | None]:
+        """`get` for many files with one query per batch; results in input order."""
+        keys = [_inode_key(st) for _, st in items]
+        rows = self._lookup(keys, name)
+        results: list[str | None] = []
+        for key, (_, st) in zip(keys, items, strict=True):
+            row = rows.get(key)
+            valid = row is not None and row[0] == st.st_mtime_ns and row[1] == st.st_size
+            results.append(row[2] if valid else None)
+        return results
+
+    def _lookup(self, keys: list[int], name: str) -> dict[int, tuple[int, int, str]]:
+        found: dict[int, tuple[int, int, str]] = {}
+        with self._lock:
+            conn = self._require_open()
+            for start in range(0, len(keys), _QUERY_BATCH):
+                batch = keys[start : start + _QUERY_BATCH]
+                marks = ",".join("?" * len(batch))
+                query = (
+                    "SELECT inode, mtime_ns, size, value FROM state "
+                    f"WHERE name = ? AND inode IN ({marks})"
+                )
+                for inode, mtime_ns, size, value in conn.execute(query, [name, *batch]):
+                    found[inode] = (mtime_ns, size, value)
+            for key in keys:
+                pending = self._pending.get((key, name))
+                if pending is not None:
+                    found[key] = pending
+        return found
+
+    def set(self, path: str, st: os.stat_result, value: str, name: str = "md5") -> None:
+        """Record that the file with stat `st` hashes to `value` (buffered)."""
+        with self._lock:
+            self._pending[(_inode_key(st), name)] = (st.st_mtime_ns, st.st_size, value)
+            if len(self._pending) >= _FLUSH_EVERY:
+                self._flush_locked()
+
+    def set_many(self, items: list[tuple[str, os.stat_result, str]], name: str = "md5") -> None:
+        """Record many hashes and write them in one transaction."""
+        with self._lock:
+            for _, st, value in items:
+                self._pending[(_inode_key(st), name)] = (st.st_mtime_ns, st.st_size, value)
+            self._flush_locked()
+
+    def flush(self) -> None:
+        """Write buffered rows now."""
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if not self._pending:
+            return
+        conn = self._require_open()
+        rows = [(ino, name, *row) for (ino, name), row in self._pending.items()]
+        with conn:  # one transaction for the whole batch
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT OR REPLACE INTO state (inode, name, mtime_ns, size, value) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        self._pending.clear()
+
+    def _require_open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise ValueError(f"state DB {self.db_path} is closed")
+        return self._conn
+
+    def close(self) -> None:
+        """Write buffered rows and close the database; further calls are errors."""
+        with self._lock:
+            if self._conn is None:
+                return
+            self._flush_locked()
+            self._conn.close()
+            self._conn = None

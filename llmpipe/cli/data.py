@@ -1,0 +1,119 @@
+"""`llmpipe add`, `checkout` and `gc`: data in the cache."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .render import CliProgress, emit_json, quiet_option, verbose_option
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
+@quiet_option
+@verbose_option
+def add(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> None:
+    """Track files or directories with .dvc files and save them to the cache."""
+    from ..dataops import add as add_paths
+    from ..repo import Repo
+
+    repo = Repo.discover()
+    progress = CliProgress(enabled=not quiet)
+    try:
+        added = add_paths(repo, paths, progress)
+    finally:
+        progress.finish()
+        repo.close()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "path": a.path,
+                    "dvcfile": a.dvcfile,
+                    "hash": a.hash_info.value,
+                    "size": a.hash_info.size,
+                    "nfiles": a.hash_info.nfiles,
+                }
+                for a in added
+            ]
+        )
+    elif not quiet:
+        for item in added:
+            click.echo(f"Added '{item.path}' ({item.hash_info.value[:8]}) -> {item.dvcfile}")
+        files = " ".join(a.dvcfile for a in added)
+        click.echo(f"To track the changes with git, run:\n\tgit add {files} .gitignore")
+
+
+@click.command()
+@click.argument("targets", nargs=-1)
+@click.option("--relink", is_flag=True, help="Re-create links even for files already in place.")
+@click.option("--json", "as_json", is_flag=True)
+@quiet_option
+@verbose_option
+def checkout(
+    targets: tuple[str, ...], relink: bool, as_json: bool, quiet: bool, verbose: bool
+) -> None:
+    """Restore recorded outputs (dvc.lock, .dvc files) from the cache."""
+    from ..dataops import checkout_outputs
+    from ..repo import Repo
+
+    repo = Repo.discover()
+    try:
+        summary = checkout_outputs(repo, targets, relink=relink)
+    finally:
+        repo.close()
+    if as_json:
+        emit_json(
+            {
+                "changed": summary.changed,
+                "missing": summary.missing,
+                "not_recorded": summary.untracked,
+            }
+        )
+    elif not quiet:
+        for path in summary.changed:
+            click.echo(f"M\t{path}")
+        if not summary.changed and not summary.missing:
+            click.echo("Everything is already in place.")
+    for path in summary.missing:
+        click.secho(
+            f"missing from the cache: {path} (pull it or re-run its stage)", err=True, fg="red"
+        )
+    if summary.missing:
+        sys.exit(1)
+
+
+@click.command()
+@click.option("-w", "--workspace", is_flag=True, help="Keep only what the workspace uses.")
+@click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry", is_flag=True, help="Only count what would be removed.")
+@click.option("--json", "as_json", is_flag=True)
+@verbose_option
+def gc(workspace: bool, force: bool, dry: bool, as_json: bool, verbose: bool) -> None:
+    """Remove cache objects that nothing in the workspace uses."""
+    from ..dataops import collect_garbage
+    from ..repo import Repo
+
+    if workspace and not force and not dry:
+        click.confirm("Remove every cache object the workspace does not use?", abort=True)
+    repo = Repo.discover()
+    try:
+        result = collect_garbage(repo, workspace, dry=dry)
+    finally:
+        repo.close()
+    if as_json:
+        emit_json(
+            {
+                "removed": result.removed,
+                "kept": result.kept,
+                "bytes_freed": result.bytes_freed,
+                "dry": dry,
+            }
+        )
+    else:
+        verb = "Would remove" if dry else "Removed"
+        click.echo(
+            f"{verb} {result.removed} object(s) ({result.bytes_freed} bytes); kept {result.kept}."
+        )

@@ -1,0 +1,57 @@
+"""`llmpipe init`: make the current directory a project DVC and llmpipe both understand."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from .render import verbose_option
+
+_DVC_GITIGNORE = "/config.local\n/tmp\n/cache\n"
+
+
+@click.command()
+@click.option("--no-scm", is_flag=True, help="Initialize outside a git repository.")
+@verbose_option
+def init(no_scm: bool, verbose: bool) -> None:
+    """Create .dvc/ (as DVC expects it) and .llmpipe/ in the current directory."""
+    from ..errors import LlmpipeError
+
+    root = os.getcwd()
+    if not no_scm and not os.path.exists(os.path.join(root, ".git")):
+        raise LlmpipeError(
+            f"'{root}' is not the root of a git repository: run 'git init' first, "
+            "or 'llmpipe init --no-scm'"
+        )
+    created = _init_dvc_dir(root, no_scm)
+    os.makedirs(os.path.join(root, ".llmpipe"), exist_ok=True)
+    _write_if_missing(os.path.join(root, ".llmpipe", ".gitignore"), "/state.db*\n/tmp\n")
+    if created:
+        click.echo(f"Initialized llmpipe project in {root}")
+    else:
+        click.echo(f"{root} is already an llmpipe project; nothing to do")
+
+
+def _init_dvc_dir(root: str, no_scm: bool) -> bool:
+    dvc_dir = os.path.join(root, ".dvc")
+    created = not os.path.isdir(dvc_dir)
+    os.makedirs(os.path.join(dvc_dir, "tmp"), exist_ok=True)
+    _write_if_missing(os.path.join(dvc_dir, ".gitignore"), _DVC_GITIGNORE)
+    config = "[core]\n    no_scm = True\n" if no_scm else ""
+    _write_if_missing(os.path.join(dvc_dir, "config"), config)
+    _write_if_missing(os.path.join(root, ".dvcignore"), _DVCIGNORE)
+    return created
+
+
+_DVCIGNORE = (
+    "# Add patterns of files dvc should ignore, which could improve\n"
+    "# the performance. Learn more at\n"
+    "# https://dvc.org/doc/user-guide/dvcignore\n"
+)
+
+
+def _write_if_missing(path: str, text: str) -> None:
+    if not os.path.exists(path):
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)

@@ -1,0 +1,112 @@
+"""Rendering shared by commands: stage lines, progress bars, JSON, common options."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import Any
+
+import click
+
+from ..run.status import Reason
+from ..stage import Stage
+
+# Below these sizes a bar would only flicker; hashing is over before it draws.
+_BAR_MIN_BYTES = 64 << 20
+_BAR_MIN_ITEMS = 2000
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def verbose_option(func):  # noqa: ANN001, ANN201
+    return click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")(func)
+
+
+def quiet_option(func):  # noqa: ANN001, ANN201
+    return click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")(func)
+
+
+def describe_reasons(reasons: list[Reason] | tuple[Reason, ...]) -> str:
+    return "; ".join(str(r) for r in reasons)
+
+
+class CliReporter:
+    """Prints a line when a stage starts, is skipped, restored, finishes or fails."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._lock = threading.Lock()
+
+    def _say(self, text: str, err: bool = False, **style: Any) -> None:
+        if self.quiet and not err:
+            return
+        with self._lock:
+            click.secho(text, err=err, **style)
+
+    def stage_skipped(self, stage: Stage, why: str) -> None:
+        self._say(f"Stage '{stage.address}' is {why}, skipping", dim=True)
+
+    def stage_started(self, stage: Stage, reasons: list[Reason]) -> None:
+        self._say(f"Running stage '{stage.address}' ({describe_reasons(reasons)})", bold=True)
+
+    def stage_restored(self, stage: Stage, duration: float) -> None:
+        self._say(f"Stage '{stage.address}' restored from run-cache ({duration:.2f}s)", fg="cyan")
+
+    def stage_finished(self, stage: Stage, duration: float) -> None:
+        self._say(f"Stage '{stage.address}' done in {duration:.2f}s", fg="green")
+
+    def stage_failed(self, stage: Stage, error: str) -> None:
+        self._say(f"Stage '{stage.address}' failed: {error}", err=True, fg="red")
+
+    def would_run(self, stage: Stage, reasons: list[Reason]) -> None:
+        self._say(f"Would run stage '{stage.address}': {describe_reasons(reasons)}")
+
+
+class CliProgress:
+    """A rich progress bar that appears only for work big enough to be worth watching."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._bar = None
+        self._task = None
+        self._lock = threading.Lock()
+
+    def start(self, description: str, total: int | None) -> None:
+        if not self.enabled or not total:
+            return
+        threshold = _BAR_MIN_BYTES if "byte" in description or "hash" in description else 0
+        if total < max(threshold, _BAR_MIN_ITEMS if not threshold else 0):
+            return
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        with self._lock:
+            if self._bar is None:
+                self._bar = Progress(
+                    "[progress.description]{task.description}",
+                    BarColumn(),
+                    DownloadColumn(),
+                    TransferSpeedColumn(),
+                    TimeRemainingColumn(),
+                    transient=True,
+                )
+                self._bar.start()
+            self._task = self._bar.add_task(description, total=total)
+
+    def advance(self, n: int) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.advance(self._task, n)
+
+    def finish(self) -> None:
+        with self._lock:
+            if self._bar is not None:
+                self._bar.stop()
+                self._bar, self._task = None, None

@@ -1,0 +1,96 @@
+"""`llmpipe repro`: bring stages up to date."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .render import CliProgress, CliReporter, quiet_option, verbose_option
+
+
+@click.command()
+@click.argument("targets", nargs=-1)
+@click.option("-f", "--force", is_flag=True, help="Run the selected stages even if unchanged.")
+@click.option("-s", "--single-item", is_flag=True, help="Only the targets, not their upstream.")
+@click.option("--downstream", is_flag=True, help="The targets and every stage after them.")
+@click.option(
+    "--force-downstream", is_flag=True, help="Re-run everything downstream of a stage that ran."
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stages to run at once where the DAG allows (default 1).",
+)
+@click.option("--dry", is_flag=True, help="Say what would run and why; change nothing.")
+@click.option(
+    "-k",
+    "--keep-going",
+    is_flag=True,
+    help="After a failure, keep running stages that do not depend on it.",
+)
+@click.option("--no-run-cache", is_flag=True, help="Always execute; never restore from run-cache.")
+@quiet_option
+@verbose_option
+def repro(
+    targets: tuple[str, ...],
+    force: bool,
+    single_item: bool,
+    downstream: bool,
+    force_downstream: bool,
+    jobs: int | None,
+    dry: bool,
+    keep_going: bool,
+    no_run_cache: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Reproduce the pipeline: run exactly the stages whose inputs changed.
+
+    TARGETS are stage names (train, train@lr1), dvc.yaml:stage or a dvc.yaml path.
+    """
+    from ..repo import Repo
+    from ..run.reproduce import ReproRequest, reproduce
+
+    repo = Repo.discover()
+    request = ReproRequest(
+        targets=targets,
+        force=force,
+        single_item=single_item,
+        downstream=downstream,
+        force_downstream=force_downstream,
+        jobs=jobs or repo.config.jobs or 1,
+        dry=dry,
+        keep_going=keep_going,
+        use_run_cache=not no_run_cache,
+    )
+    progress = CliProgress(enabled=not quiet)
+    try:
+        result = reproduce(repo, request, CliReporter(quiet), progress)
+    finally:
+        progress.finish()
+        repo.close()
+    _summarize(result, quiet, dry)
+
+
+def _summarize(result, quiet: bool, dry: bool) -> None:  # noqa: ANN001
+    failed = result.failed
+    if failed:
+        if result.not_run:
+            click.secho(
+                f"Not run because of the failure: {', '.join(result.not_run)}",
+                err=True,
+                fg="yellow",
+            )
+        sys.exit(1)
+    if quiet:
+        return
+    acted = [o for o in result.outcomes if o.kind in ("ran", "restored", "would-run")]
+    if not acted:
+        click.echo("Data and pipelines are up to date.")
+    elif not dry:
+        ran = len(result.of_kind("ran"))
+        restored = len(result.of_kind("restored"))
+        click.echo(f"{ran} stage(s) ran, {restored} restored from run-cache.")

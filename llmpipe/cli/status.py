@@ -1,0 +1,34 @@
+"""`llmpipe status`: which stages changed, and why."""
+
+from __future__ import annotations
+
+import click
+
+from .render import emit_json, verbose_option
+
+
+@click.command()
+@click.argument("targets", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@verbose_option
+def status(targets: tuple[str, ...], as_json: bool, verbose: bool) -> None:
+    """Show stages that would run, with the reasons (changed deps, params, command, outs)."""
+    from ..repo import Repo
+    from ..run.reproduce import status as compute_status
+
+    repo = Repo.discover()
+    try:
+        entries = compute_status(repo, targets)
+    finally:
+        repo.close()
+    changed = [e for e in entries if e.reasons]
+    if as_json:
+        emit_json({e.address: [str(r) for r in e.reasons] for e in changed})
+        return
+    if not changed:
+        click.echo("Data and pipelines are up to date.")
+        return
+    for entry in changed:
+        click.secho(f"{entry.address}:", bold=True)
+        for reason in entry.reasons:
+            click.echo(f"\t{reason}")

@@ -1,0 +1,152 @@
+"""Data outside stages: `add` (track with a .dvc file), `checkout` and `gc` of the cache."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .cache.checkout import CheckoutResult, checkout
+from .cache.gc import GcResult, gc
+from .cache.save import save
+from .errors import LlmpipeError, SpecError
+from .fsutil import is_inside
+from .gitignore import ignore_output
+from .graph import build_graph, resolve_targets
+from .lockfile import hashes_in, read_lock
+from .stage import HashInfo, Stage
+
+if TYPE_CHECKING:
+    from .cache.progress import Progress
+    from .repo import Repo
+
+
+@dataclass(frozen=True)
+class Added:
+    path: str
+    dvcfile: str
+    hash_info: HashInfo
+
+
+def add(repo: Repo, paths: Sequence[str], progress: Progress | None = None) -> list[Added]:
+    """Track files or directories with `.dvc` files, saving them to the cache."""
+    from .run.repolock import repo_lock
+    from .spec import write_dvcfile
+
+    relpaths = [_repo_relpath(repo, p) for p in paths]
+    graph = build_graph(s for s in repo.stages() if not s.is_data_source)
+    for relpath in relpaths:
+        producer = graph.producer_of(relpath)
+        if producer is not None:
+            raise SpecError(
+                f"'{relpath}' is an output of stage '{producer}'; it is already tracked "
+                "(run 'llmpipe repro' instead of adding it)"
+            )
+    added = []
+    with repo_lock(repo.tmp_dir):
+        for relpath in relpaths:
+            info = save(
+                os.path.join(repo.root, relpath),
+                repo.odb,
+                repo.state,
+                repo.config.link_types,
+                progress,
+            )
+            dvcfile = relpath + ".dvc"
+            write_dvcfile(repo.root, dvcfile, posixpath.basename(relpath), info)
+            ignore_output(repo.root, relpath)
+            added.append(Added(relpath, dvcfile, info))
+    return added
+
+
+def _repo_relpath(repo: Repo, path: str) -> str:
+    absolute = os.path.abspath(path)
+    if not is_inside(absolute, repo.root) or absolute == repo.root:
+        raise SpecError(f"'{path}' is outside the project at '{repo.root}'")
+    if not os.path.exists(absolute):
+        raise SpecError(f"'{path}' does not exist")
+    relpath = os.path.relpath(absolute, repo.root).replace(os.sep, "/")
+    if relpath.split("/", 1)[0] in (".dvc", ".git", ".llmpipe"):
+        raise SpecError(f"'{path}' is inside llmpipe's or git's own folders; it cannot be added")
+    return relpath
+
+
+def recorded_outputs(repo: Repo, stages: Iterable[Stage]) -> list[tuple[str, HashInfo]]:
+    """(repo path, recorded hash) of every cached output of `stages`."""
+    from .spec import read_dvcfile_hash
+
+    found: list[tuple[str, HashInfo]] = []
+    locks: dict[str, dict] = {}
+    for stage in stages:
+        if stage.is_data_source:
+            info = read_dvcfile_hash(repo.root, stage.dvcfile)
+            if info is not None and stage.outs[0].cache:
+                found.append((stage.repo_path(stage.outs[0].path), info))
+            continue
+        if stage.lockfile not in locks:
+            locks[stage.lockfile] = read_lock(repo.root, stage.lockfile)
+        entry = locks[stage.lockfile].get(stage.name) or {}
+        recorded = hashes_in(entry, "outs")
+        for out in stage.cached_outs:
+            if out.path in recorded:
+                found.append((stage.repo_path(out.path), recorded[out.path]))
+    return found
+
+
+@dataclass(frozen=True)
+class CheckoutSummary:
+    changed: tuple[str, ...]
+    missing: tuple[str, ...]
+    untracked: tuple[str, ...]  # outputs with no recorded hash yet (never run)
+
+
+def checkout_outputs(
+    repo: Repo, targets: Sequence[str] = (), relink: bool = False
+) -> CheckoutSummary:
+    """Make the workspace match the recorded outputs of the targets (default: all)."""
+    from .run.repolock import repo_lock
+
+    graph = build_graph(repo.stages())
+    chosen = resolve_targets(graph, targets) if targets else list(graph.stages)
+    stages = [graph.stages[a] for a in chosen]
+    changed: list[str] = []
+    missing: list[str] = []
+    with repo_lock(repo.tmp_dir):
+        for path, info in recorded_outputs(repo, stages):
+            result: CheckoutResult = checkout(
+                repo.odb,
+                info,
+                os.path.join(repo.root, path),
+                repo.config.link_types,
+                repo.state,
+                relink=relink,
+            )
+            changed.extend(result.changed)
+            missing.extend(result.missing)
+    untracked = _never_recorded(repo, stages)
+    return CheckoutSummary(tuple(changed), tuple(missing), tuple(untracked))
+
+
+def _never_recorded(repo: Repo, stages: list[Stage]) -> list[str]:
+    recorded = {path for path, _ in recorded_outputs(repo, stages)}
+    return [
+        stage.repo_path(out.path)
+        for stage in stages
+        for out in stage.cached_outs
+        if stage.repo_path(out.path) not in recorded
+    ]
+
+
+def collect_garbage(repo: Repo, workspace: bool, dry: bool = False) -> GcResult:
+    """Remove cache objects that the workspace's lock and .dvc files do not use."""
+    from .run.repolock import repo_lock
+
+    if not workspace:
+        raise LlmpipeError(
+            "say which objects to keep: -w/--workspace keeps those the workspace uses"
+        )
+    with repo_lock(repo.tmp_dir):
+        used = [info for _, info in recorded_outputs(repo, repo.stages())]
+        return gc(repo.odb, used, dry=dry)

@@ -1,0 +1,66 @@
+"""The error hierarchy: every failure a user can cause is an `LlmpipeError`.
+
+Messages are written for people: what went wrong, where, and how to fix it.
+The CLI prints the message and exits non-zero; it shows a traceback only
+with `--verbose`.
+"""
+
+from __future__ import annotations
+
+
+class LlmpipeError(Exception):
+    """Root of every user-facing llmpipe error."""
+
+    exit_code = 1
+
+
+class SpecError(LlmpipeError):
+    """A dvc.yaml, .dvc or params file is malformed or inconsistent."""
+
+
+class GraphError(LlmpipeError):
+    """The stage graph is invalid: a cycle, duplicated or overlapping outputs."""
+
+
+class TargetError(LlmpipeError):
+    """A target names no stage or file of the project."""
+
+
+class CacheError(LlmpipeError):
+    """An object is missing from the cache or does not match its hash."""
+
+
+class RunError(LlmpipeError):
+    """A stage failed: its command exited non-zero or did not produce an output."""
+
+
+class MissingDependencyError(RunError):
+    """A stage's dependency does not exist."""
+
+
+class RepoLockedError(LlmpipeError):
+    """Another llmpipe process holds the repository lock."""
+
+
+class NotAProjectError(LlmpipeError):
+    """The current directory is not inside an llmpipe (or DVC) project."""
+
+
+class ConfigError(LlmpipeError):
+    """A configuration file or setting is invalid."""
+
+
+class RemoteError(LlmpipeError):
+    """A remote could not be reached or refused an operation."""
+
+
+class RegistryError(LlmpipeError):
+    """The model registry refused an operation or failed verification."""
+
+
+class AccessError(LlmpipeError):
+    """The current identity lacks the permission for an action."""
+
+
+class CryptoError(LlmpipeError):
+    """A key is missing or wrong, or a ciphertext failed authentication."""

@@ -1,0 +1,83 @@
+"""Small filesystem helpers shared by every module that writes trusted files."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+
+
+def atomic_write_bytes(path: str, data: bytes, mode: int | None = None) -> None:
+    """Write `data` to `path` so that readers see the old or the new file, never a mix.
+
+    The bytes go to a temporary file in the same directory, are fsynced, and the
+    file is renamed over `path`. A crash leaves at most a stray `.tmp` file.
+    """
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str, text: str, mode: int | None = None) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), mode)
+
+
+def remove(path: str) -> None:
+    """Remove a file, symlink or directory tree; a missing path is fine."""
+    import shutil
+
+    if os.path.islink(path) or os.path.isfile(path):
+        _unlink_even_readonly(path)
+    elif os.path.isdir(path):
+        shutil.rmtree(path, onerror=_make_writable_and_retry)
+
+
+def _unlink_even_readonly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except PermissionError:
+        os.chmod(path, 0o644)
+        os.unlink(path)
+
+
+def _make_writable_and_retry(func, path, _exc_info) -> None:  # noqa: ANN001
+    os.chmod(os.path.dirname(path), 0o755)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o755)
+    func(path)
+
+
+def walk_files(root: str) -> Iterator[tuple[str, os.stat_result]]:
+    """Yield (relative posix path, stat) for every regular file under `root`.
+
+    Uses scandir so that the stat comes from the directory read where the OS
+    allows it; symlinks to files are followed, directory symlinks are not.
+    """
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        with os.scandir(os.path.join(root, rel_dir) if rel_dir else root) as entries:
+            for entry in entries:
+                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(rel)
+                elif entry.is_file():
+                    yield rel, entry.stat()
+
+
+def is_inside(path: str, root: str) -> bool:
+    """True when `path` (absolute, normalized) is `root` or below it."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)

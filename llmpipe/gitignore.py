@@ -1,0 +1,44 @@
+"""Keep cached outputs out of git, as DVC does: `/name` in the parent's `.gitignore`."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import threading
+
+_mutex = threading.Lock()
+
+
+def ignore_output(root: str, relpath: str) -> bool:
+    """Add `/basename` of `relpath` to the `.gitignore` beside it; True when it was added.
+
+    Does nothing outside a git repository (DVC's `--no-scm` projects).
+    """
+    if not os.path.exists(os.path.join(root, ".git")):
+        return False
+    parent, name = posixpath.split(relpath)
+    gitignore = os.path.join(root, parent, ".gitignore")
+    entry = "/" + name
+    with _mutex:
+        lines = _read_lines(gitignore)
+        if entry in lines:
+            return False
+        with open(gitignore, "a", encoding="utf-8") as handle:
+            if lines and not _ends_with_newline(gitignore):
+                handle.write("\n")
+            handle.write(entry + "\n")
+    return True
+
+
+def _read_lines(path: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return [line.rstrip("\n") for line in handle]
+    except FileNotFoundError:
+        return []
+
+
+def _ends_with_newline(path: str) -> bool:
+    with open(path, "rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"

@@ -1,0 +1,105 @@
+"""Read and write `dvc.lock` exactly as DVC 3 does.
+
+A lock entry records what a stage last ran with: its command, the hashes of
+its deps and outs, and the values of its tracked params. Entries are plain
+dicts at this edge of the system; `entry_for` builds one from values.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import SpecError
+from .fsutil import atomic_write_text
+from .stage import HashInfo, Stage
+from .yamlio import load_yaml, render_lock
+
+LockEntry = dict[str, Any]
+
+
+def read_lock(root: str, relpath: str) -> dict[str, LockEntry]:
+    """The stage entries of the lock file at `relpath` (empty when there is none)."""
+    path = os.path.join(root, relpath)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return {}
+    data = load_yaml(text, relpath) if text.strip() else {}
+    if not isinstance(data, dict):
+        raise SpecError(f"{relpath}: not a lock file (expected a mapping); delete it and re-run")
+    stages = data.get("stages") or {}
+    if not isinstance(stages, dict):
+        raise SpecError(f"{relpath}: 'stages' must be a mapping; delete the file and re-run")
+    return stages
+
+
+def _item(path: str, hash_info: HashInfo) -> dict[str, Any]:
+    return {"path": path, **hash_info.to_lock_dict()}
+
+
+def entry_for(
+    stage: Stage,
+    dep_hashes: Mapping[str, HashInfo],
+    params: Mapping[str, Mapping[str, Any]],
+    out_hashes: Mapping[str, HashInfo],
+) -> LockEntry:
+    """The lock entry of `stage`; paths are keyed as written in dvc.yaml."""
+    entry: LockEntry = {"cmd": stage.cmd if isinstance(stage.cmd, str) else list(stage.cmd)}
+    if dep_hashes:
+        entry["deps"] = [_item(path, dep_hashes[path]) for path in sorted(dep_hashes)]
+    if params:
+        entry["params"] = {
+            file: {key: values[key] for key in sorted(values)}
+            for file, values in sorted(params.items())
+        }
+    if out_hashes:
+        entry["outs"] = [_item(path, out_hashes[path]) for path in sorted(out_hashes)]
+    return entry
+
+
+def hashes_in(entry: LockEntry, section: str) -> dict[str, HashInfo]:
+    """`deps` or `outs` of a lock entry as {path: HashInfo}."""
+    found: dict[str, HashInfo] = {}
+    for item in entry.get(section) or ():
+        if isinstance(item, dict) and "path" in item:
+            info = HashInfo.from_lock_dict(item)
+            if info is not None:
+                found[str(item["path"])] = info
+    return found
+
+
+class LockWriter:
+    """Updates lock files one stage at a time; safe to call from worker threads.
+
+    The full text is re-rendered from cached per-entry text and written
+    atomically, so a crash leaves the previous complete lock file.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._files: dict[str, dict[str, LockEntry]] = {}
+        self._mutex = threading.Lock()
+
+    def _stages(self, relpath: str) -> dict[str, LockEntry]:
+        stages = self._files.get(relpath)
+        if stages is None:
+            stages = dict(read_lock(self.root, relpath))
+            self._files[relpath] = stages
+        return stages
+
+    def entry(self, relpath: str, name: str) -> LockEntry | None:
+        """The current entry of a stage, including updates made through this writer."""
+        with self._mutex:
+            return self._stages(relpath).get(name)
+
+    def update(self, relpath: str, name: str, entry: LockEntry) -> None:
+        with self._mutex:
+            stages = self._stages(relpath)
+            if stages.get(name) == entry:
+                return
+            stages[name] = entry
+            atomic_write_text(os.path.join(self.root, relpath), render_lock(stages))

@@ -1,0 +1,1 @@
+"""Deciding what changed and running stages: status, scheduler, execution, run-cache."""

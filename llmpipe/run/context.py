@@ -1,0 +1,49 @@
+"""What the run modules need from the repository, handed down as one plain value."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cache.odb import ObjectDB
+from ..cache.progress import NoProgress, Progress
+from ..cache.state import StateDB
+from ..errors import SpecError
+from ..stage import ParamRef, Stage
+
+
+@dataclass
+class RunContext:
+    root: str
+    odb: ObjectDB
+    state: StateDB
+    hash_name: str
+    link_types: tuple[str, ...]
+    runs_dir: str
+    progress: Progress = field(default_factory=NoProgress)
+    _params_cache: dict[str, Any] = field(default_factory=dict)
+    _mutex: threading.Lock = field(default_factory=threading.Lock)
+
+    def abspath(self, stage: Stage, path: str) -> str:
+        return os.path.join(self.root, stage.repo_path(path))
+
+    def params_file(self, stage: Stage, ref: ParamRef) -> dict[str, Any]:
+        """A params file's content, read once per run (they do not change mid-run)."""
+        from ..spec import read_params_file
+
+        relpath = stage.repo_path(ref.file)
+        with self._mutex:
+            if relpath not in self._params_cache:
+                path = os.path.join(self.root, relpath)
+                if not os.path.exists(path):
+                    raise SpecError(
+                        f"stage '{stage.address}': params file '{relpath}' does not exist"
+                    )
+                self._params_cache[relpath] = read_params_file(path)
+            return self._params_cache[relpath]
+
+    def forget_params(self) -> None:
+        with self._mutex:
+            self._params_cache.clear()

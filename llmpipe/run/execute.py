@@ -1,0 +1,60 @@
+"""Run a stage's commands in its working directory, through the user's shell."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+
+from ..errors import RunError
+from ..stage import Stage
+
+_running: set[subprocess.Popen] = set()
+_running_lock = threading.Lock()
+
+
+def _shell() -> str:
+    return os.environ.get("SHELL") or "/bin/sh"
+
+
+def run_commands(stage: Stage, root: str) -> None:
+    """Run each command in order; RunError with the exit status when one fails."""
+    cwd = os.path.join(root, stage.wdir)
+    env = dict(os.environ, DVC_ROOT=root, LLMPIPE_ROOT=root, LLMPIPE_STAGE=stage.address)
+    for command in stage.commands:
+        process = subprocess.Popen(command, shell=True, cwd=cwd, env=env, executable=_shell())
+        with _running_lock:
+            _running.add(process)
+        try:
+            status = process.wait()
+        finally:
+            with _running_lock:
+                _running.discard(process)
+        if status != 0:
+            raise RunError(_failure_message(stage, command, status))
+
+
+def _failure_message(stage: Stage, command: str, status: int) -> str:
+    if status < 0:
+        with contextlib.suppress(ValueError):
+            return (
+                f"stage '{stage.address}': command '{command}' was killed by "
+                f"{signal.Signals(-status).name}"
+            )
+    return f"stage '{stage.address}': command '{command}' failed with exit status {status}"
+
+
+def terminate_all() -> None:
+    """Stop every running stage command (on Ctrl-C or a fatal error elsewhere)."""
+    with _running_lock:
+        processes = list(_running)
+    for process in processes:
+        with contextlib.suppress(OSError):
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()

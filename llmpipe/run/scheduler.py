@@ -1,0 +1,156 @@
+"""Walk the selected stages in dependency order, `jobs` at a time.
+
+A stage starts once every selected parent has finished. When a stage fails,
+its descendants are not run; other branches stop being started unless
+`keep_going` is set. Commands already running are allowed to finish.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..graph import Graph
+from ..lockfile import LockWriter
+from .context import RunContext
+from .reporter import NullReporter, Reporter
+from .stage_run import RunOptions, StageOutcome, bring_up_to_date
+from .status import Reason
+
+
+@dataclass
+class ReproResult:
+    outcomes: list[StageOutcome] = field(default_factory=list)
+    not_run: list[str] = field(default_factory=list)  # blocked by a failed upstream
+
+    def of_kind(self, kind: str) -> list[StageOutcome]:
+        return [o for o in self.outcomes if o.kind == kind]
+
+    @property
+    def failed(self) -> list[StageOutcome]:
+        return self.of_kind("failed")
+
+
+@dataclass
+class SchedulerOptions:
+    jobs: int = 1
+    keep_going: bool = False
+    force_downstream: bool = False
+    forced_targets: frozenset[str] = frozenset()
+    run: RunOptions = field(default_factory=RunOptions)
+
+
+OnOutcome = Callable[[StageOutcome], None]
+
+
+class Scheduler:
+    def __init__(
+        self,
+        ctx: RunContext,
+        graph: Graph,
+        order: list[str],
+        options: SchedulerOptions,
+        reporter: Reporter | None = None,
+        on_outcome: OnOutcome | None = None,
+    ) -> None:
+        self.ctx, self.graph, self.order, self.options = ctx, graph, order, options
+        self.reporter = reporter or NullReporter()
+        self.on_outcome = on_outcome
+        self.locks = LockWriter(ctx.root)
+        self.result = ReproResult()
+        selected = set(order)
+        self.waiting = {a: set(graph.parents[a]) & selected for a in order}
+        self.forced: set[str] = set(options.forced_targets)
+        self.dirty_upstream: set[str] = set()  # dry runs: upstream would run
+        self.stop = False
+
+    def run(self) -> ReproResult:
+        jobs = max(1, self.options.jobs)
+        pending = list(self.order)
+        with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
+            running: dict[cf.Future, str] = {}
+            while pending or running:
+                for address in self._take_ready(pending, jobs - len(running)):
+                    running[pool.submit(self._process, address)] = address
+                if not running:
+                    break
+                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    self._finish(running.pop(future), future.result(), pending)
+        self.result.not_run.extend(pending)
+        return self.result
+
+    def _take_ready(self, pending: list[str], room: int) -> list[str]:
+        if self.stop or room <= 0:
+            return []
+        ready = [a for a in pending if not self.waiting[a]][:room]
+        for address in ready:
+            pending.remove(address)
+        return ready
+
+    def _process(self, address: str) -> StageOutcome | None:
+        stage = self.graph.stages[address]
+        if stage.is_data_source:
+            return None
+        if stage.frozen:
+            self.reporter.stage_skipped(stage, "frozen")
+            return StageOutcome(stage, "frozen")
+        if self.options.run.dry and address in self.dirty_upstream:
+            # Its inputs will change once upstream runs; they may not even exist yet.
+            outcome = StageOutcome(stage, "would-run", [Reason("upstream")])
+            self._report(outcome)
+            return outcome
+        lock = self.locks.entry(stage.lockfile, stage.name)
+        outcome = bring_up_to_date(
+            self.ctx,
+            stage,
+            lock,
+            self.locks,
+            self.options.run,
+            address in self.forced,
+            announce=self.reporter.stage_started,
+        )
+        self._report(outcome)
+        return outcome
+
+    def _report(self, outcome: StageOutcome) -> None:
+        stage, reporter = outcome.stage, self.reporter
+        if outcome.kind == "skipped":
+            reporter.stage_skipped(stage, "up to date")
+        elif outcome.kind == "would-run":
+            reporter.would_run(stage, outcome.reasons)
+        elif outcome.kind == "restored":
+            reporter.stage_restored(stage, outcome.duration)
+        elif outcome.kind == "ran":
+            reporter.stage_finished(stage, outcome.duration)
+        elif outcome.kind == "failed":
+            reporter.stage_failed(stage, outcome.error or "failed")
+
+    def _finish(self, address: str, outcome: StageOutcome | None, pending: list[str]) -> None:
+        for child in self.graph.children[address]:
+            self.waiting.get(child, set()).discard(address)
+        if outcome is None:
+            return
+        self.result.outcomes.append(outcome)
+        if self.on_outcome is not None and outcome.kind in ("ran", "restored", "failed"):
+            self.on_outcome(outcome)
+        if outcome.kind == "failed":
+            self._block_descendants(address, pending)
+        elif outcome.changed_outputs:
+            self._mark_children(address)
+
+    def _mark_children(self, address: str) -> None:
+        descendants = self.graph.downstream(address) - {address}
+        if self.options.force_downstream:
+            self.forced |= descendants
+        if self.options.run.dry:
+            self.dirty_upstream |= descendants
+
+    def _block_descendants(self, address: str, pending: list[str]) -> None:
+        blocked = self.graph.downstream(address) - {address}
+        for child in [a for a in pending if a in blocked]:
+            pending.remove(child)
+            self.result.not_run.append(child)
+        if not self.options.keep_going:
+            self.stop = True

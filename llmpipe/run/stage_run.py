@@ -1,0 +1,193 @@
+"""Bring one stage up to date: skip it, restore it from the run-cache, or run it.
+
+Each outcome is a value (`StageOutcome`) handed back to the scheduler; errors
+of the stage itself (failed command, missing output) become a failed outcome,
+not an exception that would tear down other stages running beside it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cache.build import build
+from ..cache.checkout import checkout, in_cache
+from ..cache.save import save
+from ..errors import LlmpipeError, MissingDependencyError, RunError
+from ..fsutil import remove
+from ..gitignore import ignore_output
+from ..lockfile import LockEntry, LockWriter, entry_for, hashes_in
+from ..stage import HashInfo, Stage
+from . import runcache
+from .context import RunContext
+from .execute import run_commands
+from .status import Reason, StageStatus, stage_status
+
+
+@dataclass
+class StageOutcome:
+    stage: Stage
+    kind: str  # ran, restored, skipped, failed, would-run, frozen
+    reasons: list[Reason] = field(default_factory=list)
+    started: float = 0.0
+    ended: float = 0.0
+    error: str | None = None
+    exit_status: int | None = None
+    dep_hashes: dict[str, HashInfo] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    out_hashes: dict[str, HashInfo] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.ended - self.started)
+
+    @property
+    def changed_outputs(self) -> bool:
+        return self.kind in ("ran", "restored", "would-run")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    force: bool = False
+    dry: bool = False
+    use_run_cache: bool = True
+
+
+def bring_up_to_date(
+    ctx: RunContext,
+    stage: Stage,
+    lock: LockEntry | None,
+    locks: LockWriter,
+    options: RunOptions,
+    forced: bool = False,
+    announce: Callable[[Stage, list[Reason]], None] | None = None,
+) -> StageOutcome:
+    """Decide and act for one stage; never raises for the stage's own failures."""
+    started = time.time()
+    try:
+        status = stage_status(ctx, stage, lock)
+        if status.missing_deps:
+            raise MissingDependencyError(_missing_dep_message(stage, status.missing_deps))
+        if options.force or forced:
+            status.reasons = status.reasons or [Reason("forced")]
+        if not status.changed:
+            return _outcome(stage, "skipped", status, started)
+        if options.dry:
+            return _outcome(stage, "would-run", status, started)
+        if options.use_run_cache and not (options.force or forced):
+            restored = _restore_from_run_cache(ctx, stage, status, locks)
+            if restored is not None:
+                return restored
+        if announce is not None:
+            announce(stage, status.reasons)
+        return _execute(ctx, stage, status, locks, started)
+    except LlmpipeError as exc:
+        outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
+        outcome.error = str(exc)
+        return outcome
+
+
+def _missing_dep_message(stage: Stage, missing: list[str]) -> str:
+    paths = ", ".join(f"'{stage.repo_path(p)}'" for p in missing)
+    return (
+        f"stage '{stage.address}': dependency {paths} does not exist; create it, "
+        "or add the stage that produces it to dvc.yaml"
+    )
+
+
+def _outcome(stage: Stage, kind: str, status: StageStatus, started: float) -> StageOutcome:
+    return StageOutcome(
+        stage,
+        kind,
+        reasons=status.reasons,
+        started=started,
+        ended=time.time(),
+        dep_hashes=status.dep_hashes,
+        params=status.params,
+    )
+
+
+def _restore_from_run_cache(
+    ctx: RunContext, stage: Stage, status: StageStatus, locks: LockWriter
+) -> StageOutcome | None:
+    if not runcache.cacheable(stage):
+        return None
+    inputs = entry_for(stage, status.dep_hashes, status.params, {})
+    inputs["outs"] = [{"path": out.path} for out in stage.outs]
+    for entry in runcache.lookup(ctx.runs_dir, inputs):
+        out_hashes = hashes_in(entry, "outs")
+        if set(out_hashes) != {out.path for out in stage.outs}:
+            continue
+        if not all(in_cache(ctx.odb, info) for info in out_hashes.values()):
+            continue
+        started = time.time()
+        for path, info in out_hashes.items():
+            result = checkout(ctx.odb, info, ctx.abspath(stage, path), ctx.link_types, ctx.state)
+            if result.missing:
+                break
+            ignore_output(ctx.root, stage.repo_path(path))
+        else:
+            locks.update(
+                stage.lockfile,
+                stage.name,
+                entry_for(stage, status.dep_hashes, status.params, out_hashes),
+            )
+            outcome = _outcome(stage, "restored", status, started)
+            outcome.out_hashes = out_hashes
+            return outcome
+    return None
+
+
+def _execute(
+    ctx: RunContext, stage: Stage, status: StageStatus, locks: LockWriter, started: float
+) -> StageOutcome:
+    outcome = _outcome(stage, "ran", status, started)
+    for out in stage.outs:
+        if not out.persist:
+            remove(ctx.abspath(stage, out.path))
+    try:
+        run_commands(stage, ctx.root)
+    except RunError as exc:
+        outcome.kind, outcome.error, outcome.ended = "failed", str(exc), time.time()
+        outcome.exit_status = _exit_status_of(str(exc))
+        return outcome
+    outcome.exit_status = 0
+    outcome.out_hashes = _save_outputs(ctx, stage)
+    entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
+    locks.update(stage.lockfile, stage.name, entry)
+    if runcache.cacheable(stage):
+        runcache.save(ctx.runs_dir, entry)
+    outcome.ended = time.time()
+    return outcome
+
+
+def _exit_status_of(message: str) -> int | None:
+    tail = message.rsplit("exit status ", 1)
+    return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
+
+
+def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
+    missing = [o.path for o in stage.outs if not _exists(ctx, stage, o.path)]
+    if missing:
+        names = ", ".join(f"'{p}'" for p in missing)
+        raise RunError(
+            f"stage '{stage.address}': the command succeeded but did not produce {names}; "
+            "fix the command or the stage's outs"
+        )
+    hashes = {}
+    for out in stage.outs:
+        path = ctx.abspath(stage, out.path)
+        if out.cache:
+            hashes[out.path] = save(path, ctx.odb, ctx.state, ctx.link_types, ctx.progress)
+            ignore_output(ctx.root, stage.repo_path(out.path))
+        else:
+            hashes[out.path] = build(path, ctx.hash_name, ctx.state, ctx.progress)[0]
+    return hashes
+
+
+def _exists(ctx: RunContext, stage: Stage, path: str) -> bool:
+    import os
+
+    return os.path.exists(ctx.abspath(stage, path))

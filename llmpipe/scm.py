@@ -1,0 +1,140 @@
+"""Git facts about the project: its root, the commit checked out, whether it is dirty.
+
+Answers are cached per process (a `repro` asks once per stage run); call
+`clear_cache()` after changing the repository from the same process.
+The commit is read from `.git` files directly (no subprocess); only the dirty
+flag runs `git status`. Every function returns None outside a git repository
+or when git cannot answer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from functools import lru_cache
+
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+_MAX_SYMREF_DEPTH = 5
+
+
+@lru_cache(maxsize=64)
+def git_root(path: str) -> str | None:
+    """The top directory of the git work tree containing `path`, or None."""
+    current = os.path.abspath(path)
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+@lru_cache(maxsize=64)
+def head_commit(root: str) -> str | None:
+    """The full sha of HEAD in the work tree `root`; None if unborn or not a repository."""
+    git_dir = _git_dir(root)
+    if git_dir is None:
+        return None
+    sha = _resolve_ref(git_dir, "HEAD")
+    if sha is not None:
+        return sha
+    # Ref layouts we do not parse (reftable, exotic setups) and unborn branches land here.
+    return _git_output(root, "rev-parse", "--verify", "--quiet", "HEAD")
+
+
+@lru_cache(maxsize=64)
+def is_dirty(root: str) -> bool | None:
+    """True when tracked files differ from HEAD (untracked files do not count)."""
+    if _git_dir(root) is None:
+        return None
+    # --no-optional-locks: never take index.lock, which would race the user's own git.
+    output = _git_output(
+        root, "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"
+    )
+    return None if output is None else bool(output)
+
+
+def clear_cache() -> None:
+    """Forget cached answers (after committing or editing files in this process)."""
+    for function in (git_root, head_commit, is_dirty):
+        function.cache_clear()
+
+
+def _git_dir(root: str) -> str | None:
+    """The git directory of work tree `root`: `.git`, or where a `.git` file points."""
+    dot_git = os.path.join(root, ".git")
+    if os.path.isdir(dot_git):
+        return dot_git
+    try:
+        with open(dot_git, encoding="utf-8") as handle:
+            content = handle.read().strip()
+    except OSError:
+        return None
+    # Worktrees and submodules: a file reading "gitdir: <path>".
+    if not content.startswith("gitdir:"):
+        return None
+    return os.path.normpath(os.path.join(root, content[len("gitdir:") :].strip()))
+
+
+def _common_dir(git_dir: str) -> str:
+    """Where shared refs live: a linked worktree names it in its `commondir` file."""
+    try:
+        with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
+            return os.path.normpath(os.path.join(git_dir, handle.read().strip()))
+    except OSError:
+        return git_dir
+
+
+def _resolve_ref(git_dir: str, ref: str) -> str | None:
+    """Follow symbolic refs from `ref` to a sha through loose refs, then packed-refs."""
+    common = _common_dir(git_dir)
+    for _ in range(_MAX_SYMREF_DEPTH):
+        value = _read_loose_ref(git_dir, common, ref)
+        if value is None:
+            return _packed_ref(common, ref)
+        if not value.startswith("ref:"):
+            return value if _SHA.match(value) else None
+        ref = value[len("ref:") :].strip()
+    return None
+
+
+def _read_loose_ref(git_dir: str, common: str, ref: str) -> str | None:
+    # HEAD and other per-worktree refs live in git_dir; branches in the common dir.
+    for base in (git_dir, common):
+        try:
+            with open(os.path.join(base, ref), encoding="utf-8") as handle:
+                return handle.read().strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+    return None
+
+
+def _packed_ref(common: str, ref: str) -> str | None:
+    try:
+        with open(os.path.join(common, "packed-refs"), encoding="utf-8") as handle:
+            for line in handle:
+                sha, _, name = line.strip().partition(" ")
+                if name == ref and _SHA.match(sha):
+                    return sha
+    except OSError:
+        pass
+    return None
+
+
+def _git_output(root: str, *args: str) -> str | None:
+    """Stripped stdout of `git -C root args`, or None if git is missing or fails."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", root, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except OSError:
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip()

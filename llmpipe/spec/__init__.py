@@ -1,0 +1,28 @@
+"""Read and validate `dvc.yaml` and `.dvc` files into `Stage` objects.
+
+The public surface of the spec package; the modules behind it are private.
+"""
+
+from llmpipe.spec.discover import discover_dvcfiles, load_stages
+from llmpipe.spec.dvcfile import (
+    dvcfile_text,
+    load_dvcfile,
+    read_dvcfile_hash,
+    write_dvcfile,
+)
+from llmpipe.spec.dvcyaml import DvcYaml, load_dvcyaml, parse_dvcyaml
+from llmpipe.spec.params import lookup_param, read_params_file
+
+__all__ = [
+    "DvcYaml",
+    "discover_dvcfiles",
+    "dvcfile_text",
+    "load_dvcfile",
+    "load_dvcyaml",
+    "load_stages",
+    "lookup_param",
+    "parse_dvcyaml",
+    "read_dvcfile_hash",
+    "read_params_file",
+    "write_dvcfile",
+]

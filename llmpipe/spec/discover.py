@@ -1,0 +1,130 @@
+"""Find the dvc.yaml and `.dvc` files of a project, and load all their stages.
+
+The walk skips `.git`, `.dvc`, `.llmpipe`, nested DVC repositories, paths that
+the root `.dvcignore` lists, and directories a sibling `.gitignore` lists as
+`/name`: llmpipe and dvc gitignore every output that way, and an output
+directory of 10,000 files must not be walked just to find pipeline files.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+
+from llmpipe.spec.dvcfile import load_dvcfile
+from llmpipe.spec.dvcyaml import load_dvcyaml
+from llmpipe.stage import Stage
+
+SKIP_DIRS = frozenset({".git", ".dvc", ".llmpipe"})
+_GLOB_CHARS = frozenset("*?[")
+
+
+def load_stages(root: str) -> list[Stage]:
+    """Every stage of the project: dvc.yaml stages then `.dvc` sources, file by file.
+
+    Files come in sorted path order and stages in file order, so the result is
+    deterministic. Raises SpecError on the first malformed file.
+    """
+    stages: list[Stage] = []
+    for relpath in discover_dvcfiles(root):
+        if posix_basename(relpath) == "dvc.yaml":
+            stages.extend(load_dvcyaml(root, relpath))
+        else:
+            stages.append(load_dvcfile(root, relpath))
+    return stages
+
+
+def posix_basename(relpath: str) -> str:
+    return relpath.rsplit("/", 1)[-1]
+
+
+def discover_dvcfiles(root: str) -> list[str]:
+    """Sorted repo-relative posix paths of every dvc.yaml and `*.dvc` file."""
+    ignore = DvcIgnore.from_root(root)
+    found: list[str] = []
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        subdirs, files = _scan(root, rel_dir)
+        if rel_dir and ".dvc" in subdirs:
+            continue  # a nested DVC repository is a project of its own
+        pruned = _gitignored_dirs(root, rel_dir) if ".gitignore" in files else set()
+        for name in files:
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            if _is_dvcfile(name) and not ignore.match(rel, name, is_dir=False):
+                found.append(rel)
+        for name in subdirs:
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            if name not in SKIP_DIRS and name not in pruned and not ignore.match(rel, name, True):
+                stack.append(rel)
+    return sorted(found)
+
+
+def _is_dvcfile(name: str) -> bool:
+    return name == "dvc.yaml" or (name.endswith(".dvc") and name != ".dvc")
+
+
+def _scan(root: str, rel_dir: str) -> tuple[list[str], list[str]]:
+    """(sub-directory names, file names) of one directory; symlinked dirs are not followed."""
+    subdirs: list[str] = []
+    files: list[str] = []
+    try:
+        with os.scandir(os.path.join(root, rel_dir) if rel_dir else root) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    subdirs.append(entry.name)
+                else:
+                    files.append(entry.name)
+    except (PermissionError, FileNotFoundError):
+        pass
+    return subdirs, files
+
+
+def _gitignored_dirs(root: str, rel_dir: str) -> set[str]:
+    """Names that the directory's .gitignore lists as `/name` or `/name/` (no globs)."""
+    try:
+        with open(os.path.join(root, rel_dir, ".gitignore"), encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return set()
+    names = set()
+    for line in lines:
+        entry = line.strip().rstrip("/")
+        if entry.startswith("/") and "/" not in entry[1:] and not _GLOB_CHARS & set(entry):
+            names.add(entry[1:])
+    return names
+
+
+class DvcIgnore:
+    """The root `.dvcignore`: gitignore-style patterns (no negation), matched by fnmatch."""
+
+    def __init__(self, patterns: list[tuple[str, bool, bool]]) -> None:
+        # (pattern, anchored to the root, only matches directories)
+        self.patterns = patterns
+
+    @classmethod
+    def from_root(cls, root: str) -> DvcIgnore:
+        try:
+            with open(os.path.join(root, ".dvcignore"), encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            return cls([])
+        return cls([p for p in map(_parse_pattern, lines) if p is not None])
+
+    def match(self, rel: str, name: str, is_dir: bool) -> bool:
+        for pattern, anchored, dir_only in self.patterns:
+            if dir_only and not is_dir:
+                continue
+            if fnmatch.fnmatchcase(rel if anchored else name, pattern):
+                return True
+        return False
+
+
+def _parse_pattern(line: str) -> tuple[str, bool, bool] | None:
+    text = line.strip()
+    if not text or text.startswith(("#", "!")):
+        return None
+    dir_only = text.endswith("/")
+    text = text.rstrip("/")
+    anchored = "/" in text
+    return text.lstrip("/"), anchored, dir_only

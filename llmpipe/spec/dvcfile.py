@@ -1,0 +1,126 @@
+"""`.dvc` files: data tracked outside pipeline stages (what `dvc add` writes).
+
+Format, as `dvc add` 3.x writes it (key order matters for byte equality):
+
+    outs:
+    - md5: <hash>            # `<hash>.dir` for a directory
+      size: <bytes>
+      nfiles: <n>            # directories only
+      isexec: true           # executable files only
+      hash: md5
+      path: <name relative to the .dvc file's directory>
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from typing import Any
+
+from llmpipe.errors import SpecError
+from llmpipe.fsutil import atomic_write_text
+from llmpipe.spec.paths import checked_path
+from llmpipe.spec.yamlio import dump_yaml, load_yaml
+from llmpipe.stage import HashInfo, Out, Stage
+
+_OUT_OPTION_TYPES = {"cache": bool, "persist": bool, "push": bool, "remote": str, "desc": str}
+
+
+def load_dvcfile(root: str, relpath: str) -> Stage:
+    """A data-source Stage for the `.dvc` file at repo-relative `relpath`.
+
+    name and dvcfile are `relpath`, wdir its directory, cmd None, outs as listed.
+    Raises SpecError when the file is malformed.
+    """
+    data = _read(root, relpath)
+    wdir = posixpath.dirname(relpath) or "."
+    if data.get("wdir"):
+        wdir = _checked(relpath, wdir, str(data["wdir"]), "wdir")
+    outs = tuple(_out(relpath, wdir, entry) for entry in _outs_list(relpath, data))
+    frozen = data.get("frozen", False)
+    return Stage(
+        name=relpath,
+        dvcfile=relpath,
+        wdir=wdir,
+        cmd=None,
+        outs=outs,
+        frozen=frozen if isinstance(frozen, bool) else False,
+        desc=data.get("desc") if isinstance(data.get("desc"), str) else None,
+        meta=data.get("meta"),
+        lineno=1,
+    )
+
+
+def read_dvcfile_hash(root: str, relpath: str) -> HashInfo | None:
+    """The hash recorded for the first output of a `.dvc` file (None if not recorded)."""
+    entries = _outs_list(relpath, _read(root, relpath))
+    return HashInfo.from_lock_dict(entries[0]) if isinstance(entries[0], dict) else None
+
+
+def write_dvcfile(root: str, relpath: str, out_path: str, hash_info: HashInfo) -> None:
+    """Write the `.dvc` file at `relpath` exactly as `dvc add` would, atomically."""
+    atomic_write_text(os.path.join(root, relpath), dvcfile_text(out_path, hash_info))
+
+
+def dvcfile_text(out_path: str, hash_info: HashInfo) -> str:
+    """The text `dvc add` writes for one output with `hash_info`."""
+    entry: dict[str, Any] = {hash_info.name: hash_info.value}
+    if hash_info.size is not None:
+        entry["size"] = hash_info.size
+    if hash_info.nfiles is not None:
+        entry["nfiles"] = hash_info.nfiles
+    if hash_info.isexec:
+        entry["isexec"] = True
+    entry["hash"] = hash_info.name
+    entry["path"] = out_path
+    return dump_yaml({"outs": [entry]})
+
+
+def _read(root: str, relpath: str) -> dict[str, Any]:
+    try:
+        with open(os.path.join(root, relpath), encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise SpecError(f"'{relpath}' does not exist") from None
+    data, _ = load_yaml(text, relpath)
+    if not isinstance(data, dict):
+        raise SpecError(
+            f"{relpath}: a .dvc file must be a mapping with an 'outs' list;"
+            " re-create it with `llmpipe add`"
+        )
+    return data
+
+
+def _outs_list(relpath: str, data: dict[str, Any]) -> list[Any]:
+    outs = data.get("outs")
+    if not isinstance(outs, list) or not outs:
+        raise SpecError(
+            f"{relpath}: a .dvc file needs a non-empty 'outs' list;"
+            " re-create it with `llmpipe add <path>`"
+        )
+    return outs
+
+
+def _out(relpath: str, wdir: str, entry: Any) -> Out:
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+        raise SpecError(f"{relpath}: every entry of 'outs' needs a 'path' string")
+    path = entry["path"]
+    _checked(relpath, wdir, path, "outs")
+    for option, expected in _OUT_OPTION_TYPES.items():
+        if option in entry and not isinstance(entry[option], expected):
+            raise SpecError(f"{relpath}: option '{option}' of '{path}' has the wrong type")
+    return Out(
+        path=path,
+        cache=entry.get("cache", True),
+        persist=entry.get("persist", False),
+        remote=entry.get("remote"),
+        push=entry.get("push", True),
+        desc=entry.get("desc"),
+    )
+
+
+def _checked(relpath: str, wdir: str, path: str, what: str) -> str:
+    try:
+        return checked_path(wdir, path, what)
+    except ValueError as exc:
+        raise SpecError(f"{relpath}: {exc}") from None

@@ -1,0 +1,32 @@
+"""Checks that paths named in dvc.yaml and .dvc files stay inside the repository."""
+
+from __future__ import annotations
+
+import posixpath
+
+
+def checked_path(wdir: str, path: str, what: str) -> str:
+    """`path` (relative to repo-relative `wdir`) as a normalized repo-relative path.
+
+    Raises ValueError, with a message saying how to fix it, when `path` is
+    empty, absolute, a URL, or leaves the repository through `..`.
+    """
+    if not path:
+        raise ValueError(f"'{what}' has an empty path")
+    if "://" in path:
+        raise ValueError(
+            f"'{what}' path '{path}' is a URL; external dependencies and outputs are not"
+            " supported, track a local copy instead"
+        )
+    if posixpath.isabs(path) or (len(path) > 1 and path[1] == ":"):
+        raise ValueError(
+            f"'{what}' path '{path}' is absolute; use a path relative to the stage's"
+            " working directory, inside the repository"
+        )
+    joined = posixpath.normpath(posixpath.join(wdir, path))
+    if joined == ".." or joined.startswith("../"):
+        raise ValueError(
+            f"'{what}' path '{path}' points outside the repository (it resolves to"
+            f" '{joined}'); keep every path inside the project"
+        )
+    return joined

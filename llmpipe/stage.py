@@ -1,0 +1,137 @@
+"""Frozen value objects describing stages, their inputs and outputs.
+
+Paths inside `Dep`, `Out` and `ParamRef` are kept exactly as written in
+dvc.yaml (relative to the stage's working directory), because dvc.lock records
+them that way. `Stage.repo_path()` turns one into a repository-relative path.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+OutKind = Literal["out", "metric", "plot"]
+
+
+@dataclass(frozen=True)
+class HashInfo:
+    """The content hash of a file or directory, as dvc.lock records it.
+
+    `value` ends in `.dir` for directories (the hash of their manifest).
+    """
+
+    name: str
+    value: str
+    size: int | None = None
+    nfiles: int | None = None
+    isexec: bool = False
+
+    @property
+    def isdir(self) -> bool:
+        return self.value.endswith(".dir")
+
+    def to_lock_dict(self) -> dict[str, Any]:
+        """The `hash`/`md5`/`size`/`nfiles` part of a dvc.lock entry, in DVC's order."""
+        entry: dict[str, Any] = {"hash": self.name, self.name: self.value}
+        if self.size is not None:
+            entry["size"] = self.size
+        if self.nfiles is not None:
+            entry["nfiles"] = self.nfiles
+        if self.isexec:
+            entry["isexec"] = True
+        return entry
+
+    @classmethod
+    def from_lock_dict(cls, entry: dict[str, Any]) -> HashInfo | None:
+        name = entry.get("hash", "md5")
+        name = "md5" if name in ("md5", "md5-dos2unix") else name
+        value = entry.get(name) or entry.get("md5")
+        if not value:
+            return None
+        return cls(
+            name=name,
+            value=str(value),
+            size=entry.get("size"),
+            nfiles=entry.get("nfiles"),
+            isexec=bool(entry.get("isexec", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Dep:
+    path: str
+
+
+@dataclass(frozen=True)
+class Out:
+    path: str
+    cache: bool = True
+    persist: bool = False
+    kind: OutKind = "out"
+    remote: str | None = None
+    push: bool = True
+    desc: str | None = None
+
+
+@dataclass(frozen=True)
+class ParamRef:
+    """Params a stage tracks in one params file; empty `keys` means the whole file."""
+
+    file: str
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a pipeline, or a data source tracked by a `.dvc` file.
+
+    `dvcfile` is the repository-relative path of the file that defines it and
+    `wdir` the repository-relative working directory its command runs in.
+    """
+
+    name: str
+    dvcfile: str
+    wdir: str = "."
+    cmd: str | tuple[str, ...] | None = None
+    deps: tuple[Dep, ...] = ()
+    params: tuple[ParamRef, ...] = ()
+    outs: tuple[Out, ...] = ()
+    frozen: bool = False
+    always_changed: bool = False
+    desc: str | None = None
+    meta: Any = None
+    lineno: int | None = field(default=None, compare=False)
+
+    @property
+    def is_data_source(self) -> bool:
+        """A `.dvc` file: tracked data with no command."""
+        return self.cmd is None
+
+    @property
+    def address(self) -> str:
+        """How users name the stage: `train`, or `sub/dvc.yaml:train` outside the root."""
+        if self.is_data_source or self.dvcfile == "dvc.yaml":
+            return self.name if not self.is_data_source else self.dvcfile
+        return f"{self.dvcfile}:{self.name}"
+
+    @property
+    def lockfile(self) -> str:
+        """Repository-relative path of the lock file recording this stage."""
+        if self.is_data_source:
+            return self.dvcfile
+        return posixpath.join(posixpath.dirname(self.dvcfile), "dvc.lock")
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        if self.cmd is None:
+            return ()
+        return (self.cmd,) if isinstance(self.cmd, str) else self.cmd
+
+    def repo_path(self, path: str) -> str:
+        """A dep/out/params path as a normalized repository-relative posix path."""
+        return posixpath.normpath(posixpath.join(self.wdir, path))
+
+    @property
+    def cached_outs(self) -> tuple[Out, ...]:
+        return tuple(out for out in self.outs if out.cache)

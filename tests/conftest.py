@@ -1,0 +1,103 @@
+"""Shared fixtures: real git repositories initialised as llmpipe projects, and the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "llmpipe tests",
+    "GIT_AUTHOR_EMAIL": "tests@llmpipe.invalid",
+    "GIT_COMMITTER_NAME": "llmpipe tests",
+    "GIT_COMMITTER_EMAIL": "tests@llmpipe.invalid",
+}
+
+needs_dvc = pytest.mark.skipif(shutil.which("dvc") is None, reason="needs the dvc package")
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+class Project:
+    """A temporary git repository that is an llmpipe project."""
+
+    def __init__(self, path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.path = path
+        self._capsys = capsys
+
+    def write(self, relpath: str, text: str) -> Path:
+        target = self.path / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text))
+        return target
+
+    def read(self, relpath: str) -> str:
+        return (self.path / relpath).read_text()
+
+    def cli(self, *args: str) -> CliResult:
+        """Run `llmpipe ARGS` in-process in the project directory."""
+        from llmpipe.cli.main import main
+
+        self._capsys.readouterr()
+        previous = os.getcwd()
+        os.chdir(self.path)
+        try:
+            code = main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            os.chdir(previous)
+        captured = self._capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    def ok(self, *args: str) -> CliResult:
+        result = self.cli(*args)
+        assert result.code == 0, f"llmpipe {' '.join(args)} failed:\n{result.out}\n{result.err}"
+        return result
+
+    def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run an external command (git, dvc, python -m llmpipe) in the project."""
+        return subprocess.run(
+            command, cwd=self.path, capture_output=True, text=True, check=check,
+            env={**os.environ, **GIT_ENV},
+        )
+
+    def llmpipe(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run the real CLI in a subprocess (for signals, locks and exit codes)."""
+        env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(ROOT)}
+        return subprocess.run(
+            [sys.executable, "-m", "llmpipe", *args], cwd=self.path, capture_output=True,
+            text=True, check=check, env=env,
+        )
+
+    def git(self, *args: str) -> str:
+        return self.run("git", *args).stdout
+
+    def commit(self, message: str = "commit") -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message, "--allow-empty")
+
+
+@pytest.fixture
+def project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Project:
+    path = tmp_path / "proj"
+    path.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    proj = Project(path, capsys)
+    proj.ok("init")
+    return proj

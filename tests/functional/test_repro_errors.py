@@ -1,0 +1,166 @@
+"""Bad input and faults: one clear error, nothing lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+STAGES_AB = """\
+stages:
+  a:
+    cmd: echo a > a.txt
+    outs: [a.txt]
+  b:
+    cmd: cat a.txt > b.txt
+    deps: [a.txt]
+    outs: [b.txt]
+"""
+
+
+def test_failing_command_reports_status_blocks_downstream_and_keeps_lock(project):
+    project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", "exit 3"))
+    result = project.cli("repro")
+    assert result.code != 0
+    assert "exit status 3" in result.err
+    assert "b" in result.err  # named as not run
+    assert not (project.path / "dvc.lock").exists()
+    assert not (project.path / "b.txt").exists()
+
+
+def test_keep_going_runs_independent_branches(project):
+    project.write(
+        "dvc.yaml",
+        STAGES_AB.replace("echo a > a.txt", "exit 3")
+        + "  c:\n    cmd: echo c > c.txt\n    outs: [c.txt]\n",
+    )
+    result = project.cli("repro", "--keep-going")
+    assert result.code != 0
+    assert (project.path / "c.txt").exists()
+    assert "c:" in project.read("dvc.lock")
+
+
+def test_declared_output_not_produced(project):
+    project.write("dvc.yaml", "stages:\n  a:\n    cmd: 'true'\n    outs: [never.txt]\n")
+    result = project.cli("repro")
+    assert result.code != 0
+    assert "did not produce 'never.txt'" in result.err
+
+
+def test_missing_dependency(project):
+    project.write("dvc.yaml", "stages:\n  a:\n    cmd: cat in.txt\n    deps: [in.txt]\n")
+    result = project.cli("repro")
+    assert result.code != 0
+    assert "'in.txt' does not exist" in result.err
+
+
+def test_unknown_target_suggests_close_names(project):
+    project.write("dvc.yaml", STAGES_AB)
+    result = project.cli("repro", "bb")
+    assert result.code != 0
+    assert "unknown target 'bb'" in result.err and "'b'" in result.err
+
+
+def test_cycle_is_named(project):
+    project.write(
+        "dvc.yaml",
+        "stages:\n  a:\n    cmd: cp y x\n    deps: [y]\n    outs: [x]\n"
+        "  b:\n    cmd: cp x y\n    deps: [x]\n    outs: [y]\n",
+    )
+    result = project.cli("repro")
+    assert result.code != 0
+    assert "cycle" in result.err and "a -> b -> a" in result.err or "b -> a -> b" in result.err
+
+
+def test_two_stages_with_the_same_output(project):
+    project.write(
+        "dvc.yaml",
+        "stages:\n  a:\n    cmd: echo > x\n    outs: [x]\n  b:\n    cmd: echo > x\n    outs: [x]\n",
+    )
+    result = project.cli("repro")
+    assert result.code != 0
+    assert "output 'x' is declared by both 'a' and 'b'" in result.err
+
+
+def test_output_inside_another_output(project):
+    project.write(
+        "dvc.yaml",
+        "stages:\n  a:\n    cmd: mkdir -p d\n    outs: [d]\n"
+        "  b:\n    cmd: echo > d/x\n    outs: [d/x]\n",
+    )
+    result = project.cli("repro")
+    assert result.code != 0
+    assert "inside output 'd'" in result.err
+
+
+def test_second_repro_while_one_runs_is_refused(project):
+    project.write("dvc.yaml", "stages:\n  slow:\n    cmd: sleep 3 && echo > s\n    outs: [s]\n")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "llmpipe", "repro"], cwd=project.path,
+        env={**os.environ, "PYTHONPATH": str(project_root())},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for_lock(project.path)
+        second = project.llmpipe("repro")
+        assert second.returncode != 0
+        assert f"locked by PID {first.pid}" in second.stderr
+    finally:
+        first.communicate(timeout=30)
+    assert first.returncode == 0
+    assert project.llmpipe("status").stdout.strip() == "Data and pipelines are up to date."
+
+
+def test_sigkill_mid_run_then_repro_completes(project):
+    project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", "echo a > a.txt && sleep 30"))
+    first = subprocess.Popen(
+        [sys.executable, "-m", "llmpipe", "repro"], cwd=project.path,
+        env={**os.environ, "PYTHONPATH": str(project_root())},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    _wait_for(lambda: (project.path / "a.txt").exists())
+    os.killpg(first.pid, signal.SIGKILL)
+    first.communicate()
+    project.write("dvc.yaml", STAGES_AB)
+    result = project.llmpipe("repro")
+    assert result.returncode == 0, result.stderr
+    assert project.read("b.txt") == "a\n"
+    assert project.llmpipe("status").stdout.strip() == "Data and pipelines are up to date."
+
+
+def test_ctrl_c_mid_run_leaves_a_consistent_repo(project):
+    project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", "echo a > a.txt && sleep 30"))
+    first = subprocess.Popen(
+        [sys.executable, "-m", "llmpipe", "repro"], cwd=project.path,
+        env={**os.environ, "PYTHONPATH": str(project_root())},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    _wait_for(lambda: (project.path / "a.txt").exists())
+    os.killpg(first.pid, signal.SIGINT)
+    _, err = first.communicate(timeout=20)
+    assert first.returncode != 0
+    assert b"Traceback" not in err
+    assert not (project.path / "dvc.lock").exists()
+    project.write("dvc.yaml", STAGES_AB)
+    assert project.llmpipe("repro").returncode == 0
+    assert project.read("b.txt") == "a\n"
+
+
+def project_root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2]
+
+
+def _wait_for(condition, timeout: float = 20.0) -> None:
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _wait_for_lock(path) -> None:
+    lock = path / ".dvc" / "tmp" / "lock"
+    _wait_for(lambda: lock.exists() and lock.read_text().strip() != "")
