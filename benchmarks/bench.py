@@ -14,6 +14,7 @@ import hashlib
 import os
 import platform
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -389,8 +390,19 @@ def command_output(argv: Sequence[str]) -> str:
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unavailable ({exc})"
-    lines = (proc.stdout or proc.stderr).strip().splitlines()
+    if proc.returncode != 0:
+        return "unknown"
+    lines = proc.stdout.strip().splitlines()
     return lines[-1] if lines else "unknown"
+
+
+def llmpipe_version(bench: Bench) -> str:
+    """`llmpipe --version`, or the version in pyproject.toml when not pip-installed."""
+    reported = command_output([*bench.commands["llmpipe"], "--version"])
+    if reported != "unknown":
+        return reported
+    match = re.search(r'^version = "([^"]+)"', (REPO / "pyproject.toml").read_text(), re.M)
+    return f"{match.group(1)} (checkout, not installed)" if match else "unknown"
 
 
 def read_first(path: str, prefix: str) -> str:
@@ -405,21 +417,30 @@ def read_first(path: str, prefix: str) -> str:
     return "unknown"
 
 
+def filesystem(path: Path) -> str:
+    """The filesystem type holding `path` (findmnt names ext4; stat says ext2/ext3)."""
+    existing = next(parent for parent in (path, *path.parents) if parent.exists())
+    fs_type = command_output(["findmnt", "-no", "FSTYPE", "-T", str(existing)])
+    if fs_type == "unknown":
+        fs_type = command_output(["stat", "-f", "-c", "%T", str(existing)])
+    return f"{fs_type} ({path})"
+
+
 def machine_details(bench: Bench) -> list[tuple[str, str]]:
     """What the numbers depend on, as (name, value) pairs."""
     mem_kb = read_first("/proc/meminfo", "MemTotal").split()[0]
     ram = f"{int(mem_kb) / MIB:.1f} GiB" if mem_kb.isdigit() else "unknown"
-    fs = command_output(["stat", "-f", "-c", "%T", str(bench.workdir)])
+    fs = filesystem(bench.workdir)
     return [
         ("CPU", read_first("/proc/cpuinfo", "model name")),
         ("cores", str(os.cpu_count())),
         ("RAM", ram),
         ("OS", platform.platform()),
         ("Python", platform.python_version()),
-        ("llmpipe", command_output([*bench.commands["llmpipe"], "--version"])),
+        ("llmpipe", llmpipe_version(bench)),
         ("dvc", command_output([*bench.commands["dvc"], "--version"])),
-        ("work dir filesystem", f"{fs} ({bench.workdir})"),
-        ("git commit", command_output(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"])),
+        ("work dir filesystem", fs),
+        ("git commit", command_output(["git", "-C", str(REPO), "describe", "--always", "--dirty"])),
     ]
 
 

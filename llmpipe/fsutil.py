@@ -8,11 +8,15 @@ import tempfile
 from collections.abc import Iterator
 
 
-def atomic_write_bytes(path: str, data: bytes, mode: int | None = None) -> None:
+def atomic_write_bytes(
+    path: str, data: bytes, mode: int | None = None, *, durable: bool = True
+) -> None:
     """Write `data` to `path` so that readers see the old or the new file, never a mix.
 
-    The bytes go to a temporary file in the same directory, are fsynced, and the
-    file is renamed over `path`. A crash leaves at most a stray `.tmp` file.
+    The bytes go to a temporary file in the same directory, are fsynced (unless
+    `durable` is False, for files that are only an optimization and verified
+    when read), and the file is renamed over `path`. A crash leaves at most a
+    stray `.tmp` file.
     """
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
@@ -20,8 +24,9 @@ def atomic_write_bytes(path: str, data: bytes, mode: int | None = None) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
@@ -31,8 +36,10 @@ def atomic_write_bytes(path: str, data: bytes, mode: int | None = None) -> None:
         raise
 
 
-def atomic_write_text(path: str, text: str, mode: int | None = None) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"), mode)
+def atomic_write_text(
+    path: str, text: str, mode: int | None = None, *, durable: bool = True
+) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), mode, durable=durable)
 
 
 def remove(path: str) -> None:

@@ -8,16 +8,22 @@ plain values from here.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .config import Config, load_config
 from .errors import NotAProjectError
 
 if TYPE_CHECKING:
+    from .cache.gc import GcResult
     from .cache.odb import ObjectDB
     from .cache.state import StateDB
+    from .dataops import Added, CheckoutSummary
+    from .graph import Graph
     from .lineage.store import LineageStore
+    from .run.reproduce import StatusEntry
+    from .run.scheduler import ReproResult
     from .stage import Stage
 
 DVC_DIR = ".dvc"
@@ -101,3 +107,49 @@ class Repo:
     def close(self) -> None:
         if "state" in self.__dict__:
             self.state.close()
+
+    # The operations: thin wrappers so that `Repo(path).reproduce()` is the API.
+
+    def reproduce(self, targets: Sequence[str] = (), **options: Any) -> ReproResult:
+        """Bring `targets` (default: all stages) up to date; see `ReproRequest` for options.
+
+        `reporter=` and `progress=` receive events; nothing is printed.
+        """
+        from .run.reproduce import ReproRequest, reproduce
+
+        reporter = options.pop("reporter", None)
+        progress = options.pop("progress", None)
+        request = ReproRequest(targets=tuple(targets), **options)
+        return reproduce(self, request, reporter, progress)
+
+    def status(self, targets: Sequence[str] = ()) -> list[StatusEntry]:
+        """Per selected stage, the reasons it would run (empty when up to date)."""
+        from .run.reproduce import status
+
+        return status(self, targets)
+
+    def add(self, paths: Sequence[str]) -> list[Added]:
+        from .dataops import add
+
+        return add(self, paths)
+
+    def checkout(self, targets: Sequence[str] = (), relink: bool = False) -> CheckoutSummary:
+        from .dataops import checkout_outputs
+
+        return checkout_outputs(self, targets, relink=relink)
+
+    def gc(self, workspace: bool = True, dry: bool = False) -> GcResult:
+        from .dataops import collect_garbage
+
+        return collect_garbage(self, workspace, dry=dry)
+
+    def graph(self) -> Graph:
+        from .graph import build_graph
+
+        return build_graph(self.stages())
+
+    def __enter__(self) -> Repo:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

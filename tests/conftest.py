@@ -73,7 +73,11 @@ class Project:
     def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run an external command (git, dvc, python -m llmpipe) in the project."""
         return subprocess.run(
-            command, cwd=self.path, capture_output=True, text=True, check=check,
+            command,
+            cwd=self.path,
+            capture_output=True,
+            text=True,
+            check=check,
             env={**os.environ, **GIT_ENV},
         )
 
@@ -81,8 +85,12 @@ class Project:
         """Run the real CLI in a subprocess (for signals, locks and exit codes)."""
         env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(ROOT)}
         return subprocess.run(
-            [sys.executable, "-m", "llmpipe", *args], cwd=self.path, capture_output=True,
-            text=True, check=check, env=env,
+            [sys.executable, "-m", "llmpipe", *args],
+            cwd=self.path,
+            capture_output=True,
+            text=True,
+            check=check,
+            env=env,
         )
 
     def git(self, *args: str) -> str:

@@ -88,7 +88,8 @@ def test_empty_manifest_is_an_empty_json_list():
 
 
 @pytest.mark.parametrize(
-    "listing", [{"md5": "x"}, [{"md5": "x"}], [{"relpath": "a"}], ["a"], [{"md5": 1, "relpath": "a"}]]
+    "listing",
+    [{"md5": "x"}, [{"md5": "x"}], [{"relpath": "a"}], ["a"], [{"md5": 1, "relpath": "a"}]],
 )
 def test_malformed_manifest_raises_value_error(listing):
     with pytest.raises(ValueError):

@@ -22,7 +22,9 @@ else
 fi
 project="$(cd "$project" && pwd)"
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+# Echo each command (bold on a terminal) before running it.
+if [[ -t 1 ]]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
 
 mkdir -p "$project/data"
 cp -R "$here/dvc.yaml" "$here/params.yaml" "$here/src" "$project/"

@@ -56,6 +56,13 @@ class ObjectDB:
             self._made_dirs.add(directory)
         return os.path.join(directory, f".{os.path.basename(final)}.{uuid.uuid4().hex}.tmp")
 
+    def new_temp(self) -> str:
+        """A fresh temporary name under `root`, for content whose hash is not known yet."""
+        if self.root not in self._made_dirs:
+            os.makedirs(self.root, exist_ok=True)
+            self._made_dirs.add(self.root)
+        return os.path.join(self.root, f".{uuid.uuid4().hex}{TMP_SUFFIX}")
+
     def add_file(self, src: str, value: str, *, move: bool) -> None:
         """Store the file `src` (whose hash the caller computed) as object `value`.
 
@@ -77,14 +84,19 @@ class ObjectDB:
         self.commit_temp(tmp, value)
 
     def commit_temp(self, tmp: str, value: str) -> None:
-        """Make the complete file `tmp` (from `temp_path(value)`) object `value`.
+        """Make the complete file `tmp` (from `temp_path` or `new_temp`) object `value`.
 
         The caller vouches for its content. It becomes read-only and appears under
         its final name in one rename; `tmp` is gone afterwards either way.
         """
         try:
+            final = self.oid_path(value)
+            directory = os.path.dirname(final)
+            if directory not in self._made_dirs:
+                os.makedirs(directory, exist_ok=True)
+                self._made_dirs.add(directory)
             os.chmod(tmp, OBJECT_MODE)
-            os.replace(tmp, self.oid_path(value))
+            os.replace(tmp, final)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -144,6 +156,8 @@ class ObjectDB:
 
     def temp_files(self) -> Iterator[os.DirEntry[str]]:
         """Temporary files left in the object folders (by writers, or by a crash)."""
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.root) as entries:
+            yield from (e for e in entries if is_temp_name(e.name) and e.is_file())
         for _, entry in self._entries():
             if is_temp_name(entry.name):
                 yield entry

@@ -36,8 +36,10 @@ def save(
     entry is in the cache. The workspace files' new stats go into the state.
     Raises FileNotFoundError when `path` is missing, CacheError when no link type works.
     """
-    hash_info, manifest = build(path, odb.hash_name, state, progress)
     linker = Linker(link_types)
+    if _worth_overlapping(path, odb, state, linker):
+        return _save_big_file(path, odb, state, linker, progress)
+    hash_info, manifest = build(path, odb.hash_name, state, progress)
     if manifest is None:
         _record(state, odb, [_save_file(odb, linker, path, hash_info.value)])
         return hash_info
@@ -53,6 +55,8 @@ def save(
 
 
 _Record = tuple[str, os.stat_result, str]
+# A new large file is copied into the cache while it is being hashed.
+OVERLAP_MIN_SIZE = 64 * 1024 * 1024
 _PARALLEL_MIN_FILES = 16
 _BATCH = 64
 
@@ -86,6 +90,47 @@ def _save_one(
     record = _save_file(odb, linker, *item)
     progress.advance(1)
     return record
+
+
+def _worth_overlapping(path: str, odb: ObjectDB, state: StateDB, linker: Linker) -> bool:
+    """True for a large regular file the state does not know, saved by reflink/copy."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (
+        stat.S_ISREG(st.st_mode)
+        and st.st_size >= OVERLAP_MIN_SIZE
+        and set(linker.link_types) <= {"reflink", "copy"}
+        and state.get(path, st, odb.hash_name) is None
+    )
+
+
+def _save_big_file(
+    path: str, odb: ObjectDB, state: StateDB, linker: Linker, progress: Progress | None
+) -> HashInfo:
+    """Copy (or clone) `path` into a cache temporary on a second thread while hashing it.
+
+    With two cores the copy costs no wall-clock time beyond the hash. The temporary
+    becomes the object once the hash names it (or is dropped when it exists already).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    tmp = odb.new_temp()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            copying = pool.submit(linker.make, path, tmp)
+            hash_info, _ = build(path, odb.hash_name, state, progress)
+            copying.result()
+        if odb.exists(hash_info.value):
+            os.unlink(tmp)
+        else:
+            odb.commit_temp(tmp, hash_info.value)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return hash_info
 
 
 def _save_file(odb: ObjectDB, linker: Linker, path: str, value: str) -> _Record | None:

@@ -124,6 +124,9 @@ class LineageStore:
 
     def files(self) -> list[str]:
         """Every committed record file, oldest first (temp files are skipped)."""
+        from .journal import recover_journals
+
+        recover_journals(self)  # records of a killed run are still in its journal
         found: list[str] = []
         for directory, _subdirs, names in os.walk(os.path.join(self.path, RUNS_DIR)):
             found.extend(

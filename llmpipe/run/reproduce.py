@@ -81,21 +81,33 @@ def reproduce(
         scheduler = Scheduler(
             run_context(repo, progress), graph, order, options, reporter, on_outcome=recorder
         )
-        return scheduler.run()
+        try:
+            return scheduler.run()
+        finally:
+            recorder.close()
 
 
-def _recorder(repo: Repo, overrides: tuple[str, ...]):  # noqa: ANN202
-    from .recording import LineageRecorder
+class _LazyRecorder:
+    """Starts a lineage journal on the first record: a no-op run touches neither git nor it."""
 
-    recorder: LineageRecorder | None = None
+    def __init__(self, repo: Repo, overrides: tuple[str, ...]) -> None:
+        self.repo, self.overrides = repo, overrides
+        self.recorder = None
 
-    def record(outcome) -> None:  # noqa: ANN001
-        nonlocal recorder
-        if recorder is None:  # git and pyarrow only when something actually ran
-            recorder = LineageRecorder(repo.lineage, repo.root, overrides)
-        recorder(outcome)
+    def __call__(self, outcome) -> None:  # noqa: ANN001
+        if self.recorder is None:
+            from .recording import LineageRecorder
 
-    return record
+            self.recorder = LineageRecorder(self.repo.lineage, self.repo.root, self.overrides)
+        self.recorder(outcome)
+
+    def close(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
+
+
+def _recorder(repo: Repo, overrides: tuple[str, ...]) -> _LazyRecorder:
+    return _LazyRecorder(repo, overrides)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 from ..fsutil import atomic_write_text
 from ..lockfile import LockEntry
 from ..stage import Stage
-from ..yamlio import dump_yaml, load_yaml
+from ..yamlio import load_yaml
 
 _VOLATILE = ("size", "nfiles", "isexec")
 
@@ -54,7 +54,15 @@ def save(runs_dir: str, entry: LockEntry) -> None:
     key = run_key(entry)
     path = os.path.join(runs_dir, key[:2], key, _digest(entry))
     if not os.path.exists(path):
-        atomic_write_text(path, dump_yaml(entry))
+        # Not fsynced: an entry lost or damaged by a crash is only a cache miss,
+        # and lookup() checks every entry it reads against its key.
+        atomic_write_text(path, _dump(entry), durable=False)
+
+
+def _dump(entry: LockEntry) -> str:
+    import yaml
+
+    return yaml.dump(entry, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True)
 
 
 def lookup(runs_dir: str, inputs: LockEntry) -> list[LockEntry]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ..graph import Graph
 from ..lockfile import LockWriter
 from .context import RunContext
+from .execute import terminate_all
 from .reporter import NullReporter, Reporter
 from .stage_run import RunOptions, StageOutcome, bring_up_to_date
 from .status import Reason
@@ -75,7 +76,13 @@ class Scheduler:
                     running[pool.submit(self._process, address)] = address
                 if not running:
                     break
-                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                try:
+                    done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    # Commands that ignore SIGINT would otherwise keep the pool waiting.
+                    self.stop = True
+                    terminate_all()
+                    raise
                 for future in done:
                     self._finish(running.pop(future), future.result(), pending)
         self.result.not_run.extend(pending)

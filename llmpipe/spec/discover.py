@@ -20,7 +20,7 @@ _GLOB_CHARS = frozenset("*?[")
 
 
 def load_stages(root: str) -> list[Stage]:
-    """Every stage of the project: dvc.yaml stages then `.dvc` sources, file by file.
+    """Every stage of the project: dvc.yaml stages and `.dvc` data sources, file by file.
 
     Files come in sorted path order and stages in file order, so the result is
     deterministic. Raises SpecError on the first malformed file.

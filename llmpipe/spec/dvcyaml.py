@@ -172,10 +172,12 @@ class _Loader:
                 f"{label}'vars' must be a list of file names or mappings", owner, "vars"
             )
         for index, entry in enumerate(entries):
-            try:
-                check_syntax(entry)
-            except InterpolationError as exc:
-                raise self.fail(f"{label}'vars' {exc}", owner, "vars") from None
+            if _has_template(entry):
+                raise self.fail(
+                    f"{label}'vars' may not use ${{...}}; write the values literally",
+                    owner,
+                    "vars",
+                )
             if isinstance(entry, str):
                 self._merge_file(ctx, entry, wdir, owner, label)
             elif isinstance(entry, dict):
@@ -474,6 +476,16 @@ class _Loader:
             return resolve(raw, base, None)
         except InterpolationError as exc:
             raise self.fail(f"in top-level '{key}': {exc}", self.data, key) from None
+
+
+def _has_template(value: Any) -> bool:
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, dict):
+        return any(_has_template(k) or _has_template(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_template(v) for v in value)
+    return False
 
 
 def _foreach_pairs(items: list | dict) -> list[tuple[str, Any]]:

@@ -36,7 +36,11 @@ def pipeline(project):
 
 
 def ran_stages(result) -> list[str]:
-    return [line.split("'")[1] for line in result.out.splitlines() if line.endswith("s") and " done in " in line]
+    return [
+        line.split("'")[1]
+        for line in result.out.splitlines()
+        if line.endswith("s") and " done in " in line
+    ]
 
 
 def test_first_repro_runs_every_stage_and_writes_the_lock(pipeline):
@@ -135,7 +139,9 @@ def test_frozen_stage_never_runs(pipeline):
 
 
 def test_always_changed_stage_runs_every_time(pipeline):
-    pipeline.write("dvc.yaml", PIPELINE.replace("  report:\n", "  report:\n    always_changed: true\n"))
+    pipeline.write(
+        "dvc.yaml", PIPELINE.replace("  report:\n", "  report:\n    always_changed: true\n")
+    )
     pipeline.ok("repro")
     assert ran_stages(pipeline.ok("repro")) == ["report"]
 

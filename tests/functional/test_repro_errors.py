@@ -98,9 +98,11 @@ def test_output_inside_another_output(project):
 def test_second_repro_while_one_runs_is_refused(project):
     project.write("dvc.yaml", "stages:\n  slow:\n    cmd: sleep 3 && echo > s\n    outs: [s]\n")
     first = subprocess.Popen(
-        [sys.executable, "-m", "llmpipe", "repro"], cwd=project.path,
+        [sys.executable, "-m", "llmpipe", "repro"],
+        cwd=project.path,
         env={**os.environ, "PYTHONPATH": str(project_root())},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         _wait_for_lock(project.path)
@@ -116,9 +118,12 @@ def test_second_repro_while_one_runs_is_refused(project):
 def test_sigkill_mid_run_then_repro_completes(project):
     project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", "echo a > a.txt && sleep 30"))
     first = subprocess.Popen(
-        [sys.executable, "-m", "llmpipe", "repro"], cwd=project.path,
+        [sys.executable, "-m", "llmpipe", "repro"],
+        cwd=project.path,
         env={**os.environ, "PYTHONPATH": str(project_root())},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     _wait_for(lambda: (project.path / "a.txt").exists())
     os.killpg(first.pid, signal.SIGKILL)
@@ -133,9 +138,12 @@ def test_sigkill_mid_run_then_repro_completes(project):
 def test_ctrl_c_mid_run_leaves_a_consistent_repo(project):
     project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", "echo a > a.txt && sleep 30"))
     first = subprocess.Popen(
-        [sys.executable, "-m", "llmpipe", "repro"], cwd=project.path,
+        [sys.executable, "-m", "llmpipe", "repro"],
+        cwd=project.path,
         env={**os.environ, "PYTHONPATH": str(project_root())},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     _wait_for(lambda: (project.path / "a.txt").exists())
     os.killpg(first.pid, signal.SIGINT)

@@ -142,22 +142,14 @@ def test_write_dvcfile_matches_dvc_add(tmp_path):
     init_repo(tmp_path)
     for name in NAMES:
         (tmp_path / name).write_text("hello\n")
-    subprocess.run(["dvc", "add", "-q", *NAMES], cwd=tmp_path, check=True)
-    info = HashInfo("md5", "b1946ac92492d2347c6235b4d2611184", 6)
-    for name in NAMES:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d/a").write_text("a\n")
+    (tmp_path / "d/b").write_text("b\n")
+    subprocess.run(["dvc", "add", "-q", *NAMES, "d"], cwd=tmp_path, check=True)
+    infos = dict.fromkeys(NAMES, HashInfo("md5", "b1946ac92492d2347c6235b4d2611184", 6))
+    infos["d"] = HashInfo("md5", "562ee692a592790b08e880eff9046f72.dir", size=4, nfiles=2)
+    for name, info in infos.items():
         expected = (tmp_path / f"{name}.dvc").read_bytes()
         os.unlink(tmp_path / f"{name}.dvc")
         write_dvcfile(str(tmp_path), f"{name}.dvc", name, info)
         assert (tmp_path / f"{name}.dvc").read_bytes() == expected, name
-
-
-def test_write_dvcfile_matches_dvc_add_for_directory(tmp_path):
-    init_repo(tmp_path)
-    (tmp_path / "d").mkdir()
-    (tmp_path / "d/a").write_text("a\n")
-    (tmp_path / "d/b").write_text("b\n")
-    subprocess.run(["dvc", "add", "-q", "d"], cwd=tmp_path, check=True)
-    expected = (tmp_path / "d.dvc").read_bytes()
-    info = HashInfo("md5", "562ee692a592790b08e880eff9046f72.dir", size=4, nfiles=2)
-    write_dvcfile(str(tmp_path), "d.dvc", "d", info)
-    assert (tmp_path / "d.dvc").read_bytes() == expected

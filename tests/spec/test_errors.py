@@ -176,3 +176,8 @@ def test_generated_stage_vars_may_not_define_item(project):
 def test_malformed_params_file_used_as_vars(project):
     message = load_error(project, "stages:\n  s:\n    cmd: x\n", **{"params.yaml": "a: [\n"})
     assert message.startswith("params.yaml:2:1: invalid YAML")
+
+
+def test_vars_may_not_interpolate(project):
+    message = load_error(project, "vars:\n  - x: ${y}\nstages: {}\n")
+    assert message.startswith("dvc.yaml:1: 'vars' may not use ${...}")

@@ -1,0 +1,114 @@
+"""Hashing workspace files and directories through the state DB."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+from cache_trees import TREE, CountingProgress, write_tree
+
+from llmpipe.cache.build import build
+from llmpipe.cache.state import NoState
+from llmpipe.hashing import dir_hash, dir_manifest_bytes
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def test_a_file_gets_its_md5_size_and_exec_bit(tmp_path):
+    path = tmp_path / "tool.sh"
+    path.write_bytes(b"#!/bin/sh\n")
+    os.chmod(path, 0o744)
+    info, manifest = build(str(path), "md5", NoState())
+    assert manifest is None
+    assert (info.value, info.size, info.isexec, info.nfiles) == (
+        md5(b"#!/bin/sh\n"),
+        10,
+        True,
+        None,
+    )
+    os.chmod(path, 0o644)
+    assert not build(str(path), "md5", NoState())[0].isexec
+
+
+def test_a_directory_gets_dvc_manifest_hash_size_and_nfiles(tmp_path):
+    root = write_tree(tmp_path / "data")
+    os.chmod(os.path.join(root, "sub/deep/run.sh"), 0o755)
+    info, manifest = build(root, "md5", NoState())
+    expected = dir_manifest_bytes((rel, md5(data)) for rel, data in TREE.items())
+    assert info.value == dir_hash(expected)
+    assert info.size == sum(len(data) for data in TREE.values())
+    assert info.nfiles == len(TREE)
+    assert [entry[0] for entry in manifest.entries] == [
+        "a-b",
+        "a.txt",
+        "a/b",
+        "empty",
+        "sub/deep/run.sh",
+    ]
+    assert manifest.entries[-1][3] is True
+    assert manifest.dir_bytes() == expected
+
+
+def test_an_empty_directory_hashes_the_empty_list(tmp_path):
+    (tmp_path / "d").mkdir()
+    info, manifest = build(str(tmp_path / "d"), "md5", NoState())
+    assert info.value == md5(b"[]") + ".dir"
+    assert (info.size, info.nfiles, manifest.entries) == (0, 0, ())
+
+
+def test_the_state_is_asked_first_and_filled_with_new_hashes(tmp_path, state):
+    root = write_tree(tmp_path / "data")
+    build(root, "md5", state)
+    path = os.path.join(root, "a.txt")
+    assert state.get(path, os.stat(path)) == md5(b"hello")
+    # A value the state holds wins over the file's bytes: proof that nothing was read.
+    state.set(path, os.stat(path), "0" * 32)
+    info, manifest = build(root, "md5", state)
+    assert ("a.txt", "0" * 32, 5, False) in manifest.entries
+
+
+def test_a_modified_file_is_rehashed(tmp_path, state):
+    root = write_tree(tmp_path / "data")
+    first, _ = build(root, "md5", state)
+    path = os.path.join(root, "a.txt")
+    with open(path, "wb") as handle:
+        handle.write(b"HELLO")
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    second, manifest = build(root, "md5", state)
+    assert second.value != first.value
+    assert ("a.txt", md5(b"HELLO"), 5, False) in manifest.entries
+
+
+@pytest.mark.parametrize("jobs", [1, 4])
+def test_many_files_hash_the_same_in_threads_or_not(tmp_path, jobs):
+    files = {f"d{i % 7}/f{i}": str(i).encode() * i for i in range(60)}
+    root = write_tree(tmp_path / "data", files)
+    info, manifest = build(root, "md5", NoState(), jobs=jobs)
+    assert manifest.entries == tuple(
+        sorted((rel, md5(data), len(data), False) for rel, data in files.items())
+    )
+
+
+def test_progress_sees_every_byte_hashed(tmp_path):
+    root = write_tree(tmp_path / "data", {f"f{i}": b"x" * i for i in range(20)})
+    progress = CountingProgress()
+    build(root, "md5", NoState(), progress=progress)
+    assert progress.total == sum(range(20))
+
+
+def test_blake3_directories_use_blake3_everywhere(tmp_path):
+    blake3 = pytest.importorskip("blake3")
+    root = write_tree(tmp_path / "data", {"f": b"abc"})
+    info, manifest = build(root, "blake3", NoState())
+    assert manifest.entries == (("f", blake3.blake3(b"abc").hexdigest(), 3, False),)
+    assert info.name == "blake3"
+    assert info.value == blake3.blake3(manifest.dir_bytes("blake3")).hexdigest() + ".dir"
+
+
+def test_a_missing_path_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        build(str(tmp_path / "nope"), "md5", NoState())
