@@ -123,10 +123,16 @@ def checkout_outputs(
                 repo.state,
                 relink=relink,
             )
-            changed.extend(result.changed)
-            missing.extend(result.missing)
+            changed.extend(_relative(repo, p) for p in result.changed)
+            missing.extend(_relative(repo, p) for p in result.missing)
     untracked = _never_recorded(repo, stages)
     return CheckoutSummary(tuple(changed), tuple(missing), tuple(untracked))
+
+
+def _relative(repo: Repo, path: str) -> str:
+    if not os.path.isabs(path):
+        return path
+    return os.path.relpath(path, repo.root).replace(os.sep, "/")
 
 
 def _never_recorded(repo: Repo, stages: list[Stage]) -> list[str]:

@@ -185,3 +185,50 @@ def test_lineage_is_recorded_for_each_run(pipeline):
     chain = json.loads(pipeline.ok("lineage", "metrics.json", "--json").out)
     text = json.dumps(chain)
     assert "raw.txt" in text and "prepare" in text and "count" in text
+
+
+def test_subfolder_dvcyaml_has_its_own_lock_and_targets(project):
+    project.write("raw.txt", "r\n")
+    project.write(
+        "dvc.yaml",
+        "stages:\n  top:\n    cmd: cp raw.txt top.txt\n    deps: [raw.txt]\n    outs: [top.txt]\n",
+    )
+    project.write("sub/params.yaml", "k: 7\n")
+    project.write(
+        "sub/dvc.yaml",
+        """\
+        stages:
+          inner:
+            wdir: ..
+            cmd: cat top.txt > sub/inner.txt && echo ${k} >> sub/inner.txt
+            deps: [top.txt]
+            outs: [sub/inner.txt]
+        """,
+    )
+    result = project.ok("repro", "sub/dvc.yaml:inner")
+    assert ran_stages(result) == ["top", "sub/dvc.yaml:inner"]
+    assert project.read("sub/inner.txt") == "r\n7\n"
+    assert "inner:" in project.read("sub/dvc.lock")
+    assert "inner" not in project.read("dvc.lock")
+    dag = json.loads(project.ok("dag", "--json").out)
+    assert {"from": "top", "to": "sub/dvc.yaml:inner"} in dag["edges"]
+    assert ran_stages(project.ok("repro", "-f", "sub/dvc.yaml")) == ["top", "sub/dvc.yaml:inner"]
+
+
+def test_dag_formats(pipeline):
+    assert "prepare -> count" not in pipeline.ok("dag").out
+    assert '"prepare" -> "count";' in pipeline.ok("dag", "--dot").out
+    assert "flowchart TD" in pipeline.ok("dag", "--mermaid").out
+    assert pipeline.ok("dag", "report").out.splitlines()[0] == "prepare"
+
+
+def test_python_api_never_prints(pipeline, capsys, monkeypatch):
+    from llmpipe import Repo
+
+    capsys.readouterr()
+    with Repo(str(pipeline.path)) as repo:
+        result = repo.reproduce(jobs=2)
+        assert [o.kind for o in result.outcomes] == ["ran", "ran", "ran"]
+        assert all(not entry.reasons for entry in repo.status())
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
