@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from ..fsutil import walk_files
 from ..hashing import dir_hash, dir_manifest_bytes, file_hash
 from ..stage import HashInfo
+from .parallel import map_in_threads
 from .progress import NoProgress, Progress
 from .state import StateDB
-
-# Below this many files to hash, threads cost more than they save.
-_PARALLEL_MIN_FILES = 8
 
 
 @dataclass(frozen=True)
@@ -110,24 +108,15 @@ def _hash_misses(
     sizes = [files[i][1].st_size for i in misses]
     progress.start(f"hashing {len(paths)} file(s)", sum(sizes))
     try:
-        if len(paths) < _PARALLEL_MIN_FILES or jobs == 1:
-            return [file_hash(path, hash_name, progress) for path in paths]
-        return _hash_parallel(paths, sizes, hash_name, progress, jobs)
+        if len(paths) == 1:
+            return [file_hash(paths[0], hash_name, progress)]
+        # Progress counts whole files' bytes, reported from this thread.
+        done = iter(sizes)
+        return map_in_threads(
+            lambda path: file_hash(path, hash_name),
+            paths,
+            jobs,
+            lambda n: progress.advance(sum(next(done) for _ in range(n))),
+        )
     finally:
         progress.finish()
-
-
-def _hash_parallel(
-    paths: list[str], sizes: list[int], hash_name: str, progress: Progress, jobs: int | None
-) -> list[str]:
-    from concurrent.futures import ThreadPoolExecutor
-
-    workers = jobs or min(16, 4 * (os.cpu_count() or 1))
-    results: list[str] = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        # Progress is advanced from this thread only, so it needs no locking.
-        hashes = pool.map(file_hash, paths, [hash_name] * len(paths))
-        for index, value in enumerate(hashes):
-            results.append(value)
-            progress.advance(sizes[index])
-    return results

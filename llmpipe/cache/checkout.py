@@ -19,6 +19,7 @@ from ..stage import HashInfo
 from .build import hash_files
 from .links import Linker
 from .odb import ObjectDB
+from .parallel import map_in_threads
 from .state import StateDB
 
 
@@ -63,9 +64,7 @@ def checkout(
         return _checkout_dir(odb, hash_info.value, path, linker, state, relink)
     if os.path.isdir(path) and not os.path.islink(path):
         remove(path)
-    wanted = {"": hash_info.value}
-    current = _current_files(path, "", wanted, odb, state, relink)
-    if current.get("") == hash_info.value:
+    elif not relink and _file_is_current(path, hash_info.value, odb, state):
         return CheckoutResult((), ())
     _link(odb, linker, state, [(path, hash_info.value)], hash_info.isexec)
     return CheckoutResult((path,), ())
@@ -81,7 +80,7 @@ def _checkout_dir(
     extra = sorted(set(existing) - set(wanted))
     for rel in extra:
         remove(os.path.join(path, rel))
-    current = _current_files(path, existing, wanted, odb, state, relink)
+    current = {} if relink else _current_files(path, existing, wanted, odb, state)
     stale = [rel for rel in sorted(wanted) if current.get(rel) != wanted[rel]]
     missing = [rel for rel in stale if not odb.exists(wanted[rel])]
     missing_set = set(missing)
@@ -93,26 +92,26 @@ def _checkout_dir(
     return CheckoutResult(tuple(changed), tuple(os.path.join(path, rel) for rel in missing))
 
 
+def _file_is_current(path: str, value: str, odb: ObjectDB, state: StateDB) -> bool:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:  # missing, or a dangling symlink
+        return False
+    return _current_files(path, {"": st}, {"": value}, odb, state).get("") == value
+
+
 def _current_files(
     root: str,
-    existing: dict[str, os.stat_result] | str,
+    existing: dict[str, os.stat_result],
     wanted: dict[str, str],
     odb: ObjectDB,
     state: StateDB,
-    relink: bool,
 ) -> dict[str, str]:
-    """Hashes of the existing files that might already be right (state first).
+    """Hashes of the existing files (relpath -> stat; "" is `root` itself) that may be right.
 
-    `existing` is a relpath -> stat map, or "" to mean `root` itself is the file.
-    Only files whose size equals their object's size are hashed on a state miss.
+    The state answers first; on a miss a file is hashed only when its size equals
+    its object's size, since otherwise it cannot match.
     """
-    if relink:
-        return {}
-    if isinstance(existing, str):
-        try:
-            existing = {"": os.stat(root)}
-        except FileNotFoundError:
-            return {}
     candidates = [
         (rel, st)
         for rel, st in existing.items()
@@ -133,11 +132,13 @@ def _link(
     odb: ObjectDB, linker: Linker, state: StateDB, todo: list[tuple[str, str]], isexec: bool
 ) -> None:
     """Link each (workspace path, hash) and record the new stats in the state."""
-    linked = []
-    for path, value in todo:
+
+    def link_one(item: tuple[str, str]) -> tuple[str, os.stat_result, str]:
+        path, value = item
         linker.link(odb.oid_path(value), path, isexec=isexec)
-        linked.append((path, os.stat(path), value))
-    state.set_many(linked, odb.hash_name)
+        return path, os.stat(path), value
+
+    state.set_many(map_in_threads(link_one, todo), odb.hash_name)
 
 
 def _remove_empty_dirs(root: str) -> None:

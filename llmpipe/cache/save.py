@@ -19,6 +19,7 @@ from ..stage import HashInfo
 from .build import Manifest, build, is_exec
 from .links import Linker, make_link
 from .odb import ObjectDB
+from .parallel import map_in_threads
 from .progress import NoProgress, Progress
 from .state import StateDB
 
@@ -57,39 +58,17 @@ def save(
 _Record = tuple[str, os.stat_result, str]
 # A new large file is copied into the cache while it is being hashed.
 OVERLAP_MIN_SIZE = 64 * 1024 * 1024
-_PARALLEL_MIN_FILES = 16
-_BATCH = 64
 
 
 def _save_files(
     odb: ObjectDB, linker: Linker, root: str, manifest: Manifest, progress: Progress
 ) -> list[_Record | None]:
-    """`_save_file` for every entry; in threads when there are many, because
-    creating thousands of small files is bound by filesystem latency, not CPU."""
+    """`_save_file` for every entry, on threads when there are many: creating
+    thousands of small files is bound by filesystem latency, not CPU."""
     items = [(os.path.join(root, rel), value) for rel, value, _, _ in manifest.entries]
-    if len(items) < _PARALLEL_MIN_FILES:
-        return [_save_one(odb, linker, item, progress) for item in items]
-    from concurrent.futures import ThreadPoolExecutor
-
-    batches = [items[i : i + _BATCH] for i in range(0, len(items), _BATCH)]
-
-    def run(batch: list[tuple[str, str]]) -> list[_Record | None]:
-        return [_save_file(odb, linker, path, value) for path, value in batch]
-
-    records: list[_Record | None] = []
-    with ThreadPoolExecutor(max_workers=min(8, 4 * (os.cpu_count() or 1))) as pool:
-        for batch, done in zip(batches, pool.map(run, batches), strict=True):
-            records.extend(done)
-            progress.advance(len(batch))
-    return records
-
-
-def _save_one(
-    odb: ObjectDB, linker: Linker, item: tuple[str, str], progress: Progress
-) -> _Record | None:
-    record = _save_file(odb, linker, *item)
-    progress.advance(1)
-    return record
+    return map_in_threads(
+        lambda item: _save_file(odb, linker, *item), items, None, progress.advance
+    )
 
 
 def _worth_overlapping(path: str, odb: ObjectDB, state: StateDB, linker: Linker) -> bool:

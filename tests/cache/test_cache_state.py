@@ -57,12 +57,16 @@ def test_entries_are_per_hash_algorithm(state, tmp_path):
     assert state.get(path, os.stat(path), "blake3") == "b3value"
 
 
-def test_get_many_answers_in_order_across_query_batches(state, tmp_path):
-    paths = [_file(tmp_path, f"f{i}", str(i).encode()) for i in range(2100)]
-    known = [(p, os.stat(p), f"h{i}") for i, p in enumerate(paths) if i % 3]
-    state.set_many(known)
-    results = state.get_many([(p, os.stat(p)) for p in paths])
-    assert results == [None if i % 3 == 0 else f"h{i}" for i in range(len(paths))]
+def _fake_stat(inode: int, mtime_ns: int = 1, size: int = 1) -> SimpleNamespace:
+    # The state reads only these three fields of a stat result.
+    return SimpleNamespace(st_ino=inode, st_mtime_ns=mtime_ns, st_size=size)
+
+
+def test_get_many_answers_in_order_across_query_batches(state):
+    stats = [_fake_stat(1000 + i) for i in range(2100)]
+    state.set_many([(f"f{i}", st, f"h{i}") for i, st in enumerate(stats) if i % 3])
+    results = state.get_many([(f"f{i}", st) for i, st in enumerate(stats)])
+    assert results == [None if i % 3 == 0 else f"h{i}" for i in range(len(stats))]
 
 
 def test_rows_survive_close_and_reopen(tmp_path):
@@ -87,8 +91,7 @@ def test_a_closed_state_refuses_lookups(tmp_path):
 def test_huge_inode_numbers_fit(state, tmp_path):
     path = _file(tmp_path)
     real = os.stat(path)
-    # The state reads only these three fields of a stat result.
-    fake = SimpleNamespace(st_ino=2**64 - 5, st_mtime_ns=real.st_mtime_ns, st_size=real.st_size)
+    fake = _fake_stat(2**64 - 5, real.st_mtime_ns, real.st_size)
     state.set(path, fake, "big")
     state.flush()
     assert state.get(path, fake) == "big"
