@@ -77,28 +77,26 @@ class CliProgress:
     def start(self, description: str, total: int | None) -> None:
         if not self.enabled or not total:
             return
-        threshold = _BAR_MIN_BYTES if "byte" in description or "hash" in description else 0
-        if total < max(threshold, _BAR_MIN_ITEMS if not threshold else 0):
+        counts_bytes = description.startswith("hashing")
+        if total < (_BAR_MIN_BYTES if counts_bytes else _BAR_MIN_ITEMS):
             return
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
+        from rich import progress as bars
 
+        columns = (
+            (bars.DownloadColumn(), bars.TransferSpeedColumn())
+            if counts_bytes
+            else (bars.MofNCompleteColumn(),)
+        )
         with self._lock:
-            if self._bar is None:
-                self._bar = Progress(
-                    "[progress.description]{task.description}",
-                    BarColumn(),
-                    DownloadColumn(),
-                    TransferSpeedColumn(),
-                    TimeRemainingColumn(),
-                    transient=True,
-                )
-                self._bar.start()
+            self.finish_unlocked()
+            self._bar = bars.Progress(
+                "[progress.description]{task.description}",
+                bars.BarColumn(),
+                *columns,
+                bars.TimeRemainingColumn(),
+                transient=True,
+            )
+            self._bar.start()
             self._task = self._bar.add_task(description, total=total)
 
     def advance(self, n: int) -> None:
@@ -107,6 +105,9 @@ class CliProgress:
 
     def finish(self) -> None:
         with self._lock:
-            if self._bar is not None:
-                self._bar.stop()
-                self._bar, self._task = None, None
+            self.finish_unlocked()
+
+    def finish_unlocked(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar, self._task = None, None

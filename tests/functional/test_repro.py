@@ -232,3 +232,18 @@ def test_python_api_never_prints(pipeline, capsys, monkeypatch):
         assert all(not entry.reasons for entry in repo.status())
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
+
+
+def test_blake3_is_an_opt_in_hash(project):
+    pytest.importorskip("blake3")
+    (project.path / ".llmpipe" / "config").write_text("[llmpipe]\nhash = blake3\n")
+    project.write("in.txt", "x\n")
+    project.write(
+        "dvc.yaml",
+        "stages:\n  a:\n    cmd: cp in.txt o.txt\n    deps: [in.txt]\n    outs: [o.txt]\n",
+    )
+    project.ok("repro")
+    lock = project.read("dvc.lock")
+    assert "hash: blake3" in lock and "md5" not in lock
+    assert list((project.path / ".dvc/cache/files/blake3").rglob("*"))
+    assert project.ok("status").out.strip() == "Data and pipelines are up to date."

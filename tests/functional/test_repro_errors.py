@@ -172,3 +172,36 @@ def _wait_for(condition, timeout: float = 20.0) -> None:
 def _wait_for_lock(path) -> None:
     lock = path / ".dvc" / "tmp" / "lock"
     _wait_for(lambda: lock.exists() and lock.read_text().strip() != "")
+
+
+def test_malformed_dvcyaml_names_file_and_line(project):
+    project.write("dvc.yaml", "stages:\n  a:\n    cmd: [unclosed\n")
+    result = project.cli("repro")
+    assert result.code != 0
+    assert "dvc.yaml:" in result.err and "Traceback" not in result.err
+
+
+def test_unknown_stage_key_suggests_the_right_one(project):
+    project.write("dvc.yaml", "stages:\n  a:\n    cmd: 'true'\n    dep: [x]\n")
+    result = project.cli("status")
+    assert result.code != 0 and "'dep'" in result.err and "deps" in result.err
+
+
+def test_verbose_shows_the_traceback(project):
+    project.write("dvc.yaml", "stages:\n  a:\n    cmd: 'true'\n    dep: [x]\n")
+    result = project.llmpipe("status", "-v")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_outside_a_project_is_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "llmpipe", "status"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(project_root())},
+    )
+    assert result.returncode != 0 and "llmpipe init" in result.stderr
