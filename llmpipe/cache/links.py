@@ -11,6 +11,7 @@ import contextlib
 import errno
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -100,6 +101,7 @@ class Linker:
                 f"set cache.type to a list of {', '.join(LINK_TYPES)}"
             )
         self.link_types = list(link_types)
+        self._forget_lock = threading.Lock()
 
     def make(self, src: str, dst: str, skip: Sequence[str] = ()) -> str:
         """Create the new path `dst` from `src` with the first link type that works.
@@ -142,9 +144,13 @@ class Linker:
         Returns True when it was dropped (so another type is left to try). The
         last type is kept, so there is always something to try.
         """
-        if exc.errno not in _UNSUPPORTED or len(self.link_types) < 2:
+        if exc.errno not in _UNSUPPORTED:
             return False
-        with contextlib.suppress(ValueError):  # another thread got there first
+        with self._forget_lock:
+            if name not in self.link_types:
+                return True  # another thread dropped it already: retry with what is left
+            if len(self.link_types) < 2:
+                return False
             self.link_types.remove(name)
         return True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import sys
 
 import click
@@ -42,8 +43,9 @@ def add(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> No
     elif not quiet:
         for item in added:
             click.echo(f"Added '{item.path}' ({item.hash_info.value[:8]}) -> {item.dvcfile}")
-        files = " ".join(a.dvcfile for a in added)
-        click.echo(f"To track the changes with git, run:\n\tgit add {files} .gitignore")
+        ignores = sorted({posixpath.join(posixpath.dirname(a.path), ".gitignore") for a in added})
+        files = " ".join([*(a.dvcfile for a in added), *ignores])
+        click.echo(f"To track the changes with git, run:\n\tgit add {files}")
 
 
 @click.command()

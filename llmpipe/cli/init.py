@@ -26,7 +26,7 @@ def init(no_scm: bool, verbose: bool) -> None:
         )
     created = _init_dvc_dir(root, no_scm)
     os.makedirs(os.path.join(root, ".llmpipe"), exist_ok=True)
-    _write_if_missing(os.path.join(root, ".llmpipe", ".gitignore"), "/state.db*\n/tmp\n")
+    _write_if_missing(os.path.join(root, ".llmpipe", ".gitignore"), "/state.db*\n/tmp\n/lineage\n")
     if created:
         click.echo(f"Initialized llmpipe project in {root}")
     else:

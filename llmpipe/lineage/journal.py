@@ -1,10 +1,11 @@
-"""A cheap, crash-safe landing place for records while a `repro` runs.
+"""A cheap, crash-safe landing place for lineage records.
 
 Writing one Parquet file per stage run would cost an import of pyarrow and two
-fsyncs per stage. Instead each record is appended as one JSON line to a
-journal file of the batch the moment its stage ends; when the batch ends the
-journal becomes one Parquet file. A journal left behind by a killed process is
-turned into Parquet by the next reader or writer, so no record is lost.
+fsyncs per stage. Instead each record is appended as one JSON line to the
+journal of its batch the moment its stage ends. Journals become Parquet files
+when a reader asks (`LineageStore.files()`), or once enough has gathered
+(`compact_if_due`), so a small `repro` never pays for pyarrow. A journal left
+behind by a killed process is converted the same way: no record is lost.
 """
 
 from __future__ import annotations
@@ -59,13 +60,22 @@ class Journal:
             handle.write(line)
 
     def commit(self) -> None:
+        """Move the records into Parquet now."""
         with self._mutex:
             commit_journal(self.store, self.path)
-            if self._lock_fd is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(self.path + ".lock")
-                os.close(self._lock_fd)
-                self._lock_fd = None
+            self._release()
+
+    def finish(self) -> None:
+        """Close the batch; its records stay pending until a reader or `compact_if_due`."""
+        with self._mutex:
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path + ".lock")
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
 
 def _hold_lock(path: str) -> int:
@@ -105,6 +115,23 @@ def recover_journals(store: LineageStore, keep: str | None = None) -> None:
         path = os.path.join(directory, name)
         if name.endswith(".jsonl") and path != keep and not _being_written(path):
             commit_journal(store, path)
+
+
+# Pending journals are turned into Parquet once this much has gathered, so that a
+# small repro does not pay for importing pyarrow, yet files stay few and large.
+COMPACT_AT_BYTES = 256 * 1024
+COMPACT_AT_FILES = 32
+
+
+def compact_if_due(store: LineageStore) -> None:
+    directory = os.path.join(store.path, JOURNAL_DIR)
+    try:
+        entries = [e for e in os.scandir(directory) if e.name.endswith(".jsonl")]
+    except FileNotFoundError:
+        return
+    total = sum(entry.stat().st_size for entry in entries)
+    if len(entries) >= COMPACT_AT_FILES or total >= COMPACT_AT_BYTES:
+        recover_journals(store)
 
 
 def _being_written(path: str) -> bool:

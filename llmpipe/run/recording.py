@@ -19,7 +19,7 @@ class LineageRecorder:
     """Appends a record for every executed, restored or failed stage of one batch."""
 
     def __init__(self, store: LineageStore, root: str, overrides: tuple[str, ...] = ()) -> None:
-        from ..lineage.journal import Journal, recover_journals
+        from ..lineage.journal import Journal
         from ..lineage.record import new_id
         from ..scm import head_commit, is_dirty
 
@@ -28,14 +28,16 @@ class LineageRecorder:
         self.git_commit = head_commit(root)
         self.git_dirty = is_dirty(root) if self.git_commit else None
         self.journal = Journal(store, self.batch_id)
-        recover_journals(store, keep=self.journal.path)
 
     def __call__(self, outcome: StageOutcome) -> None:
         self.journal.write(self.record(outcome))
 
     def close(self) -> None:
-        """Move this batch's records from the journal into the Parquet store."""
-        self.journal.commit()
+        """End the batch; its records reach Parquet with the next read or compaction."""
+        from ..lineage.journal import compact_if_due
+
+        self.journal.finish()
+        compact_if_due(self.store)
 
     def record(self, outcome: StageOutcome) -> RunRecord:
         stage = outcome.stage
