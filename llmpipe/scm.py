@@ -138,3 +138,50 @@ def _git_output(root: str, *args: str) -> str | None:
     if result.returncode != 0:
         return None
     return result.stdout.strip()
+
+
+# -- revisions (for comparing metrics, params and plots across commits) ---------
+
+
+def list_refs(root: str, namespace: str) -> list[tuple[str, str]]:
+    """(short name, commit sha) of every ref under `namespace` ("refs/heads", "refs/tags").
+
+    Annotated tags are peeled to their commit. Empty outside a repository.
+    """
+    output = _git_output(
+        root,
+        "for-each-ref",
+        "--format=%(refname:short)%00%(objectname)%00%(*objectname)",
+        namespace,
+    )
+    refs = []
+    for line in (output or "").splitlines():
+        name, sha, peeled = line.split("\0")
+        refs.append((name, peeled or sha))
+    return refs
+
+
+def all_commits(root: str) -> list[str]:
+    """Every commit reachable from any ref, newest first."""
+    output = _git_output(root, "rev-list", "--all")
+    return (output or "").split()
+
+
+def current_branch(root: str) -> str | None:
+    """The branch checked out in `root`, or None when HEAD is detached or unborn."""
+    git_dir = _git_dir(root)
+    if git_dir is None:
+        return None
+    try:
+        with open(os.path.join(git_dir, "HEAD"), encoding="utf-8") as handle:
+            head = handle.read().strip()
+    except OSError:
+        return None
+    prefix = "ref: refs/heads/"
+    return head[len(prefix) :] if head.startswith(prefix) else None
+
+
+def is_shallow(root: str) -> bool:
+    """True in a shallow clone (history before the graft points is missing)."""
+    git_dir = _git_dir(root)
+    return git_dir is not None and os.path.exists(os.path.join(_common_dir(git_dir), "shallow"))
