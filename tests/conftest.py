@@ -93,6 +93,18 @@ class Project:
             env=env,
         )
 
+    def spawn_llmpipe(self, *args: str) -> subprocess.Popen[bytes]:
+        """Start the real CLI in the background, in its own process group (for signals)."""
+        env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(ROOT)}
+        return subprocess.Popen(
+            [sys.executable, "-m", "llmpipe", *args],
+            cwd=self.path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+
     def git(self, *args: str) -> str:
         return self.run("git", *args).stdout
 

@@ -97,13 +97,7 @@ def test_output_inside_another_output(project):
 
 def test_second_repro_while_one_runs_is_refused(project):
     project.write("dvc.yaml", "stages:\n  slow:\n    cmd: sleep 3 && echo > s\n    outs: [s]\n")
-    first = subprocess.Popen(
-        [sys.executable, "-m", "llmpipe", "repro"],
-        cwd=project.path,
-        env={**os.environ, "PYTHONPATH": str(project_root())},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    first = project.spawn_llmpipe("repro")
     try:
         _wait_for_lock(project.path)
         second = project.llmpipe("repro")
@@ -117,14 +111,7 @@ def test_second_repro_while_one_runs_is_refused(project):
 
 def test_sigkill_mid_run_then_repro_completes(project):
     project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", "echo a > a.txt && sleep 30"))
-    first = subprocess.Popen(
-        [sys.executable, "-m", "llmpipe", "repro"],
-        cwd=project.path,
-        env={**os.environ, "PYTHONPATH": str(project_root())},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    first = project.spawn_llmpipe("repro")
     _wait_for(lambda: (project.path / "a.txt").exists())
     os.killpg(first.pid, signal.SIGKILL)
     first.communicate()
@@ -137,14 +124,7 @@ def test_sigkill_mid_run_then_repro_completes(project):
 
 def test_ctrl_c_mid_run_leaves_a_consistent_repo(project):
     project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", "echo a > a.txt && sleep 30"))
-    first = subprocess.Popen(
-        [sys.executable, "-m", "llmpipe", "repro"],
-        cwd=project.path,
-        env={**os.environ, "PYTHONPATH": str(project_root())},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    first = project.spawn_llmpipe("repro")
     _wait_for(lambda: (project.path / "a.txt").exists())
     os.killpg(first.pid, signal.SIGINT)
     _, err = first.communicate(timeout=20)
@@ -194,8 +174,6 @@ def test_verbose_shows_the_traceback(project):
 
 
 def test_outside_a_project_is_a_clear_error(tmp_path):
-    import subprocess
-    import sys
 
     result = subprocess.run(
         [sys.executable, "-m", "llmpipe", "status"],
