@@ -20,6 +20,7 @@ from .stage import HashInfo, Stage
 
 if TYPE_CHECKING:
     from .cache.progress import Progress
+    from .compare.revisions import RevisionChoice
     from .repo import Repo
 
 
@@ -33,6 +34,7 @@ class Added:
 def add(repo: Repo, paths: Sequence[str], progress: Progress | None = None) -> list[Added]:
     """Track files or directories with `.dvc` files, saving them to the cache."""
     from .run.repolock import repo_lock
+    from .security.audit import note_target
     from .spec import write_dvcfile
 
     relpaths = [_repo_relpath(repo, p) for p in paths]
@@ -58,6 +60,7 @@ def add(repo: Repo, paths: Sequence[str], progress: Progress | None = None) -> l
             write_dvcfile(repo.root, dvcfile, posixpath.basename(relpath), info)
             ignore_output(repo.root, relpath)
             added.append(Added(relpath, dvcfile, info))
+            note_target(relpath, info.value)
     return added
 
 
@@ -107,6 +110,7 @@ def checkout_outputs(
 ) -> CheckoutSummary:
     """Make the workspace match the recorded outputs of the targets (default: all)."""
     from .run.repolock import repo_lock
+    from .security.audit import note_target
 
     graph = build_graph(repo.stages())
     chosen = resolve_targets(graph, targets) if targets else list(graph.stages)
@@ -125,6 +129,8 @@ def checkout_outputs(
             )
             changed.extend(_relative(repo, p) for p in result.changed)
             missing.extend(_relative(repo, p) for p in result.missing)
+            if result.changed:
+                note_target(path, info.value)
     untracked = _never_recorded(repo, stages)
     return CheckoutSummary(tuple(changed), tuple(missing), tuple(untracked))
 
@@ -145,14 +151,28 @@ def _never_recorded(repo: Repo, stages: list[Stage]) -> list[str]:
     ]
 
 
-def collect_garbage(repo: Repo, workspace: bool, dry: bool = False) -> GcResult:
-    """Remove cache objects that the workspace's lock and .dvc files do not use."""
+def collect_garbage(
+    repo: Repo, workspace: bool, dry: bool = False, revisions: RevisionChoice | None = None
+) -> GcResult:
+    """Remove cache objects that the workspace's lock and .dvc files do not use.
+
+    With `revisions` (branches, tags, commits), what their committed lock and
+    .dvc files record is kept as well; the workspace is always kept then.
+    """
     from .run.repolock import repo_lock
 
-    if not workspace:
+    chosen = revisions is not None and (
+        revisions.revs or revisions.all_branches or revisions.all_tags or revisions.all_commits
+    )
+    if not workspace and not chosen:
         raise LlmpipeError(
-            "say which objects to keep: -w/--workspace keeps those the workspace uses"
+            "say which objects to keep: -w/--workspace keeps those the workspace uses;"
+            " -a/--all-branches, -T/--all-tags, --all-commits keep those revisions' too"
         )
     with repo_lock(repo.tmp_dir):
         used = [info for _, info in recorded_outputs(repo, repo.stages())]
+        if chosen:
+            from .compare.revisions import used_hashes_at
+
+            used.extend(used_hashes_at(repo.root, revisions))  # type: ignore[arg-type]
         return gc(repo.odb, used, dry=dry)

@@ -89,20 +89,37 @@ def checkout(
 
 @click.command()
 @click.option("-w", "--workspace", is_flag=True, help="Keep only what the workspace uses.")
+@click.option("-A", "-a", "--all-branches", is_flag=True, help="Also keep what every branch uses.")
+@click.option("-T", "--all-tags", is_flag=True, help="Also keep what every tag uses.")
+@click.option("--all-commits", is_flag=True, help="Also keep what every commit uses.")
+@click.option("--rev", "revs", multiple=True, metavar="REV", help="Also keep what REV uses.")
 @click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--dry", is_flag=True, help="Only count what would be removed.")
 @click.option("--json", "as_json", is_flag=True)
 @verbose_option
-def gc(workspace: bool, force: bool, dry: bool, as_json: bool, verbose: bool) -> None:
-    """Remove cache objects that nothing in the workspace uses."""
+def gc(
+    workspace: bool,
+    all_branches: bool,
+    all_tags: bool,
+    all_commits: bool,
+    revs: tuple[str, ...],
+    force: bool,
+    dry: bool,
+    as_json: bool,
+    verbose: bool,
+) -> None:
+    """Remove cache objects that neither the workspace nor the named revisions use."""
+    from ..compare.revisions import RevisionChoice
     from ..dataops import collect_garbage
     from ..repo import Repo
 
-    if workspace and not force and not dry:
-        click.confirm("Remove every cache object the workspace does not use?", abort=True)
+    choice = RevisionChoice(revs, all_branches, all_tags, all_commits, workspace=False)
+    keeping = workspace or revs or all_branches or all_tags or all_commits
+    if keeping and not force and not dry:
+        click.confirm("Remove every cache object the kept revisions do not use?", abort=True)
     repo = Repo.discover()
     try:
-        result = collect_garbage(repo, workspace, dry=dry)
+        result = collect_garbage(repo, workspace, dry=dry, revisions=choice)
     finally:
         repo.close()
     if as_json:

@@ -9,12 +9,18 @@ import click
 from .render import verbose_option
 
 _DVC_GITIGNORE = "/config.local\n/tmp\n/cache\n"
+# Machine-local state: the hash cache, scratch space, the lineage store, the audit
+# trail (it travels through remotes, not git) and local secrets.
+_LLMPIPE_GITIGNORE = "/state.db*\n/tmp\n/lineage\n/audit\n/config.local\n"
 
 
 @click.command()
 @click.option("--no-scm", is_flag=True, help="Initialize outside a git repository.")
+@click.option(
+    "--hydra", is_flag=True, help="Enable Hydra: repro composes conf/config.yaml into params.yaml."
+)
 @verbose_option
-def init(no_scm: bool, verbose: bool) -> None:
+def init(no_scm: bool, hydra: bool, verbose: bool) -> None:
     """Create .dvc/ (as DVC expects it) and .llmpipe/ in the current directory."""
     from ..errors import LlmpipeError
 
@@ -26,7 +32,12 @@ def init(no_scm: bool, verbose: bool) -> None:
         )
     created = _init_dvc_dir(root, no_scm)
     os.makedirs(os.path.join(root, ".llmpipe"), exist_ok=True)
-    _write_if_missing(os.path.join(root, ".llmpipe", ".gitignore"), "/state.db*\n/tmp\n/lineage\n")
+    _write_if_missing(os.path.join(root, ".llmpipe", ".gitignore"), _LLMPIPE_GITIGNORE)
+    if hydra:
+        from ..hydra.dvcconfig import enable_hydra
+
+        enable_hydra(os.path.join(root, ".dvc", "config"))
+        click.echo("Hydra enabled: repro composes conf/config.yaml into params.yaml")
     if created:
         click.echo(f"Initialized llmpipe project in {root}")
     else:

@@ -24,6 +24,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gc": ("llmpipe.cli.data", "gc"),
     "lineage": ("llmpipe.cli.lineage", "lineage"),
     "log": ("llmpipe.cli.lineage", "log"),
+    "sweep": ("llmpipe.cli.sweep", "sweep"),
+    "keys": ("llmpipe.cli.keys", "keys"),
+    "policy": ("llmpipe.cli.policy", "policy"),
+    "audit": ("llmpipe.cli.audit", "audit"),
+    "metrics": ("llmpipe.cli.metrics", "metrics"),
+    "params": ("llmpipe.cli.params", "params"),
+    "plots": ("llmpipe.cli.plots", "plots"),
+    "remote": ("llmpipe.cli.remote", "remote"),
+    "push": ("llmpipe.cli.transfer", "push"),
+    "pull": ("llmpipe.cli.transfer", "pull"),
+    "fetch": ("llmpipe.cli.transfer", "fetch"),
 }
 
 
@@ -45,11 +56,23 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user errors become one red line and a non-zero exit code."""
+    """Run the CLI; user errors become one red line and a non-zero exit code.
+
+    Audited commands (see `cli/audit.py`) append one audit record when they end.
+    """
+    from .audit import cli_session
+
+    with cli_session(sys.argv[1:] if argv is None else argv) as session:
+        session.exit_code = _run(argv, session)
+        return session.exit_code
+
+
+def _run(argv: list[str] | None, session) -> int:  # noqa: ANN001
     verbose = any(flag in (argv or sys.argv[1:]) for flag in ("-v", "--verbose"))
     try:
         cli.main(args=argv, prog_name="llmpipe", standalone_mode=False)
     except LlmpipeError as exc:
+        session.error = str(exc)
         if verbose:
             raise
         click.secho(f"ERROR: {exc}", fg="red", err=True)

@@ -32,6 +32,14 @@ from .render import CliProgress, CliReporter, quiet_option, verbose_option
     help="After a failure, keep running stages that do not depend on it.",
 )
 @click.option("--no-run-cache", is_flag=True, help="Always execute; never restore from run-cache.")
+@click.option(
+    "-S",
+    "--set-param",
+    "set_params",
+    multiple=True,
+    metavar="OVERRIDE",
+    help="Hydra override for params.yaml ([file:]key=value, +key=v, ~key, group=option).",
+)
 @quiet_option
 @verbose_option
 def repro(
@@ -44,6 +52,7 @@ def repro(
     dry: bool,
     keep_going: bool,
     no_run_cache: bool,
+    set_params: tuple[str, ...],
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -65,6 +74,7 @@ def repro(
         dry=dry,
         keep_going=keep_going,
         use_run_cache=not no_run_cache,
+        overrides=set_params,
     )
     progress = CliProgress(enabled=not quiet)
     try:

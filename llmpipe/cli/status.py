@@ -10,13 +10,32 @@ from .render import emit_json, verbose_option
 @click.command()
 @click.argument("targets", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("-c", "--cloud", is_flag=True, help="Compare the cache with the remote instead.")
+@click.option("-r", "--remote", help="Remote for --cloud (default: the default remote).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parallel checks for --cloud.")
 @verbose_option
-def status(targets: tuple[str, ...], as_json: bool, verbose: bool) -> None:
+def status(
+    targets: tuple[str, ...],
+    as_json: bool,
+    cloud: bool,
+    remote: str | None,
+    jobs: int | None,
+    verbose: bool,
+) -> None:
     """Show stages that would run, with the reasons (changed deps, params, command, outs)."""
     from ..repo import Repo
     from ..run.reproduce import status as compute_status
 
     repo = Repo.discover()
+    if cloud:
+        from ..remote.status import cloud_status
+        from .transfer import print_cloud_status
+
+        try:
+            print_cloud_status(cloud_status(repo, remote, targets, jobs), as_json)
+        finally:
+            repo.close()
+        return
     try:
         entries = compute_status(repo, targets)
     finally:

@@ -60,7 +60,35 @@ def reproduce(
     reporter: Reporter | None = None,
     progress: Progress | None = None,
 ) -> ReproResult:
-    """Bring the targets (default: every stage) up to date; the lock is held throughout."""
+    """Bring the targets (default: every stage) up to date; the lock is held throughout.
+
+    With Hydra enabled or `overrides` given, params.yaml is composed first (under the
+    lock, before the graph is read); a dry run only validates the overrides.
+    """
+    if request.dry:
+        _prepare_params(repo, request.overrides, write=False)
+        return _reproduce(repo, request, reporter, progress)
+    with repo_lock(repo.tmp_dir):
+        _prepare_params(repo, request.overrides, write=True)
+        return _reproduce(repo, request, reporter, progress)
+
+
+def _prepare_params(repo: Repo, overrides: tuple[str, ...], write: bool) -> None:
+    from ..hydra.settings import hydra_enabled
+
+    # Only import Hydra (and omegaconf) when there is something for it to do.
+    if overrides or hydra_enabled(repo.config):
+        from ..hydra.compose import prepare_params
+
+        prepare_params(repo, overrides, write=write)
+
+
+def _reproduce(
+    repo: Repo,
+    request: ReproRequest,
+    reporter: Reporter | None,
+    progress: Progress | None,
+) -> ReproResult:
     graph = load_graph(repo)
     targets = resolve_targets(graph, request.targets)
     order = select(graph, targets, single_item=request.single_item, downstream=request.downstream)
@@ -76,15 +104,14 @@ def reproduce(
     )
     if request.dry:
         return Scheduler(run_context(repo, progress), graph, order, options, reporter).run()
-    with repo_lock(repo.tmp_dir):
-        recorder = _recorder(repo, request.overrides)
-        scheduler = Scheduler(
-            run_context(repo, progress), graph, order, options, reporter, on_outcome=recorder
-        )
-        try:
-            return scheduler.run()
-        finally:
-            recorder.close()
+    recorder = _recorder(repo, request.overrides)
+    scheduler = Scheduler(
+        run_context(repo, progress), graph, order, options, reporter, on_outcome=recorder
+    )
+    try:
+        return scheduler.run()
+    finally:
+        recorder.close()
 
 
 class _LazyRecorder:
@@ -95,6 +122,12 @@ class _LazyRecorder:
         self.recorder = None
 
     def __call__(self, outcome) -> None:  # noqa: ANN001
+        from ..security.audit import note_target
+
+        for path, info in sorted(outcome.out_hashes.items()):
+            note_target(outcome.stage.repo_path(path), info.value, stage=outcome.stage.address)
+        if outcome.kind == "failed":
+            note_target(outcome.stage.address, None, stage=outcome.stage.address, failed=True)
         if self.recorder is None:
             from .recording import LineageRecorder
 

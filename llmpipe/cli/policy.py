@@ -1,0 +1,176 @@
+"""`llmpipe policy`: the signed access policy of the project (.llmpipe/policy.yaml)."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import click
+
+from .keys import prompt_passphrase
+from .render import emit_json, verbose_option
+
+
+def _root() -> str:
+    from ..repo import find_root
+
+    return find_root(".")
+
+
+def _signing_key():  # noqa: ANN202
+    from ..security.keys import load_key
+
+    return load_key(passphrase=prompt_passphrase)
+
+
+def _change(edit, done: str) -> None:  # noqa: ANN001
+    from ..security.policy import change_policy
+
+    policy = change_policy(_root(), _signing_key(), edit)
+    click.echo(
+        f"{done} (policy version {policy.version}). "
+        "Commit .llmpipe/policy.yaml and .llmpipe/policy.log."
+    )
+
+
+def _default_member_name() -> str:
+    import getpass
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "admin"
+    return re.sub(r"[^A-Za-z0-9_.@-]", "-", name).strip("-") or "admin"
+
+
+@click.group()
+def policy() -> None:
+    """Who may register, promote, roll back, deploy, push and decrypt (signed by admins)."""
+
+
+@policy.command()
+@click.option("--name", help="Your member name (default: your login name).")
+@verbose_option
+def init(name: str | None, verbose: bool) -> None:
+    """Create the policy with the current key as its first admin."""
+    from ..security.policy import init_policy
+
+    key = _signing_key()
+    created = init_policy(_root(), key, name or _default_member_name())
+    member = next(iter(created.members))
+    click.echo(f"Created .llmpipe/policy.yaml: '{member}' ({key.fingerprint}) is admin.")
+    click.echo("Commit .llmpipe/policy.yaml and .llmpipe/policy.log.")
+
+
+@policy.command(name="add-member")
+@click.argument("name")
+@click.argument("public_key")
+@click.option("--role", "roles", multiple=True, help="Role(s) to grant at once.")
+@verbose_option
+def add_member(name: str, public_key: str, roles: tuple[str, ...], verbose: bool) -> None:
+    """Add member NAME with PUBLIC_KEY (ed25519:..., from their 'llmpipe keys show')."""
+    from ..security.policy import add_member as edit
+
+    _change(edit(name, public_key, roles), f"Added member '{name}'")
+
+
+@policy.command(name="remove-member")
+@click.argument("name")
+@verbose_option
+def remove_member(name: str, verbose: bool) -> None:
+    """Remove member NAME and all their roles."""
+    from ..security.policy import remove_member as edit
+
+    _change(edit(name), f"Removed member '{name}'")
+
+
+@policy.command()
+@click.argument("member")
+@click.argument("role")
+@verbose_option
+def grant(member: str, role: str, verbose: bool) -> None:
+    """Give MEMBER the role ROLE."""
+    from ..security.policy import grant as edit
+
+    _change(edit(member, role), f"Granted '{role}' to {member}")
+
+
+@policy.command()
+@click.argument("member")
+@click.argument("role")
+@verbose_option
+def revoke(member: str, role: str, verbose: bool) -> None:
+    """Take the role ROLE from MEMBER."""
+    from ..security.policy import revoke as edit
+
+    _change(edit(member, role), f"Revoked '{role}' from {member}")
+
+
+@policy.command(name="set-role")
+@click.argument("role")
+@click.argument("permissions", nargs=-1)
+@verbose_option
+def set_role(role: str, permissions: tuple[str, ...], verbose: bool) -> None:
+    """Define ROLE as exactly PERMISSIONS (e.g. register promote:staging push)."""
+    from ..security.policy import set_role as edit
+
+    _change(
+        edit(role, permissions),
+        f"Role '{role}' now has: {' '.join(sorted(set(permissions))) or 'nothing'}",
+    )
+
+
+@policy.command(name="require-signatures")
+@click.option("--off", is_flag=True, help="Allow unsigned audit records again.")
+@verbose_option
+def require_signatures(off: bool, verbose: bool) -> None:
+    """Make 'audit verify' fail on unsigned audit records."""
+    from ..security.policy import set_setting
+
+    _change(
+        set_setting("audit_requires_signature", not off),
+        "Unsigned audit records are " + ("allowed" if off else "now refused by verify"),
+    )
+
+
+@policy.command()
+@click.option("--json", "as_json", is_flag=True)
+@verbose_option
+def show(as_json: bool, verbose: bool) -> None:
+    """Verify the policy and print members, roles and permissions."""
+    from ..security.policy import load_policy
+
+    current = load_policy(_root())
+    if as_json:
+        emit_json({"version": current.version, "hash": current.hash, **current.to_body()})
+        return
+    click.echo(f"policy version {current.version} (signed by {current.signed_by})")
+    click.echo("members:")
+    for member in current.members.values():
+        click.echo(f"  {member.name}\t{', '.join(member.roles) or '-'}\t{member.fingerprint}")
+    click.echo("roles:")
+    for role, perms in current.roles.items():
+        click.echo(f"  {role}\t{' '.join(perms)}")
+    for name, value in current.settings.items():
+        click.echo(f"setting {name}: {value}")
+
+
+@policy.command()
+@click.argument("action")
+@click.option("--as", "who", help="Check another member (name, public key or fingerprint).")
+@verbose_option
+def check(action: str, who: str | None, verbose: bool) -> None:
+    """Tell whether the current key may do ACTION (exit 0 allowed, 1 denied)."""
+    from ..security.policy import check_action, current_fingerprint, has_policy, load_policy
+
+    check_action(action)
+    root = _root()
+    if not has_policy(root):
+        click.echo(f"allowed: this project has no access policy ('{action}' is not restricted)")
+        return
+    decision = load_policy(root).decide(who or current_fingerprint(), action)
+    if decision.allowed:
+        click.echo(f"allowed: {decision.reason}")
+        return
+    click.secho(f"denied: {decision.reason}", fg="red", err=True)
+    sys.exit(1)

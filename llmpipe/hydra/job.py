@@ -1,0 +1,121 @@
+"""One sweep job: copy the project, apply the job's overrides, reproduce, report.
+
+`run_job` is what every launcher ends up calling (in this process for `basic`,
+in worker processes for `joblib`, on cluster nodes for `submitit_slurm`/`ray`).
+It reads everything it needs from the sweep directory, so its only arguments
+are a path and a number, and it reports through `jobs/<n>.json` as well as its
+return value. Stage runs go to the user's lineage store with the overrides.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from typing import Any
+
+from ..errors import LlmpipeError, RunError
+from .results import JobResult, flatten_metrics, read_json, write_json
+
+
+def job_status_path(sweep_dir: str, index: int) -> str:
+    return os.path.join(sweep_dir, "jobs", f"{index}.json")
+
+
+def hydra_task(cfg: Any) -> dict[str, Any]:
+    """Hydra task function: `cfg.sweep_dir` and `cfg.job` name the job to run."""
+    result = run_job(str(cfg.sweep_dir), int(cfg.job))
+    if result["status"] == "failed" and read_json(_plan_path(str(cfg.sweep_dir))).get("fail_fast"):
+        # Raising makes Hydra's sweeper stop after this batch (--fail-fast).
+        raise RunError(f"sweep job {cfg.job} failed: {result['error']}")
+    return result
+
+
+def _plan_path(sweep_dir: str) -> str:
+    return os.path.join(sweep_dir, "plan.json")
+
+
+def run_job(sweep_dir: str, index: int) -> dict[str, Any]:
+    """Run job `index` of the sweep planned in `sweep_dir`; never raises for a job failure."""
+    plan = read_json(_plan_path(sweep_dir))
+    result = JobResult(job=index, overrides=list(plan["jobs"][index]), status="running")
+    write_json(job_status_path(sweep_dir, index), result.__dict__)
+    started = time.time()
+    workspace = os.path.join(plan["workspaces_dir"], f"job-{index}")
+    try:
+        _reproduce_in_workspace(plan, workspace, result)
+    except LlmpipeError as exc:
+        result.status, result.error = "failed", str(exc)
+    except Exception as exc:  # noqa: BLE001 - a job's crash is reported, it must not stop the sweep
+        result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+        result.error += "\n" + traceback.format_exc(limit=5)
+    finally:
+        if not plan.get("keep_workspaces"):
+            from .workspace import remove_workspace
+
+            remove_workspace(workspace)
+    result.duration_s = time.time() - started
+    write_json(job_status_path(sweep_dir, index), result.__dict__)
+    return dict(result.__dict__)
+
+
+def _reproduce_in_workspace(plan: dict[str, Any], workspace: str, result: JobResult) -> None:
+    from ..repo import Repo
+    from ..run.reproduce import ReproRequest, reproduce
+    from .workspace import checkout_data_sources, create_workspace
+
+    create_workspace(plan["root"], plan["cache_dir"], workspace)
+    with Repo(workspace) as repo:
+        use_user_lineage(repo, plan["lineage_dir"])
+        checkout_data_sources(repo)
+        request = ReproRequest(
+            targets=tuple(plan.get("targets", ())),
+            overrides=tuple(result.overrides),
+            jobs=int(plan.get("stage_jobs", 1)),
+        )
+        outcome = reproduce(repo, request)
+        result.stages = {o.stage.address: o.kind for o in outcome.outcomes}
+        result.metrics = collect_metrics(repo)
+    failed = [o for o in outcome.outcomes if o.kind == "failed"]
+    result.status = "failed" if failed else "succeeded"
+    if failed:
+        result.error = f"stage '{failed[0].stage.address}' failed: {failed[0].error}"
+
+
+def use_user_lineage(repo: Any, lineage_dir: str) -> None:
+    """Make the workspace repo record its stage runs in the user's lineage store."""
+    from ..lineage.store import LineageStore
+
+    # Repo.lineage is a cached_property: setting the instance attribute replaces it.
+    repo.__dict__["lineage"] = LineageStore(lineage_dir)
+
+
+def collect_metrics(repo: Any) -> dict[str, Any]:
+    """Every metric output of the pipeline, flattened to scalars (unreadable files skipped)."""
+    found: dict[str, Any] = {}
+    for stage in repo.stages():
+        for out in stage.outs:
+            if out.kind != "metric":
+                continue
+            relpath = stage.repo_path(out.path)
+            data = _read_metrics_file(os.path.join(repo.root, relpath))
+            if data is not None:
+                found.update(flatten_metrics(relpath, data))
+    return found
+
+
+def _read_metrics_file(path: str) -> Any:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        if path.endswith(".json"):
+            return json.loads(text)
+        if path.endswith((".yaml", ".yml")):
+            from ..yamlio import load_yaml
+
+            return load_yaml(text, path)
+    except Exception:  # noqa: BLE001 - an unreadable metrics file is simply not shown
+        return None
+    return None

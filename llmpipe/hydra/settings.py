@@ -1,0 +1,57 @@
+"""DVC's `[hydra]` settings of `.dvc/config`: enabled, config_dir, config_module, config_name."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..config import Config
+
+PARAMS_FILE = "params.yaml"
+_TRUE = ("true", "1", "yes", "on")
+
+
+@dataclass(frozen=True)
+class HydraSettings:
+    """Where the project's Hydra configs live; `config_dir` is absolute (None with a module)."""
+
+    enabled: bool
+    config_dir: str | None
+    config_module: str | None
+    config_name: str
+    root: str
+
+    @property
+    def shown_dir(self) -> str:
+        """The config source as the user wrote it, for messages."""
+        if self.config_module:
+            return f"module '{self.config_module}'"
+        return os.path.relpath(self.config_dir or "", self.root)
+
+
+def hydra_enabled(config: Config) -> bool:
+    """True when `.dvc/config` says `[hydra] enabled = true` (DVC's switch)."""
+    return (config.get("hydra", "enabled") or "").strip().lower() in _TRUE
+
+
+def hydra_settings(config: Config, root: str) -> HydraSettings:
+    """The settings with DVC's defaults: `conf/` and `config` (.yaml)."""
+    module = config.get("hydra", "config_module")
+    config_dir = None if module else os.path.join(root, config.get("hydra", "config_dir", "conf"))
+    return HydraSettings(
+        enabled=hydra_enabled(config),
+        config_dir=config_dir,
+        config_module=module,
+        config_name=config.get("hydra", "config_name", "config") or "config",
+        root=root,
+    )
+
+
+def require_hydra() -> None:
+    """ConfigError with the install hint when hydra-core is missing."""
+    import importlib.util
+
+    from ..errors import ConfigError
+
+    if importlib.util.find_spec("hydra") is None:
+        raise ConfigError("Hydra overrides need hydra-core: pip install 'llmpipe[hydra]'")

@@ -1,0 +1,61 @@
+"""Where objects live on a remote, and which of them are already there.
+
+Plain remotes use DVC 3's layout, `files/<algo>/ab/cdef…` (so `dvc` shares
+them); encrypted remotes store `llmpipe-encrypted/ab/<62 hex>` under keyed
+names plus a `keycheck` blob. `present` decides between listing the remote
+and asking per object, whichever costs fewer requests.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from .backends import Backend, LocalBackend
+from .crypto import Cipher
+
+ENCRYPTED_DIR = "llmpipe-encrypted"
+KEYCHECK = f"{ENCRYPTED_DIR}/keycheck"
+_LIST_PAGE = 1000  # objects per listing request (S3, GCS, Azure)
+
+
+class Layout:
+    """Object naming on one remote; `cipher` set for encrypted remotes."""
+
+    def __init__(self, backend: Backend, hash_name: str, cipher: Cipher | None = None) -> None:
+        self.backend = backend
+        self.hash_name = hash_name
+        self.cipher = cipher
+        self.prefix = ENCRYPTED_DIR if cipher else f"files/{hash_name}"
+
+    def path(self, oid: str) -> str:
+        name = self.cipher.object_name(oid) if self.cipher else oid
+        return f"{self.prefix}/{name[:2]}/{name[2:]}"
+
+    def present(self, oids: Iterable[str], jobs: int) -> set[str]:
+        """The subset of `oids` that exist on the remote."""
+        oids = list(dict.fromkeys(oids))
+        if not oids:
+            return set()
+        if isinstance(self.backend, LocalBackend) or len(oids) <= jobs:
+            return self._exists_each(oids, jobs)
+        sample = random.choice("0123456789abcdef") + random.choice("0123456789abcdef")
+        in_sample = sum(1 for _ in self.backend.list_files(f"{self.prefix}/{sample}"))
+        # Listing everything costs ~estimate/page requests; asking costs one per object,
+        # `jobs` at a time.
+        estimate = in_sample * 256
+        if estimate / _LIST_PAGE <= len(oids) / jobs:
+            return self._listed(oids)
+        return self._exists_each(oids, jobs)
+
+    def _listed(self, oids: list[str]) -> set[str]:
+        on_remote = set(self.backend.list_files(self.prefix))
+        return {oid for oid in oids if self.path(oid) in on_remote}
+
+    def _exists_each(self, oids: list[str], jobs: int) -> set[str]:
+        check: Callable[[str], bool] = lambda oid: self.backend.exists(self.path(oid))  # noqa: E731
+        if len(oids) < 8:
+            return {oid for oid in oids if check(oid)}
+        with ThreadPoolExecutor(max(1, jobs)) as pool:
+            return {oid for oid, ok in zip(oids, pool.map(check, oids), strict=True) if ok}

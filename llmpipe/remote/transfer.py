@@ -1,0 +1,200 @@
+"""The transfer engine: move objects between the cache and a remote, in parallel.
+
+Each object is one task, retried with backoff on transient (network) errors.
+A failure of one object (missing, corrupt, failed authentication) is recorded
+in the result and the rest go on; an error that dooms every task (refused
+credentials, a server that stays down) stops the run and is raised, after the
+finished objects have been kept. Downloads land in a temporary file in the
+cache, are verified against their hash, and only then renamed into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..errors import CryptoError, LlmpipeError
+from ..hashing import bytes_hash, file_hash
+from .backends import is_transient, translate
+
+if TYPE_CHECKING:
+    from ..cache.odb import ObjectDB
+    from ..cache.progress import Progress
+    from .config import RemoteConfig
+    from .layout import Layout
+
+RETRIES = 3
+BACKOFF = 0.25  # seconds before the first retry; doubles each time
+
+
+@dataclass(frozen=True)
+class Failure:
+    oid: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    """What moved, what failed (and why), and how many were already in place."""
+
+    transferred: tuple[str, ...] = ()
+    failed: tuple[Failure, ...] = ()
+    skipped: int = 0
+
+    def __add__(self, other: TransferResult) -> TransferResult:
+        return TransferResult(
+            self.transferred + other.transferred,
+            self.failed + other.failed,
+            self.skipped + other.skipped,
+        )
+
+
+class CorruptObject(LlmpipeError):
+    """A downloaded object does not match its hash."""
+
+
+@dataclass
+class _Run:
+    done: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def run_tasks(
+    oids: list[str],
+    task: Callable[[str], None],
+    remote: RemoteConfig,
+    jobs: int,
+    progress: Progress,
+) -> TransferResult:
+    """Run `task(oid)` for every oid on `jobs` threads; see the module doc for errors."""
+    state = _Run()
+
+    def one(oid: str) -> None:
+        if state.stop.is_set():
+            return
+        try:
+            _with_retries(task, oid, state.stop)
+        except (FileNotFoundError, CorruptObject, CryptoError) as exc:
+            with state.lock:
+                state.failed.append(Failure(oid, _reason(exc)))
+        except BaseException:
+            state.stop.set()
+            raise
+        else:
+            with state.lock:
+                state.done.append(oid)
+        progress.advance(1)
+
+    if oids:
+        _run_all(oids, one, remote, jobs)
+    return TransferResult(tuple(state.done), tuple(state.failed))
+
+
+def _run_all(oids: list[str], one: Callable[[str], None], remote: RemoteConfig, jobs: int) -> None:
+    with ThreadPoolExecutor(max(1, min(jobs, len(oids)))) as pool:
+        futures = [pool.submit(one, oid) for oid in oids]
+        finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        errors = [f.exception() for f in finished if f.exception() is not None]
+        if errors:
+            for future in futures:
+                future.cancel()
+            raise translate(errors[0], remote) from errors[0]
+
+
+def _with_retries(task: Callable[[str], None], oid: str, stop: threading.Event) -> None:
+    for attempt in range(RETRIES + 1):
+        try:
+            task(oid)
+            return
+        except Exception as exc:
+            if attempt == RETRIES or not is_transient(exc) or stop.is_set():
+                raise
+        time.sleep(BACKOFF * 2**attempt)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "not on the remote"
+    return str(exc)
+
+
+def upload_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str], None]:
+    """A task that sends cache object `oid` to the remote (sealed first if encrypted)."""
+
+    def upload(oid: str) -> None:
+        src = odb.oid_path(oid)
+        if layout.cipher is None:
+            layout.backend.put_file(src, layout.path(oid))
+            return
+        sealed = _scratch_name(scratch, oid)
+        try:
+            with open(src, "rb") as plain, open(sealed, "wb") as out:
+                layout.cipher.encrypt_stream(plain, out, oid)
+            layout.backend.put_file(sealed, layout.path(oid))
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(sealed)
+
+    return upload
+
+
+def download_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str], None]:
+    """A task that fetches `oid` into the cache, verified (and opened if encrypted)."""
+
+    def download(oid: str) -> None:
+        tmp = odb.temp_path(oid)
+        try:
+            _fetch_into(layout, oid, tmp, scratch)
+            if not _matches(tmp, oid, odb.hash_name):
+                raise CorruptObject(
+                    f"object {oid} on the remote is corrupt (its content does not match its "
+                    "hash); it was not used"
+                )
+            odb.commit_temp(tmp, oid)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+    return download
+
+
+def _fetch_into(layout: Layout, oid: str, tmp: str, scratch: str) -> None:
+    if layout.cipher is None:
+        layout.backend.get_file(layout.path(oid), tmp)
+        return
+    sealed = _scratch_name(scratch, oid)
+    try:
+        layout.backend.get_file(layout.path(oid), sealed)
+        with open(sealed, "rb") as src, open(tmp, "wb") as out:
+            layout.cipher.decrypt_stream(src, out, oid)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(sealed)
+
+
+def _matches(path: str, oid: str, hash_name: str) -> bool:
+    if oid.endswith(".dir"):
+        with open(path, "rb") as handle:
+            return bytes_hash(handle.read(), hash_name) + ".dir" == oid
+    return file_hash(path, hash_name) == oid
+
+
+def _scratch_name(scratch: str, oid: str) -> str:
+    os.makedirs(scratch, exist_ok=True)
+    return os.path.join(scratch, f"{oid}.{threading.get_ident()}.{time.monotonic_ns()}.tmp")
+
+
+def ordered_for_push(oids: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Files first, `.dir` objects after: a `.dir` on a remote promises its entries."""
+    files, dirs = [], []
+    for oid in dict.fromkeys(oids):
+        (dirs if oid.endswith(".dir") else files).append(oid)
+    return files, dirs

@@ -1,0 +1,133 @@
+"""`llmpipe plots` across revisions, `checkout` after switching branches, `gc` by revision."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+
+from llmpipe import scm
+from tests.compare.experiments import build
+from tests.conftest import needs_dvc
+
+
+@pytest.fixture
+def experiments(project):
+    build(project)
+    return project
+
+
+def _plot_data(html: str) -> dict:
+    match = re.search(r'<script type="application/json" id="plot-data">(.*?)</script>', html, re.S)
+    assert match, "no embedded plot data"
+    return json.loads(match.group(1))
+
+
+def test_plots_diff_overlays_every_revision(experiments, tmp_path):
+    out = tmp_path / "plots"
+    result = experiments.ok("plots", "diff", "main", "exp-a", "exp-b", "-o", str(out))
+    assert "Wrote 1 plot(s)" in result.out
+    html = (out / "index.html").read_text()
+    assert "<script src" not in html and "http" not in html.replace("http://www.w3.org", "")
+    series = _plot_data(html)["loss.csv"]["series"]
+    assert [s["revision"] for s in series] == ["main", "exp-a", "exp-b"]
+    assert series[2]["points"] == [[0, 0.4], [1, 0.2], [2, pytest.approx(0.133333)], [3, 0.1]]
+    assert html.count('<polyline class="series"') == 3
+    for name in ("main", "exp-a", "exp-b"):
+        assert f'data-revision="{name}"' in html
+
+
+def test_plots_show_workspace_json_md_and_png(experiments, tmp_path):
+    data = json.loads(experiments.ok("plots", "show", "--json").out)
+    assert data["loss.csv"]["x_label"] == "step" and data["loss.csv"]["y_label"] == "loss"
+    assert [s["revision"] for s in data["loss.csv"]["series"]] == ["workspace"]
+    md = experiments.ok("plots", "diff", "--md").out.strip().splitlines()
+    assert md[0] == "| Plot | Revision | Series | Points | Last y |"
+    assert md[2:] == [
+        "| loss.csv | workspace | loss.csv:loss | 3 | 0.033333 |",
+        "| loss.csv | HEAD | loss.csv:loss | 3 | 0.033333 |",
+    ]
+    pytest.importorskip("PIL", reason="PNG export needs Pillow (llmpipe[plots])")
+    out = tmp_path / "png"
+    experiments.ok("plots", "show", "-o", str(out), "--png")
+    assert (out / "loss.csv.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_top_level_plot_with_file_mapping(experiments, tmp_path):
+    experiments.write(
+        "dvc.yaml",
+        experiments.read("dvc.yaml")
+        + "plots:\n  - curves:\n      x: step\n      y:\n        loss.csv: [loss]\n      title: Loss\n",
+    )
+    data = json.loads(experiments.ok("plots", "show", "--json").out)
+    assert data["curves"]["title"] == "Loss"
+    assert data["curves"]["series"][0]["points"][0] == [0, 0.1]
+
+
+def test_checkout_after_switching_branches_restores_outputs(experiments):
+    experiments.git("checkout", "-q", "exp-b")
+    scm.clear_cache()
+    result = experiments.ok("checkout")
+    assert "eval.json" in result.out
+    assert json.loads(experiments.read("eval.json")) == {"f1": 1.2}
+    lock = experiments.read("dvc.lock")
+    digest = lock.split("path: eval.json")[1].split("md5: ")[1].split()[0]
+    cached = experiments.path / ".dvc/cache/files/md5" / digest[:2] / digest[2:]
+    workspace = experiments.path / "eval.json"
+    assert os.path.samefile(cached, workspace) or workspace.read_bytes() == cached.read_bytes()
+    # An object missing from the cache is named, and checkout fails.
+    experiments.git("checkout", "-q", "exp-a")
+    lock = experiments.read("dvc.lock")
+    digest = lock.split("path: eval.json")[1].split("md5: ")[1].split()[0]
+    missing = experiments.path / ".dvc/cache/files/md5" / digest[:2] / digest[2:]
+    os.chmod(missing, 0o644)
+    missing.unlink()
+    result = experiments.cli("checkout")
+    assert result.code == 1 and "missing from the cache: eval.json" in result.err
+
+
+def _eval_objects(project) -> dict[str, str]:
+    found = {}
+    for branch in ("main", "exp-a", "exp-b"):
+        lock = project.git("show", f"{branch}:dvc.lock")
+        found[branch] = lock.split("path: eval.json")[1].split("md5: ")[1].split()[0]
+    return found
+
+
+def _in_cache(project, digest: str) -> bool:
+    return (project.path / ".dvc/cache/files/md5" / digest[:2] / digest[2:]).exists()
+
+
+def test_gc_keeps_named_revisions(experiments):
+    objects = _eval_objects(experiments)
+    experiments.git("branch", "-D", "exp-b")
+    result = json.loads(experiments.ok("gc", "-a", "-f", "--json").out)
+    assert result["removed"] == 1
+    assert _in_cache(experiments, objects["main"]) and _in_cache(experiments, objects["exp-a"])
+    assert not _in_cache(experiments, objects["exp-b"])
+    json.loads(experiments.ok("gc", "-w", "-f", "--json").out)
+    assert not _in_cache(experiments, objects["exp-a"])
+    assert _in_cache(experiments, objects["main"])
+
+
+def test_gc_rev_and_tags(experiments):
+    objects = _eval_objects(experiments)
+    dry = json.loads(experiments.ok("gc", "-T", "--rev", "exp-b", "--dry", "--json").out)
+    assert dry["dry"] and dry["removed"] == 1 and _in_cache(experiments, objects["exp-a"])
+    experiments.ok("gc", "-T", "--rev", "exp-b", "-f")
+    assert not _in_cache(experiments, objects["exp-a"])
+    assert _in_cache(experiments, objects["exp-b"]) and _in_cache(experiments, objects["main"])
+    result = experiments.cli("gc", "--rev", "nope", "-f")
+    assert result.code == 1 and "unknown revision 'nope'" in result.err
+
+
+@needs_dvc
+@pytest.mark.dvc
+def test_diff_values_match_real_dvc(experiments):
+    for kind in ("metrics", "params"):
+        for args in (["main", "exp-b"], ["exp-a", "exp-b", "--all"]):
+            theirs = json.loads(experiments.run("dvc", kind, "diff", *args, "--json").stdout)
+            ours = json.loads(experiments.ok(kind, "diff", *args, "--json").out)
+            assert ours == theirs, (kind, args)
