@@ -36,6 +36,7 @@ class TransferRequest:
     jobs: int | None = None
     run_cache: bool = False
     all_branches: bool = False
+    audit: bool = True  # also share the audit trail (llmpipe/audit/ on the remote)
 
 
 def default_jobs() -> int:
@@ -107,7 +108,26 @@ def push(repo: Repo, request: TransferRequest, progress: Progress | None = None)
     for name, outs in groups.items():
         remote = get_remote(repo, name)
         result += _push_to(repo, remote, outs, request, progress or NoProgress())
+    if request.audit:
+        _share_audit(repo, request.remote, upload=True)
     return result
+
+
+def _share_audit(repo: Repo, name: str | None, upload: bool) -> None:
+    from ..errors import LlmpipeError
+    from .audit_sync import pull_audit, push_audit
+    from .backends import translate
+
+    remote = get_remote(repo, name)
+    try:
+        if upload:
+            push_audit(repo, remote)
+        else:
+            pull_audit(repo, remote)
+    except LlmpipeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - backend boundary
+        raise translate(exc, remote) from exc
 
 
 def _push_to(
@@ -176,6 +196,8 @@ def fetch(repo: Repo, request: TransferRequest, progress: Progress | None = None
     for name, outs in groups.items():
         remote = get_remote(repo, name)
         result += _fetch_from(repo, remote, outs, request, progress or NoProgress())
+    if request.audit:
+        _share_audit(repo, request.remote, upload=False)
     return result
 
 
