@@ -57,6 +57,10 @@ class RemoteSite:
     start: Callable[[], None] | None = None
     bad_credentials: dict[str, str] | None = None
 
+    def objects(self) -> list[str]:
+        """The listing without the audit trail that push also shares (llmpipe/audit/)."""
+        return [key for key in self.listing() if not key.startswith("llmpipe/")]
+
     def configure(self, project, name: str = "store") -> None:  # noqa: ANN001
         project.ok("remote", "add", "-d", name, self.url)
         for key, value in self.options.items():

@@ -51,7 +51,7 @@ def test_push_status_pull_round_trip(project, site) -> None:
     tracked(project, site)
     assert cloud(project) == {"data/d": "new", "data/one.txt": "new"}
     assert "4 files pushed" in project.ok("push").out
-    assert object_key("alpha\n") in site.listing()
+    assert object_key("alpha\n") in site.objects()
     assert site.read(object_key("one\n")) == b"one\n"
     assert cloud(project) == {}
     assert "up to date" in project.ok("push").out
@@ -78,7 +78,7 @@ def test_partial_push_then_resume_moves_only_the_rest(project, site) -> None:
     assert "1 file pushed" in project.ok("push", "data/one.txt.dvc").out
     assert cloud(project) == {"data/d": "new"}
     assert "3 files pushed" in project.ok("push").out
-    assert len(site.listing()) == 4  # a.txt, b.txt, the .dir, one.txt
+    assert len(site.objects()) == 4  # a.txt, b.txt, the .dir, one.txt
 
 
 def test_corrupted_remote_object_is_reported_and_not_used(project, site) -> None:
@@ -115,7 +115,7 @@ def test_wrong_credentials_give_an_auth_error(project, site) -> None:
     result = project.cli("push")
     assert result.code == 1
     assert "refused access" in result.err and "store" in result.err
-    assert site.listing() == []
+    assert site.objects() == []
 
 
 def test_server_stopped_mid_transfer_then_rerun_completes(project, site) -> None:
@@ -133,9 +133,9 @@ def test_server_stopped_mid_transfer_then_rerun_completes(project, site) -> None
         site.start()
     assert stopper.seen >= 10
     assert sum(1 for _ in repo.odb.all_oids()) == 61 + 1  # nothing lost locally
-    assert not any(key.endswith(".dir") for key in site.listing())
+    assert not any(key.endswith(".dir") for key in site.objects())
     project.ok("push")
-    assert len(site.listing()) == 62
+    assert len(site.objects()) == 62
     assert cloud(project) == {}
 
 
@@ -156,7 +156,7 @@ def test_encrypted_remote_hides_names_and_contents(project, site, monkeypatch) -
     tracked(project, site)
     project.ok("remote", "modify", "store", "encrypt", "true")
     project.ok("push")
-    keys = site.listing()
+    keys = site.objects()
     assert (
         all(k.startswith("llmpipe-encrypted/") for k in keys) and len(keys) == 5
     )  # four objects and the key check
