@@ -127,7 +127,8 @@ def checkout_outputs(
                 repo.state,
                 relink=relink,
             )
-            changed.extend(_relative(repo, p) for p in result.changed)
+            if result.changed:  # one line per output, as DVC prints it
+                changed.append(path + ("/" if info.isdir else ""))
             missing.extend(_relative(repo, p) for p in result.missing)
             if result.changed:
                 note_target(path, info.value)
