@@ -3,8 +3,8 @@
 #
 # Usage: examples/demo/run.sh [DIR]
 #   DIR  where to build the project (must not exist yet); default: a new temp dir.
-# The repository itself is not an llmpipe project, so the demo is copied out,
-# made a git repository and an llmpipe project, and run there.
+# The repository root is its own project (the reference LLM pipeline), so the
+# demo is copied out, made a git repository and an llmpipe project, and run there.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -1,0 +1,1 @@
+"""Stage code of the reference pipelines; each folder is one pipeline."""
