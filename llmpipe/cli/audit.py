@@ -13,7 +13,10 @@ import click
 from .render import emit_json, verbose_option
 
 # Commands whose every run is recorded ("group" covers all its subcommands).
-AUDITED = {"repro", "add", "checkout", "gc", "push", "pull", "fetch", "policy", "registry"}
+AUDITED = {
+    "repro", "add", "checkout", "gc", "push", "pull", "fetch", "policy", "registry",
+    "deploy", "monitor",
+}  # fmt: skip
 AUDITED_SUBCOMMANDS = {("keys", "use")}
 GROUPS = {"policy", "registry", "keys", "audit", "remote"}
 # Recorded only when they touched something: a no-op repro writes nothing.

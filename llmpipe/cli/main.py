@@ -35,6 +35,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "push": ("llmpipe.cli.transfer", "push"),
     "pull": ("llmpipe.cli.transfer", "pull"),
     "fetch": ("llmpipe.cli.transfer", "fetch"),
+    "registry": ("llmpipe.cli.registry", "registry"),
+    "deploy": ("llmpipe.cli.deploy", "deploy"),
+    "monitor": ("llmpipe.cli.monitor", "monitor"),
 }
 
 

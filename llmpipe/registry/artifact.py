@@ -1,0 +1,178 @@
+"""What a registered version points at: a cached output, its strong digest, lineage, metrics.
+
+The content hash comes from the lock files (`dvc.lock`, `.dvc` files); the
+strong digest is sha256 of the file, or for a directory sha256 of the
+canonical JSON list of `[relpath, sha256]` pairs sorted by relpath, computed
+from the cache objects (so it vouches for what `deploy` will copy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import RegistryError
+from ..stage import HashInfo
+
+if TYPE_CHECKING:
+    from ..cache.odb import ObjectDB
+    from ..repo import Repo
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: str  # repository-relative posix path
+    hash_info: HashInfo
+    stage: str  # address of the stage (or .dvc file) that records it
+
+
+def find_artifact(repo: Repo, path: str) -> Artifact:
+    """The recorded output at `path`; RegistryError when no lock or .dvc file records it."""
+    relpath = _relpath(repo, path)
+    from ..lockfile import hashes_in, read_lock
+    from ..spec import read_dvcfile_hash
+
+    for stage in repo.stages():
+        if stage.is_data_source:
+            if stage.repo_path(stage.outs[0].path) == relpath:
+                info = read_dvcfile_hash(repo.root, stage.dvcfile)
+                if info is not None:
+                    return Artifact(relpath, info, stage.dvcfile)
+            continue
+        for out in stage.cached_outs:
+            if stage.repo_path(out.path) == relpath:
+                entry = read_lock(repo.root, stage.lockfile).get(stage.name) or {}
+                recorded = hashes_in(entry, "outs").get(out.path)
+                if recorded is None:
+                    raise RegistryError(
+                        f"'{relpath}' is an output of stage '{stage.address}' that was never "
+                        "run: run 'llmpipe repro' first"
+                    )
+                return Artifact(relpath, recorded, stage.address)
+    raise RegistryError(
+        f"'{relpath}' is not a cached output of this project: register a stage output "
+        "or a file tracked with 'llmpipe add'"
+    )
+
+
+def _relpath(repo: Repo, path: str) -> str:
+    absolute = os.path.abspath(path)
+    relpath = os.path.relpath(absolute, repo.root).replace(os.sep, "/")
+    if relpath.startswith("../") or relpath == "..":
+        raise RegistryError(f"'{path}' is outside the project at {repo.root}")
+    return relpath
+
+
+def require_in_cache(odb: ObjectDB, artifact: Artifact) -> None:
+    from ..cache.checkout import in_cache
+
+    if not in_cache(odb, artifact.hash_info):
+        raise RegistryError(
+            f"'{artifact.path}' ({artifact.hash_info.value}) is not (completely) in the cache: "
+            f"run 'llmpipe repro {artifact.stage}' or 'llmpipe pull {artifact.stage}'"
+        )
+
+
+def cache_files(odb: ObjectDB, hash_info: HashInfo) -> list[tuple[str, str]]:
+    """(relpath, object path) of the artifact's files; a file artifact's relpath is ''."""
+    if not hash_info.isdir:
+        return [("", odb.oid_path(hash_info.value))]
+    return [(rel, odb.oid_path(value)) for rel, value in odb.read_manifest(hash_info.value)]
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def strong_digest(files: list[tuple[str, str]], isdir: bool) -> tuple[str, list[list[str]]]:
+    """(`sha256:<hex>`, [[relpath, sha256], ...]) of files given as (relpath, local path)."""
+    from ..security.canonical import canonical_json
+
+    listing = sorted([rel, file_sha256(path)] for rel, path in files)
+    if not isdir:
+        return "sha256:" + listing[0][1], listing
+    return "sha256:" + hashlib.sha256(canonical_json(listing)).hexdigest(), listing
+
+
+def lineage_of(repo: Repo, artifact: Artifact) -> dict[str, Any]:
+    """The run that produced the artifact: run id, stage, commit, deps (datasets), params."""
+    from ..lineage.query import producer_of
+    from ..scm import head_commit, is_dirty
+
+    try:
+        run = producer_of(repo.lineage, artifact.path, artifact.hash_info.value)
+    except Exception:  # noqa: BLE001 - a missing or unreadable store only loses the lineage
+        run = None
+    if run is None:
+        return {
+            "run_id": None,
+            "stage": artifact.stage,
+            "git_commit": head_commit(repo.root),
+            "git_dirty": is_dirty(repo.root),
+            "deps": [],
+            "params": {},
+        }
+    return {
+        "run_id": run.run_id,
+        "stage": run.stage,
+        "git_commit": run.git_commit,
+        "git_dirty": run.git_dirty,
+        "deps": [{"path": d.path, "hash": d.hash} for d in run.deps],
+        "params": run.params,
+        "run_metrics": run.metrics,
+        "ended_at": run.ended_at.isoformat(),
+    }
+
+
+def flatten_metrics(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted key, number) for every numeric leaf of a metrics document."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from flatten_metrics(value, f"{prefix}{key}.")
+    elif isinstance(data, (int, float)) and not isinstance(data, bool):
+        yield prefix[:-1], float(data) if isinstance(data, float) else int(data)
+
+
+def metrics_of_files(by_file: dict[str, Any]) -> dict[str, Any]:
+    """Metrics files `{path: document}` as one flat mapping (the first file wins a clash)."""
+    flat: dict[str, Any] = {}
+    for _, document in sorted(by_file.items()):
+        for key, value in flatten_metrics(document):
+            flat.setdefault(key, value)
+    return flat
+
+
+def read_metrics_file(path: str) -> dict[str, Any]:
+    """A JSON or YAML metrics file as a flat mapping; RegistryError when unreadable."""
+    from ..yamlio import load_yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        document = load_yaml(text, path)
+    except FileNotFoundError:
+        raise RegistryError(f"metrics file '{path}' does not exist") from None
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+        raise RegistryError(f"cannot read metrics file '{path}': {exc}") from None
+    return metrics_of_files({path: document})
+
+
+def workspace_metrics(repo: Repo) -> dict[str, Any]:
+    """The pipeline's metrics files as they are in the workspace (missing ones skipped)."""
+    found: dict[str, Any] = {}
+    for stage in repo.stages():
+        for out in stage.outs:
+            if out.kind == "metric":
+                path = os.path.join(repo.root, stage.repo_path(out.path))
+                if os.path.isfile(path):
+                    found[stage.repo_path(out.path)] = read_metrics_file(path)
+    return metrics_of_files(found)

@@ -1,0 +1,211 @@
+"""Deploy a registered version: verify, then publish its files and model card atomically.
+
+Layout at the destination (a local folder or any fsspec URL):
+
+    releases/<model>-<version>-<digest 12>/   the files, MODEL_CARD.md, deployment.json
+    CURRENT                                   the name of the live release (written last)
+    current -> releases/<...>                 (local folders only) a symlink, swapped atomically
+
+Local: the release is copied into a temporary sibling folder and renamed into
+place, then the `current` symlink and `CURRENT` are replaced by rename. Other
+fsspec destinations: the release is uploaded under its own prefix (no reader
+looks there yet) and `CURRENT` is written last, so readers that follow
+`CURRENT` never see a half-written model. Releases are kept, so a rollback
+redeploys without copying.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import RegistryError
+from ..stage import HashInfo
+
+if TYPE_CHECKING:
+    from ..repo import Repo
+    from .ops import Writer
+    from .state import ModelState, Version
+    from .storage import EventStore
+
+CARD = "MODEL_CARD.md"
+CARD_FALLBACK = "MODEL_CARD.registry.md"  # when the model ships its own MODEL_CARD.md
+MANIFEST = "deployment.json"
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    version: str
+    release: str
+    location: str
+    files: int
+    event: dict[str, Any]
+
+
+def deploy(
+    repo: Repo, store: EventStore, writer: Writer, name: str, ref: str, url: str
+) -> DeployResult:
+    """Verify the registry and the artifact, publish version `ref` of `name` at `url`."""
+    from ..security.audit import note_target
+    from ..security.policy import require
+    from .ops import record
+    from .state import replay
+    from .verify import verify_log
+
+    require(repo, "deploy", writer.key)
+    report = verify_log(repo.root, store)
+    if not report.ok:
+        raise RegistryError(
+            "the registry does not verify, deploy refused: "
+            + "; ".join(report.problems[:3])
+            + " (run 'llmpipe registry verify')"
+        )
+    model = replay(store.events(), store.location).model(name)
+    version = model.resolve(ref)
+    files = verified_files(repo, version)
+    release = f"{name}-{version.version}-{version.digest.split(':', 1)[1][:12]}"
+    contents = _release_contents(model, version, ref, files)
+    location = publish(url, release, contents)
+    data = {"version": version.version, "ref": ref, "url": url, "release": release}
+    data["digest"] = version.digest
+    event = record(store, writer, "deploy", name, data)
+    note_target(url, version.digest, model=name, version=version.version)
+    return DeployResult(version.version, release, location, len(files), event)
+
+
+def verified_files(repo: Repo, version: Version) -> list[tuple[str, str]]:
+    """(name at the destination, cache path) of the version's files, digest checked."""
+    from .artifact import cache_files, strong_digest
+
+    info = HashInfo.from_lock_dict(dict(version.data.get("hash") or {}))
+    if info is None or not repo.odb.exists(info.value):
+        raise RegistryError(
+            f"the files of {version.model} {version.version} are not in the cache: "
+            "run 'llmpipe pull' (or 'llmpipe fetch') first"
+        )
+    files = cache_files(repo.odb, info)
+    digest, _ = strong_digest(files, info.isdir)
+    if digest != version.digest:
+        raise RegistryError(
+            f"{version.model} {version.version}: the cached files do not match the registered "
+            f"digest ({digest} != {version.digest}); deploy refused"
+        )
+    if not info.isdir:
+        return [(os.path.basename(str(version.data.get("path"))), files[0][1])]
+    return files
+
+
+def _release_contents(
+    model: ModelState, version: Version, ref: str, files: list[tuple[str, str]]
+) -> list[tuple[str, str | bytes]]:
+    """(relpath, local source path or bytes) of everything the release holds."""
+    from .card import render_card
+
+    names = {rel for rel, _ in files}
+    card_name = CARD_FALLBACK if CARD in names else CARD
+    manifest = {
+        "model": model.name,
+        "version": version.version,
+        "digest": version.digest,
+        "files": sorted(names),
+        "card": card_name,
+    }
+    extra: list[tuple[str, str | bytes]] = [
+        (card_name, render_card(model, version, ref).encode("utf-8")),
+        (MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8")),
+    ]
+    return [*files, *extra]
+
+
+def publish(url: str, release: str, contents: list[tuple[str, str | bytes]]) -> str:
+    """Write the release at `url` and make it current; returns where it lives."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme in ("", "file", "local"):
+        path = url.split("://", 1)[1] if scheme else url
+        return _publish_local(os.path.abspath(path), release, contents)
+    return _publish_fsspec(url, release, contents)
+
+
+def _publish_local(dest: str, release: str, contents: list[tuple[str, str | bytes]]) -> str:
+    from ..fsutil import atomic_write_bytes, atomic_write_text
+
+    releases = os.path.join(dest, "releases")
+    os.makedirs(releases, exist_ok=True)
+    final = os.path.join(releases, release)
+    if _holds(final, contents):
+        # A redeploy (after a rollback): the release is there, byte for byte;
+        # only the card and manifest are refreshed, each atomically.
+        for rel, source in contents:
+            if isinstance(source, bytes):
+                atomic_write_bytes(os.path.join(final, *rel.split("/")), source)
+    else:
+        if os.path.exists(final):  # damaged: publish a fresh copy under a new name
+            release = f"{release}-{uuid.uuid4().hex[:8]}"
+            final = os.path.join(releases, release)
+        _stage_and_rename(releases, final, contents)
+    link_tmp = os.path.join(dest, f".current-{uuid.uuid4().hex[:8]}")
+    os.symlink(os.path.join("releases", release), link_tmp)
+    os.replace(link_tmp, os.path.join(dest, "current"))
+    atomic_write_text(os.path.join(dest, "CURRENT"), release + "\n")
+    return final
+
+
+def _holds(final: str, contents: list[tuple[str, str | bytes]]) -> bool:
+    from .artifact import file_sha256
+
+    if not os.path.isdir(final):
+        return False
+    for rel, source in contents:
+        if isinstance(source, str):
+            path = os.path.join(final, *rel.split("/"))
+            if not os.path.isfile(path) or file_sha256(path) != file_sha256(source):
+                return False
+    return True
+
+
+def _stage_and_rename(releases: str, final: str, contents: list[tuple[str, str | bytes]]) -> None:
+    staging = os.path.join(releases, f".tmp-{uuid.uuid4().hex[:12]}")
+    try:
+        for rel, source in contents:
+            _write_local(os.path.join(staging, *rel.split("/")), source)
+        os.rename(staging, final)
+    finally:
+        if os.path.isdir(staging):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_local(path: str, source: str | bytes) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if isinstance(source, bytes):
+        with open(path, "wb") as handle:
+            handle.write(source)
+    else:
+        shutil.copyfile(source, path)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _publish_fsspec(url: str, release: str, contents: list[tuple[str, str | bytes]]) -> str:
+    from .storage import filesystem_for
+
+    fs, root = filesystem_for(url)
+    root = root.rstrip("/")
+    prefix = f"{root}/releases/{release}"
+    for rel, source in contents:
+        target = f"{prefix}/{rel}"
+        with contextlib.suppress(Exception):
+            fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        if isinstance(source, bytes):
+            fs.pipe_file(target, source)
+        else:
+            fs.put_file(source, target)
+    fs.pipe_file(f"{root}/CURRENT", (release + "\n").encode("utf-8"))
+    return prefix

@@ -1,0 +1,329 @@
+"""Writing to the registry: register, promote (through gates), roll back, deprecate.
+
+Each operation checks the access policy (`security.require`, which audits
+refusals), then appends one signed event through the store, computing
+everything that depends on the log (the next version, the alias's current
+holder) inside the store's append so that concurrent writers cannot race.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import AccessError, RegistryError
+from . import semver
+from .events import make_event
+from .expr import CheckResult, evaluate
+from .state import RegistryState, replay
+
+if TYPE_CHECKING:
+    from ..repo import Repo
+    from ..security.keys import PassphraseSource, SigningKey
+    from .storage import EventStore
+
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+@dataclass
+class Writer:
+    """Who signs: the loaded key and the git identity shown beside it."""
+
+    key: SigningKey
+    name: str | None
+
+    @classmethod
+    def current(cls, passphrase: PassphraseSource | None = None) -> Writer:
+        from ..security.audit import _display_name
+        from ..security.keys import has_key, load_key
+
+        if not has_key():
+            raise RegistryError(
+                "registry changes are signed: create a key with 'llmpipe keys generate' "
+                "(or point LLMPIPE_KEY_FILE at one)"
+            )
+        return cls(load_key(passphrase=passphrase), _display_name())
+
+
+def _append(
+    store: EventStore,
+    writer: Writer,
+    kind: str,
+    model: str,
+    build: Callable[[RegistryState], Mapping[str, Any]],
+) -> dict[str, Any]:
+    """Append one event whose data `build` computes from the current state."""
+
+    def make(events: list[dict[str, Any]]) -> dict[str, Any]:
+        state = replay(events, store.location)
+        return make_event(state.last, kind, model, build(state), writer.key, writer.name)
+
+    return store.append(make)
+
+
+def check_model_name(name: str) -> None:
+    if not _MODEL_NAME.match(name):
+        raise RegistryError(f"'{name}' is not a valid model name: letters, digits, '.', '_', '-'")
+
+
+# register
+
+
+def register(
+    repo: Repo,
+    store: EventStore,
+    writer: Writer,
+    name: str,
+    path: str,
+    version: str | None = None,
+    bump: str = "patch",
+    message: str | None = None,
+    metrics_file: str | None = None,
+) -> dict[str, Any]:
+    """Register the cached output `path` as a new version of `name`; returns the event."""
+    from ..security.audit import note_target
+    from ..security.policy import require
+    from .artifact import find_artifact
+
+    check_model_name(name)
+    require(repo, "register", writer.key)
+    artifact = find_artifact(repo, path)
+    facts = describe_artifact(repo, artifact, metrics_file)
+    if version is not None:
+        version = semver.normalize(version)
+
+    def build(state: RegistryState) -> dict[str, Any]:
+        existing = state.models[name].versions if name in state.models else {}
+        chosen = version or semver.next_version(existing, bump)
+        if chosen in existing:
+            raise RegistryError(f"version {chosen} of '{name}' already exists")
+        return {"version": chosen, "message": message, **facts}
+
+    event = _append(store, writer, "register", name, build)
+    note_target(
+        artifact.path, artifact.hash_info.value, model=name, version=event["data"]["version"]
+    )
+    return event
+
+
+def describe_artifact(repo: Repo, artifact: Any, metrics_file: str | None) -> dict[str, Any]:
+    """Everything a register event records about the artifact (checks cache and remote)."""
+    from .artifact import (
+        cache_files,
+        lineage_of,
+        read_metrics_file,
+        require_in_cache,
+        strong_digest,
+        workspace_metrics,
+    )
+
+    require_in_cache(repo.odb, artifact)
+    pushed = ensure_pushed(repo, artifact)
+    files = cache_files(repo.odb, artifact.hash_info)
+    digest, listing = strong_digest(files, artifact.hash_info.isdir)
+    lineage = lineage_of(repo, artifact)
+    metrics = read_metrics_file(metrics_file) if metrics_file else workspace_metrics(repo)
+    return {
+        "path": artifact.path,
+        "hash": artifact.hash_info.to_lock_dict(),
+        "digest": digest,
+        "files": listing,
+        "lineage": lineage,
+        "metrics": metrics,
+        "metrics_source": metrics_file or "workspace",
+        "remote": pushed,
+    }
+
+
+def ensure_pushed(repo: Repo, artifact: Any) -> str | None:
+    """With a default remote: push the artifact's objects there (only the missing ones).
+
+    Returns the remote's name (None without a default remote); RegistryError
+    when some object could not be pushed.
+    """
+    from ..remote.config import default_remote
+
+    name = default_remote(repo)
+    if not name:
+        return None
+    from ..remote import TransferRequest, push
+
+    result = push(repo, TransferRequest(targets=(artifact.stage,), remote=name, audit=False))
+    if result.failed:
+        reasons = "; ".join(f"{f.oid}: {f.reason}" for f in result.failed[:3])
+        raise RegistryError(
+            f"could not push '{artifact.path}' to remote '{name}' ({reasons}); "
+            "a registered version must be on the remote"
+        )
+    return name
+
+
+# promote
+
+
+@dataclass
+class PromoteResult:
+    event: dict[str, Any] | None
+    checks: list[CheckResult] = field(default_factory=list)
+    previous: str | None = None
+
+    @property
+    def gates_passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+def gate_checks(
+    state: RegistryState, name: str, version: str, alias: str, gates: tuple[str, ...]
+) -> list[CheckResult]:
+    model = state.model(name)
+    candidate = model.resolve(version)
+    holder = model.aliases.get(alias)
+    current = model.versions[holder].metrics if holder else None
+    scopes = {"metrics": candidate.metrics, "current": current, "registered": candidate.metrics}
+    return [evaluate(gate, scopes) for gate in gates]
+
+
+def promote(
+    repo: Repo,
+    store: EventStore,
+    writer: Writer,
+    name: str,
+    version: str,
+    alias: str,
+    gates: tuple[str, ...],
+    force: bool = False,
+) -> PromoteResult:
+    """Point `alias` at `version` if every gate passes (or `force` by an admin).
+
+    A refusal by a gate returns the result with `event=None`; the CLI reports it.
+    """
+    from ..security.policy import require
+
+    if not _ALIAS.match(alias):
+        raise RegistryError(f"'{alias}' is not a valid alias name: letters, digits, '_', '-'")
+    require(repo, f"promote:{alias}", writer.key)
+    result = PromoteResult(None)
+
+    def build(state: RegistryState) -> dict[str, Any]:
+        model = state.model(name)
+        chosen = model.resolve(version)
+        if chosen.deprecated:
+            raise RegistryError(f"version {chosen.version} of '{name}' is deprecated; not promoted")
+        result.previous = model.aliases.get(alias)
+        if result.previous == chosen.version:
+            raise RegistryError(f"'{alias}' of '{name}' already points at {chosen.version}")
+        result.checks = gate_checks(state, name, chosen.version, alias, gates)
+        if not result.gates_passed and not force:
+            raise _GateRefusal()
+        return {
+            "version": chosen.version,
+            "alias": alias,
+            "previous": result.previous,
+            "gates": [
+                {"check": c.expression, "passed": c.passed, "detail": c.describe()}
+                for c in result.checks
+            ],
+            "forced": bool(force and not result.gates_passed),
+        }
+
+    if force:
+        _require_admin_if_gates_fail(repo, store, writer, name, version, alias, gates)
+    try:
+        result.event = _append(store, writer, "promote", name, build)
+    except _GateRefusal:
+        return result
+    return result
+
+
+class _GateRefusal(Exception):  # noqa: N818 - control flow out of the append
+    pass
+
+
+def _require_admin_if_gates_fail(
+    repo: Repo,
+    store: EventStore,
+    writer: Writer,
+    name: str,
+    version: str,
+    alias: str,
+    gates: tuple[str, ...],
+) -> None:
+    from ..security.policy import require
+
+    state = replay(store.events(), store.location)
+    checks = gate_checks(state, name, state.model(name).resolve(version).version, alias, gates)
+    if not all(c.passed for c in checks):
+        try:
+            require(repo, "admin", writer.key)
+        except AccessError as exc:
+            raise AccessError(f"--force past failed gates needs 'admin': {exc}") from None
+
+
+# rollback, deprecate
+
+
+def rollback(
+    repo: Repo, store: EventStore, writer: Writer, name: str, alias: str
+) -> dict[str, Any]:
+    """Point `alias` back at the (non-deprecated) version that held it before."""
+    from ..security.policy import require
+
+    require(repo, "rollback", writer.key)
+
+    def build(state: RegistryState) -> dict[str, Any]:
+        model = state.model(name)
+        if alias not in model.aliases:
+            raise RegistryError(f"'{name}' has no alias '{alias}' to roll back")
+        stack = model.alias_stack.get(alias, [])
+        earlier = [v for v in stack[:-1] if not model.versions[v].deprecated]
+        if not earlier:
+            raise RegistryError(
+                f"'{alias}' of '{name}' has no earlier version to roll back to "
+                f"(it has only held {', '.join(dict.fromkeys(stack))})"
+            )
+        return {
+            "alias": alias,
+            "from": model.aliases[alias],
+            "to": earlier[-1],
+            "version": earlier[-1],
+        }
+
+    return _append(store, writer, "rollback", name, build)
+
+
+def deprecate(
+    repo: Repo,
+    store: EventStore,
+    writer: Writer,
+    name: str,
+    version: str,
+    message: str | None = None,
+) -> dict[str, Any]:
+    """Mark a version deprecated: it can no longer be promoted or rolled back to."""
+    from ..security.policy import require
+
+    require(repo, "register", writer.key)
+
+    def build(state: RegistryState) -> dict[str, Any]:
+        chosen = state.model(name).resolve(version)
+        if chosen.deprecated:
+            raise RegistryError(f"version {chosen.version} of '{name}' is already deprecated")
+        holders = state.model(name).aliases_of(chosen.version)
+        return {"version": chosen.version, "message": message, "aliases": holders}
+
+    return _append(store, writer, "deprecate", name, build)
+
+
+def record(
+    store: EventStore, writer: Writer, kind: str, name: str, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Append a deploy or monitor event (the caller checked the permission)."""
+
+    def build(state: RegistryState) -> dict[str, Any]:
+        state.model(name).resolve(str(data["version"]))  # the version must exist
+        return dict(data)
+
+    return _append(store, writer, kind, name, build)

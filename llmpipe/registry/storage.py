@@ -1,0 +1,216 @@
+"""Where the event log lives: a local folder (default `.llmpipe/registry/`) or any fsspec URL.
+
+Both stores expose `lines()` (the raw canonical-JSON events, in order) and
+`append(make)`: `make` receives the events so far and returns the next one
+(or raises to refuse); the store makes sure no concurrent writer's event is
+lost or overwritten.
+
+- `LocalStore`: `events.jsonl`, one event per line. Appends happen under an
+  flock (`.lock`), after cutting a partial line a crash may have left, and
+  are fsynced: concurrent processes append one after another.
+- `FsspecStore`: one object per event, `events/<seq, 10 digits>.json`, created
+  with exclusive-create (`"xb"`); a writer that loses the race for a sequence
+  number re-reads the log and tries again. Backends without exclusive create
+  fall back to check-then-write (documented as best effort).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..errors import RegistryError
+
+EVENTS_FILE = "events.jsonl"
+LOCK_FILE = ".lock"
+_RETRIES = 50
+
+Make = Callable[[list[dict[str, Any]]], dict[str, Any]]
+
+
+def parse_lines(lines: list[bytes], where: str) -> list[dict[str, Any]]:
+    """The events of a log; RegistryError naming the line when one is not JSON."""
+    events = []
+    for number, raw in enumerate(lines, 1):
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            raise RegistryError(
+                f"{where}: event {number} is not JSON (edited or cut?): "
+                "run 'llmpipe registry verify'"
+            ) from None
+        if not isinstance(event, dict):
+            raise RegistryError(f"{where}: event {number} is not a JSON object")
+        events.append(event)
+    return events
+
+
+class EventStore:
+    location: str
+
+    def lines(self) -> list[bytes]:
+        raise NotImplementedError
+
+    def append(self, make: Make) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def events(self) -> list[dict[str, Any]]:
+        return parse_lines(self.lines(), self.location)
+
+
+class LocalStore(EventStore):
+    """The log as one JSON-lines file in a folder (committed to git by default)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.path = os.path.join(directory, EVENTS_FILE)
+        self.location = self.path
+
+    def lines(self) -> list[bytes]:
+        try:
+            with open(self.path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            return []
+        # A last line without its newline was never committed (crash mid-append).
+        return [line for line in data.split(b"\n")[:-1] if line]
+
+    def append(self, make: Make) -> dict[str, Any]:
+        from ..security.canonical import canonical_json
+
+        with self._locked():
+            event = make(self.events())
+            self._append(canonical_json(event) + b"\n")
+        return event
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        import fcntl
+
+        os.makedirs(self.directory, exist_ok=True)
+        ignore = os.path.join(self.directory, ".gitignore")
+        if not os.path.exists(ignore):
+            with open(ignore, "w", encoding="utf-8") as handle:
+                handle.write(LOCK_FILE + "\n")
+        fd = os.open(os.path.join(self.directory, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _append(self, data: bytes) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            _cut_partial_line(fd)
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _cut_partial_line(fd: int) -> None:
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    start = max(0, size - (1 << 20))
+    tail = os.pread(fd, size - start, start)
+    cut = tail.rfind(b"\n")
+    os.ftruncate(fd, start + cut + 1 if cut >= 0 else start)
+
+
+class FsspecStore(EventStore):
+    """The log as one object per event under a prefix of any fsspec filesystem."""
+
+    def __init__(self, fs: Any, root: str, url: str) -> None:
+        self.fs = fs
+        self.root = root.rstrip("/")
+        self.location = url
+
+    def _path(self, seq: int) -> str:
+        return f"{self.root}/events/{seq:010d}.json"
+
+    def lines(self) -> list[bytes]:
+        try:
+            names = sorted(p for p in self.fs.find(f"{self.root}/events") if p.endswith(".json"))
+        except FileNotFoundError:
+            return []
+        return [bytes(self.fs.cat_file(name)).rstrip(b"\n") for name in names]
+
+    def append(self, make: Make) -> dict[str, Any]:
+        from ..security.canonical import canonical_json
+
+        for _ in range(_RETRIES):
+            event = make(self.events())
+            if self._create(self._path(int(event["seq"])), canonical_json(event) + b"\n"):
+                return event
+        raise RegistryError(
+            f"{self.location}: could not append after {_RETRIES} attempts "
+            "(too many concurrent writers); try again"
+        )
+
+    def _create(self, path: str, data: bytes) -> bool:
+        """Write `path` unless it exists; False when another writer got there first."""
+        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        try:
+            with self.fs.open(path, "xb") as handle:
+                handle.write(data)
+            return True
+        except FileExistsError:
+            return False
+        except (ValueError, NotImplementedError, TypeError):
+            # No exclusive create on this backend: best effort.
+            if self.fs.exists(path):
+                return False
+            self.fs.pipe_file(path, data)
+            return True
+
+
+def open_store(root: str, url: str | None = None) -> EventStore:
+    """The event store of the project at `root`: `url` from the config, else the local folder."""
+    if url is None:
+        from .config import load_config
+
+        url = load_config(root).url
+    if not url:
+        return LocalStore(os.path.join(root, ".llmpipe", "registry"))
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme in ("", "file", "local"):
+        path = url.split("://", 1)[1] if scheme else url
+        return LocalStore(path if os.path.isabs(path) else os.path.join(root, path))
+    fs, root_path = filesystem_for(url)
+    return FsspecStore(fs, root_path, url)
+
+
+def filesystem_for(url: str) -> tuple[Any, str]:
+    """(fsspec filesystem, path) for a URL; RegistryError with the pip hint if unavailable."""
+    import fsspec
+
+    from ..remote.backends import PROTOCOLS
+
+    scheme = url.split("://", 1)[0]
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except ImportError:
+        extra = PROTOCOLS.get(scheme, ("", "", scheme))[2]
+        raise RegistryError(
+            f"{scheme}:// needs an extra package: pip install 'llmpipe[{extra}]'"
+        ) from None
+    except ValueError as exc:
+        raise RegistryError(f"unsupported registry/deploy URL '{url}': {exc}") from None
+    return fs, path
+
+
+def open_registry(root: str) -> EventStore:
+    return open_store(root)
+
+
+def read_state(root: str) -> Any:
+    """The replayed state of the project's registry (no signature checks; see `verify`)."""
+    from .state import replay
+
+    store = open_store(root)
+    return replay(store.events(), store.location)

@@ -1,0 +1,117 @@
+"""`registry verify`: replay the log checking the chain, the signatures and the permissions.
+
+Each event must be canonical JSON, carry the next `seq`, name the hash of
+the event before it, be signed by the key it names, and be allowed by the
+project's access policy (the current version of it) for every action it
+needs (`events.actions_of`). Replaying must succeed too (no promotion of an
+unknown version, ...). Every problem names the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import LlmpipeError
+from ..security.canonical import canonical_json
+from .events import actions_of, event_hash, signature_ok
+
+
+@dataclass
+class VerifyReport:
+    location: str
+    events: int = 0
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_log(root: str, store: Any | None = None) -> VerifyReport:
+    """Check every event of the project's registry; problems are values, not raised."""
+    from .storage import open_store
+
+    store = store or open_store(root)
+    report = VerifyReport(store.location)
+    policy = _policy(root, report)
+    previous: dict[str, Any] | None = None
+    parsed = []
+    for index, raw in enumerate(store.lines()):
+        event = _check_line(raw, index, previous, policy, report)
+        if event is None:
+            break  # later events cannot chain to a broken one; the first fault is named
+        parsed.append(event)
+        previous = event
+    report.events = len(parsed)
+    if report.ok:
+        _check_replay(parsed, report)
+    return report
+
+
+def _policy(root: str, report: VerifyReport) -> Any:
+    from ..security.policy import has_policy, load_policy
+
+    if not has_policy(root):
+        report.warnings.append("no access policy: permissions were not checked")
+        return None
+    try:
+        return load_policy(root)
+    except LlmpipeError as exc:
+        report.problems.append(f"the access policy does not verify: {exc}")
+        return None
+
+
+def _check_line(
+    raw: bytes, index: int, previous: dict[str, Any] | None, policy: Any, report: VerifyReport
+) -> dict[str, Any] | None:
+    import json
+
+    where = f"event {index}"
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        report.problems.append(f"{where}: not JSON (edited or cut)")
+        return None
+    if not isinstance(event, dict) or canonical_json(event) != raw:
+        report.problems.append(f"{where}: not in canonical form (edited by hand)")
+        return None
+    fault = _chain_fault(event, index, previous) or _signature_fault(event)
+    if fault:
+        report.problems.append(f"{where} ({event.get('type')} {event.get('model')}): {fault}")
+        return None
+    for action in actions_of(event) if policy is not None else ():
+        decision = policy.decide(event.get("actor"), action)
+        if not decision.allowed:
+            report.problems.append(
+                f"{where} ({event.get('type')} {event.get('model')}): signed by "
+                f"{event.get('actor')}, not allowed: {decision.reason}"
+            )
+    return event
+
+
+def _chain_fault(event: dict[str, Any], index: int, previous: dict[str, Any] | None) -> str:
+    if event.get("seq") != index:
+        return f"sequence number {event.get('seq')!r} (events removed, inserted or reordered)"
+    expected = None if previous is None else event_hash(previous)
+    if event.get("prev") != expected:
+        return "does not chain to the event before it (its 'prev' hash differs)"
+    return ""
+
+
+def _signature_fault(event: dict[str, Any]) -> str:
+    if not event.get("sig"):
+        return "unsigned"
+    if not signature_ok(event):
+        return f"bad signature: not signed by its actor {event.get('actor')} (edited or forged)"
+    return ""
+
+
+def _check_replay(events: list[dict[str, Any]], report: VerifyReport) -> None:
+    from .state import replay
+
+    try:
+        replay(events, report.location)
+    except LlmpipeError as exc:
+        report.problems.append(str(exc))
