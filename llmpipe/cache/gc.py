@@ -42,7 +42,17 @@ def gc(odb: ObjectDB, used: Iterable[HashInfo], *, dry: bool = False) -> GcResul
         if not dry:
             odb.remove(value)
     freed += _remove_stale_temps(odb, dry)
+    if removed and not dry:
+        _forget_complete_markers(odb)
     return GcResult(removed, kept, freed)
+
+
+def _forget_complete_markers(odb: ObjectDB) -> None:
+    """A removed entry may belong to a directory once found complete: forget them all."""
+    from ..fsutil import remove
+    from .checkout import complete_marker
+
+    remove(os.path.dirname(complete_marker(odb, "x")))
 
 
 def _used_values(odb: ObjectDB, used: Iterable[HashInfo]) -> set[str]:
