@@ -126,3 +126,21 @@ def test_init_twice_is_harmless_and_no_scm_needs_no_git(project, tmp_path, monke
     assert main(["init"]) != 0
     assert main(["init", "--no-scm"]) == 0
     assert (plain / ".dvc" / "config").read_text().strip() == "[core]\n    no_scm = True"
+
+
+def test_complete_directory_marker_is_dropped_by_gc(project):
+    from llmpipe import Repo
+    from llmpipe.cache.checkout import complete_marker, in_cache
+    from llmpipe.spec import read_dvcfile_hash
+
+    project.write("d1/a.txt", "a\n")
+    project.write("d2/b.txt", "b\n")
+    project.ok("add", "d1", "d2")
+    repo = Repo(str(project.path))
+    info = read_dvcfile_hash(repo.root, "d1.dvc")
+    assert in_cache(repo.odb, info)
+    assert os.path.exists(complete_marker(repo.odb, info.value))
+    (project.path / "d1.dvc").unlink()
+    project.ok("gc", "-w", "-f")
+    assert not os.path.exists(complete_marker(repo.odb, info.value))
+    assert not in_cache(repo.odb, info)
