@@ -88,3 +88,29 @@ def walk_files(root: str) -> Iterator[tuple[str, os.stat_result]]:
 def is_inside(path: str, root: str) -> bool:
     """True when `path` (absolute, normalized) is `root` or below it."""
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def append_durably(path: str, data: bytes) -> None:
+    """Append complete lines (`data` ends with a newline) to a log file, fsynced.
+
+    A crash mid-append leaves a last line without its newline; such a line was
+    never committed, so it is cut before anything is appended after it. Callers
+    serialize appends themselves (a file lock).
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        _cut_partial_line(fd)
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _cut_partial_line(fd: int) -> None:
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    start = max(0, size - (1 << 20))
+    tail = os.pread(fd, size - start, start)
+    cut = tail.rfind(b"\n")
+    os.ftruncate(fd, start + cut + 1 if cut >= 0 else start)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import RegistryError
+from ..fsutil import append_durably
 
 EVENTS_FILE = "events.jsonl"
 LOCK_FILE = ".lock"
@@ -103,23 +104,7 @@ class LocalStore(EventStore):
             os.close(fd)
 
     def _append(self, data: bytes) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        try:
-            _cut_partial_line(fd)
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _cut_partial_line(fd: int) -> None:
-    size = os.fstat(fd).st_size
-    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
-        return
-    start = max(0, size - (1 << 20))
-    tail = os.pread(fd, size - start, start)
-    cut = tail.rfind(b"\n")
-    os.ftruncate(fd, start + cut + 1 if cut >= 0 else start)
+        append_durably(self.path, data)
 
 
 class FsspecStore(EventStore):

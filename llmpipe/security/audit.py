@@ -349,25 +349,9 @@ def _display_name() -> str | None:
 
 
 def _append_line(path: str, data: bytes) -> None:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        _drop_partial_line(fd)
-        os.write(fd, data + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    from ..fsutil import append_durably
 
-
-def _drop_partial_line(fd: int) -> None:
-    # A crash mid-append leaves a line without its newline; its head was never
-    # written, so it was never committed: cut it before appending after it.
-    size = os.fstat(fd).st_size
-    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
-        return
-    start = max(0, size - (1 << 20))
-    tail = os.pread(fd, size - start, start)
-    cut = tail.rfind(b"\n")
-    os.ftruncate(fd, start + cut + 1 if cut >= 0 else start)
+    append_durably(path, data + b"\n")
 
 
 def _last_record(path: str) -> dict[str, Any] | None:
