@@ -100,16 +100,23 @@ def _by_remote(
 
 def push(repo: Repo, request: TransferRequest, progress: Progress | None = None) -> TransferResult:
     """Send the used objects missing on their remote; missing local objects are failures."""
+    return _transfer(repo, request, progress, upload=True)
+
+
+def _transfer(
+    repo: Repo, request: TransferRequest, progress: Progress | None, upload: bool
+) -> TransferResult:
+    """Push or fetch per remote (outputs may name their own), then share the audit trail."""
     outputs = used_outputs(repo, request.targets, request.all_branches)
     result = TransferResult()
-    groups = _by_remote(repo, outputs, request.remote, pushing=True)
+    groups = _by_remote(repo, outputs, request.remote, pushing=upload)
     if request.run_cache and not groups:
         groups[get_remote(repo, request.remote).name] = []
+    move = _push_to if upload else _fetch_from
     for name, outs in groups.items():
-        remote = get_remote(repo, name)
-        result += _push_to(repo, remote, outs, request, progress or NoProgress())
+        result += move(repo, get_remote(repo, name), outs, request, progress or NoProgress())
     if request.audit:
-        _share_audit(repo, request.remote, upload=True)
+        _share_audit(repo, request.remote, upload=upload)
     return result
 
 
@@ -188,17 +195,7 @@ def _dir_info(oid: str, repo: Repo):  # noqa: ANN202
 
 def fetch(repo: Repo, request: TransferRequest, progress: Progress | None = None) -> TransferResult:
     """Download the used objects missing from the cache, each verified before use."""
-    outputs = used_outputs(repo, request.targets, request.all_branches)
-    result = TransferResult()
-    groups = _by_remote(repo, outputs, request.remote, pushing=False)
-    if request.run_cache and not groups:
-        groups[get_remote(repo, request.remote).name] = []
-    for name, outs in groups.items():
-        remote = get_remote(repo, name)
-        result += _fetch_from(repo, remote, outs, request, progress or NoProgress())
-    if request.audit:
-        _share_audit(repo, request.remote, upload=False)
-    return result
+    return _transfer(repo, request, progress, upload=False)
 
 
 def _fetch_from(
