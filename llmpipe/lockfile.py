@@ -15,19 +15,25 @@ from typing import Any
 from .errors import SpecError
 from .fsutil import atomic_write_text
 from .stage import HashInfo, Stage
-from .yamlio import load_yaml, render_lock
+from .yamlio import load_yaml, render_lock, split_stage_blocks
 
 LockEntry = dict[str, Any]
 
 
 def read_lock(root: str, relpath: str) -> dict[str, LockEntry]:
     """The stage entries of the lock file at `relpath` (empty when there is none)."""
-    path = os.path.join(root, relpath)
+    return parse_lock(_read_text(root, relpath), relpath)
+
+
+def _read_text(root: str, relpath: str) -> str:
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(os.path.join(root, relpath), encoding="utf-8") as handle:
+            return handle.read()
     except FileNotFoundError:
-        return {}
+        return ""
+
+
+def parse_lock(text: str, relpath: str) -> dict[str, LockEntry]:
     data = load_yaml(text, relpath) if text.strip() else {}
     if not isinstance(data, dict):
         raise SpecError(f"{relpath}: not a lock file (expected a mapping); delete it and re-run")
@@ -82,13 +88,18 @@ class LockWriter:
     def __init__(self, root: str) -> None:
         self.root = root
         self._files: dict[str, dict[str, LockEntry]] = {}
+        # Text of entries unchanged since the file was read: rewriting the lock after
+        # one stage of a 100-stage pipeline renders one entry, not a hundred.
+        self._verbatim: dict[str, dict[str, str]] = {}
         self._mutex = threading.Lock()
 
     def _stages(self, relpath: str) -> dict[str, LockEntry]:
         stages = self._files.get(relpath)
         if stages is None:
-            stages = dict(read_lock(self.root, relpath))
+            text = _read_text(self.root, relpath)
+            stages = dict(parse_lock(text, relpath))
             self._files[relpath] = stages
+            self._verbatim[relpath] = split_stage_blocks(text)
         return stages
 
     def entry(self, relpath: str, name: str) -> LockEntry | None:
@@ -102,4 +113,7 @@ class LockWriter:
             if stages.get(name) == entry:
                 return
             stages[name] = entry
-            atomic_write_text(os.path.join(self.root, relpath), render_lock(stages))
+            verbatim = self._verbatim.setdefault(relpath, {})
+            verbatim.pop(name, None)
+            text = render_lock(stages, verbatim)
+            atomic_write_text(os.path.join(self.root, relpath), text)

@@ -49,15 +49,52 @@ def _render_stage_block(name: str, entry: dict[str, Any]) -> str:
     return cached
 
 
-def render_lock(stages: dict[str, dict[str, Any]]) -> str:
-    """dvc.lock text for `stages` (name -> entry, in file order), byte-identical to DVC's."""
-    parts = ["schema: '2.0'\n"]
-    if stages:
-        parts.append("stages:\n")
-        parts.extend(_render_stage_block(name, entry) for name, entry in stages.items())
-    else:
-        parts.append("stages: {}\n")
-    return "".join(parts)
+_LOCK_HEADER = "schema: '2.0'\nstages:\n"
+
+
+def render_lock(stages: dict[str, dict[str, Any]], verbatim: dict[str, str] | None = None) -> str:
+    """dvc.lock text for `stages` (name -> entry, in file order), byte-identical to DVC's.
+
+    `verbatim` holds blocks of unchanged entries as they stand in the current file
+    (see `split_stage_blocks`); they are reused instead of rendered again.
+    """
+    if not stages:
+        return "schema: '2.0'\nstages: {}\n"
+    verbatim = verbatim or {}
+    blocks = (verbatim.get(name) or _render_stage_block(name, e) for name, e in stages.items())
+    return _LOCK_HEADER + "".join(blocks)
+
+
+def split_stage_blocks(text: str) -> dict[str, str]:
+    """The text of each stage entry of a canonical dvc.lock, by stage name.
+
+    Anything unexpected (comments, other top-level keys, flow style) gives an
+    empty result, and callers then render every entry afresh.
+    """
+    if not text.startswith(_LOCK_HEADER):
+        return {}
+    blocks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text[len(_LOCK_HEADER) :].splitlines(keepends=True):
+        if line.startswith("  ") and not line.startswith("   ") and line.rstrip().endswith(":"):
+            name = _key_name(line.strip()[:-1])
+            if name is None or name in blocks:
+                return {}
+            current = blocks[name] = []
+        elif current is None or not line.startswith("    "):
+            return {}
+        current.append(line)
+    return {name: "".join(lines) for name, lines in blocks.items()}
+
+
+def _key_name(key: str) -> str | None:
+    if key[:1] not in ("'", '"'):
+        return key
+    try:
+        value = load_yaml(key, "dvc.lock")
+    except Exception:  # noqa: BLE001 - an odd key only means no reuse
+        return None
+    return value if isinstance(value, str) else None
 
 
 def dump_yaml(data: Any) -> str:

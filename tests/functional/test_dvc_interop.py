@@ -93,3 +93,14 @@ def test_add_matches_dvc_add(shared, tmp_path):
     shared.run("dvc", "add", "big")
     assert shared.read("big.dvc") == ours
     assert "up to date" in shared.run("dvc", "status", "big.dvc").stdout
+
+
+def test_lock_rewrite_after_one_stage_keeps_dvc_format(shared):
+    """Unchanged entries are reused verbatim; the file must still equal DVC's."""
+    shared.ok("repro")
+    shared.write("params.yaml", "train:\n  lr: 0.002\n  epochs: 3\n  note: yes\nother: 1e-5\n")
+    shared.ok("repro")
+    ours = shared.read("dvc.lock")
+    (shared.path / "dvc.lock").unlink()
+    shared.run("dvc", "repro", "-f")
+    assert shared.read("dvc.lock") == ours
