@@ -158,7 +158,9 @@ def test_shallow_clone_names_missing_history(experiments, tmp_path):
 
 
 def test_metrics_show_with_params_is_one_table(experiments):
-    shown = json.loads(experiments.ok("metrics", "show", "--rev", "exp-a", "--params", "--json").out)
+    shown = json.loads(
+        experiments.ok("metrics", "show", "--rev", "exp-a", "--params", "--json").out
+    )
     files = shown["exp-a"]["data"]
     assert files["params.yaml"]["data"]["train"]["lr"] == 0.2
     assert files["metrics.json"]["data"]["acc"] == 0.4
