@@ -81,6 +81,17 @@ def is_transient(exc: BaseException) -> bool:
     return bool(names & _CONNECTION_NAMES) and not names & _AUTH_NAMES
 
 
+@contextlib.contextmanager
+def translated(remote: RemoteConfig) -> Iterator[None]:
+    """Turn what a backend raises inside the block into the `RemoteError` to show."""
+    try:
+        yield
+    except LlmpipeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the backend boundary
+        raise translate(exc, remote) from exc
+
+
 def translate(exc: BaseException, remote: RemoteConfig) -> LlmpipeError:
     """The `RemoteError` a user should see for backend exception `exc`."""
     if isinstance(exc, LlmpipeError):

@@ -61,8 +61,7 @@ def open_layout(repo: Repo, remote: RemoteConfig, create: bool) -> Layout:
 
     `create` (push) writes the key-check blob to a fresh encrypted remote.
     """
-    from ..errors import LlmpipeError
-    from .backends import open_backend, translate
+    from .backends import open_backend, translated
     from .layout import KEYCHECK, Layout
 
     backend = open_backend(remote)
@@ -71,14 +70,11 @@ def open_layout(repo: Repo, remote: RemoteConfig, create: bool) -> Layout:
     from .crypto import Cipher, load_key
 
     cipher = Cipher(load_key(remote))
-    try:
-        blob = backend.get_bytes(KEYCHECK)
-    except FileNotFoundError:
-        blob = None
-    except LlmpipeError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the first request: translate what it raised
-        raise translate(exc, remote) from exc
+    with translated(remote):
+        try:
+            blob = backend.get_bytes(KEYCHECK)
+        except FileNotFoundError:
+            blob = None
     if blob is not None:
         cipher.verify_key_check(blob, remote.name)
     elif create:
@@ -121,20 +117,15 @@ def _transfer(
 
 
 def _share_audit(repo: Repo, name: str | None, upload: bool) -> None:
-    from ..errors import LlmpipeError
     from .audit_sync import pull_audit, push_audit
-    from .backends import translate
+    from .backends import translated
 
     remote = get_remote(repo, name)
-    try:
+    with translated(remote):
         if upload:
             push_audit(repo, remote)
         else:
             pull_audit(repo, remote)
-    except LlmpipeError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - backend boundary
-        raise translate(exc, remote) from exc
 
 
 def _push_to(
@@ -172,15 +163,10 @@ def _push_to(
 
 
 def _present(layout: Layout, oids: list[str], remote: RemoteConfig, jobs: int) -> set[str]:
-    from ..errors import LlmpipeError
-    from .backends import translate
+    from .backends import translated
 
-    try:
+    with translated(remote):
         return layout.present(oids, jobs)
-    except LlmpipeError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - backend boundary
-        raise translate(exc, remote) from exc
 
 
 def _entries_failed(repo: Repo, dir_oid: str, failed: set[str]) -> bool:
