@@ -114,6 +114,16 @@ class Project:
 
 
 @pytest.fixture
+def key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Signing keys in a temporary config directory: tests never touch the real home."""
+    home = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.delenv("LLMPIPE_KEY_FILE", raising=False)
+    monkeypatch.delenv("LLMPIPE_KEY_PASSPHRASE", raising=False)
+    return home
+
+
+@pytest.fixture
 def project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Project:
     path = tmp_path / "proj"
     path.mkdir()

@@ -34,12 +34,9 @@ stages:
 
 
 @pytest.fixture(autouse=True)
-def key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "config"
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
-    monkeypatch.delenv("LLMPIPE_KEY_FILE", raising=False)
-    monkeypatch.delenv("LLMPIPE_KEY_PASSPHRASE", raising=False)
-    return home
+def _isolated_keys(key_home: Path) -> Path:
+    """Keys in a temporary config directory (the `key_home` fixture of tests/conftest.py)."""
+    return key_home
 
 
 class Models:
