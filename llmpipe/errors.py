@@ -31,7 +31,14 @@ class CacheError(LlmpipeError):
 
 
 class RunError(LlmpipeError):
-    """A stage failed: its command exited non-zero or did not produce an output."""
+    """A stage failed: its command exited non-zero or did not produce an output.
+
+    `exit_status` is the failing command's status (negative: killed by that signal).
+    """
+
+    def __init__(self, message: str, exit_status: int | None = None) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
 
 
 class MissingDependencyError(RunError):

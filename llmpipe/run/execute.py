@@ -33,7 +33,7 @@ def run_commands(stage: Stage, root: str) -> None:
             with _running_lock:
                 _running.discard(process)
         if status != 0:
-            raise RunError(_failure_message(stage, command, status))
+            raise RunError(_failure_message(stage, command, status), exit_status=status)
 
 
 def _failure_message(stage: Stage, command: str, status: int) -> str:

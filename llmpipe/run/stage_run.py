@@ -7,6 +7,7 @@ not an exception that would tear down other stages running beside it.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -151,7 +152,7 @@ def _execute(
         run_commands(stage, ctx.root)
     except RunError as exc:
         outcome.kind, outcome.error, outcome.ended = "failed", str(exc), time.time()
-        outcome.exit_status = _exit_status_of(str(exc))
+        outcome.exit_status = exc.exit_status
         return outcome
     outcome.exit_status = 0
     outcome.out_hashes = _save_outputs(ctx, stage)
@@ -163,13 +164,8 @@ def _execute(
     return outcome
 
 
-def _exit_status_of(message: str) -> int | None:
-    tail = message.rsplit("exit status ", 1)
-    return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
-
-
 def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
-    missing = [o.path for o in stage.outs if not _exists(ctx, stage, o.path)]
+    missing = [o.path for o in stage.outs if not os.path.exists(ctx.abspath(stage, o.path))]
     if missing:
         names = ", ".join(f"'{p}'" for p in missing)
         raise RunError(
@@ -185,9 +181,3 @@ def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
         else:
             hashes[out.path] = build(path, ctx.hash_name, ctx.state, ctx.progress)[0]
     return hashes
-
-
-def _exists(ctx: RunContext, stage: Stage, path: str) -> bool:
-    import os
-
-    return os.path.exists(ctx.abspath(stage, path))

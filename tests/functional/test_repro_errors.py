@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -28,6 +29,8 @@ def test_failing_command_reports_status_blocks_downstream_and_keeps_lock(project
     assert "b" in result.err  # named as not run
     assert not (project.path / "dvc.lock").exists()
     assert not (project.path / "b.txt").exists()
+    failed = json.loads(project.ok("log", "--json").out)
+    assert [(r["stage"], r["status"], r["exit_status"]) for r in failed] == [("a", "failed", 3)]
 
 
 def test_keep_going_runs_independent_branches(project):
