@@ -104,7 +104,7 @@ def _reproduce(
     )
     if request.dry:
         return Scheduler(run_context(repo, progress), graph, order, options, reporter).run()
-    recorder = _recorder(repo, request.overrides)
+    recorder = _LazyRecorder(repo, request.overrides)
     scheduler = Scheduler(
         run_context(repo, progress), graph, order, options, reporter, on_outcome=recorder
     )
@@ -137,10 +137,6 @@ class _LazyRecorder:
     def close(self) -> None:
         if self.recorder is not None:
             self.recorder.close()
-
-
-def _recorder(repo: Repo, overrides: tuple[str, ...]) -> _LazyRecorder:
-    return _LazyRecorder(repo, overrides)
 
 
 @dataclass(frozen=True)

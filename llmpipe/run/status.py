@@ -7,7 +7,6 @@ and the lock entry do not hash anything twice.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,8 +172,3 @@ def _compare_outs(ctx: RunContext, stage: Stage, lock: LockEntry, status: StageS
             status.reasons.append(Reason("out-modified", out.path))
         elif out.cache and not in_cache(ctx.odb, old):
             status.reasons.append(Reason("out-not-cached", out.path))
-
-
-def outputs_exist(ctx: RunContext, stage: Stage) -> list[str]:
-    """Declared outputs that are missing from the workspace after a run."""
-    return [out.path for out in stage.outs if not os.path.lexists(ctx.abspath(stage, out.path))]
