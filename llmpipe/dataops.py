@@ -117,8 +117,9 @@ def checkout_outputs(
     stages = [graph.stages[a] for a in chosen]
     changed: list[str] = []
     missing: list[str] = []
+    recorded = recorded_outputs(repo, stages)
     with repo_lock(repo.tmp_dir):
-        for path, info in recorded_outputs(repo, stages):
+        for path, info in recorded:
             result: CheckoutResult = checkout(
                 repo.odb,
                 info,
@@ -132,7 +133,7 @@ def checkout_outputs(
             missing.extend(_relative(repo, p) for p in result.missing)
             if result.changed:
                 note_target(path, info.value)
-    untracked = _never_recorded(repo, stages)
+    untracked = _never_recorded(stages, {path for path, _ in recorded})
     return CheckoutSummary(tuple(changed), tuple(missing), tuple(untracked))
 
 
@@ -142,8 +143,7 @@ def _relative(repo: Repo, path: str) -> str:
     return os.path.relpath(path, repo.root).replace(os.sep, "/")
 
 
-def _never_recorded(repo: Repo, stages: list[Stage]) -> list[str]:
-    recorded = {path for path, _ in recorded_outputs(repo, stages)}
+def _never_recorded(stages: list[Stage], recorded: set[str]) -> list[str]:
     return [
         stage.repo_path(out.path)
         for stage in stages
