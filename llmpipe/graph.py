@@ -7,6 +7,7 @@ networkx graph costs more to import than the whole no-op run should take.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import posixpath
 from collections.abc import Iterable
@@ -151,8 +152,6 @@ def _producers_for_dep(graph: Graph, sorted_outs: list[str], path: str) -> set[s
     if direct is not None:
         found.add(direct)
     # A dependency on a directory also depends on outputs produced inside it.
-    import bisect
-
     prefix = path + "/"
     index = bisect.bisect_left(sorted_outs, prefix)
     while index < len(sorted_outs) and sorted_outs[index].startswith(prefix):

@@ -43,7 +43,3 @@ class RunContext:
                     )
                 self._params_cache[relpath] = read_params_file(path)
             return self._params_cache[relpath]
-
-    def forget_params(self) -> None:
-        with self._mutex:
-            self._params_cache.clear()
