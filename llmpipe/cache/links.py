@@ -102,6 +102,7 @@ class Linker:
             )
         self.link_types = list(link_types)
         self._forget_lock = threading.Lock()
+        self._made_dirs: set[str] = set()  # parents known to exist (link_new)
 
     def make(self, src: str, dst: str, skip: Sequence[str] = ()) -> str:
         """Create the new path `dst` from `src` with the first link type that works.
@@ -114,6 +115,8 @@ class Linker:
                 continue
             try:
                 _LINKERS[name](src, dst)
+            except FileExistsError:
+                raise  # about `dst`, not the link type: let the caller decide
             except OSError as exc:
                 errors.append(f"{name}: {exc.strerror or exc}")
                 self.forget(name, exc)
@@ -132,6 +135,26 @@ class Linker:
         tmp = os.path.join(directory, f".{os.path.basename(dst)}.{uuid.uuid4().hex}.tmp")
         name = self.make(obj_path, tmp)
         return self._finish(name, tmp, dst, isexec, mode)
+
+    def link_new(self, obj_path: str, dst: str, *, isexec: bool = False) -> str:
+        """Create `dst`, which did not exist, from the object; return the link type used.
+
+        No temporary sibling and rename: with no old content there is nothing for a
+        reader to see half-replaced. A crash can leave `dst` partial; it then does
+        not match its hash and the next checkout replaces it. If `dst` appeared
+        meanwhile, it is replaced as `link` does.
+        """
+        directory = os.path.dirname(dst) or "."
+        if directory not in self._made_dirs:
+            _ensure_parent(directory)
+            self._made_dirs.add(directory)
+        try:
+            name = self.make(obj_path, dst)
+        except FileExistsError:
+            return self.link(obj_path, dst, isexec=isexec)
+        if name in ("reflink", "copy"):
+            os.chmod(dst, 0o755 if isexec else 0o644)
+        return name
 
     @property
     def preferred(self) -> str:

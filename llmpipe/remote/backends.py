@@ -151,10 +151,17 @@ class LocalBackend(Backend):
 
     def __init__(self, root: str) -> None:
         self.root = root
+        self._prefix = os.path.join(root, "")
         self._made: set[str] = set()
 
     def _path(self, relpath: str) -> str:
+        if os.sep == "/":
+            return self._prefix + relpath  # what join would give, without its cost per object
         return os.path.join(self.root, *relpath.split("/"))
+
+    def local_path(self, relpath: str) -> str:
+        """Where `relpath` is on this machine's filesystem."""
+        return self._path(relpath)
 
     def exists(self, relpath: str) -> bool:
         return os.path.isfile(self._path(relpath))
@@ -177,6 +184,8 @@ class LocalBackend(Backend):
 
     def put_file(self, local: str, relpath: str) -> None:
         final = self._parent(relpath)
+        if _share_inode(local, final):
+            return
         tmp = f"{final}.{uuid.uuid4().hex[:12]}.tmp"
         try:
             _link_or_copy(local, tmp)
@@ -201,6 +210,23 @@ class LocalBackend(Backend):
     def remove(self, relpath: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path(relpath))
+
+
+def _share_inode(src: str, final: str) -> bool:
+    """Hard-link read-only `src` as `final` (a link appears whole, so no temporary).
+
+    False when `src` is writable or the filesystem can't link it there. A `final`
+    that exists already holds the object: the object names its content.
+    """
+    try:
+        if os.stat(src).st_mode & 0o222:
+            return False
+        os.link(src, final)
+    except FileExistsError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def _link_or_copy(src: str, dst: str) -> None:

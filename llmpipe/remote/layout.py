@@ -38,7 +38,9 @@ class Layout:
         oids = list(dict.fromkeys(oids))
         if not oids:
             return set()
-        if isinstance(self.backend, LocalBackend) or len(oids) <= jobs:
+        if isinstance(self.backend, LocalBackend):
+            return {oid for oid in oids if self.backend.exists(self.path(oid))}  # a stat each
+        if len(oids) <= jobs:
             return self._exists_each(oids, jobs)
         sample = random.choice("0123456789abcdef") + random.choice("0123456789abcdef")
         in_sample = sum(1 for _ in self.backend.list_files(f"{self.prefix}/{sample}"))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import CryptoError, LlmpipeError
 from ..hashing import bytes_hash, file_hash
-from .backends import is_transient, translate
+from .backends import LocalBackend, is_transient, translate, translated
 
 if TYPE_CHECKING:
     from ..cache.odb import ObjectDB
@@ -93,7 +93,12 @@ def run_tasks(
                 state.done.append(oid)
         progress.advance(1)
 
-    if oids:
+    if jobs <= 1:
+        # One at a time: a pool's per-task overhead would cost more than local file work.
+        with translated(remote):
+            for oid in oids:
+                one(oid)
+    elif oids:
         _run_all(oids, one, remote, jobs)
     return TransferResult(tuple(state.done), tuple(state.failed))
 
@@ -150,6 +155,10 @@ def download_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str]
     """A task that fetches `oid` into the cache, verified (and opened if encrypted)."""
 
     def download(oid: str) -> None:
+        if isinstance(layout.backend, LocalBackend) and layout.cipher is None:
+            src = layout.backend.local_path(layout.path(oid))
+            if _fetch_from_folder(odb, src, oid):
+                return
         tmp = odb.temp_path(oid)
         try:
             _fetch_into(layout, oid, tmp, scratch)
@@ -164,6 +173,36 @@ def download_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str]
                 os.unlink(tmp)
 
     return download
+
+
+_IN_MEMORY = 1 << 20  # objects up to this size are read once and verified in memory
+
+
+def _fetch_from_folder(odb: ObjectDB, src: str, oid: str) -> bool:
+    """Fetch from a folder remote by verifying `src` in place; False: use the copy path.
+
+    A read-only source (objects are) on the cache's filesystem is hard-linked into
+    the cache after its hash checks out; a small writable one is written from the
+    verified bytes. Either way each object is read once.
+    """
+    with open(src, "rb", buffering=0) as handle:
+        st = os.fstat(handle.fileno())
+        data = handle.read() if st.st_size <= _IN_MEMORY else None
+    shareable = not st.st_mode & 0o222
+    if data is None and not shareable:
+        return False
+    digest = bytes_hash(data, odb.hash_name) if data is not None else file_hash(src, odb.hash_name)
+    if digest != oid.removesuffix(".dir"):
+        raise CorruptObject(
+            f"object {oid} on the remote is corrupt (its content does not match its hash); "
+            "it was not used"
+        )
+    if shareable and odb.link_object(src, oid, st.st_ino):
+        return True
+    if data is None:
+        return False
+    odb.add_bytes(oid, data)
+    return True
 
 
 def _fetch_into(layout: Layout, oid: str, tmp: str, scratch: str) -> None:

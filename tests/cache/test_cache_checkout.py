@@ -9,10 +9,11 @@ import stat
 import pytest
 from cache_trees import TREE, read_tree, write_tree
 
-from llmpipe.cache.checkout import CheckoutResult, checkout, in_cache
+from llmpipe.cache.checkout import CheckoutResult, _jobs_for, checkout, in_cache
+from llmpipe.cache.links import Linker
 from llmpipe.cache.save import save
 from llmpipe.errors import CacheError
-from llmpipe.hashing import dir_hash, dir_manifest_bytes
+from llmpipe.hashing import bytes_hash, dir_hash, dir_manifest_bytes
 
 
 @pytest.fixture
@@ -131,3 +132,22 @@ def test_a_missing_file_object_is_reported(tmp_path, odb, state):
 
     result = checkout(odb, HashInfo("md5", "0" * 32), str(tmp_path / "f"), ["copy"], state)
     assert result == CheckoutResult((), (str(tmp_path / "f"),))
+
+
+def test_a_new_path_taken_meanwhile_is_replaced_not_refused(tmp_path, odb):
+    odb.add_bytes("5d41402abc4b2a76b9719d911017c592", b"hello")
+    target = tmp_path / "ws" / "f.txt"
+    target.parent.mkdir()
+    target.write_bytes(b"someone was faster")
+    obj = odb.oid_path("5d41402abc4b2a76b9719d911017c592")
+    assert Linker(["copy"]).link_new(obj, str(target)) == "copy"
+    assert target.read_bytes() == b"hello"
+    assert [p.name for p in target.parent.iterdir()] == ["f.txt"]  # no temporary left
+
+
+def test_large_objects_check_out_on_threads_small_ones_inline(tmp_path, odb):
+    odb.add_bytes("5d41402abc4b2a76b9719d911017c592", b"hello")
+    big = os.urandom((1 << 20) + 1)
+    odb.add_bytes(bytes_hash(big), big)
+    assert _jobs_for(odb, [("a", "5d41402abc4b2a76b9719d911017c592")] * 20) == 1
+    assert _jobs_for(odb, [("b", bytes_hash(big))] * 20) is None

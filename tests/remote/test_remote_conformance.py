@@ -118,7 +118,8 @@ def test_wrong_credentials_give_an_auth_error(project, site) -> None:
     assert site.objects() == []
 
 
-def test_server_stopped_mid_transfer_then_rerun_completes(project, site) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])  # one job runs inline, without a thread pool
+def test_server_stopped_mid_transfer_then_rerun_completes(project, site, jobs) -> None:
     if site.stop is None:
         pytest.skip(f"{site.kind} remotes have no server to stop")
     files = {f"data/d/f{i:03}.txt": f"content {i}\n" for i in range(60)}
@@ -128,7 +129,7 @@ def test_server_stopped_mid_transfer_then_rerun_completes(project, site) -> None
     repo = Repo(str(project.path))
     try:
         with pytest.raises(RemoteConnectionError, match="cannot reach remote 'store'"):
-            push(repo, TransferRequest(jobs=2), stopper)
+            push(repo, TransferRequest(jobs=jobs), stopper)
     finally:
         site.start()
     assert stopper.seen >= 10

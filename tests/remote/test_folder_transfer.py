@@ -1,0 +1,101 @@
+"""Folder remotes' fast paths: objects shared by hard link, verified in place, reported once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+
+from llmpipe.remote.transfer import _IN_MEMORY
+from llmpipe.repo import Repo
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def object_path(root, data: bytes):  # noqa: ANN001, ANN201
+    value = md5(data)
+    return root / "files" / "md5" / value[:2] / value[2:]
+
+
+def pushed(project, tmp_path, files: dict[str, bytes]):  # noqa: ANN001, ANN201
+    """Track `files` under data/, push them to a folder remote, forget them locally."""
+    for name, data in files.items():
+        path = project.path / "data" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    project.ok("add", "data")
+    remote = tmp_path / "remote"
+    project.ok("remote", "add", "-d", "store", str(remote))
+    project.ok("push")
+    shutil.rmtree(project.path / ".dvc" / "cache")
+    shutil.rmtree(project.path / "data")
+    return remote
+
+
+def cache_path(project, data: bytes):  # noqa: ANN001, ANN201
+    return object_path(project.path / ".dvc" / "cache", data)
+
+
+def test_push_and_fetch_share_inodes_with_a_folder_on_the_same_filesystem(
+    project, tmp_path
+) -> None:
+    remote = pushed(project, tmp_path, {"a.txt": b"alpha\n"})
+    on_remote = object_path(remote, b"alpha\n")
+    assert not on_remote.stat().st_mode & 0o222
+    project.ok("fetch")
+    assert cache_path(project, b"alpha\n").stat().st_ino == on_remote.stat().st_ino
+
+
+def test_writable_objects_are_copied_not_shared(project, tmp_path) -> None:
+    # dvc leaves the objects it pushes writable: sharing them would let a write
+    # to the remote change the cache.
+    big = os.urandom(_IN_MEMORY + 1)
+    remote = pushed(project, tmp_path, {"small.txt": b"small\n", "big.bin": big})
+    for data in (b"small\n", big):
+        object_path(remote, data).chmod(0o644)
+    project.ok("pull")
+    for data in (b"small\n", big):
+        cached = cache_path(project, data)
+        assert cached.stat().st_ino != object_path(remote, data).stat().st_ino
+        assert stat.S_IMODE(cached.stat().st_mode) == 0o444
+        assert cached.read_bytes() == data
+    assert (project.path / "data" / "big.bin").read_bytes() == big
+
+
+def test_corrupt_large_objects_are_refused_whether_shared_or_copied(project, tmp_path) -> None:
+    good, also_good = os.urandom(_IN_MEMORY + 5), os.urandom(_IN_MEMORY + 7)
+    remote = pushed(project, tmp_path, {"x.bin": good, "y.bin": also_good})
+    for data, mode in ((good, 0o444), (also_good, 0o644)):
+        path = object_path(remote, data)
+        path.chmod(0o644)
+        path.write_bytes(b"rot" + data[3:])
+        path.chmod(mode)
+    result = project.cli("fetch")
+    assert result.code == 1
+    assert result.err.count("corrupt") == 2
+    repo = Repo(str(project.path))
+    assert not repo.odb.exists(md5(good)) and not repo.odb.exists(md5(also_good))
+
+
+def test_each_missing_object_is_reported_once(project, tmp_path) -> None:
+    remote = pushed(project, tmp_path, {"a.txt": b"alpha\n"})
+    shutil.rmtree(remote / "files")
+    result = project.cli("pull")
+    assert result.code == 1
+    missing = [line for line in result.err.splitlines() if "not on the remote" in line]
+    assert len(missing) == 1 and ".dir" in missing[0]
+
+
+def test_pull_into_a_fresh_workspace_gives_plain_files(project, tmp_path) -> None:
+    files = {f"sub{i % 3}/f{i}.txt": f"file {i}\n".encode() for i in range(40)}
+    pushed(project, tmp_path, files)
+    project.ok("pull")
+    for name, data in files.items():
+        path = project.path / "data" / name
+        assert path.read_bytes() == data
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        assert path.stat().st_ino != cache_path(project, data).stat().st_ino
+    assert "up to date" in project.ok("status").out.lower()
