@@ -28,7 +28,7 @@ from .errors import (
 
 # scheme -> (module, class, extra that installs it)
 PROTOCOLS: dict[str, tuple[str, str, str]] = {
-    "s3": ("s3fs", "S3FileSystem", "s3"),
+    "s3": ("obstore", "", "s3"),  # served by remote/s3.py, not an fsspec class
     "ssh": ("sshfs", "SSHFileSystem", "ssh"),
     "gs": ("gcsfs", "GCSFileSystem", "gs"),
     "gcs": ("gcsfs", "GCSFileSystem", "gs"),
@@ -320,11 +320,13 @@ def open_backend(remote: RemoteConfig) -> Backend:
             f"remote '{remote.name}': unsupported URL scheme '{scheme}://' "
             f"(supported: local paths, file://, {', '.join(s + '://' for s in PROTOCOLS)})"
         )
+    if scheme == "s3":
+        from .s3 import open_s3
+
+        return open_s3(remote)
     cls = _load_class(scheme)
     if scheme == "ssh":
         return _ssh_backend(cls, remote)
-    if scheme == "s3":
-        return _s3_backend(cls, remote)
     root = remote.url.split("://", 1)[1]
     return FsspecBackend(cls(**_generic_options(remote)), root, atomic_put=True)
 
@@ -340,35 +342,6 @@ def _load_class(scheme: str) -> Any:
             f"{scheme}:// remotes need the '{module_name}' package: pip install 'llmpipe[{extra}]'"
         ) from exc
     return getattr(module, class_name)
-
-
-def _s3_backend(cls: Any, remote: RemoteConfig) -> Backend:
-    opts = remote.options
-    client: dict[str, Any] = {}
-    if opts.get("endpointurl"):
-        client["endpoint_url"] = opts["endpointurl"]
-    if opts.get("region"):
-        client["region_name"] = opts["region"]
-    if opts.get("ssl_verify", "").lower() == "false":
-        client["verify"] = False
-    kwargs: dict[str, Any] = {
-        "client_kwargs": client,
-        # Our own retry loop (with a clear error at the end) replaces botocore's long one.
-        "config_kwargs": {"retries": {"max_attempts": 2}, "connect_timeout": 10},
-        "skip_instance_cache": True,
-    }
-    for ours, theirs in (
-        ("access_key_id", "key"),
-        ("secret_access_key", "secret"),
-        ("session_token", "token"),
-        ("profile", "profile"),
-    ):
-        if opts.get(ours):
-            kwargs[theirs] = opts[ours]
-    if opts.get("use_ssl", "").lower() == "false":
-        kwargs["use_ssl"] = False
-    root = remote.url.split("://", 1)[1]
-    return FsspecBackend(cls(**kwargs), root, atomic_put=True)
 
 
 def _ssh_backend(cls: Any, remote: RemoteConfig) -> Backend:

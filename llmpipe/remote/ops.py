@@ -40,8 +40,12 @@ class TransferRequest:
 
 
 def default_jobs() -> int:
-    """DVC's default: four transfers per core."""
-    return 4 * (os.cpu_count() or 1)
+    """Eight transfers per core (DVC runs four).
+
+    A network transfer mostly waits; with object_store the CPU per request is small,
+    so more requests in flight pay off (measured on 2 cores: 16 beats 8 and 32).
+    """
+    return 8 * (os.cpu_count() or 1)
 
 
 def _jobs(request: TransferRequest, remote: RemoteConfig, layout: Layout, upload: bool) -> int:
