@@ -19,8 +19,14 @@ class Progress(Protocol):
     def finish(self) -> None: ...
 
 
+class TransferProgress(Progress, Protocol):
+    """Progress of a transfer: `advance` counts objects, `add_bytes` their bytes."""
+
+    def add_bytes(self, n: int) -> None: ...
+
+
 class NoProgress:
-    """A `Progress` that ignores every event (the default everywhere)."""
+    """A `TransferProgress` that ignores every event (the default everywhere)."""
 
     def start(self, description: str, total: int | None) -> None:
         pass
@@ -29,4 +35,7 @@ class NoProgress:
         pass
 
     def finish(self) -> None:
+        pass
+
+    def add_bytes(self, n: int) -> None:
         pass

@@ -15,6 +15,7 @@ from ..stage import Stage
 # Below these sizes a bar would only flicker; hashing is over before it draws.
 _BAR_MIN_BYTES = 64 << 20
 _BAR_MIN_ITEMS = 2000
+_BAR_MIN_TRANSFERS = 20  # network objects take long enough to be worth a bar
 
 
 def emit_json(data: Any) -> None:
@@ -65,28 +66,41 @@ class CliReporter:
         self._say(f"Would run stage '{stage.address}': {describe_reasons(reasons)}")
 
 
-class CliProgress:
-    """A rich progress bar that appears only for work big enough to be worth watching."""
+_TRANSFERS = ("pushing", "fetching")
 
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
+
+class CliProgress:
+    """A rich progress bar that appears only for work big enough to be worth watching.
+
+    Hashing counts bytes; transfers ("pushing …", "fetching …") count objects on
+    the bar and also show the bytes moved and their speed; other work counts items.
+    """
+
+    def __init__(self, enabled: bool = True, console: Any = None) -> None:
+        self.enabled = enabled and (console is not None or sys.stderr.isatty())
+        self.console = console
         self._bar = None
         self._task = None
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def start(self, description: str, total: int | None) -> None:
         if not self.enabled or not total:
             return
         counts_bytes = description.startswith("hashing")
-        if total < (_BAR_MIN_BYTES if counts_bytes else _BAR_MIN_ITEMS):
+        min_total = _BAR_MIN_BYTES if counts_bytes else _BAR_MIN_ITEMS
+        if description.startswith(_TRANSFERS):
+            min_total = _BAR_MIN_TRANSFERS
+        if total < min_total:
             return
         from rich import progress as bars
 
-        columns = (
-            (bars.DownloadColumn(), bars.TransferSpeedColumn())
-            if counts_bytes
-            else (bars.MofNCompleteColumn(),)
-        )
+        if counts_bytes:
+            columns = (bars.DownloadColumn(), bars.TransferSpeedColumn())
+        elif description.startswith(_TRANSFERS):
+            columns = (bars.MofNCompleteColumn(), *_byte_columns())
+        else:
+            columns = (bars.MofNCompleteColumn(),)
         with self._lock:
             self.finish_unlocked()
             self._bar = bars.Progress(
@@ -95,13 +109,22 @@ class CliProgress:
                 *columns,
                 bars.TimeRemainingColumn(),
                 transient=True,
+                console=self.console,
             )
             self._bar.start()
-            self._task = self._bar.add_task(description, total=total)
+            self._bytes = 0
+            self._task = self._bar.add_task(description, total=total, moved=0)
 
     def advance(self, n: int) -> None:
         if self._bar is not None and self._task is not None:
             self._bar.advance(self._task, n)
+
+    def add_bytes(self, n: int) -> None:
+        with self._lock:
+            if self._bar is None or self._task is None:
+                return
+            self._bytes += n
+            self._bar.update(self._task, moved=self._bytes)
 
     def finish(self) -> None:
         with self._lock:
@@ -111,3 +134,24 @@ class CliProgress:
         if self._bar is not None:
             self._bar.stop()
             self._bar, self._task = None, None
+
+
+def _byte_columns() -> tuple[Any, Any]:
+    """Columns for a transfer's bytes so far and their rate (the bar itself counts objects)."""
+    from rich.filesize import decimal
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class MovedColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(decimal(int(task.fields.get("moved", 0))), style="progress.download")
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            elapsed = task.elapsed or 0.0
+            moved = int(task.fields.get("moved", 0))
+            if elapsed <= 0 or not moved:
+                return Text("?", style="progress.data.speed")
+            return Text(f"{decimal(int(moved / elapsed))}/s", style="progress.data.speed")
+
+    return MovedColumn(), RateColumn()

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..cache.progress import NoProgress, Progress
+from ..cache.progress import NoProgress, TransferProgress
 from .config import RemoteConfig, get_remote
 from .objects import UsedOutput, expand, used_outputs
 from .transfer import (
@@ -98,13 +98,15 @@ def _by_remote(
     return groups
 
 
-def push(repo: Repo, request: TransferRequest, progress: Progress | None = None) -> TransferResult:
+def push(
+    repo: Repo, request: TransferRequest, progress: TransferProgress | None = None
+) -> TransferResult:
     """Send the used objects missing on their remote; missing local objects are failures."""
     return _transfer(repo, request, progress, upload=True)
 
 
 def _transfer(
-    repo: Repo, request: TransferRequest, progress: Progress | None, upload: bool
+    repo: Repo, request: TransferRequest, progress: TransferProgress | None, upload: bool
 ) -> TransferResult:
     """Push or fetch per remote (outputs may name their own), then share the audit trail."""
     outputs = used_outputs(repo, request.targets, request.all_branches)
@@ -137,7 +139,7 @@ def _push_to(
     remote: RemoteConfig,
     outs: list[UsedOutput],
     request: TransferRequest,
-    progress: Progress,
+    progress: TransferProgress,
 ) -> TransferResult:
     oids = dict.fromkeys(oid for out in outs for oid in expand(repo.odb, out.info))
     local = [oid for oid in oids if repo.odb.exists(oid)]
@@ -182,7 +184,9 @@ def _dir_info(oid: str, repo: Repo):  # noqa: ANN202
     return HashInfo(repo.odb.hash_name, oid)
 
 
-def fetch(repo: Repo, request: TransferRequest, progress: Progress | None = None) -> TransferResult:
+def fetch(
+    repo: Repo, request: TransferRequest, progress: TransferProgress | None = None
+) -> TransferResult:
     """Download the used objects missing from the cache, each verified before use."""
     return _transfer(repo, request, progress, upload=False)
 
@@ -192,7 +196,7 @@ def _fetch_from(
     remote: RemoteConfig,
     outs: list[UsedOutput],
     request: TransferRequest,
-    progress: Progress,
+    progress: TransferProgress,
 ) -> TransferResult:
     layout = open_layout(repo, remote, create=False)
     jobs = _jobs(request, remote, layout, upload=False)
@@ -219,7 +223,7 @@ def _fetch_from(
     return result + TransferResult(skipped=len(wanted) - len(todo))
 
 
-def pull(repo: Repo, request: TransferRequest, progress: Progress | None = None):  # noqa: ANN201
+def pull(repo: Repo, request: TransferRequest, progress: TransferProgress | None = None):  # noqa: ANN201
     """fetch, then check the outputs out; returns (TransferResult, CheckoutSummary)."""
     result = fetch(repo, request, progress)
     summary = repo.checkout(request.targets)
@@ -243,9 +247,9 @@ def _sync_runs(
     source, target = (local, layout.backend) if upload else (layout.backend, local)
     todo = sorted((here - there) if upload else (there - here))
 
-    def copy(relpath: str) -> None:
-        target.put_bytes(relpath, source.get_bytes(relpath))
+    def copy(relpath: str) -> int:
+        data = source.get_bytes(relpath)
+        target.put_bytes(relpath, data)
+        return len(data)
 
-    from ..cache.progress import NoProgress as _Quiet
-
-    return run_tasks(todo, copy, remote, jobs, _Quiet())
+    return run_tasks(todo, copy, remote, jobs, NoProgress())

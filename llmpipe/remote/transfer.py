@@ -25,7 +25,7 @@ from .backends import LocalBackend, is_transient, translate, translated
 
 if TYPE_CHECKING:
     from ..cache.odb import ObjectDB
-    from ..cache.progress import Progress
+    from ..cache.progress import TransferProgress
     from .config import RemoteConfig
     from .layout import Layout
 
@@ -69,19 +69,22 @@ class _Run:
 
 def run_tasks(
     oids: list[str],
-    task: Callable[[str], None],
+    task: Callable[[str], int],
     remote: RemoteConfig,
     jobs: int,
-    progress: Progress,
+    progress: TransferProgress,
 ) -> TransferResult:
-    """Run `task(oid)` for every oid on `jobs` threads; see the module doc for errors."""
+    """Run `task(oid)` (returning the bytes moved) for every oid on `jobs` threads.
+
+    See the module doc for errors.
+    """
     state = _Run()
 
     def one(oid: str) -> None:
         if state.stop.is_set():
             return
         try:
-            _with_retries(task, oid, state.stop)
+            moved = _with_retries(task, oid, state.stop)
         except (FileNotFoundError, CorruptObject, CryptoError) as exc:
             with state.lock:
                 state.failed.append(Failure(oid, _reason(exc)))
@@ -91,6 +94,7 @@ def run_tasks(
         else:
             with state.lock:
                 state.done.append(oid)
+            progress.add_bytes(moved)
         progress.advance(1)
 
     if jobs <= 1:
@@ -114,15 +118,15 @@ def _run_all(oids: list[str], one: Callable[[str], None], remote: RemoteConfig, 
             raise translate(errors[0], remote) from errors[0]
 
 
-def _with_retries(task: Callable[[str], None], oid: str, stop: threading.Event) -> None:
+def _with_retries(task: Callable[[str], int], oid: str, stop: threading.Event) -> int:
     for attempt in range(RETRIES + 1):
         try:
-            task(oid)
-            return
+            return task(oid)
         except Exception as exc:
             if attempt == RETRIES or not is_transient(exc) or stop.is_set():
                 raise
         time.sleep(BACKOFF * 2**attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _reason(exc: BaseException) -> str:
@@ -131,19 +135,20 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-def upload_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str], None]:
+def upload_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str], int]:
     """A task that sends cache object `oid` to the remote (sealed first if encrypted)."""
 
-    def upload(oid: str) -> None:
+    def upload(oid: str) -> int:
         src = odb.oid_path(oid)
         if layout.cipher is None:
             layout.backend.put_file(src, layout.path(oid))
-            return
+            return os.path.getsize(src)
         sealed = _scratch_name(scratch, oid)
         try:
             with open(src, "rb") as plain, open(sealed, "wb") as out:
                 layout.cipher.encrypt_stream(plain, out, oid)
             layout.backend.put_file(sealed, layout.path(oid))
+            return os.path.getsize(sealed)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(sealed)
@@ -151,14 +156,15 @@ def upload_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str], 
     return upload
 
 
-def download_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str], None]:
+def download_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str], int]:
     """A task that fetches `oid` into the cache, verified (and opened if encrypted)."""
 
-    def download(oid: str) -> None:
+    def download(oid: str) -> int:
         if isinstance(layout.backend, LocalBackend) and layout.cipher is None:
             src = layout.backend.local_path(layout.path(oid))
-            if _fetch_from_folder(odb, src, oid):
-                return
+            size = _fetch_from_folder(odb, src, oid)
+            if size is not None:
+                return size
         tmp = odb.temp_path(oid)
         try:
             _fetch_into(layout, oid, tmp, scratch)
@@ -167,7 +173,9 @@ def download_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str]
                     f"object {oid} on the remote is corrupt (its content does not match its "
                     "hash); it was not used"
                 )
+            size = os.path.getsize(tmp)
             odb.commit_temp(tmp, oid)
+            return size
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -178,8 +186,8 @@ def download_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str]
 _IN_MEMORY = 1 << 20  # objects up to this size are read once and verified in memory
 
 
-def _fetch_from_folder(odb: ObjectDB, src: str, oid: str) -> bool:
-    """Fetch from a folder remote by verifying `src` in place; False: use the copy path.
+def _fetch_from_folder(odb: ObjectDB, src: str, oid: str) -> int | None:
+    """Fetch from a folder remote by verifying `src` in place; its size, or None: copy it.
 
     A read-only source (objects are) on the cache's filesystem is hard-linked into
     the cache after its hash checks out; a small writable one is written from the
@@ -190,7 +198,7 @@ def _fetch_from_folder(odb: ObjectDB, src: str, oid: str) -> bool:
         data = handle.read() if st.st_size <= _IN_MEMORY else None
     shareable = not st.st_mode & 0o222
     if data is None and not shareable:
-        return False
+        return None
     digest = bytes_hash(data, odb.hash_name) if data is not None else file_hash(src, odb.hash_name)
     if digest != oid.removesuffix(".dir"):
         raise CorruptObject(
@@ -198,11 +206,11 @@ def _fetch_from_folder(odb: ObjectDB, src: str, oid: str) -> bool:
             "it was not used"
         )
     if shareable and odb.link_object(src, oid, st.st_ino):
-        return True
+        return st.st_size
     if data is None:
-        return False
+        return None
     odb.add_bytes(oid, data)
-    return True
+    return st.st_size
 
 
 def _fetch_into(layout: Layout, oid: str, tmp: str, scratch: str) -> None:
