@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -42,9 +43,18 @@ TARGETS = {"push": 2.0, "pull": 4.0}
 
 
 def run(cwd: Path, *cmd: str) -> float:
+    return timed(cwd, *cmd)[0]
+
+
+def timed(cwd: Path, *cmd: str) -> tuple[float, float]:
+    """Wall-clock seconds, and the CPU seconds (user + system) the command itself used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=ENV, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def tool(name: str) -> list[str]:
@@ -126,16 +136,28 @@ class S3Server:
             argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         wait_for(port)
-        if kind == "moto":
-            import boto3
+        import boto3
 
-            boto3.client(
-                "s3",
-                endpoint_url=self.endpoint,
-                region_name="us-east-1",
-                aws_access_key_id="k",
-                aws_secret_access_key="s",
-            ).create_bucket(Bucket="bench")
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=self.keys[0],
+            aws_secret_access_key=self.keys[1],
+        )
+        if kind == "moto":
+            self.client.create_bucket(Bucket="bench")
+
+    def delete_prefix(self, prefix: str) -> None:
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket="bench", Prefix=prefix + "/"
+        )
+        for page in pages:
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            for start in range(0, len(keys), 1000):
+                self.client.delete_objects(
+                    Bucket="bench", Delete={"Objects": keys[start : start + 1000]}
+                )
 
     def close(self) -> None:
         self.process.terminate()
@@ -166,7 +188,7 @@ def bench_remote(proj: Path, base: Path, kind: str, server: S3Server | None, rep
     """Best times of push and pull for each tool over `repeat` rounds."""
     backup = base / f"{proj.name}-cache-backup"
     shutil.copytree(proj / ".dvc" / "cache", backup, dirs_exist_ok=True)
-    times: dict[tuple[str, str], list[float]] = {}
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for round_no in range(repeat):
         for name in ("dvc", "llmpipe") if round_no % 2 == 0 else ("llmpipe", "dvc"):
             remote = f"{name}-{kind}-{round_no}"
@@ -175,18 +197,24 @@ def bench_remote(proj: Path, base: Path, kind: str, server: S3Server | None, rep
             add_remote(proj, remote, url, server)
             settle()
             times.setdefault(("push", name), []).append(
-                run(proj, *tool(name), "push", "-q", "-r", remote)
+                timed(proj, *tool(name), "push", "-q", "-r", remote)
             )
             forget(proj)
             settle()
             times.setdefault(("pull", name), []).append(
-                run(proj, *tool(name), "pull", "-q", "-r", remote)
+                timed(proj, *tool(name), "pull", "-q", "-r", remote)
             )
             shutil.rmtree(proj / ".dvc" / "cache")
             shutil.copytree(backup, proj / ".dvc" / "cache")
-            if kind == "local":
+            if server is None:
                 shutil.rmtree(base / "remotes" / stamp)
-    return {key: min(values) for key, values in times.items()}
+            else:
+                server.delete_prefix(stamp)  # the servers keep objects in memory or on base
+    # Best wall time and best CPU time, each over the rounds.
+    return {
+        key: (min(wall for wall, _ in values), min(cpu for _, cpu in values))
+        for key, values in times.items()
+    }
 
 
 def main() -> None:
@@ -239,21 +267,26 @@ def render(rows: list[tuple], args: argparse.Namespace, storage: str) -> str:
         "",
         f"Command: `python benchmarks/bench_remote.py {' '.join(sys.argv[1:])}`",
         "",
-        f"Best of {args.repeat} rounds, wall-clock seconds; ratio = dvc time / llmpipe time. "
-        f"Projects and folder remotes on {storage}; S3 servers on loopback (see the script). "
+        f"Best of {args.repeat} rounds; ratio = dvc / llmpipe. Wall-clock seconds, and the "
+        "CPU seconds (user + system) of the tool's own process, which is what a client costs "
+        "when the server is not the bottleneck. "
+        f"Projects and folder remotes on {storage}; S3 servers on loopback, sharing the "
+        "cores (see the script). "
         f"Machine: {read_first('/proc/cpuinfo', 'model name')}, {os.cpu_count()} cores; "
         f"dvc {command_output(['dvc', '--version'])}; "
         f"llmpipe at {commit}.",
         "",
-        "| operation | llmpipe (s) | dvc (s) | ratio | target | met |",
-        "|---|---:|---:|---:|---|---|",
+        "| operation | llmpipe (s) | dvc (s) | ratio | target | met "
+        "| llmpipe CPU (s) | dvc CPU (s) | CPU ratio |",
+        "|---|---:|---:|---:|---|---|---:|---:|---:|",
     ]
-    for name, dvc_time, llm_time, op in rows:
-        ratio = dvc_time / llm_time
+    for name, (dvc_wall, dvc_cpu), (llm_wall, llm_cpu), op in rows:
+        ratio = dvc_wall / llm_wall
         met = "yes" if ratio >= TARGETS[op] else "**no**"
         target = f"{TARGETS[op]:g}x"
         lines.append(
-            f"| {name} | {llm_time:.2f} | {dvc_time:.2f} | {ratio:.1f}x | {target} | {met} |"
+            f"| {name} | {llm_wall:.2f} | {dvc_wall:.2f} | {ratio:.1f}x | {target} | {met} "
+            f"| {llm_cpu:.2f} | {dvc_cpu:.2f} | {dvc_cpu / max(llm_cpu, 1e-9):.1f}x |"
         )
     return "\n".join(lines) + "\n"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import shutil
 import threading
@@ -57,20 +58,42 @@ _SMALL_FILE = 1024 * 1024
 
 
 def _copy(src: str, dst: str) -> None:
+    """Copy into the new path `dst` (created exclusively: an existing path, or a
+    symlink someone put there, is an error rather than something written through)."""
     with open(src, "rb", buffering=0) as source:
-        if os.fstat(source.fileno()).st_size >= _SMALL_FILE:
-            # copyfile uses the kernel's copy fast path (sendfile), no user-space buffer.
-            shutil.copyfile(src, dst)
-            return
-        data = source.read()
-    # Small files (thousands in a dataset folder): one read, one write, few syscalls.
-    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
+        size = os.fstat(source.fileno()).st_size
+        data = source.read() if size < _SMALL_FILE else None
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            if data is None:
+                _copy_large(source, fd, size)
+            else:
+                # Small files (thousands in a dataset folder): one read, one write.
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(dst)
+            raise
         os.close(fd)
+
+
+def _copy_large(source: io.FileIO, fd: int, size: int) -> None:
+    """Copy in the kernel (sendfile: no user-space buffer), else through a buffer."""
+    offset = 0
+    try:
+        while offset < size:
+            sent = os.sendfile(fd, source.fileno(), offset, min(size - offset, 1 << 30))
+            if sent == 0:
+                break
+            offset += sent
+    except OSError as exc:
+        if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+            raise
+        with open(fd, "wb", closefd=False) as target:
+            shutil.copyfileobj(source, target, 1 << 20)
 
 
 def make_link(name: str, src: str, dst: str) -> None:

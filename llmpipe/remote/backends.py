@@ -129,8 +129,12 @@ class Backend:
         """Store `local` as `relpath`: it appears complete or not at all."""
         raise NotImplementedError
 
-    def get_file(self, relpath: str, local: str) -> None:
-        """Copy `relpath` to `local` (FileNotFoundError when it does not exist)."""
+    def get_file(self, relpath: str, local: str, hasher: Any = None) -> bool:
+        """Copy `relpath` to `local` (FileNotFoundError when it does not exist).
+
+        Returns True when every byte written also went through `hasher.update`,
+        which saves the caller reading the file again to verify it.
+        """
         raise NotImplementedError
 
     def put_bytes(self, relpath: str, data: bytes) -> None:
@@ -195,8 +199,9 @@ class LocalBackend(Backend):
                 os.unlink(tmp)
             raise
 
-    def get_file(self, relpath: str, local: str) -> None:
+    def get_file(self, relpath: str, local: str, hasher: Any = None) -> bool:
         _link_or_copy(self._path(relpath), local)
+        return False
 
     def put_bytes(self, relpath: str, data: bytes) -> None:
         from ..fsutil import atomic_write_bytes
@@ -293,8 +298,10 @@ class FsspecBackend(Backend):
                 self.fs.rm_file(tmp)
             raise
 
-    def get_file(self, relpath: str, local: str) -> None:
+    def get_file(self, relpath: str, local: str, hasher: Any = None) -> bool:
+        # The filesystem's own get_file (e.g. SFTP's pipelined reads) beats a read loop.
         self.fs.get_file(self._path(relpath), local)
+        return False
 
     def put_bytes(self, relpath: str, data: bytes) -> None:
         if not self.atomic_put:

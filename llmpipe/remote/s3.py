@@ -108,12 +108,15 @@ class S3Backend(Backend):
         with _errors():
             self._obs.put(self.store, relpath, Path(local))
 
-    def get_file(self, relpath: str, local: str) -> None:
+    def get_file(self, relpath: str, local: str, hasher: Any = None) -> bool:
         with _errors():
             result = self._obs.get(self.store, relpath)
             with open(local, "wb") as out:
                 for chunk in result:
+                    if hasher is not None:
+                        hasher.update(chunk)  # verified as it arrives: no second read
                     out.write(chunk)
+        return hasher is not None
 
     def put_bytes(self, relpath: str, data: bytes) -> None:
         with _errors():

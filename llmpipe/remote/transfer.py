@@ -5,7 +5,9 @@ A failure of one object (missing, corrupt, failed authentication) is recorded
 in the result and the rest go on; an error that dooms every task (refused
 credentials, a server that stays down) stops the run and is raised, after the
 finished objects have been kept. Downloads land in a temporary file in the
-cache, are verified against their hash, and only then renamed into place.
+cache, are verified against their hash, and only then renamed into place; from
+a folder remote the object is verified where it lies and then hard-linked in
+(or written from the verified bytes), so each object is read once.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import CryptoError, LlmpipeError
-from ..hashing import bytes_hash, file_hash
+from ..hashing import bytes_hash, file_hash, new_hasher
 from .backends import LocalBackend, is_transient, translate, translated
 
 if TYPE_CHECKING:
@@ -167,8 +169,7 @@ def download_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str]
                 return size
         tmp = odb.temp_path(oid)
         try:
-            _fetch_into(layout, oid, tmp, scratch)
-            if not _matches(tmp, oid, odb.hash_name):
+            if not _fetch_into(layout, oid, tmp, scratch, odb.hash_name):
                 raise CorruptObject(
                     f"object {oid} on the remote is corrupt (its content does not match its "
                     "hash); it was not used"
@@ -213,10 +214,13 @@ def _fetch_from_folder(odb: ObjectDB, src: str, oid: str) -> int | None:
     return st.st_size
 
 
-def _fetch_into(layout: Layout, oid: str, tmp: str, scratch: str) -> None:
+def _fetch_into(layout: Layout, oid: str, tmp: str, scratch: str, hash_name: str) -> bool:
+    """Download (and decrypt) object `oid` into `tmp`; True when its content matches."""
     if layout.cipher is None:
-        layout.backend.get_file(layout.path(oid), tmp)
-        return
+        hasher = new_hasher(hash_name)
+        if layout.backend.get_file(layout.path(oid), tmp, hasher):
+            return hasher.hexdigest() == oid.removesuffix(".dir")
+        return _matches(tmp, oid, hash_name)
     sealed = _scratch_name(scratch, oid)
     try:
         layout.backend.get_file(layout.path(oid), sealed)
@@ -225,13 +229,12 @@ def _fetch_into(layout: Layout, oid: str, tmp: str, scratch: str) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(sealed)
+    return _matches(tmp, oid, hash_name)
 
 
 def _matches(path: str, oid: str, hash_name: str) -> bool:
-    if oid.endswith(".dir"):
-        with open(path, "rb") as handle:
-            return bytes_hash(handle.read(), hash_name) + ".dir" == oid
-    return file_hash(path, hash_name) == oid
+    # A `.dir` object's id is the hash of its bytes plus the suffix.
+    return file_hash(path, hash_name) == oid.removesuffix(".dir")
 
 
 def _scratch_name(scratch: str, oid: str) -> str:

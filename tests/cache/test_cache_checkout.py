@@ -151,3 +151,17 @@ def test_large_objects_check_out_on_threads_small_ones_inline(tmp_path, odb):
     odb.add_bytes(bytes_hash(big), big)
     assert _jobs_for(odb, [("a", "5d41402abc4b2a76b9719d911017c592")] * 20) == 1
     assert _jobs_for(odb, [("b", bytes_hash(big))] * 20) is None
+
+
+@pytest.mark.parametrize("size", [10, (1 << 20) + 3])  # small and large copy paths
+def test_a_symlink_that_appeared_meanwhile_is_replaced_not_written_through(tmp_path, odb, size):
+    data = os.urandom(size)
+    odb.add_bytes(bytes_hash(data), data)
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"not yours")
+    target = tmp_path / "ws" / "f.bin"
+    target.parent.mkdir()
+    target.symlink_to(outside)
+    Linker(["copy"]).link_new(odb.oid_path(bytes_hash(data)), str(target))
+    assert not target.is_symlink() and target.read_bytes() == data
+    assert outside.read_bytes() == b"not yours"
