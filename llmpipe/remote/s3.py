@@ -27,6 +27,7 @@ from .config import RemoteConfig
 from .errors import BackendMissingError, RemoteConfigError
 
 _PAGE = 1000
+_SMALL = 1 << 20  # objects read whole rather than streamed
 _REFRESH = timedelta(minutes=5)
 # Our own retry loop (transfer.py) retries whole objects with a clear error at the
 # end; object_store's retries stay short so a dead server is reported in seconds.
@@ -111,8 +112,10 @@ class S3Backend(Backend):
     def get_file(self, relpath: str, local: str, hasher: Any = None) -> bool:
         with _errors():
             result = self._obs.get(self.store, relpath)
+            # Small objects in one piece (fewer calls into Rust); large ones streamed.
+            chunks = [result.bytes()] if result.meta["size"] <= _SMALL else result
             with open(local, "wb") as out:
-                for chunk in result:
+                for chunk in chunks:
                     if hasher is not None:
                         hasher.update(chunk)  # verified as it arrives: no second read
                     out.write(chunk)
