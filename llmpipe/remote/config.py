@@ -51,6 +51,15 @@ class RemoteConfig:
         return self.flag("encrypt")
 
     @property
+    def verify(self) -> bool:
+        """Check each download against its hash; on unless `verify` is set false.
+
+        `verify` is DVC's own key (so dvc reads it too), but dvc defaults it to false.
+        """
+        raw = self.options.get("verify")
+        return raw is None or raw.strip().lower() in _TRUE
+
+    @property
     def jobs(self) -> int | None:
         raw = self.options.get("jobs")
         return int(raw) if raw and raw.isdigit() else None

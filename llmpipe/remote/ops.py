@@ -48,7 +48,7 @@ def default_jobs() -> int:
     return 8 * (os.cpu_count() or 1)
 
 
-def _jobs(request: TransferRequest, remote: RemoteConfig, layout: Layout, upload: bool) -> int:
+def _jobs(request: TransferRequest, remote: RemoteConfig, layout: Layout) -> int:
     from .backends import LocalBackend
 
     if request.jobs or remote.jobs:
@@ -148,7 +148,7 @@ def _push_to(
         Failure(oid, "missing from the local cache") for oid in oids if oid not in have
     )
     layout = open_layout(repo, remote, create=True)
-    jobs = _jobs(request, remote, layout, upload=True)
+    jobs = _jobs(request, remote, layout)
     try:
         there = _present(layout, local, remote, jobs)
         files, dirs = ordered_for_push(oid for oid in local if oid not in there)
@@ -199,8 +199,9 @@ def _fetch_from(
     progress: TransferProgress,
 ) -> TransferResult:
     layout = open_layout(repo, remote, create=False)
-    jobs = _jobs(request, remote, layout, upload=False)
-    task = download_task(repo.odb, layout, os.path.join(repo.tmp_dir, "remote"))
+    jobs = _jobs(request, remote, layout)
+    scratch = os.path.join(repo.tmp_dir, "remote")
+    task = download_task(repo.odb, layout, scratch, verify=remote.verify)
     try:
         # Directory manifests first: their entries are only known once they are here.
         dirs = [o.info.value for o in outs if o.info.isdir and not repo.odb.exists(o.info.value)]

@@ -158,18 +158,25 @@ def upload_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str], 
     return upload
 
 
-def download_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str], int]:
-    """A task that fetches `oid` into the cache, verified (and opened if encrypted)."""
+def download_task(
+    odb: ObjectDB, layout: Layout, scratch: str, verify: bool = True
+) -> Callable[[str], int]:
+    """A task that fetches `oid` into the cache, verified (and opened if encrypted).
+
+    `verify=False` (the remote's `verify false`, as dvc's default) trusts the remote:
+    objects are not checked against their hash (`.dir` manifests still are, when read).
+    """
+    hash_name = odb.hash_name if verify else None
 
     def download(oid: str) -> int:
         if isinstance(layout.backend, LocalBackend) and layout.cipher is None:
             src = layout.backend.local_path(layout.path(oid))
-            size = _fetch_from_folder(odb, src, oid)
+            size = _fetch_from_folder(odb, src, oid, verify)
             if size is not None:
                 return size
         tmp = odb.temp_path(oid)
         try:
-            if not _fetch_into(layout, oid, tmp, scratch, odb.hash_name):
+            if not _fetch_into(layout, oid, tmp, scratch, hash_name):
                 raise CorruptObject(
                     f"object {oid} on the remote is corrupt (its content does not match its "
                     "hash); it was not used"
@@ -187,13 +194,18 @@ def download_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str]
 _IN_MEMORY = 1 << 20  # objects up to this size are read once and verified in memory
 
 
-def _fetch_from_folder(odb: ObjectDB, src: str, oid: str) -> int | None:
+def _fetch_from_folder(odb: ObjectDB, src: str, oid: str, verify: bool = True) -> int | None:
     """Fetch from a folder remote by verifying `src` in place; its size, or None: copy it.
 
     A read-only source (objects are) on the cache's filesystem is hard-linked into
     the cache after its hash checks out; a small writable one is written from the
-    verified bytes. Either way each object is read once.
+    verified bytes. Either way each object is read once (not at all unverified).
     """
+    if not verify:
+        st = os.stat(src)
+        if not st.st_mode & 0o222 and odb.link_object(src, oid, st.st_ino):
+            return st.st_size
+        return None
     with open(src, "rb", buffering=0) as handle:
         st = os.fstat(handle.fileno())
         data = handle.read() if st.st_size <= _IN_MEMORY else None
@@ -214,13 +226,16 @@ def _fetch_from_folder(odb: ObjectDB, src: str, oid: str) -> int | None:
     return st.st_size
 
 
-def _fetch_into(layout: Layout, oid: str, tmp: str, scratch: str, hash_name: str) -> bool:
-    """Download (and decrypt) object `oid` into `tmp`; True when its content matches."""
+def _fetch_into(layout: Layout, oid: str, tmp: str, scratch: str, hash_name: str | None) -> bool:
+    """Download (and decrypt) object `oid` into `tmp`; True when its content matches.
+
+    With no `hash_name` nothing is checked (but AES-GCM still authenticates).
+    """
     if layout.cipher is None:
-        hasher = new_hasher(hash_name)
+        hasher = new_hasher(hash_name) if hash_name else None
         if layout.backend.get_file(layout.path(oid), tmp, hasher):
             return hasher.hexdigest() == oid.removesuffix(".dir")
-        return _matches(tmp, oid, hash_name)
+        return hash_name is None or _matches(tmp, oid, hash_name)
     sealed = _scratch_name(scratch, oid)
     try:
         layout.backend.get_file(layout.path(oid), sealed)
@@ -229,7 +244,7 @@ def _fetch_into(layout: Layout, oid: str, tmp: str, scratch: str, hash_name: str
     finally:
         with contextlib.suppress(OSError):
             os.unlink(sealed)
-    return _matches(tmp, oid, hash_name)
+    return hash_name is None or _matches(tmp, oid, hash_name)
 
 
 def _matches(path: str, oid: str, hash_name: str) -> bool:

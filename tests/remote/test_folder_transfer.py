@@ -99,3 +99,18 @@ def test_pull_into_a_fresh_workspace_gives_plain_files(project, tmp_path) -> Non
         assert stat.S_IMODE(path.stat().st_mode) == 0o644
         assert path.stat().st_ino != cache_path(project, data).stat().st_ino
     assert "up to date" in project.ok("status").out.lower()
+
+
+def test_verify_false_trusts_the_remote_as_dvc_does_by_default(project, tmp_path) -> None:
+    remote = pushed(project, tmp_path, {"a.txt": b"alpha\n"})
+    project.ok("remote", "modify", "store", "verify", "false")
+    assert "verify = false" in project.read(".dvc/config")  # DVC's own key
+    rotten = object_path(remote, b"alpha\n")
+    rotten.chmod(0o644)
+    rotten.write_bytes(b"rotten\n")
+    rotten.chmod(0o444)
+    project.ok("pull")  # unchecked: the rot comes through, which is what the option trades
+    assert (project.path / "data" / "a.txt").read_bytes() == b"rotten\n"
+    project.ok("remote", "modify", "store", "verify", "true")
+    shutil.rmtree(project.path / ".dvc" / "cache")
+    assert "corrupt" in project.cli("fetch").err
