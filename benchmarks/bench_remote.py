@@ -174,9 +174,11 @@ def s3rver_command() -> Path:
     return command
 
 
-def add_remote(proj: Path, name: str, url: str, server: S3Server | None) -> None:
+def add_remote(proj: Path, name: str, url: str, server: S3Server | None, verify_off: bool) -> None:
     llmpipe = tool("llmpipe")
     run(proj, *llmpipe, "remote", "add", "-f", name, url)
+    if verify_off:  # DVC's key, in .dvc/config: false is dvc's default already
+        run(proj, *llmpipe, "remote", "modify", name, "verify", "false")
     if server is not None:
         key_id, secret = server.keys
         run(proj, *llmpipe, "remote", "modify", name, "endpointurl", server.endpoint)
@@ -184,17 +186,19 @@ def add_remote(proj: Path, name: str, url: str, server: S3Server | None) -> None
         run(proj, *llmpipe, "remote", "modify", "--local", name, "secret_access_key", secret)
 
 
-def bench_remote(proj: Path, base: Path, kind: str, server: S3Server | None, repeat: int) -> dict:
+def bench_remote(
+    proj: Path, base: Path, kind: str, server: S3Server | None, args: argparse.Namespace
+) -> dict:
     """Best times of push and pull for each tool over `repeat` rounds."""
     backup = base / f"{proj.name}-cache-backup"
     shutil.copytree(proj / ".dvc" / "cache", backup, dirs_exist_ok=True)
     times: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for round_no in range(repeat):
+    for round_no in range(args.repeat):
         for name in ("dvc", "llmpipe") if round_no % 2 == 0 else ("llmpipe", "dvc"):
             remote = f"{name}-{kind}-{round_no}"
             stamp = f"{proj.name}-{kind}-{name}-{time.time_ns()}"
             url = str(base / "remotes" / stamp) if kind == "local" else f"s3://bench/{stamp}"
-            add_remote(proj, remote, url, server)
+            add_remote(proj, remote, url, server, args.verify_off)
             settle()
             times.setdefault(("push", name), []).append(
                 timed(proj, *tool(name), "push", "-q", "-r", remote)
@@ -227,6 +231,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="rounds; the best is kept")
     parser.add_argument("--base", default=tempfile.gettempdir(), help="where everything lives")
     parser.add_argument("--output", help="also append the report to this file")
+    parser.add_argument(
+        "--verify-off",
+        action="store_true",
+        help="set 'verify false' on the remotes: llmpipe then trusts downloads as dvc "
+        "does by default (same work for both tools)",
+    )
     args = parser.parse_args()
     # Both tools start from compiled bytecode, as a pip install leaves them.
     run(ROOT, sys.executable, "-m", "compileall", "-q", "llmpipe")
@@ -241,7 +251,7 @@ def main() -> None:
             try:
                 for label, name, small, large_mb in sets:
                     proj = make_project(base, name, small, large_mb)
-                    best = bench_remote(proj, base, kind, server, args.repeat)
+                    best = bench_remote(proj, base, kind, server, args)
                     rows += [
                         (f"{op} {label}, {kind}", best[op, "dvc"], best[op, "llmpipe"], op)
                         for op in ("push", "pull")
@@ -267,7 +277,13 @@ def render(rows: list[tuple], args: argparse.Namespace, storage: str) -> str:
         "",
         f"Command: `python benchmarks/bench_remote.py {' '.join(sys.argv[1:])}`",
         "",
-        f"Best of {args.repeat} rounds; ratio = dvc / llmpipe. Wall-clock seconds, and the "
+        f"Best of {args.repeat} rounds; ratio = dvc / llmpipe. "
+        + (
+            "Remotes set `verify false`: neither tool checks downloads (dvc's default). "
+            if args.verify_off
+            else "llmpipe checks every download against its hash; dvc does not (its default). "
+        )
+        + "Wall-clock seconds, and the "
         "CPU seconds (user + system) of the tool's own process, which is what a client costs "
         "when the server is not the bottleneck. "
         f"Projects and folder remotes on {storage}; S3 servers on loopback, sharing the "
