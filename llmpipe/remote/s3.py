@@ -99,7 +99,10 @@ class S3Backend(Backend):
 
     def list_files(self, prefix: str) -> Iterator[str]:
         with _errors():
-            pages = self._obs.list(self.store, prefix=prefix.rstrip("/") + "/", chunk_size=_PAGE)
+            folder = prefix.strip("/")
+            pages = self._obs.list(
+                self.store, prefix=f"{folder}/" if folder else None, chunk_size=_PAGE
+            )
             for page in pages:
                 for meta in page:
                     if not meta["path"].endswith(".tmp"):

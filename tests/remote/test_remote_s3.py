@@ -67,3 +67,25 @@ def test_a_url_without_a_bucket_is_refused(project, moto_s3) -> None:
     project.ok("remote", "add", "-d", "store", "s3://")
     result = project.cli("push")
     assert result.code == 1 and "names no bucket" in result.err
+
+
+def test_the_backend_lists_under_a_folder_or_everything(moto_s3) -> None:
+    from llmpipe.remote.config import RemoteConfig
+    from llmpipe.remote.s3 import open_s3
+
+    remote = RemoteConfig(
+        "store",
+        f"s3://llmpipe-tests/listing{next(_prefixes)}",
+        {
+            "endpointurl": moto_s3.endpoint,
+            "access_key_id": moto_s3.key_id,
+            "secret_access_key": moto_s3.secret,
+        },
+    )
+    backend = open_s3(remote)
+    backend.put_bytes("files/md5/ab/cdef", b"x")
+    backend.put_bytes("runs/r1", b"y")
+    assert sorted(backend.list_files("")) == ["files/md5/ab/cdef", "runs/r1"]
+    assert list(backend.list_files("files/")) == ["files/md5/ab/cdef"]
+    assert list(backend.list_files("nothing")) == []
+    assert backend.exists("runs/r1") and not backend.exists("runs/r2")
