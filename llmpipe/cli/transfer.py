@@ -45,11 +45,10 @@ def _report(verb: str, result: Any, as_json: bool, quiet: bool) -> None:
         )
     elif not quiet:
         count = len(result.transferred)
-        click.echo(
-            f"{count} file{'s' if count != 1 else ''} {verb}"
-            if count
-            else "Everything is up to date."
-        )
+        if count:
+            click.echo(f"{count} file{'s' if count != 1 else ''} {verb}")
+        elif not result.failed:  # failures below are the news, not "up to date"
+            click.echo("Everything is up to date.")
     for failure in result.failed:
         click.secho(f"ERROR: {failure.oid}: {failure.reason}", fg="red", err=True)
     if result.failed:

@@ -87,6 +87,7 @@ def test_each_missing_object_is_reported_once(project, tmp_path) -> None:
     assert result.code == 1
     missing = [line for line in result.err.splitlines() if "not on the remote" in line]
     assert len(missing) == 1 and ".dir" in missing[0]
+    assert "up to date" not in result.out.lower()
 
 
 def test_pull_into_a_fresh_workspace_gives_plain_files(project, tmp_path) -> None:
