@@ -115,3 +115,26 @@ def test_verify_false_trusts_the_remote_as_dvc_does_by_default(project, tmp_path
     project.ok("remote", "modify", "store", "verify", "true")
     shutil.rmtree(project.path / ".dvc" / "cache")
     assert "corrupt" in project.cli("fetch").err
+
+
+def test_large_objects_are_verified_on_every_core_small_ones_on_one_thread(
+    project, tmp_path
+) -> None:
+    from llmpipe.remote.config import RemoteConfig
+    from llmpipe.remote.ops import TransferRequest, _fetch_jobs, open_layout
+
+    big = [os.urandom(_IN_MEMORY + i) for i in range(3)]
+    small = [f"s{i}\n".encode() for i in range(3)]
+    remote = pushed(project, tmp_path, {f"b{i}": d for i, d in enumerate(big + small)})
+    repo = Repo(str(project.path))
+    config = RemoteConfig("store", str(remote))
+    layout = open_layout(repo, config, create=False)
+    large_ids, small_ids = [md5(d) for d in big], [md5(d) for d in small]
+    cores = os.cpu_count() or 1
+    assert _fetch_jobs(TransferRequest(), config, layout, large_ids) == cores
+    assert _fetch_jobs(TransferRequest(), config, layout, small_ids) == 1
+    assert _fetch_jobs(TransferRequest(jobs=3), config, layout, large_ids) == 3
+    pinned = RemoteConfig("store", str(remote), {"jobs": "1"})
+    assert _fetch_jobs(TransferRequest(), pinned, layout, large_ids) == 1
+    project.ok("pull")
+    assert (project.path / "data" / "b0").read_bytes() == big[0]
