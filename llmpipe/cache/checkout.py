@@ -19,7 +19,7 @@ from ..stage import HashInfo
 from .build import hash_files
 from .links import Linker
 from .odb import ObjectDB
-from .parallel import map_in_threads
+from .parallel import map_in_threads, mostly_large
 from .state import StateDB
 
 
@@ -174,22 +174,9 @@ def _link(
     state.set_many(map_in_threads(link_one, todo, _jobs_for(odb, todo)), odb.hash_name)
 
 
-_THREADED_SIZE = 1 << 20  # mean object size from which copies run on several threads
-
-
 def _jobs_for(odb: ObjectDB, todo: list[tuple[str, str]]) -> int | None:
-    """One thread for small files, the default pool for large ones.
-
-    Small files cost Python work and system calls, which threads only contend on
-    (10,000 small files check out twice as fast on one thread on tmpfs, and no
-    slower on ext4); copies of large files overlap well.
-    """
-    sample = todo[:: max(1, len(todo) // 8)][:8]
-    sizes = []
-    for _, value in sample:
-        with contextlib.suppress(OSError):
-            sizes.append(os.stat(odb.oid_path(value)).st_size)
-    return None if sizes and sum(sizes) >= _THREADED_SIZE * len(sizes) else 1
+    """The default pool for large objects, one thread for small ones (see mostly_large)."""
+    return None if mostly_large(todo, lambda item: odb.oid_path(item[1])) else 1
 
 
 def _remove_empty_dirs(root: str) -> None:

@@ -7,6 +7,7 @@ there are thousands of tiny files.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -16,10 +17,25 @@ R = TypeVar("R")
 
 PARALLEL_MIN_ITEMS = 16
 BATCH_SIZE = 64
+LARGE_FILE = 1 << 20  # mean size from which per-file work is worth several threads
 
 
 def default_jobs() -> int:
     return min(8, 4 * (os.cpu_count() or 1))
+
+
+def mostly_large(items: Sequence[T], path: Callable[[T], str]) -> bool:
+    """True when the files of a sample of up to 8 `items` average LARGE_FILE bytes or more.
+
+    Small files cost Python work and system calls, which threads only contend on
+    (10,000 small files check out twice as fast on one thread on tmpfs, no slower on
+    ext4); hashing and copying large files run outside the GIL and overlap well.
+    """
+    sizes = []
+    for item in items[:: max(1, len(items) // 8)][:8]:
+        with contextlib.suppress(OSError):
+            sizes.append(os.stat(path(item)).st_size)
+    return bool(sizes) and sum(sizes) >= LARGE_FILE * len(sizes)
 
 
 def map_in_threads(

@@ -8,7 +8,6 @@ what a failure means for the exit code.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -61,9 +60,6 @@ def _jobs(request: TransferRequest, remote: RemoteConfig, layout: Layout) -> int
     return default_jobs()
 
 
-_LARGE = 1 << 20  # mean object size from which a folder fetch hashes on every core
-
-
 def _fetch_jobs(
     request: TransferRequest, remote: RemoteConfig, layout: Layout, oids: list[str]
 ) -> int:
@@ -76,11 +72,9 @@ def _fetch_jobs(
 
     if request.jobs or remote.jobs or not isinstance(layout.backend, LocalBackend):
         return _jobs(request, remote, layout)
-    sizes = []
-    for oid in oids[:: max(1, len(oids) // 8)][:8]:
-        with contextlib.suppress(OSError):
-            sizes.append(os.stat(layout.backend.local_path(layout.path(oid))).st_size)
-    if sizes and sum(sizes) >= _LARGE * len(sizes):
+    from ..cache.parallel import mostly_large
+
+    if mostly_large(oids, lambda oid: layout.backend.local_path(layout.path(oid))):
         return os.cpu_count() or 1
     return 1
 
