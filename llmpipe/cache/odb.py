@@ -47,20 +47,27 @@ class ObjectDB:
     def exists(self, value: str) -> bool:
         return os.path.isfile(self.oid_path(value))
 
-    def temp_path(self, value: str) -> str:
-        """A fresh temporary name in the folder of object `value` (folder created)."""
-        final = self.oid_path(value)
-        directory = os.path.dirname(final)
+    def _ensure_dir(self, directory: str) -> None:
+        """Create `directory` once per ObjectDB (the stat is not repeated per object)."""
         if directory not in self._made_dirs:
             os.makedirs(directory, exist_ok=True)
             self._made_dirs.add(directory)
+
+    def _folder_of(self, path: str) -> str:
+        """The (created) folder holding `path`."""
+        directory = os.path.dirname(path)
+        self._ensure_dir(directory)
+        return directory
+
+    def temp_path(self, value: str) -> str:
+        """A fresh temporary name in the folder of object `value` (folder created)."""
+        final = self.oid_path(value)
+        directory = self._folder_of(final)
         return os.path.join(directory, f".{os.path.basename(final)}.{uuid.uuid4().hex}.tmp")
 
     def new_temp(self) -> str:
         """A fresh temporary name under `root`, for content whose hash is not known yet."""
-        if self.root not in self._made_dirs:
-            os.makedirs(self.root, exist_ok=True)
-            self._made_dirs.add(self.root)
+        self._ensure_dir(self.root)
         return os.path.join(self.root, f".{uuid.uuid4().hex}{TMP_SUFFIX}")
 
     def add_file(self, src: str, value: str, *, move: bool) -> None:
@@ -91,10 +98,7 @@ class ObjectDB:
         """
         try:
             final = self.oid_path(value)
-            directory = os.path.dirname(final)
-            if directory not in self._made_dirs:
-                os.makedirs(directory, exist_ok=True)
-                self._made_dirs.add(directory)
+            self._folder_of(final)
             os.chmod(tmp, OBJECT_MODE)
             os.replace(tmp, final)
         except BaseException:
@@ -110,10 +114,7 @@ class ObjectDB:
         device, no hard links) or the inode changed; True when the object is there.
         """
         final = self.oid_path(value)
-        directory = os.path.dirname(final)
-        if directory not in self._made_dirs:
-            os.makedirs(directory, exist_ok=True)
-            self._made_dirs.add(directory)
+        self._folder_of(final)
         try:
             os.link(src, final)
         except FileExistsError:
