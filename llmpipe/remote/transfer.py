@@ -168,19 +168,20 @@ def download_task(
     """
     hash_name = odb.hash_name if verify else None
 
+    # A plain folder remote is read in place; sealed objects go through the copy path.
+    plain = isinstance(layout.backend, LocalBackend) and layout.cipher is None
+    folder = layout.backend if plain else None
+
     def download(oid: str) -> int:
-        if isinstance(layout.backend, LocalBackend) and layout.cipher is None:
-            src = layout.backend.local_path(layout.path(oid))
+        if folder is not None:
+            src = folder.local_path(layout.path(oid))
             size = _fetch_from_folder(odb, src, oid, verify)
             if size is not None:
                 return size
         tmp = odb.temp_path(oid)
         try:
             if not _fetch_into(layout, oid, tmp, scratch, hash_name):
-                raise CorruptObject(
-                    f"object {oid} on the remote is corrupt (its content does not match its "
-                    "hash); it was not used"
-                )
+                raise _corrupt(oid)
             size = os.path.getsize(tmp)
             odb.commit_temp(tmp, oid)
             return size
@@ -213,11 +214,8 @@ def _fetch_from_folder(odb: ObjectDB, src: str, oid: str, verify: bool = True) -
     if data is None and not shareable:
         return None
     digest = bytes_hash(data, odb.hash_name) if data is not None else file_hash(src, odb.hash_name)
-    if digest != oid.removesuffix(".dir"):
-        raise CorruptObject(
-            f"object {oid} on the remote is corrupt (its content does not match its hash); "
-            "it was not used"
-        )
+    if not _names(digest, oid):
+        raise _corrupt(oid)
     if shareable and odb.link_object(src, oid, st.st_ino):
         return st.st_size
     if data is None:
@@ -234,7 +232,7 @@ def _fetch_into(layout: Layout, oid: str, tmp: str, scratch: str, hash_name: str
     if layout.cipher is None:
         hasher = new_hasher(hash_name) if hash_name else None
         if layout.backend.get_file(layout.path(oid), tmp, hasher):
-            return hasher.hexdigest() == oid.removesuffix(".dir")
+            return _names(hasher.hexdigest(), oid)
         return hash_name is None or _matches(tmp, oid, hash_name)
     sealed = _scratch_name(scratch, oid)
     try:
@@ -248,8 +246,19 @@ def _fetch_into(layout: Layout, oid: str, tmp: str, scratch: str, hash_name: str
 
 
 def _matches(path: str, oid: str, hash_name: str) -> bool:
-    # A `.dir` object's id is the hash of its bytes plus the suffix.
-    return file_hash(path, hash_name) == oid.removesuffix(".dir")
+    return _names(file_hash(path, hash_name), oid)
+
+
+def _names(digest: str, oid: str) -> bool:
+    """True when content hashing to `digest` is object `oid` (a `.dir` id adds a suffix)."""
+    return digest == oid.removesuffix(".dir")
+
+
+def _corrupt(oid: str) -> CorruptObject:
+    return CorruptObject(
+        f"object {oid} on the remote is corrupt (its content does not match its hash); "
+        "it was not used"
+    )
 
 
 def _scratch_name(scratch: str, oid: str) -> str:
