@@ -28,7 +28,7 @@ from .errors import (
 
 # scheme -> (module, class, extra that installs it)
 PROTOCOLS: dict[str, tuple[str, str, str]] = {
-    "s3": ("obstore", "", "s3"),  # served by remote/s3.py, not an fsspec class
+    "s3": ("obstore.store", "S3Store", "s3"),  # served by remote/s3.py, not fsspec
     "ssh": ("sshfs", "SSHFileSystem", "ssh"),
     "gs": ("gcsfs", "GCSFileSystem", "gs"),
     "gcs": ("gcsfs", "GCSFileSystem", "gs"),
@@ -327,11 +327,11 @@ def open_backend(remote: RemoteConfig) -> Backend:
             f"remote '{remote.name}': unsupported URL scheme '{scheme}://' "
             f"(supported: local paths, file://, {', '.join(s + '://' for s in PROTOCOLS)})"
         )
+    cls = _load_class(scheme)
     if scheme == "s3":
         from .s3 import open_s3
 
-        return open_s3(remote)
-    cls = _load_class(scheme)
+        return open_s3(remote, cls)
     if scheme == "ssh":
         return _ssh_backend(cls, remote)
     root = remote.url.split("://", 1)[1]
@@ -345,8 +345,9 @@ def _load_class(scheme: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
+        package = module_name.split(".")[0]
         raise BackendMissingError(
-            f"{scheme}:// remotes need the '{module_name}' package: pip install 'llmpipe[{extra}]'"
+            f"{scheme}:// remotes need the '{package}' package: pip install 'llmpipe[{extra}]'"
         ) from exc
     return getattr(module, class_name)
 

@@ -137,14 +137,8 @@ class S3Backend(Backend):
             self._obs.delete(self.store, relpath)
 
 
-def open_s3(remote: RemoteConfig) -> S3Backend:
-    """The backend for an `s3://bucket/prefix` remote; BackendMissingError names the extra."""
-    try:
-        from obstore.store import S3Store
-    except ImportError as exc:
-        raise BackendMissingError(
-            "s3:// remotes need the 'obstore' package: pip install 'llmpipe[s3]'"
-        ) from exc
+def open_s3(remote: RemoteConfig, store_class: Any) -> S3Backend:
+    """The backend for an `s3://bucket/prefix` remote; `store_class` is obstore's S3Store."""
     parts = urlsplit(remote.url)
     if not parts.netloc:
         raise RemoteConfigError(f"remote '{remote.name}': {remote.url} names no bucket")
@@ -161,7 +155,7 @@ def open_s3(remote: RemoteConfig) -> S3Backend:
         client["allow_invalid_certificates"] = True
     keys = _keys(opts)
     config.update(keys)
-    store = S3Store(
+    store = store_class(
         parts.netloc,
         prefix=parts.path.strip("/") or None,
         config=config,

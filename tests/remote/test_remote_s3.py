@@ -70,8 +70,8 @@ def test_a_url_without_a_bucket_is_refused(project, moto_s3) -> None:
 
 
 def test_the_backend_lists_under_a_folder_or_everything(moto_s3) -> None:
+    from llmpipe.remote.backends import open_backend
     from llmpipe.remote.config import RemoteConfig
-    from llmpipe.remote.s3 import open_s3
 
     remote = RemoteConfig(
         "store",
@@ -82,7 +82,7 @@ def test_the_backend_lists_under_a_folder_or_everything(moto_s3) -> None:
             "secret_access_key": moto_s3.secret,
         },
     )
-    backend = open_s3(remote)
+    backend = open_backend(remote)
     backend.put_bytes("files/md5/ab/cdef", b"x")
     backend.put_bytes("runs/r1", b"y")
     assert sorted(backend.list_files("")) == ["files/md5/ab/cdef", "runs/r1"]
