@@ -230,7 +230,9 @@ def promote(
         }
 
     if force:
-        _require_admin_if_gates_fail(repo, store, writer, name, version, alias, gates)
+        state = replay(store.events(), store.location)
+        if not all(c.passed for c in gate_checks(state, name, version, alias, gates)):
+            _require_admin_to_force(repo, writer)
     try:
         result.event = _append(store, writer, "promote", name, build)
     except _GateRefusal:
@@ -242,24 +244,13 @@ class _GateRefusal(Exception):  # noqa: N818 - control flow out of the append
     pass
 
 
-def _require_admin_if_gates_fail(
-    repo: Repo,
-    store: EventStore,
-    writer: Writer,
-    name: str,
-    version: str,
-    alias: str,
-    gates: tuple[str, ...],
-) -> None:
+def _require_admin_to_force(repo: Repo, writer: Writer) -> None:
     from ..security.policy import require
 
-    state = replay(store.events(), store.location)
-    checks = gate_checks(state, name, state.model(name).resolve(version).version, alias, gates)
-    if not all(c.passed for c in checks):
-        try:
-            require(repo, "admin", writer.key)
-        except AccessError as exc:
-            raise AccessError(f"--force past failed gates needs 'admin': {exc}") from None
+    try:
+        require(repo, "admin", writer.key)
+    except AccessError as exc:
+        raise AccessError(f"--force past failed gates needs 'admin': {exc}") from None
 
 
 # rollback, deprecate
