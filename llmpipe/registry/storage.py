@@ -11,7 +11,10 @@ lost or overwritten.
 - `FsspecStore`: one object per event, `events/<seq, 10 digits>.json`, created
   with exclusive-create (`"xb"`); a writer that loses the race for a sequence
   number re-reads the log and tries again. Backends without exclusive create
-  fall back to check-then-write (documented as best effort).
+  fall back to check-then-write (documented as best effort). On a filesystem
+  the object exists before its bytes are written, so, as in `LocalStore`, an
+  event is committed once it ends with its newline: a last one without it is
+  still being written (or was cut by a crash) and is not read.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -123,18 +127,23 @@ class FsspecStore(EventStore):
             names = sorted(p for p in self.fs.find(f"{self.root}/events") if p.endswith(".json"))
         except FileNotFoundError:
             return []
-        return [bytes(self.fs.cat_file(name)).rstrip(b"\n") for name in names]
+        lines = [bytes(self.fs.cat_file(name)) for name in names]
+        if lines and not lines[-1].endswith(b"\n"):
+            lines.pop()  # being written by another process (or cut): not committed
+        return [line.rstrip(b"\n") for line in lines]
 
     def append(self, make: Make) -> dict[str, Any]:
         from ..security.canonical import canonical_json
 
-        for _ in range(_RETRIES):
+        for attempt in range(_RETRIES):
             event = make(self.events())
             if self._create(self._path(int(event["seq"])), canonical_json(event) + b"\n"):
                 return event
+            time.sleep(0.01 * min(attempt, 10))  # let the writer that won finish
         raise RegistryError(
-            f"{self.location}: could not append after {_RETRIES} attempts "
-            "(too many concurrent writers); try again"
+            f"{self.location}: could not append after {_RETRIES} attempts (too many "
+            "concurrent writers, or a crash cut the last event); try again, and if it "
+            "keeps failing run 'llmpipe registry verify'"
         )
 
     def _create(self, path: str, data: bytes) -> bool:

@@ -163,6 +163,24 @@ def test_fsspec_store_loses_nothing_under_concurrent_writers(tmp_path) -> None: 
     assert report.ok, report.problems
 
 
+def test_an_event_still_being_written_is_not_read(tmp_path) -> None:  # noqa: ANN001
+    import fsspec
+
+    from llmpipe.registry.events import make_event
+    from llmpipe.registry.storage import FsspecStore
+
+    key = keys.load_key(keys.generate_key("writer").path)
+    store = FsspecStore(fsspec.filesystem("file"), str(tmp_path / "log"), "file-test")
+    first = store.append(
+        lambda events: make_event(None, "register", "m", {"version": "0.1.0"}, key, None)
+    )
+    in_progress = tmp_path / "log" / "events" / "0000000001.json"
+    in_progress.write_bytes(b'{"seq": 1, "kind": "regis')  # the object exists, its bytes don't
+    assert store.events() == [first]
+    in_progress.write_bytes(canonical_json({**first, "seq": 1}))  # complete but no newline yet
+    assert store.events() == [first]
+
+
 def test_shared_registry_at_a_url(models) -> None:  # noqa: ANN001
     import fsspec
 
