@@ -23,6 +23,12 @@ GIT_ENV = {
     "GIT_COMMITTER_EMAIL": "tests@llmpipe.invalid",
 }
 
+
+def llmpipe_env() -> dict[str, str]:
+    """The environment for a subprocess running this checkout's llmpipe in a test repo."""
+    return {**os.environ, **GIT_ENV, "PYTHONPATH": str(ROOT)}
+
+
 needs_dvc = pytest.mark.skipif(shutil.which("dvc") is None, reason="needs the dvc package")
 
 
@@ -83,23 +89,21 @@ class Project:
 
     def llmpipe(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
         """Run the real CLI in a subprocess (for signals, locks and exit codes)."""
-        env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(ROOT)}
         return subprocess.run(
             [sys.executable, "-m", "llmpipe", *args],
             cwd=self.path,
             capture_output=True,
             text=True,
             check=check,
-            env=env,
+            env=llmpipe_env(),
         )
 
     def spawn_llmpipe(self, *args: str) -> subprocess.Popen[bytes]:
         """Start the real CLI in the background, in its own process group (for signals)."""
-        env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(ROOT)}
         return subprocess.Popen(
             [sys.executable, "-m", "llmpipe", *args],
             cwd=self.path,
-            env=env,
+            env=llmpipe_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, needs_dvc
+from tests.conftest import llmpipe_env, needs_dvc
 
 
 def _lineage(project):  # noqa: ANN001, ANN202
@@ -108,7 +108,7 @@ def test_repro_without_hydra_does_not_import_it(plain_project) -> None:  # noqa:
         "assert rc == 0, rc; bad = [m for m in ('hydra', 'omegaconf') if m in sys.modules]; "
         "assert not bad, bad"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = llmpipe_env()
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=plain_project.path,

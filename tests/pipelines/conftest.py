@@ -8,7 +8,6 @@ tests that change it work on a copy.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import GIT_ENV, ROOT
+from tests.conftest import ROOT, llmpipe_env
 
 
 def needs_torch() -> None:
@@ -50,7 +49,7 @@ class PipelineRepo:
         self.path = path
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, **GIT_ENV, "PYTHONPATH": str(ROOT)}
+        return llmpipe_env()
 
     def llmpipe(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

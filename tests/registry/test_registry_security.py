@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -141,11 +140,11 @@ for i in range(5):
 
 
 def test_fsspec_store_loses_nothing_under_concurrent_writers(tmp_path) -> None:  # noqa: ANN001
-    from tests.conftest import ROOT
+    from tests.conftest import llmpipe_env
 
     key = keys.generate_key("writer")
     shared = tmp_path / "shared"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = llmpipe_env()
     procs = [
         subprocess.Popen([sys.executable, "-c", WRITER, str(shared), key.path, str(n)], env=env)
         for n in range(1, 5)
