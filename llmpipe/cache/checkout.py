@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from ..errors import CacheError
@@ -155,7 +155,7 @@ def _link(
     state: StateDB,
     todo: list[tuple[str, str]],
     isexec: bool,
-    absent: set[str] = frozenset(),  # type: ignore[assignment]
+    absent: Container[str] = frozenset(),
 ) -> None:
     """Link each (workspace path, hash) and record the new stats in the state.
 
