@@ -8,14 +8,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .cache.checkout import CheckoutResult, checkout
+from .cache.checkout import CheckoutPlan, apply_checkout, plan_checkout, unsaved_files
 from .cache.gc import GcResult, gc
 from .cache.save import save
-from .errors import LlmpipeError, SpecError
+from .errors import LlmpipeError, SpecError, UnsavedChangesError
 from .fsutil import is_inside
 from .gitignore import ignore_output
 from .graph import build_graph, resolve_targets
 from .lockfile import hashes_in, read_lock
+from .pathguard import PathGuard, protected_component
 from .stage import HashInfo, Stage
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ def add(repo: Repo, paths: Sequence[str], progress: Progress | None = None) -> l
                 f"'{relpath}' is an output of stage '{producer}'; it is already tracked "
                 "(run 'llmpipe repro' instead of adding it)"
             )
+    guard = PathGuard(repo.root)
+    for relpath in relpaths:
+        guard.check_output(os.path.join(repo.root, relpath))  # save links back in place
     added = []
     with repo_lock(repo.tmp_dir):
         for relpath in relpaths:
@@ -71,7 +75,7 @@ def _repo_relpath(repo: Repo, path: str) -> str:
     if not os.path.exists(absolute):
         raise SpecError(f"'{path}' does not exist")
     relpath = os.path.relpath(absolute, repo.root).replace(os.sep, "/")
-    if relpath.split("/", 1)[0] in (".dvc", ".git", ".llmpipe"):
+    if protected_component(relpath) is not None:
         raise SpecError(f"'{path}' is inside llmpipe's or git's own folders; it cannot be added")
     return relpath
 
@@ -106,9 +110,14 @@ class CheckoutSummary:
 
 
 def checkout_outputs(
-    repo: Repo, targets: Sequence[str] = (), relink: bool = False
+    repo: Repo, targets: Sequence[str] = (), relink: bool = False, force: bool = False
 ) -> CheckoutSummary:
-    """Make the workspace match the recorded outputs of the targets (default: all)."""
+    """Make the workspace match the recorded outputs of the targets (default: all).
+
+    Every output is planned before any is written. Without `force`, workspace
+    files that would be deleted or overwritten while their content is not in the
+    cache stop the whole checkout (UnsavedChangesError), as in `dvc checkout`.
+    """
     from .run.repolock import repo_lock
     from .security.audit import note_target
 
@@ -118,23 +127,40 @@ def checkout_outputs(
     changed: list[str] = []
     missing: list[str] = []
     recorded = recorded_outputs(repo, stages)
+    guard = PathGuard(repo.root)
     with repo_lock(repo.tmp_dir):
-        for path, info in recorded:
-            result: CheckoutResult = checkout(
-                repo.odb,
-                info,
-                os.path.join(repo.root, path),
-                repo.config.link_types,
-                repo.state,
-                relink=relink,
+        plans = [
+            plan_checkout(
+                repo.odb, info, os.path.join(repo.root, path), repo.state, guard, relink=relink
             )
+            for path, info in recorded
+        ]
+        if not force:
+            _refuse_unsaved(repo, plans)
+        for (path, info), plan in zip(recorded, plans, strict=True):
+            result = apply_checkout(plan, repo.odb, repo.config.link_types, repo.state, guard)
             if result.changed:  # one line per output, as DVC prints it
                 changed.append(path + ("/" if info.isdir else ""))
-            missing.extend(_relative(repo, p) for p in result.missing)
-            if result.changed:
                 note_target(path, info.value)
+            missing.extend(_relative(repo, p) for p in result.missing)
     untracked = _never_recorded(stages, {path for path, _ in recorded})
     return CheckoutSummary(tuple(changed), tuple(missing), tuple(untracked))
+
+
+def _refuse_unsaved(repo: Repo, plans: list[CheckoutPlan]) -> None:
+    unsaved = [
+        _relative(repo, p) for plan in plans for p in unsaved_files(plan, repo.odb, repo.state)
+    ]
+    if not unsaved:
+        return
+    listing = "".join(f"\n\t{path}" for path in unsaved)
+    raise UnsavedChangesError(
+        f"checkout would delete or overwrite {len(unsaved)} file(s) whose content is not in"
+        f" the cache; nothing was changed, these are kept as they are:{listing}\n"
+        "Save them first (llmpipe add, or llmpipe repro for stage outputs), or discard them"
+        " with --force",
+        tuple(unsaved),
+    )
 
 
 def _relative(repo: Repo, path: str) -> str:

@@ -30,6 +30,21 @@ class CacheError(LlmpipeError):
     """An object is missing from the cache or does not match its hash."""
 
 
+class UnsafePathError(LlmpipeError):
+    """A path to write leads outside the workspace or into .git, .dvc or .llmpipe."""
+
+
+class UnsavedChangesError(LlmpipeError):
+    """A checkout would delete or overwrite workspace content that is not in the cache.
+
+    `paths` are the files kept as they are.
+    """
+
+    def __init__(self, message: str, paths: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.paths = paths
+
+
 class RunError(LlmpipeError):
     """A stage failed: its command exited non-zero or did not produce an output.
 

@@ -133,10 +133,13 @@ class Repo:
 
         return add(self, paths)
 
-    def checkout(self, targets: Sequence[str] = (), relink: bool = False) -> CheckoutSummary:
+    def checkout(
+        self, targets: Sequence[str] = (), relink: bool = False, force: bool = False
+    ) -> CheckoutSummary:
+        """Restore recorded outputs; `force` discards workspace changes not in the cache."""
         from .dataops import checkout_outputs
 
-        return checkout_outputs(self, targets, relink=relink)
+        return checkout_outputs(self, targets, relink=relink, force=force)
 
     def gc(self, workspace: bool = True, dry: bool = False) -> GcResult:
         from .dataops import collect_garbage

@@ -1,9 +1,15 @@
-"""Make a workspace path match cached object(s).
+"""Make a workspace path match cached object(s), in two steps: plan, then apply.
 
-Files that already match (known through the state, or hashed once when the
-state does not know them and their size fits) are left alone; others are
-replaced atomically; files that a directory's manifest does not list are
-removed. Objects missing from the cache are reported, never half-applied.
+`plan_checkout` reads the workspace and decides what to write, replace and
+delete, touching nothing; `unsaved_files` names the files a plan would discard
+whose content is not in the cache (so a caller can refuse, as `dvc checkout`
+does, before anything changes); `apply_checkout` carries the plan out. Files
+that already match (known through the state, or hashed once when the state does
+not know them and their size fits) are left alone; others are replaced
+atomically; files that a directory's manifest does not list are removed.
+Objects missing from the cache are reported, never half-applied. Every write
+goes through a `PathGuard`: nothing is written through a symlink that leads
+out of the workspace or into `.git`, `.dvc` or `.llmpipe`.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 
 from ..errors import CacheError
 from ..fsutil import remove, walk_files
+from ..pathguard import PathGuard
 from ..stage import HashInfo
 from .build import hash_files
 from .links import Linker
@@ -29,6 +36,31 @@ class CheckoutResult:
 
     changed: tuple[str, ...]
     missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CheckoutPlan:
+    """What making `path` hold `hash_info` takes; nothing has been touched yet.
+
+    `clear`: remove what is at `path` first (a folder where a file goes, or the
+    reverse). `extra`: files of a directory output that its manifest does not list.
+    `write`: (path, hash) to create or replace; `absent` of those did not exist.
+    `discarded`: (path, stat) of existing files whose content the plan deletes or
+    overwrites. `missing`: paths whose object is not in the cache (left alone).
+    """
+
+    path: str
+    hash_info: HashInfo
+    clear: bool = False
+    extra: tuple[str, ...] = ()
+    write: tuple[tuple[str, str], ...] = ()
+    absent: frozenset[str] = frozenset()
+    discarded: tuple[tuple[str, os.stat_result], ...] = ()
+    missing: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> tuple[str, ...]:
+        return tuple(sorted([p for p, _ in self.write] + list(self.extra)))
 
 
 def in_cache(odb: ObjectDB, hash_info: HashInfo) -> bool:
@@ -71,54 +103,114 @@ def checkout(
     link_types: Sequence[str],
     state: StateDB,
     *,
+    guard: PathGuard,
     relink: bool = False,
 ) -> CheckoutResult:
-    """Make `path` hold the content of `hash_info`; `relink` re-links even matching files.
+    """Make `path` hold the content of `hash_info`, discarding whatever is there.
 
-    Raises CacheError when a `.dir` object is corrupt (before touching the workspace).
+    `relink` re-links even matching files. Raises CacheError when a `.dir` object
+    is corrupt and UnsafePathError when a write would leave the workspace, both
+    before touching it. Callers that must not lose unsaved work plan, check
+    `unsaved_files`, then apply.
     """
-    linker = Linker(link_types)
+    plan = plan_checkout(odb, hash_info, path, state, guard, relink=relink)
+    return apply_checkout(plan, odb, link_types, state, guard)
+
+
+def plan_checkout(
+    odb: ObjectDB,
+    hash_info: HashInfo,
+    path: str,
+    state: StateDB,
+    guard: PathGuard,
+    *,
+    relink: bool = False,
+) -> CheckoutPlan:
+    """Read the workspace at `path` and decide what `apply_checkout` will do."""
+    guard.check_output(path)
     if not odb.exists(hash_info.value):
-        return CheckoutResult((), (path,))
+        return CheckoutPlan(path, hash_info, missing=(path,))
     if hash_info.isdir:
-        return _checkout_dir(odb, hash_info.value, path, linker, state, relink)
+        plan = _plan_dir(odb, hash_info, path, state, relink)
+    else:
+        plan = _plan_file(odb, hash_info, path, state, relink)
+    for target, _ in plan.write:
+        guard.check_write(target)
+    return plan
+
+
+def _plan_file(
+    odb: ObjectDB, hash_info: HashInfo, path: str, state: StateDB, relink: bool
+) -> CheckoutPlan:
     if os.path.isdir(path) and not os.path.islink(path):
-        remove(path)
-    elif not relink and _file_is_current(path, hash_info.value, odb, state):
-        return CheckoutResult((), ())
-    _link(odb, linker, state, [(path, hash_info.value)], hash_info.isexec)
-    return CheckoutResult((path,), ())
-
-
-def _checkout_dir(
-    odb: ObjectDB, value: str, path: str, linker: Linker, state: StateDB, relink: bool
-) -> CheckoutResult:
-    wanted = dict(odb.read_manifest(value))
-    if os.path.lexists(path) and not os.path.isdir(path):
-        remove(path)
-    existing = dict(walk_files(path)) if os.path.isdir(path) else {}
-    extra = sorted(set(existing) - set(wanted))
-    for rel in extra:
-        remove(os.path.join(path, rel))
-    current = {} if relink else _current_files(path, existing, wanted, odb, state)
-    stale = [rel for rel in sorted(wanted) if current.get(rel) != wanted[rel]]
-    missing = [rel for rel in stale if not odb.exists(wanted[rel])]
-    missing_set = set(missing)
-    todo = [(os.path.join(path, rel), wanted[rel]) for rel in stale if rel not in missing_set]
-    absent = {os.path.join(path, rel) for rel in stale if rel not in existing}
-    _link(odb, linker, state, todo, False, absent)
-    if extra:
-        _remove_empty_dirs(path)
-    changed = sorted([p for p, _ in todo] + [os.path.join(path, rel) for rel in extra])
-    return CheckoutResult(tuple(changed), tuple(os.path.join(path, rel) for rel in missing))
-
-
-def _file_is_current(path: str, value: str, odb: ObjectDB, state: StateDB) -> bool:
+        discarded = tuple((os.path.join(path, rel), st) for rel, st in walk_files(path))
+        write = ((path, hash_info.value),)
+        return CheckoutPlan(path, hash_info, clear=True, write=write, discarded=discarded)
     try:
         st = os.stat(path)
     except FileNotFoundError:  # missing, or a dangling symlink
-        return False
-    return _current_files(path, {"": st}, {"": value}, odb, state).get("") == value
+        return CheckoutPlan(path, hash_info, write=((path, hash_info.value),))
+    if not relink and _current_files(path, {"": st}, {"": hash_info.value}, odb, state):
+        return CheckoutPlan(path, hash_info)
+    return CheckoutPlan(path, hash_info, write=((path, hash_info.value),), discarded=((path, st),))
+
+
+def _plan_dir(
+    odb: ObjectDB, hash_info: HashInfo, path: str, state: StateDB, relink: bool
+) -> CheckoutPlan:
+    wanted = dict(odb.read_manifest(hash_info.value))
+    clear = os.path.lexists(path) and not os.path.isdir(path)
+    discarded: list[tuple[str, os.stat_result]] = []
+    if clear and os.path.isfile(path):
+        discarded.append((path, os.stat(path)))
+    existing = dict(walk_files(path)) if os.path.isdir(path) else {}
+    extra = sorted(set(existing) - set(wanted))
+    current = {} if relink else _current_files(path, existing, wanted, odb, state)
+    stale = [rel for rel in sorted(wanted) if current.get(rel) != wanted[rel]]
+    missing = {rel for rel in stale if not odb.exists(wanted[rel])}
+    write = [rel for rel in stale if rel not in missing]
+    discarded += [(os.path.join(path, rel), existing[rel]) for rel in extra]
+    discarded += [(os.path.join(path, rel), existing[rel]) for rel in write if rel in existing]
+    return CheckoutPlan(
+        path,
+        hash_info,
+        clear=clear,
+        extra=tuple(os.path.join(path, rel) for rel in extra),
+        write=tuple((os.path.join(path, rel), wanted[rel]) for rel in write),
+        absent=frozenset(os.path.join(path, rel) for rel in write if rel not in existing),
+        discarded=tuple(discarded),
+        missing=tuple(os.path.join(path, rel) for rel in sorted(missing)),
+    )
+
+
+def unsaved_files(plan: CheckoutPlan, odb: ObjectDB, state: StateDB) -> list[str]:
+    """Paths the plan would delete or overwrite whose content is not in the cache.
+
+    Files are hashed through the state, so those llmpipe wrote cost no reading.
+    """
+    files = [(path, st) for path, st in plan.discarded]
+    values = hash_files("", files, odb.hash_name, state)
+    return [path for (path, _), value in zip(files, values, strict=True) if not odb.exists(value)]
+
+
+def apply_checkout(
+    plan: CheckoutPlan,
+    odb: ObjectDB,
+    link_types: Sequence[str],
+    state: StateDB,
+    guard: PathGuard,
+) -> CheckoutResult:
+    """Carry `plan` out; every path is checked by `guard` before it is written."""
+    if plan.clear:
+        guard.check_write(plan.path)
+        remove(plan.path)
+    for path in plan.extra:
+        guard.check_write(path)
+        remove(path)
+    _link(odb, Linker(link_types), state, plan, guard)
+    if plan.extra:
+        _remove_empty_dirs(plan.path)
+    return CheckoutResult(plan.changed, plan.missing)
 
 
 def _current_files(
@@ -139,7 +231,11 @@ def _current_files(
         if rel in wanted and _size_matches(odb, wanted[rel], st)
     ]
     values = hash_files(root, candidates, odb.hash_name, state)
-    return {rel: value for (rel, _), value in zip(candidates, values, strict=True)}
+    return {
+        rel: value
+        for (rel, _), value in zip(candidates, values, strict=True)
+        if value == wanted[rel]
+    }
 
 
 def _size_matches(odb: ObjectDB, value: str, st: os.stat_result) -> bool:
@@ -150,27 +246,26 @@ def _size_matches(odb: ObjectDB, value: str, st: os.stat_result) -> bool:
 
 
 def _link(
-    odb: ObjectDB,
-    linker: Linker,
-    state: StateDB,
-    todo: list[tuple[str, str]],
-    isexec: bool,
-    absent: Container[str] = frozenset(),
+    odb: ObjectDB, linker: Linker, state: StateDB, plan: CheckoutPlan, guard: PathGuard
 ) -> None:
-    """Link each (workspace path, hash) and record the new stats in the state.
+    """Link each (workspace path, hash) of the plan and record the new stats in the state.
 
-    Paths in `absent` did not exist when the workspace was read: they are created
-    in place, without the temporary sibling that replacing a file needs.
+    Paths in `plan.absent` did not exist when the workspace was read: they are
+    created in place, without the temporary sibling that replacing a file needs.
     """
+    absent: Container[str] = plan.absent
+    isexec = plan.hash_info.isexec and not plan.hash_info.isdir
 
     def link_one(item: tuple[str, str]) -> tuple[str, os.stat_result, str]:
         path, value = item
+        guard.check_write(path)
         if path in absent:
             linker.link_new(odb.oid_path(value), path, isexec=isexec)
         else:
             linker.link(odb.oid_path(value), path, isexec=isexec)
         return path, os.stat(path), value
 
+    todo = list(plan.write)
     state.set_many(map_in_threads(link_one, todo, _jobs_for(odb, todo)), odb.hash_name)
 
 

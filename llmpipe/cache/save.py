@@ -72,9 +72,10 @@ def _save_files(
 
 
 def _worth_overlapping(path: str, odb: ObjectDB, state: StateDB, linker: Linker) -> bool:
-    """True for a large regular file the state does not know, saved by reflink/copy."""
+    """True for a large regular file (not a symlink: see `_save_symlink`) the state does
+    not know, saved by reflink/copy."""
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except FileNotFoundError:
         return False
     return (
@@ -115,6 +116,8 @@ def _save_big_file(
 def _save_file(odb: ObjectDB, linker: Linker, path: str, value: str) -> _Record | None:
     """Store one file and link it; a state record when the workspace file changed inode."""
     obj_path = odb.oid_path(value)
+    if os.path.islink(path) and os.path.realpath(path) != os.path.realpath(obj_path):
+        return _save_symlink(odb, linker, path, value)
     if odb.exists(value):
         return _relink_existing(linker, path, obj_path, value)
     if _store_new(odb, linker, path, value) != "symlink":
@@ -122,6 +125,27 @@ def _save_file(odb: ObjectDB, linker: Linker, path: str, value: str) -> _Record 
         # mtime: the state entry made while hashing is still valid.
         return None
     linker.link(obj_path, path)
+    return path, os.stat(path), value
+
+
+def _save_symlink(odb: ObjectDB, linker: Linker, path: str, value: str) -> _Record:
+    """Store the content a symlink points at, and put that content where the link was.
+
+    The object is a copy (or a copy-on-write clone): a hard link would share the
+    inode of the file the link points at, often outside the workspace, so the
+    "immutable" object would change whenever that file does. The workspace then
+    holds the cached content instead of the link, as `dvc add` leaves it.
+    """
+    if not odb.exists(value):
+        tmp = odb.temp_path(value)
+        try:
+            Linker(("reflink", "copy")).make(path, tmp)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        odb.commit_temp(tmp, value)
+    linker.link(odb.oid_path(value), path)
     return path, os.stat(path), value
 
 

@@ -51,11 +51,14 @@ def add(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> No
 @click.command()
 @click.argument("targets", nargs=-1)
 @click.option("--relink", is_flag=True, help="Re-create links even for files already in place.")
+@click.option(
+    "-f", "--force", is_flag=True, help="Discard workspace changes that are not in the cache."
+)
 @click.option("--json", "as_json", is_flag=True)
 @quiet_option
 @verbose_option
 def checkout(
-    targets: tuple[str, ...], relink: bool, as_json: bool, quiet: bool, verbose: bool
+    targets: tuple[str, ...], relink: bool, force: bool, as_json: bool, quiet: bool, verbose: bool
 ) -> None:
     """Restore recorded outputs (dvc.lock, .dvc files) from the cache."""
     from ..dataops import checkout_outputs
@@ -63,7 +66,7 @@ def checkout(
 
     repo = Repo.discover()
     try:
-        summary = checkout_outputs(repo, targets, relink=relink)
+        summary = checkout_outputs(repo, targets, relink=relink, force=force)
     finally:
         repo.close()
     if as_json:

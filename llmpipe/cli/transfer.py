@@ -95,12 +95,17 @@ def fetch(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbos
 
 @click.command()
 @_transfer_options
-def pull(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose) -> None:  # noqa: ANN001
+@click.option(
+    "-f", "--force", is_flag=True, help="Discard workspace changes that are not in the cache."
+)
+def pull(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose, force) -> None:  # noqa: ANN001
     """fetch, then check the outputs out into the workspace."""
     from ..remote import pull as do_pull
 
     request = _request(targets, remote, jobs, run_cache, all_branches)
-    result, summary = _with_repo(lambda repo: do_pull(repo, request, CliProgress(not quiet)))
+    result, summary = _with_repo(
+        lambda repo: do_pull(repo, request, CliProgress(not quiet), force=force)
+    )
     if not quiet and not as_json:
         for path in summary.changed:
             click.echo(f"M\t{path}")

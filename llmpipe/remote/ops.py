@@ -244,10 +244,18 @@ def _fetch_from(
     return result + TransferResult(skipped=len(wanted) - len(todo))
 
 
-def pull(repo: Repo, request: TransferRequest, progress: TransferProgress | None = None):  # noqa: ANN201
-    """fetch, then check the outputs out; returns (TransferResult, CheckoutSummary)."""
+def pull(  # noqa: ANN201
+    repo: Repo,
+    request: TransferRequest,
+    progress: TransferProgress | None = None,
+    force: bool = False,
+):
+    """fetch, then check the outputs out; returns (TransferResult, CheckoutSummary).
+
+    `force` discards workspace changes that are not in the cache (see checkout).
+    """
     result = fetch(repo, request, progress)
-    summary = repo.checkout(request.targets)
+    summary = repo.checkout(request.targets, force=force)
     return result, summary
 
 

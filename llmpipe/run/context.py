@@ -11,6 +11,7 @@ from ..cache.odb import ObjectDB
 from ..cache.progress import NoProgress, Progress
 from ..cache.state import StateDB
 from ..errors import SpecError
+from ..pathguard import PathGuard
 from ..stage import ParamRef, Stage
 
 
@@ -25,6 +26,11 @@ class RunContext:
     progress: Progress = field(default_factory=NoProgress)
     _params_cache: dict[str, Any] = field(default_factory=dict)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
+    guard: PathGuard = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Where run-cache restores may write; shared by every stage of the run.
+        self.guard = PathGuard(self.root)
 
     def abspath(self, stage: Stage, path: str) -> str:
         return os.path.join(self.root, stage.repo_path(path))

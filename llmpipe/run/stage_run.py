@@ -125,7 +125,14 @@ def _restore_from_run_cache(
             continue
         started = time.time()
         for path, info in out_hashes.items():
-            result = checkout(ctx.odb, info, ctx.abspath(stage, path), ctx.link_types, ctx.state)
+            result = checkout(
+                ctx.odb,
+                info,
+                ctx.abspath(stage, path),
+                ctx.link_types,
+                ctx.state,
+                guard=ctx.guard,
+            )
             if result.missing:
                 break
             ignore_output(ctx.root, stage.repo_path(path))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import posixpath
 
+from llmpipe.pathguard import protected_component
+
 
 def checked_path(wdir: str, path: str, what: str) -> str:
     """`path` (relative to repo-relative `wdir`) as a normalized repo-relative path.
 
     Raises ValueError, with a message saying how to fix it, when `path` is
-    empty, absolute, a URL, or leaves the repository through `..`.
+    empty, absolute, a URL, leaves the repository through `..`, or lies inside
+    `.git`, `.dvc` or `.llmpipe` (where a write could run code or change settings).
     """
     if not path:
         raise ValueError(f"'{what}' has an empty path")
@@ -28,5 +31,11 @@ def checked_path(wdir: str, path: str, what: str) -> str:
         raise ValueError(
             f"'{what}' path '{path}' points outside the repository (it resolves to"
             f" '{joined}'); keep every path inside the project"
+        )
+    found = protected_component(joined)
+    if found is not None:
+        raise ValueError(
+            f"'{what}' path '{path}' is inside the '{found}' folder, which belongs to git or"
+            " llmpipe; llmpipe never reads or writes data there. Track a path outside it"
         )
     return joined

@@ -6,6 +6,7 @@ import pytest
 
 from llmpipe.cache.odb import ObjectDB
 from llmpipe.cache.state import SqliteState
+from llmpipe.pathguard import PathGuard
 
 
 @pytest.fixture
@@ -18,3 +19,9 @@ def state(tmp_path):
     db = SqliteState(str(tmp_path / "state.db"))
     yield db
     db.close()
+
+
+@pytest.fixture
+def guard(tmp_path):
+    """Checkouts in these tests write under tmp_path (the cache lives there too)."""
+    return PathGuard(str(tmp_path))

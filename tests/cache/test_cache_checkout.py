@@ -24,101 +24,101 @@ def saved_dir(tmp_path, odb, state):
     return root, info
 
 
-def test_a_removed_directory_is_restored(saved_dir, odb, state):
+def test_a_removed_directory_is_restored(saved_dir, odb, state, guard):
     root, info = saved_dir
-    result = checkout(odb, info, root, ["copy"], state)
+    result = checkout(odb, info, root, ["copy"], state, guard=guard)
     assert read_tree(root) == TREE
     assert result == CheckoutResult(tuple(sorted(os.path.join(root, r) for r in TREE)), ())
     assert stat.S_IMODE(os.stat(os.path.join(root, "a.txt")).st_mode) & 0o200
 
 
-def test_a_matching_workspace_is_left_alone(saved_dir, odb, state):
+def test_a_matching_workspace_is_left_alone(saved_dir, odb, state, guard):
     root, info = saved_dir
-    checkout(odb, info, root, ["copy"], state)
+    checkout(odb, info, root, ["copy"], state, guard=guard)
     inodes = {rel: os.stat(os.path.join(root, rel)).st_ino for rel in TREE}
-    assert checkout(odb, info, root, ["copy"], state) == CheckoutResult((), ())
+    assert checkout(odb, info, root, ["copy"], state, guard=guard) == CheckoutResult((), ())
     assert {rel: os.stat(os.path.join(root, rel)).st_ino for rel in TREE} == inodes
 
 
-def test_matching_files_unknown_to_the_state_are_hashed_not_rewritten(saved_dir, odb, state):
+def test_matching_files_unknown_to_the_state_are_hashed_not_rewritten(saved_dir, odb, state, guard):
     root, info = saved_dir
     write_tree(root)  # same bytes, new inodes the state never saw
-    assert checkout(odb, info, root, ["copy"], state) == CheckoutResult((), ())
+    assert checkout(odb, info, root, ["copy"], state, guard=guard) == CheckoutResult((), ())
 
 
-def test_wrong_files_are_replaced_and_extra_files_removed(saved_dir, odb, state):
+def test_wrong_files_are_replaced_and_extra_files_removed(saved_dir, odb, state, guard):
     root, info = saved_dir
     write_tree(root, {**TREE, "a.txt": b"HELLO", "extra/x": b"x", "a/extra": b"e"})
-    result = checkout(odb, info, root, ["copy"], state)
+    result = checkout(odb, info, root, ["copy"], state, guard=guard)
     assert read_tree(root) == TREE
     assert not os.path.exists(os.path.join(root, "extra"))
     assert set(result.changed) == {os.path.join(root, p) for p in ("a.txt", "extra/x", "a/extra")}
 
 
-def test_a_file_where_a_folder_must_be_is_replaced(saved_dir, odb, state):
+def test_a_file_where_a_folder_must_be_is_replaced(saved_dir, odb, state, guard):
     root, info = saved_dir
     write_tree(root, {"sub": b"a file in the way", "a.txt": b"hello"})
-    checkout(odb, info, root, ["copy"], state)
+    checkout(odb, info, root, ["copy"], state, guard=guard)
     assert read_tree(root) == TREE
 
 
-def test_missing_objects_are_reported_and_the_rest_restored(saved_dir, odb, state):
+def test_missing_objects_are_reported_and_the_rest_restored(saved_dir, odb, state, guard):
     root, info = saved_dir
     entries = dict(odb.read_manifest(info.value))
     odb.remove(entries["a/b"])
     assert not in_cache(odb, info)
-    result = checkout(odb, info, root, ["copy"], state)
+    result = checkout(odb, info, root, ["copy"], state, guard=guard)
     assert result.missing == (os.path.join(root, "a/b"),)
     expected = {rel: data for rel, data in TREE.items() if rel != "a/b"}
     assert read_tree(root) == expected
 
 
-def test_a_missing_dir_object_touches_nothing(tmp_path, odb, state):
+def test_a_missing_dir_object_touches_nothing(tmp_path, odb, state, guard):
     root = write_tree(tmp_path / "data")
     info, *_ = (save(root, odb, state, ["copy"]),)
     odb.remove(info.value)
     (tmp_path / "data" / "a.txt").write_bytes(b"changed")
-    assert checkout(odb, info, root, ["copy"], state) == CheckoutResult((), (root,))
+    assert checkout(odb, info, root, ["copy"], state, guard=guard) == CheckoutResult((), (root,))
     assert (tmp_path / "data" / "a.txt").read_bytes() == b"changed"
 
 
-def test_a_corrupt_dir_object_is_a_cache_error(tmp_path, odb, state):
+def test_a_corrupt_dir_object_is_a_cache_error(tmp_path, odb, state, guard):
     value = dir_hash(dir_manifest_bytes([("a", "0" * 32)]))
     odb.add_bytes(value, b"[]")
     from llmpipe.stage import HashInfo
 
     with pytest.raises(CacheError, match="corrupt"):
-        checkout(odb, HashInfo("md5", value), str(tmp_path / "d"), ["copy"], state)
+        checkout(odb, HashInfo("md5", value), str(tmp_path / "d"), ["copy"], state, guard=guard)
     assert not os.path.exists(tmp_path / "d")
 
 
-def test_a_file_is_restored_with_its_exec_bit(tmp_path, odb, state):
+def test_a_file_is_restored_with_its_exec_bit(tmp_path, odb, state, guard):
     path = tmp_path / "tool.sh"
     path.write_bytes(b"#!/bin/sh\n")
     os.chmod(path, 0o755)
     info = save(str(path), odb, state, ["copy"])
     path.unlink()
-    result = checkout(odb, info, str(path), ["copy"], state)
+    result = checkout(odb, info, str(path), ["copy"], state, guard=guard)
     assert result.changed == (str(path),)
     assert path.read_bytes() == b"#!/bin/sh\n"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o755
 
 
-def test_a_directory_where_the_file_goes_is_replaced(tmp_path, odb, state):
+def test_a_directory_where_the_file_goes_is_replaced(tmp_path, odb, state, guard):
     path = tmp_path / "f"
     path.write_bytes(b"data")
     info = save(str(path), odb, state, ["copy"])
     path.unlink()
     write_tree(path, {"x/y": b"in the way"})
-    checkout(odb, info, str(path), ["copy"], state)
+    checkout(odb, info, str(path), ["copy"], state, guard=guard)
     assert path.read_bytes() == b"data"
 
 
-def test_relink_turns_copies_into_hardlinks(saved_dir, odb, state):
+def test_relink_turns_copies_into_hardlinks(saved_dir, odb, state, guard):
     root, info = saved_dir
-    checkout(odb, info, root, ["copy"], state)
-    assert checkout(odb, info, root, ["hardlink"], state).changed == ()
-    result = checkout(odb, info, root, ["hardlink"], state, relink=True)
+    checkout(odb, info, root, ["copy"], state, guard=guard)
+    assert checkout(odb, info, root, ["hardlink"], state, guard=guard).changed == ()
+    result = checkout(odb, info, root, ["hardlink"], state, guard=guard, relink=True)
     assert len(result.changed) == len(TREE)
     path = os.path.join(root, "a.txt")
     assert (
@@ -127,10 +127,12 @@ def test_relink_turns_copies_into_hardlinks(saved_dir, odb, state):
     )
 
 
-def test_a_missing_file_object_is_reported(tmp_path, odb, state):
+def test_a_missing_file_object_is_reported(tmp_path, odb, state, guard):
     from llmpipe.stage import HashInfo
 
-    result = checkout(odb, HashInfo("md5", "0" * 32), str(tmp_path / "f"), ["copy"], state)
+    result = checkout(
+        odb, HashInfo("md5", "0" * 32), str(tmp_path / "f"), ["copy"], state, guard=guard
+    )
     assert result == CheckoutResult((), (str(tmp_path / "f"),))
 
 

@@ -16,6 +16,7 @@ from llmpipe.cache.checkout import checkout, in_cache
 from llmpipe.cache.odb import ObjectDB
 from llmpipe.cache.save import save
 from llmpipe.cache.state import NoState, SqliteState
+from llmpipe.pathguard import PathGuard
 from llmpipe.stage import HashInfo
 
 pytestmark = [
@@ -109,7 +110,8 @@ def test_we_check_out_a_cache_dvc_wrote(dvc_repo, tmp_path):
     odb = ObjectDB(os.path.join(repo, ".dvc", "cache", "files", "md5"))
     info = HashInfo.from_lock_dict(_out(os.path.join(repo, "data.dvc")))
     assert in_cache(odb, info)
-    result = checkout(odb, info, os.path.join(repo, "data"), ["copy"], NoState())
+    guard = PathGuard(repo)
+    result = checkout(odb, info, os.path.join(repo, "data"), ["copy"], NoState(), guard=guard)
     assert result.missing == () and len(result.changed) == len(TREE)
     assert read_tree(os.path.join(repo, "data")) == TREE
     assert json.loads(_run(repo, "dvc", "status", "--json")) == {}
