@@ -6,6 +6,10 @@ Layout at the destination (a local folder or any fsspec URL):
     CURRENT                                   the name of the live release (written last)
     current -> releases/<...>                 (local folders only) a symlink, swapped atomically
 
+Every name in that layout is checked (`names`): the release folder must be
+`<model>-<version>-<digest 12>` and resolve directly inside `releases/`, and
+every file name must stay inside it, whatever the signed events say.
+
 Local: the release is copied into a temporary sibling folder and renamed into
 place, then the `current` symlink and `CURRENT` are replaced by rename. Other
 fsspec destinations: the release is uploaded under its own prefix (no reader
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RegistryError
 from ..stage import HashInfo
+from .names import check_relpath, release_name
 
 if TYPE_CHECKING:
     from ..repo import Repo
@@ -68,7 +73,7 @@ def deploy(
     model = replay(store.events(), store.location).model(name)
     version = model.resolve(ref)
     files = verified_files(repo, version)
-    release = f"{name}-{version.version}-{version.digest.split(':', 1)[1][:12]}"
+    release = release_name(name, version.version, version.digest)
     contents = _release_contents(model, version, ref, files)
     location = publish(url, release, contents)
     data = {"version": version.version, "ref": ref, "url": url, "release": release}
@@ -106,7 +111,7 @@ def _release_contents(
     """(relpath, local source path or bytes) of everything the release holds."""
     from .card import render_card
 
-    names = {rel for rel, _ in files}
+    names = {check_relpath(rel, "file name in a release") for rel, _ in files}
     card_name = CARD_FALLBACK if CARD in names else CARD
     manifest = {
         "model": model.name,
@@ -136,7 +141,7 @@ def _publish_local(dest: str, release: str, contents: list[tuple[str, str | byte
 
     releases = os.path.join(dest, "releases")
     os.makedirs(releases, exist_ok=True)
-    final = os.path.join(releases, release)
+    final = _release_folder(releases, release)
     if _holds(final, contents):
         # A redeploy (after a rollback): the release is there, byte for byte;
         # only the card and manifest are refreshed, each atomically.
@@ -146,12 +151,27 @@ def _publish_local(dest: str, release: str, contents: list[tuple[str, str | byte
     else:
         if os.path.exists(final):  # damaged: publish a fresh copy under a new name
             release = f"{release}-{uuid.uuid4().hex[:8]}"
-            final = os.path.join(releases, release)
+            final = _release_folder(releases, release)
         _stage_and_rename(releases, final, contents)
     link_tmp = os.path.join(dest, f".current-{uuid.uuid4().hex[:8]}")
     os.symlink(os.path.join("releases", release), link_tmp)
     os.replace(link_tmp, os.path.join(dest, "current"))
     atomic_write_text(os.path.join(dest, "CURRENT"), release + "\n")
+    return final
+
+
+def _release_folder(releases: str, release: str) -> str:
+    """`releases/<release>`, refused unless it is one name directly inside `releases`.
+
+    A last check after `names`: whatever an event said, nothing is written elsewhere
+    (an existing folder there that is a link is never written into: see `_holds`).
+    """
+    final = os.path.join(releases, release)
+    inside = os.path.dirname(os.path.normpath(final)) == os.path.normpath(releases)
+    if "/" in release or os.sep in release or release in ("", ".", "..") or not inside:
+        raise RegistryError(
+            f"release folder '{release}' would be written outside {releases}; deploy refused"
+        )
     return final
 
 

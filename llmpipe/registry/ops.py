@@ -8,7 +8,6 @@ holder) inside the store's append so that concurrent writers cannot race.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,15 +16,13 @@ from ..errors import AccessError, RegistryError
 from . import semver
 from .events import make_event
 from .expr import CheckResult, evaluate
+from .names import check_alias, check_event_names, check_model_name
 from .state import RegistryState, replay
 
 if TYPE_CHECKING:
     from ..repo import Repo
     from ..security.keys import PassphraseSource, SigningKey
     from .storage import EventStore
-
-_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-_ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 @dataclass
@@ -55,18 +52,18 @@ def _append(
     model: str,
     build: Callable[[RegistryState], Mapping[str, Any]],
 ) -> dict[str, Any]:
-    """Append one event whose data `build` computes from the current state."""
+    """Append one event whose data `build` computes from the current state.
+
+    Every name the event carries is checked before it is appended (`names`).
+    """
 
     def make(events: list[dict[str, Any]]) -> dict[str, Any]:
         state = replay(events, store.location)
-        return make_event(state.last, kind, model, build(state), writer.key, writer.name)
+        event = make_event(state.last, kind, model, build(state), writer.key, writer.name)
+        check_event_names(event)
+        return event
 
     return store.append(make)
-
-
-def check_model_name(name: str) -> None:
-    if not _MODEL_NAME.match(name):
-        raise RegistryError(f"'{name}' is not a valid model name: letters, digits, '.', '_', '-'")
 
 
 # register
@@ -202,8 +199,7 @@ def promote(
     """
     from ..security.policy import require
 
-    if not _ALIAS.match(alias):
-        raise RegistryError(f"'{alias}' is not a valid alias name: letters, digits, '_', '-'")
+    check_alias(alias)
     require(repo, f"promote:{alias}", writer.key)
     result = PromoteResult(None)
 

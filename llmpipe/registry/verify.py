@@ -3,7 +3,8 @@
 Each event must be canonical JSON, carry the next `seq`, name the hash of
 the event before it, be signed by the key it names, and be allowed by the
 project's access policy (the current version of it) for every action it
-needs (`events.actions_of`). Replaying must succeed too (no promotion of an
+needs (`events.actions_of`), and every name it carries that becomes a path
+must be safe (`names`). Replaying must succeed too (no promotion of an
 unknown version, ...). Every problem names the event.
 """
 
@@ -81,6 +82,9 @@ def _check_line(
     if fault:
         report.problems.append(f"{where} ({event.get('type')} {event.get('model')}): {fault}")
         return None
+    unsafe = _names_fault(event)
+    if unsafe:
+        report.problems.append(f"{where} ({event.get('type')} {event.get('model')}): {unsafe}")
     for action in actions_of(event) if policy is not None else ():
         decision = policy.decide(event.get("actor"), action)
         if not decision.allowed:
@@ -105,6 +109,17 @@ def _signature_fault(event: dict[str, Any]) -> str:
         return "unsigned"
     if not signature_ok(event):
         return f"bad signature: not signed by its actor {event.get('actor')} (edited or forged)"
+    return ""
+
+
+def _names_fault(event: dict[str, Any]) -> str:
+    from ..errors import RegistryError
+    from .names import check_event_names
+
+    try:
+        check_event_names(event)
+    except RegistryError as exc:
+        return f"unsafe name: {exc}"
     return ""
 
 

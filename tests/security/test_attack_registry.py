@@ -1,0 +1,120 @@
+"""Attacks on the model registry (issue #12), each run through the CLI.
+
+- 5: a contributor signs events whose names (version, model, digest) climb out of the
+  deploy folder; verify names the event and an admin's deploy writes nothing outside.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmpipe.registry.events import make_event
+from llmpipe.security import keys
+from llmpipe.security.canonical import canonical_json
+from tests.registry.conftest import DVC_YAML, TRAIN, Models
+
+
+@pytest.fixture
+def team(project, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+    """alice (admin, key in use) and bob (contributor), a trained model (accuracy 0.7)."""
+    alice, bob = keys.generate_key("alice"), keys.generate_key("bob")
+    monkeypatch.setenv("LLMPIPE_KEY_FILE", os.fspath(alice.path))
+    project.write("train.py", TRAIN)
+    project.write("dvc.yaml", DVC_YAML)
+    models = Models(project)
+    models.train(0.7)
+    project.ok("policy", "init", "--name", "alice")
+    project.ok("policy", "add-member", "bob", bob.public_key, "--role", "contributor")
+    return models, keys.load_key(bob.path)
+
+
+def _append(project, *events: dict[str, Any]) -> None:  # noqa: ANN001
+    """What an attacker who can write the log (a commit, a shared bucket) does."""
+    log = project.path / ".llmpipe" / "registry" / "events.jsonl"
+    with open(log, "ab") as handle:
+        for event in events:
+            handle.write(canonical_json(event) + b"\n")
+
+
+def _files_under(folder: Path) -> set[str]:
+    return {os.fspath(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+# 5. names that become paths
+
+
+def test_signed_version_climbing_out_of_the_deploy_folder_is_refused(team, tmp_path) -> None:  # noqa: ANN001
+    models, bob = team
+    project = models.project
+    site = tmp_path / "site"
+    serving = site / "serving"
+    models.register()  # alice: 0.1.0
+    project.ok("deploy", "llm@0.1.0", "--to", str(serving))
+    first_release = (serving / "CURRENT").read_text().strip()  # llm-0.1.0-<digest 12>
+    before = _files_under(site)
+    registered = models.events()[0]
+    # bob (contributor: register, promote:staging) signs with his own key, through the
+    # library, a version whose release folder resolves beside the deploy folder
+    evil = f"{first_release.removeprefix('llm-')}/../../../ESCAPED"
+    register = make_event(
+        models.events()[-1], "register", "llm", {**registered["data"], "version": evil}, bob, "bob"
+    )
+    promote = make_event(register, "promote", "llm", {"version": evil, "alias": "staging",
+                         "previous": None, "gates": [], "forced": False}, bob, "bob")  # fmt: skip
+    _append(project, register, promote)
+
+    verify = project.cli("registry", "verify")
+    assert verify.code == 1
+    assert "event 2 (register llm)" in verify.err and "not a semantic version" in verify.err
+    deploy = project.cli("deploy", "llm@staging", "--to", str(serving))  # alice, an admin
+    assert deploy.code != 0 and "does not verify, deploy refused" in deploy.err
+    assert _files_under(site) == before
+    assert (serving / "CURRENT").read_text().strip() == first_release
+    assert [e["type"] for e in models.events()] == ["register", "deploy", "register", "promote"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("model", "../../ESCAPED", "not a valid model name"),
+        ("version", "0.1.0/../../x", "not a semantic version"),
+        ("version", "v0.1.0", "not a semantic version"),
+        ("digest", "sha256:../../../ESCAPED", "not a sha256 digest"),
+        ("path", "model/..", "not a safe path"),
+    ],
+)
+def test_a_signed_register_event_with_an_unsafe_name_fails_verify(
+    team,  # noqa: ANN001
+    field: str,
+    value: str,
+    message: str,
+) -> None:
+    models, bob = team
+    project = models.project
+    models.register()
+    registered = models.events()[0]
+    data = {**registered["data"], "version": "0.2.0"}
+    model = value if field == "model" else "llm"
+    if field != "model":
+        data[field] = value
+    _append(project, make_event(registered, "register", model, data, bob, "bob"))
+    verify = project.cli("registry", "verify")
+    assert verify.code == 1
+    assert f"event 1 (register {model})" in verify.err and message in verify.err
+    listed = project.cli("registry", "list")  # reading the state replays the same rule
+    assert listed.code != 0 and "event 1" in listed.err and message in listed.err
+
+
+def test_deploy_writes_no_release_folder_outside_its_destination(tmp_path) -> None:
+    from llmpipe.errors import RegistryError
+    from llmpipe.registry.deploy import publish
+
+    serving = tmp_path / "serving"
+    for release in ("../ESCAPED", "a/../../ESCAPED", "..", ""):
+        with pytest.raises(RegistryError, match="outside"):
+            publish(str(serving), release, [("weights.bin", b"x")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["serving"]
