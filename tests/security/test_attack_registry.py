@@ -2,6 +2,7 @@
 
 - 5: a contributor signs events whose names (version, model, digest) climb out of the
   deploy folder; verify names the event and an admin's deploy writes nothing outside.
+- 13: redeploying over a damaged release records the folder it actually published.
 """
 
 from __future__ import annotations
@@ -118,3 +119,47 @@ def test_deploy_writes_no_release_folder_outside_its_destination(tmp_path) -> No
         with pytest.raises(RegistryError, match="outside"):
             publish(str(serving), release, [("weights.bin", b"x")])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["serving"]
+
+
+# 13. republishing over a damaged release
+
+
+def _damage(release: Path, how: str, outside: Path) -> None:
+    weights = release / "weights.bin"
+    if how == "edited":
+        weights.write_bytes(b"damaged")
+    elif how == "extra file":
+        (release / "backdoor.py").write_text("import os\n")
+    else:  # the same bytes, but through a link to a file anyone may change later
+        outside.write_bytes(weights.read_bytes())
+        weights.unlink()
+        weights.symlink_to(outside)
+
+
+@pytest.mark.parametrize("how", ["edited", "extra file", "symlinked"])
+def test_redeploy_over_a_damaged_release_records_what_it_published(team, tmp_path, how) -> None:  # noqa: ANN001
+    models, _ = team
+    project = models.project
+    serving = tmp_path / "serving"
+    models.register()
+    project.ok("registry", "promote", "llm", "0.1.0", "--to", "production")
+    project.ok("deploy", "llm@production", "--to", str(serving))
+    damaged = (serving / "CURRENT").read_text().strip()
+    _damage(serving / "releases" / damaged, how, tmp_path / "outside.bin")
+
+    out = project.ok("deploy", "llm@production", "--to", str(serving)).out
+    event = models.events()[-1]
+    current = (serving / "CURRENT").read_text().strip()
+    assert event["type"] == "deploy" and event["data"]["release"] == current
+    assert current != damaged and current.startswith(damaged + "-")
+    assert f"CURRENT = {current}" in out
+    assert os.readlink(serving / "current") == os.path.join("releases", current)
+    published = serving / "releases" / current
+    expected = project.path / "model"
+    assert sorted(p.name for p in published.iterdir()) == sorted(
+        ["weights.bin", "config.json", "MODEL_CARD.md", "deployment.json"]
+    )
+    for name in ("weights.bin", "config.json"):
+        assert not (published / name).is_symlink()
+        assert (published / name).read_bytes() == (expected / name).read_bytes()
+    assert "registry OK" in project.ok("registry", "verify").out
