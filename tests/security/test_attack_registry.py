@@ -2,11 +2,14 @@
 
 - 5: a contributor signs events whose names (version, model, digest) climb out of the
   deploy folder; verify names the event and an admin's deploy writes nothing outside.
+- 8: promotion gates are part of the signed policy; editing `.llmpipe/registry.yaml`
+  passes no gate, and a promotion signed past a failing signed gate fails verify.
 - 13: redeploying over a damaged release records the folder it actually published.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -119,6 +122,122 @@ def test_deploy_writes_no_release_folder_outside_its_destination(tmp_path) -> No
         with pytest.raises(RegistryError, match="outside"):
             publish(str(serving), release, [("weights.bin", b"x")])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["serving"]
+
+
+# 8. gates are signed policy
+
+
+def test_a_contributor_editing_registry_yaml_passes_no_failed_gate(team, monkeypatch) -> None:  # noqa: ANN001
+    models, bob = team
+    project = models.project
+    models.gates("gates:\n  staging: ['metrics.accuracy >= 0.8']\n")  # the committed gates
+    monkeypatch.setenv("LLMPIPE_KEY_FILE", str(bob.path))
+    models.register()  # accuracy 0.7: fails the gate
+    models.gates("gates:\n  staging: ['metrics.accuracy >= 0.5']\n")  # bob's local edit
+    edited = project.cli("registry", "promote", "llm", "0.1.0", "--to", "staging")
+    assert edited.code != 0
+    assert "gates are part of the signed access policy" in edited.err
+    assert [e["type"] for e in models.events()] == ["register"]
+
+
+def test_signed_gates_bind_a_contributor(team, monkeypatch) -> None:  # noqa: ANN001
+    models, bob = team
+    project = models.project
+    shown = project.ok("policy", "set-gates", "staging", "metrics.accuracy >= 0.8").out
+    assert "Gates of 'staging'" in shown and "policy version 3" in shown
+    assert "staging: metrics.accuracy >= 0.8" in project.ok("policy", "show").out
+    monkeypatch.setenv("LLMPIPE_KEY_FILE", str(bob.path))
+    models.register()  # accuracy 0.7
+
+    models.gates("gates:\n  staging: ['metrics.accuracy >= 0.5']\n")  # bob's local edit
+    edited = project.cli("registry", "promote", "llm", "0.1.0", "--to", "staging")
+    assert edited.code != 0
+    assert "gates are part of the signed access policy" in edited.err
+    assert "llmpipe policy set-gates staging 'metrics.accuracy >= 0.5'" in edited.err
+    (project.path / ".llmpipe" / "registry.yaml").unlink()
+    refused = project.cli("registry", "promote", "llm", "0.1.0", "--to", "staging")
+    assert refused.code == 1 and "gate FAIL  metrics.accuracy >= 0.8: 0.7 >= 0.8" in refused.out
+    forced = project.cli("registry", "promote", "llm", "0.1.0", "--to", "staging", "--force")
+    assert forced.code != 0 and "needs 'admin'" in forced.err
+    unset = project.cli("policy", "set-gates", "staging")
+    assert unset.code != 0 and "changing the policy needs 'admin'" in unset.err
+    assert [e["type"] for e in models.events()] == ["register"]
+
+
+def test_a_promotion_records_the_policy_version_of_its_gates(team) -> None:  # noqa: ANN001
+    models, _ = team
+    project = models.project
+    project.ok(
+        "policy", "set-gates", "production", "metrics.accuracy >= 0.6", "metrics.perplexity < 20"
+    )
+    models.register()
+    project.ok("registry", "promote", "llm", "0.1.0", "--to", "production")
+    data = models.events()[-1]["data"]
+    assert data["gates_version"] == 3 and data["forced"] is False
+    assert [g["check"] for g in data["gates"]] == [
+        "metrics.accuracy >= 0.6",
+        "metrics.perplexity < 20",
+    ]
+    project.ok("policy", "set-gates", "production")  # removed: version 4, no gates
+    shown = json.loads(project.ok("policy", "show", "--json").out)
+    assert shown["version"] == 4 and "production" not in shown.get("gates", {})
+    assert "registry OK" in project.ok("registry", "verify").out
+
+
+def test_a_promotion_signed_past_a_failing_signed_gate_fails_verify(team, tmp_path) -> None:  # noqa: ANN001
+    models, bob = team
+    project = models.project
+    project.ok("policy", "set-gates", "staging", "metrics.accuracy >= 0.8")
+    models.register()  # accuracy 0.7
+    last = models.events()[-1]
+    # bob writes the promotion his key may sign, claiming the gates passed
+    gates = [{"check": "metrics.accuracy >= 0.8", "passed": True, "detail": "0.8 >= 0.8"}]
+    forged = make_event(last, "promote", "llm", {"version": "0.1.0", "alias": "staging",
+                        "previous": None, "gates": gates, "gates_version": 3, "forced": False},
+                        bob, "bob")  # fmt: skip
+    _append(project, forged)
+    verify = project.cli("registry", "verify")
+    assert verify.code == 1
+    assert "event 1 (promote llm)" in verify.err
+    assert "gate failed: metrics.accuracy >= 0.8: 0.7 >= 0.8" in verify.err
+    deploy = project.cli("deploy", "llm@staging", "--to", str(tmp_path / "out"))
+    assert deploy.code != 0 and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("claimed", "message"),
+    [
+        ({"gates": [], "gates_version": 2}, "older than policy version 3"),
+        ({"gates": [], "gates_version": 3}, "gates of policy version 3"),
+        ({"gates": []}, "records no gates_version"),
+    ],
+)
+def test_a_promotion_cannot_claim_laxer_gates(team, claimed: dict, message: str) -> None:  # noqa: ANN001
+    models, bob = team
+    project = models.project
+    project.ok("policy", "set-gates", "staging", "metrics.accuracy >= 0.5")
+    models.register()
+    project.ok("registry", "promote", "llm", "0.1.0", "--to", "staging")  # judged by version 3
+    project.ok("policy", "set-gates", "staging", "metrics.accuracy >= 0.8")  # version 4
+    models.train(0.75)
+    models.register()  # 0.1.1, accuracy 0.75: fails the version 4 gate
+    last = models.events()[-1]
+    data = {"version": "0.1.1", "alias": "staging", "previous": "0.1.0", "forced": False}
+    _append(project, make_event(last, "promote", "llm", {**data, **claimed}, bob, "bob"))
+    verify = project.cli("registry", "verify")
+    assert verify.code == 1 and "event 3 (promote llm)" in verify.err and message in verify.err
+
+
+def test_set_gates_checks_what_it_signs(team) -> None:  # noqa: ANN001
+    models, _ = team
+    project = models.project
+    code = project.cli("policy", "set-gates", "production", '__import__("os").system("x") > 1')
+    assert code.code != 0 and "cannot read" in code.err
+    path = project.cli("policy", "set-gates", "../production", "metrics.accuracy > 0")
+    assert path.code != 0 and "not a valid alias name" in path.err
+    nothing = project.cli("policy", "set-gates", "production")
+    assert nothing.code != 0 and "has no gates to remove" in nothing.err
+    assert json.loads(project.ok("policy", "show", "--json").out)["version"] == 2
 
 
 # 13. republishing over a damaged release
