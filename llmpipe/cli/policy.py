@@ -45,7 +45,7 @@ def _default_member_name() -> str:
 
 @click.group()
 def policy() -> None:
-    """Who may register, promote, deploy, push, decrypt; promotion gates (signed by admins)."""
+    """Who may register, promote, roll back, deploy, push, decrypt; gates (signed by admins)."""
 
 
 @policy.command()

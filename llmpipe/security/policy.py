@@ -275,7 +275,7 @@ def _gates_from(section: Any, label: str) -> dict[str, tuple[str, ...]]:
     if not isinstance(section, dict):
         raise PolicyError(f"{label}: malformed policy ('gates' must map an alias to checks)")
     for alias, checks in section.items():
-        if not _GATE_ALIAS.match(str(alias)) or not _is_check_list(checks):
+        if not _GATE_ALIAS.fullmatch(str(alias)) or not _is_check_list(checks):
             raise PolicyError(
                 f"{label}: malformed policy (gates of {alias!r} must be a list of checks)"
             )
@@ -528,7 +528,7 @@ def set_gates(alias: str, checks: tuple[str, ...]) -> PolicyEdit:
     Only the form is checked here; the registry's expression parser checks
     each check's syntax before the edit (the CLI does).
     """
-    if not _GATE_ALIAS.match(alias):
+    if not _GATE_ALIAS.fullmatch(alias):
         raise PolicyError(
             f"'{alias}' is not a valid alias name: a letter or digit, then letters, "
             "digits, '_', '-'"
