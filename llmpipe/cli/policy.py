@@ -45,7 +45,7 @@ def _default_member_name() -> str:
 
 @click.group()
 def policy() -> None:
-    """Who may register, promote, roll back, deploy, push and decrypt (signed by admins)."""
+    """Who may register, promote, roll back, deploy, push, decrypt; gates (signed by admins)."""
 
 
 @policy.command()
@@ -120,6 +120,28 @@ def set_role(role: str, permissions: tuple[str, ...], verbose: bool) -> None:
     )
 
 
+@policy.command(name="set-gates")
+@click.argument("alias")
+@click.argument("checks", nargs=-1)
+@verbose_option
+def set_gates(alias: str, checks: tuple[str, ...], verbose: bool) -> None:
+    """Make CHECKS the gates of promotions to ALIAS (no CHECKS: remove its gates).
+
+    Each check is one argument, e.g. 'metrics.accuracy >= current - 0.01'.
+    """
+    from ..registry.expr import validate
+    from ..registry.names import check_alias
+    from ..security.policy import set_gates as edit
+
+    check_alias(alias)
+    for check in checks:
+        validate(check)
+    done = (
+        f"Gates of '{alias}': {'; '.join(checks)}" if checks else f"Removed the gates of '{alias}'"
+    )
+    _change(edit(alias, checks), done)
+
+
 @policy.command(name="require-signatures")
 @click.option("--off", is_flag=True, help="Allow unsigned audit records again.")
 @verbose_option
@@ -153,6 +175,11 @@ def show(as_json: bool, verbose: bool) -> None:
         click.echo(f"  {role}\t{' '.join(perms)}")
     for name, value in current.settings.items():
         click.echo(f"setting {name}: {value}")
+    if current.gates:
+        click.echo("gates (checked by 'registry promote --to ALIAS'):")
+    for alias, checks in current.gates.items():
+        for check in checks:
+            click.echo(f"  {alias}: {check}")
 
 
 @policy.command()

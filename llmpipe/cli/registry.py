@@ -236,13 +236,11 @@ def history(name: str, as_json: bool, verbose: bool) -> None:
 @click.option("--force", is_flag=True, help="Promote past failed gates (needs 'admin'; audited).")
 @verbose_option
 def promote(name: str, version: str, alias: str, force: bool, verbose: bool) -> None:
-    """Point ALIAS of model NAME at VERSION, if the alias's gates pass."""
-    from ..registry.config import load_config
+    """Point ALIAS of model NAME at VERSION, if the alias's gates (in the policy) pass."""
     from ..registry.ops import promote as do_promote
 
     repo = _repo()
-    gates = load_config(repo.root).gates_for(alias)
-    result = do_promote(repo, _store(repo.root), _writer(), name, version, alias, gates, force)
+    result = do_promote(repo, _store(repo.root), _writer(), name, version, alias, force)
     for check in result.checks:
         mark = "PASS" if check.passed else "FAIL"
         click.echo(f"  gate {mark}  {check.describe()}")

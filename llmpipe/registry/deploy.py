@@ -6,8 +6,15 @@ Layout at the destination (a local folder or any fsspec URL):
     CURRENT                                   the name of the live release (written last)
     current -> releases/<...>                 (local folders only) a symlink, swapped atomically
 
+Every name in that layout is checked (`names`): the release folder must be
+`<model>-<version>-<digest 12>` and resolve directly inside `releases/`, and
+every file name must stay inside it, whatever the signed events say.
+
 Local: the release is copied into a temporary sibling folder and renamed into
-place, then the `current` symlink and `CURRENT` are replaced by rename. Other
+place, then the `current` symlink and `CURRENT` are replaced by rename. A
+release folder that no longer holds exactly the verified files (edited, extra
+or linked files) is left alone and a fresh copy is published beside it, under
+`<release>-<8 hex>`; the deploy event records the folder `CURRENT` names. Other
 fsspec destinations: the release is uploaded under its own prefix (no reader
 looks there yet) and `CURRENT` is written last, so readers that follow
 `CURRENT` never see a half-written model. Releases are kept, so a rollback
@@ -26,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RegistryError
 from ..stage import HashInfo
+from .names import check_relpath, release_name
 
 if TYPE_CHECKING:
     from ..repo import Repo
@@ -36,6 +44,12 @@ if TYPE_CHECKING:
 CARD = "MODEL_CARD.md"
 CARD_FALLBACK = "MODEL_CARD.registry.md"  # when the model ships its own MODEL_CARD.md
 MANIFEST = "deployment.json"
+
+
+@dataclass(frozen=True)
+class Published:
+    release: str  # the folder name CURRENT holds (and the deploy event records)
+    location: str  # where that folder lives
 
 
 @dataclass(frozen=True)
@@ -68,14 +82,14 @@ def deploy(
     model = replay(store.events(), store.location).model(name)
     version = model.resolve(ref)
     files = verified_files(repo, version)
-    release = f"{name}-{version.version}-{version.digest.split(':', 1)[1][:12]}"
+    release = release_name(name, version.version, version.digest)
     contents = _release_contents(model, version, ref, files)
-    location = publish(url, release, contents)
-    data = {"version": version.version, "ref": ref, "url": url, "release": release}
+    published = publish(url, release, contents)
+    data = {"version": version.version, "ref": ref, "url": url, "release": published.release}
     data["digest"] = version.digest
     event = record(store, writer, "deploy", name, data)
     note_target(url, version.digest, model=name, version=version.version)
-    return DeployResult(version.version, release, location, len(files), event)
+    return DeployResult(version.version, published.release, published.location, len(files), event)
 
 
 def verified_files(repo: Repo, version: Version) -> list[tuple[str, str]]:
@@ -106,7 +120,7 @@ def _release_contents(
     """(relpath, local source path or bytes) of everything the release holds."""
     from .card import render_card
 
-    names = {rel for rel, _ in files}
+    names = {check_relpath(rel, "file name in a release") for rel, _ in files}
     card_name = CARD_FALLBACK if CARD in names else CARD
     manifest = {
         "model": model.name,
@@ -122,8 +136,8 @@ def _release_contents(
     return [*files, *extra]
 
 
-def publish(url: str, release: str, contents: list[tuple[str, str | bytes]]) -> str:
-    """Write the release at `url` and make it current; returns where it lives."""
+def publish(url: str, release: str, contents: list[tuple[str, str | bytes]]) -> Published:
+    """Write the release at `url` and make it current; returns what was published where."""
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme in ("", "file", "local"):
         path = url.split("://", 1)[1] if scheme else url
@@ -131,41 +145,87 @@ def publish(url: str, release: str, contents: list[tuple[str, str | bytes]]) -> 
     return _publish_fsspec(url, release, contents)
 
 
-def _publish_local(dest: str, release: str, contents: list[tuple[str, str | bytes]]) -> str:
-    from ..fsutil import atomic_write_bytes, atomic_write_text
-
+def _publish_local(dest: str, release: str, contents: list[tuple[str, str | bytes]]) -> Published:
     releases = os.path.join(dest, "releases")
     os.makedirs(releases, exist_ok=True)
-    final = os.path.join(releases, release)
+    final = _release_folder(releases, release)
     if _holds(final, contents):
         # A redeploy (after a rollback): the release is there, byte for byte;
         # only the card and manifest are refreshed, each atomically.
-        for rel, source in contents:
-            if isinstance(source, bytes):
-                atomic_write_bytes(os.path.join(final, *rel.split("/")), source)
+        _refresh_generated(final, contents)
     else:
-        if os.path.exists(final):  # damaged: publish a fresh copy under a new name
+        if os.path.lexists(final):  # damaged: publish a fresh copy under a new name
             release = f"{release}-{uuid.uuid4().hex[:8]}"
-            final = os.path.join(releases, release)
+            final = _release_folder(releases, release)
         _stage_and_rename(releases, final, contents)
+    _make_current(dest, release)
+    return Published(release, final)
+
+
+def _release_folder(releases: str, release: str) -> str:
+    """`releases/<release>`, refused unless it is one name directly inside `releases`.
+
+    A last check after `names`: whatever an event said, nothing is written elsewhere
+    (an existing folder there that is a link is never written into: see `_holds`).
+    """
+    final = os.path.join(releases, release)
+    inside = os.path.dirname(os.path.normpath(final)) == os.path.normpath(releases)
+    if "/" in release or os.sep in release or release in ("", ".", "..") or not inside:
+        raise RegistryError(
+            f"release folder '{release}' would be written outside {releases}; deploy refused"
+        )
+    return final
+
+
+def _refresh_generated(final: str, contents: list[tuple[str, str | bytes]]) -> None:
+    from ..fsutil import atomic_write_bytes
+
+    for rel, source in contents:
+        if isinstance(source, bytes):
+            atomic_write_bytes(os.path.join(final, *rel.split("/")), source)
+
+
+def _make_current(dest: str, release: str) -> None:
+    from ..fsutil import atomic_write_text
+
     link_tmp = os.path.join(dest, f".current-{uuid.uuid4().hex[:8]}")
     os.symlink(os.path.join("releases", release), link_tmp)
     os.replace(link_tmp, os.path.join(dest, "current"))
     atomic_write_text(os.path.join(dest, "CURRENT"), release + "\n")
-    return final
 
 
 def _holds(final: str, contents: list[tuple[str, str | bytes]]) -> bool:
+    """Whether `final` is a real folder holding exactly the release's files.
+
+    The model's files must match byte for byte and be regular files (a link's
+    target could change later); the card and manifest are rewritten anyway.
+    """
     from .artifact import file_sha256
 
-    if not os.path.isdir(final):
+    if os.path.islink(final) or not os.path.isdir(final):
+        return False
+    if _entries(final) != {rel for rel, _ in contents}:
         return False
     for rel, source in contents:
         if isinstance(source, str):
             path = os.path.join(final, *rel.split("/"))
-            if not os.path.isfile(path) or file_sha256(path) != file_sha256(source):
+            if not _regular_file(path) or file_sha256(path) != file_sha256(source):
                 return False
     return True
+
+
+def _regular_file(path: str) -> bool:
+    return not os.path.islink(path) and os.path.isfile(path)
+
+
+def _entries(folder: str) -> set[str]:
+    """Relative paths of every file and link under `folder` (links are not followed)."""
+    found = set()
+    for top, dirs, files in os.walk(folder):
+        links = [d for d in dirs if os.path.islink(os.path.join(top, d))]
+        for name in files + links:
+            found.add(os.path.relpath(os.path.join(top, name), folder).replace(os.sep, "/"))
+    return found
 
 
 def _stage_and_rename(releases: str, final: str, contents: list[tuple[str, str | bytes]]) -> None:
@@ -193,7 +253,7 @@ def _write_local(path: str, source: str | bytes) -> None:
         os.close(fd)
 
 
-def _publish_fsspec(url: str, release: str, contents: list[tuple[str, str | bytes]]) -> str:
+def _publish_fsspec(url: str, release: str, contents: list[tuple[str, str | bytes]]) -> Published:
     from .storage import filesystem_for
 
     fs, root = filesystem_for(url)
@@ -208,4 +268,4 @@ def _publish_fsspec(url: str, release: str, contents: list[tuple[str, str | byte
         else:
             fs.put_file(source, target)
     fs.pipe_file(f"{root}/CURRENT", (release + "\n").encode("utf-8"))
-    return prefix
+    return Published(release, prefix)

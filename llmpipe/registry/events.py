@@ -77,7 +77,8 @@ def actions_of(event: Mapping[str, Any]) -> list[str]:
     A forced promotion needs `admin` as well; deprecation and monitoring
     records need `register` and `deploy` respectively.
     """
-    kind, data = event.get("type"), event.get("data") or {}
+    kind, data = event.get("type"), event.get("data")
+    data = data if isinstance(data, Mapping) else {}  # malformed: verify names it elsewhere
     if kind == "promote":
         needed = [f"promote:{data.get('alias')}"]
         return [*needed, "admin"] if data.get("forced") else needed

@@ -8,7 +8,6 @@ holder) inside the store's append so that concurrent writers cannot race.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,16 +15,15 @@ from typing import TYPE_CHECKING, Any
 from ..errors import AccessError, RegistryError
 from . import semver
 from .events import make_event
-from .expr import CheckResult, evaluate
+from .expr import CheckResult
+from .gates import check_not_older, gate_checks, gates_for
+from .names import check_alias, check_event_names, check_model_name
 from .state import RegistryState, replay
 
 if TYPE_CHECKING:
     from ..repo import Repo
     from ..security.keys import PassphraseSource, SigningKey
     from .storage import EventStore
-
-_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-_ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 @dataclass
@@ -55,18 +53,18 @@ def _append(
     model: str,
     build: Callable[[RegistryState], Mapping[str, Any]],
 ) -> dict[str, Any]:
-    """Append one event whose data `build` computes from the current state."""
+    """Append one event whose data `build` computes from the current state.
+
+    Every name the event carries is checked before it is appended (`names`).
+    """
 
     def make(events: list[dict[str, Any]]) -> dict[str, Any]:
         state = replay(events, store.location)
-        return make_event(state.last, kind, model, build(state), writer.key, writer.name)
+        event = make_event(state.last, kind, model, build(state), writer.key, writer.name)
+        check_event_names(event)
+        return event
 
     return store.append(make)
-
-
-def check_model_name(name: str) -> None:
-    if not _MODEL_NAME.match(name):
-        raise RegistryError(f"'{name}' is not a valid model name: letters, digits, '.', '_', '-'")
 
 
 # register
@@ -175,17 +173,6 @@ class PromoteResult:
         return all(c.passed for c in self.checks)
 
 
-def gate_checks(
-    state: RegistryState, name: str, version: str, alias: str, gates: tuple[str, ...]
-) -> list[CheckResult]:
-    model = state.model(name)
-    candidate = model.resolve(version)
-    holder = model.aliases.get(alias)
-    current = model.versions[holder].metrics if holder else None
-    scopes = {"metrics": candidate.metrics, "current": current, "registered": candidate.metrics}
-    return [evaluate(gate, scopes) for gate in gates]
-
-
 def promote(
     repo: Repo,
     store: EventStore,
@@ -193,18 +180,20 @@ def promote(
     name: str,
     version: str,
     alias: str,
-    gates: tuple[str, ...],
     force: bool = False,
 ) -> PromoteResult:
     """Point `alias` at `version` if every gate passes (or `force` by an admin).
 
-    A refusal by a gate returns the result with `event=None`; the CLI reports it.
+    The gates come from the signed policy (from registry.yaml in a project
+    without one, see `gates`); the event records them and the policy version
+    that defined them. A refusal by a gate returns the result with
+    `event=None`; the CLI reports it.
     """
     from ..security.policy import require
 
-    if not _ALIAS.match(alias):
-        raise RegistryError(f"'{alias}' is not a valid alias name: letters, digits, '_', '-'")
+    check_alias(alias)
     require(repo, f"promote:{alias}", writer.key)
+    gates = gates_for(repo.root, alias)
     result = PromoteResult(None)
 
     def build(state: RegistryState) -> dict[str, Any]:
@@ -215,7 +204,8 @@ def promote(
         result.previous = model.aliases.get(alias)
         if result.previous == chosen.version:
             raise RegistryError(f"'{alias}' of '{name}' already points at {chosen.version}")
-        result.checks = gate_checks(state, name, chosen.version, alias, gates)
+        check_not_older(state, gates)
+        result.checks = gate_checks(state, name, chosen.version, alias, gates.checks)
         if not result.gates_passed and not force:
             raise _GateRefusal()
         return {
@@ -226,12 +216,13 @@ def promote(
                 {"check": c.expression, "passed": c.passed, "detail": c.describe()}
                 for c in result.checks
             ],
+            "gates_version": gates.version,
             "forced": bool(force and not result.gates_passed),
         }
 
     if force:
         state = replay(store.events(), store.location)
-        if not all(c.passed for c in gate_checks(state, name, version, alias, gates)):
+        if not all(c.passed for c in gate_checks(state, name, version, alias, gates.checks)):
             _require_admin_to_force(repo, writer)
     try:
         result.event = _append(store, writer, "promote", name, build)

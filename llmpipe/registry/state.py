@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import RegistryError
+from .names import check_event_names
 
 
 @dataclass
@@ -82,17 +83,31 @@ def replay(events: list[Mapping[str, Any]], where: str = "registry") -> Registry
     """Apply `events` in order; RegistryError naming the event when one does not fit."""
     state = RegistryState()
     for event in events:
-        model = state.models.setdefault(
-            str(event.get("model")), ModelState(str(event.get("model")))
-        )
-        try:
-            _APPLY[str(event.get("type"))](model, event)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RegistryError(f"{where}: event {event.get('seq')}: malformed ({exc})") from None
-        model.events.append(dict(event))
-        state.last = dict(event)
-    state.models = {n: m for n, m in state.models.items() if m.events}
+        apply(state, event, where)
     return state
+
+
+def apply(state: RegistryState, event: Mapping[str, Any], where: str = "registry") -> None:
+    """Apply one event to `state`; RegistryError naming the event when it does not fit.
+
+    Its names are checked first (`names.check_event_names`): a signed event may
+    still carry a version or model name that would climb out of a deploy folder.
+    """
+    label = f"{where}: event {event.get('seq')}"
+    try:
+        check_event_names(event)
+    except RegistryError as exc:
+        kind = f"{event.get('type')} {event.get('model')}"
+        raise RegistryError(f"{label} ({kind}): unsafe name: {exc}") from None
+    name = str(event["model"])
+    model = state.models.get(name) or ModelState(name)
+    try:
+        _APPLY[str(event.get("type"))](model, event)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RegistryError(f"{label}: malformed ({exc})") from None
+    model.events.append(dict(event))
+    state.models[name] = model
+    state.last = dict(event)
 
 
 def _register(model: ModelState, event: Mapping[str, Any]) -> None:

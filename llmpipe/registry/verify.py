@@ -3,8 +3,11 @@
 Each event must be canonical JSON, carry the next `seq`, name the hash of
 the event before it, be signed by the key it names, and be allowed by the
 project's access policy (the current version of it) for every action it
-needs (`events.actions_of`). Replaying must succeed too (no promotion of an
-unknown version, ...). Every problem names the event.
+needs (`events.actions_of`), and every name it carries that becomes a path
+must be safe (`names`). Replaying must succeed too (no promotion of an
+unknown version, ...), and every promotion is judged again by the gates of
+the policy version it names (`gates.promotion_faults`). Every problem names
+the event.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ def verify_log(root: str, store: Any | None = None) -> VerifyReport:
     report.events = len(parsed)
     if report.ok:
         _check_replay(parsed, report)
+    if report.ok and policy is not None:
+        _check_gates(root, parsed, report)
     return report
 
 
@@ -54,7 +59,7 @@ def _policy(root: str, report: VerifyReport) -> Any:
     from ..security.policy import has_policy, load_policy
 
     if not has_policy(root):
-        report.warnings.append("no access policy: permissions were not checked")
+        report.warnings.append("no access policy: permissions and gates were not checked")
         return None
     try:
         return load_policy(root)
@@ -81,6 +86,9 @@ def _check_line(
     if fault:
         report.problems.append(f"{where} ({event.get('type')} {event.get('model')}): {fault}")
         return None
+    unsafe = _names_fault(event)
+    if unsafe:
+        report.problems.append(f"{where} ({event.get('type')} {event.get('model')}): {unsafe}")
     for action in actions_of(event) if policy is not None else ():
         decision = policy.decide(event.get("actor"), action)
         if not decision.allowed:
@@ -108,6 +116,17 @@ def _signature_fault(event: dict[str, Any]) -> str:
     return ""
 
 
+def _names_fault(event: dict[str, Any]) -> str:
+    from ..errors import RegistryError
+    from .names import check_event_names
+
+    try:
+        check_event_names(event)
+    except RegistryError as exc:
+        return f"unsafe name: {exc}"
+    return ""
+
+
 def _check_replay(events: list[dict[str, Any]], report: VerifyReport) -> None:
     from .state import replay
 
@@ -115,3 +134,10 @@ def _check_replay(events: list[dict[str, Any]], report: VerifyReport) -> None:
         replay(events, report.location)
     except LlmpipeError as exc:
         report.problems.append(str(exc))
+
+
+def _check_gates(root: str, events: list[dict[str, Any]], report: VerifyReport) -> None:
+    from ..security.policy import policy_history
+    from .gates import promotion_faults
+
+    report.problems.extend(promotion_faults(events, policy_history(root), report.location))

@@ -45,6 +45,7 @@ DEFAULT_ROLES: dict[str, list[str]] = {
 }
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 _ACTION = re.compile(r"^([a-z]+)(?::([A-Za-z0-9_.*-]+))?$")
+_GATE_ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # registry/names.py's alias rule
 _YAML_HEADER = (
     "# llmpipe access policy (version {version}). Do not edit by hand: change it with\n"
     "# 'llmpipe policy ...'; every version is signed by an admin and chained in policy.log.\n"
@@ -86,6 +87,7 @@ class Policy:
     settings: Mapping[str, Any] = field(default_factory=dict)
     hash: str = ""
     signed_by: str = ""
+    gates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # alias -> checks
 
     def member_for(self, who: str) -> Member | None:
         """The member whose public key or fingerprint is `who`, or the member named `who`."""
@@ -118,14 +120,21 @@ class Policy:
     def allows(self, who: str | None, action: str) -> bool:
         return self.decide(who, action).allowed
 
+    def gates_for(self, alias: str) -> tuple[str, ...]:
+        """The checks a promotion to `alias` must pass (the registry evaluates them)."""
+        return tuple(self.gates.get(alias, ()))
+
     def to_body(self) -> dict[str, Any]:
-        return {
+        body = {
             "members": {
                 name: {"key": m.key, "roles": list(m.roles)} for name, m in self.members.items()
             },
             "roles": {name: list(perms) for name, perms in self.roles.items()},
             "settings": dict(self.settings),
         }
+        if self.gates:  # absent until first set, so older versions keep their exact form
+            body["gates"] = {alias: list(checks) for alias, checks in self.gates.items()}
+        return body
 
 
 def check_action(action: str) -> None:
@@ -181,6 +190,14 @@ def load_policy(repo: Any) -> Policy:
     policy = verify_chain(envelopes, log_path)
     _check_yaml_matches(yaml_path, envelopes[-1])
     return policy
+
+
+def policy_history(repo: Any) -> list[Policy]:
+    """Every version of the policy, oldest first, once `load_policy` has verified them all."""
+    load_policy(repo)
+    _, log_path = policy_paths(_root_of(repo))
+    envelopes = _read_log(log_path)
+    return [_policy_from(e, f"{log_path}: version {n}") for n, e in enumerate(envelopes, 1)]
 
 
 def _root_of(repo: Any) -> str:
@@ -247,7 +264,26 @@ def _policy_from(envelope: dict[str, Any], label: str) -> Policy:
         settings=settings,
         hash=value_hash(envelope),
         signed_by=str(envelope.get("signed_by", "")),
+        gates=_gates_from(envelope.get("gates"), label),
     )
+
+
+def _gates_from(section: Any, label: str) -> dict[str, tuple[str, ...]]:
+    """The `gates` of an envelope: {alias: [check, ...]} (absent: none)."""
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise PolicyError(f"{label}: malformed policy ('gates' must map an alias to checks)")
+    for alias, checks in section.items():
+        if not _GATE_ALIAS.fullmatch(str(alias)) or not _is_check_list(checks):
+            raise PolicyError(
+                f"{label}: malformed policy (gates of {alias!r} must be a list of checks)"
+            )
+    return {str(alias): tuple(checks) for alias, checks in section.items()}
+
+
+def _is_check_list(checks: Any) -> bool:
+    return isinstance(checks, list) and all(isinstance(c, str) and c.strip() for c in checks)
 
 
 def _verify_signature(envelope: dict[str, Any], authority: Policy, label: str) -> None:
@@ -482,6 +518,35 @@ def set_role(role: str, permissions: tuple[str, ...]) -> PolicyEdit:
 def set_setting(name: str, value: Any) -> PolicyEdit:
     def edit(body: dict[str, Any]) -> None:
         body["settings"][name] = value
+
+    return edit
+
+
+def set_gates(alias: str, checks: tuple[str, ...]) -> PolicyEdit:
+    """Make `checks` the gates of promotions to `alias` (none: remove its gates).
+
+    Only the form is checked here; the registry's expression parser checks
+    each check's syntax before the edit (the CLI does).
+    """
+    if not _GATE_ALIAS.fullmatch(alias):
+        raise PolicyError(
+            f"'{alias}' is not a valid alias name: a letter or digit, then letters, "
+            "digits, '_', '-'"
+        )
+    if checks and not _is_check_list(list(checks)):
+        raise PolicyError("a gate must be a non-empty check, e.g. 'metrics.accuracy >= 0.8'")
+
+    def edit(body: dict[str, Any]) -> None:
+        gates = dict(body.get("gates") or {})
+        if checks:
+            gates[alias] = list(checks)
+        elif alias not in gates:
+            raise PolicyError(f"'{alias}' has no gates to remove")
+        else:
+            del gates[alias]
+        body.pop("gates", None)
+        if gates:
+            body["gates"] = gates
 
     return edit
 

@@ -99,17 +99,19 @@ def test_promote_with_passing_and_failing_gates(models) -> None:  # noqa: ANN001
 def test_force_past_failed_gates_by_an_admin_is_recorded(models) -> None:  # noqa: ANN001
     project = models.project
     project.ok("policy", "init", "--name", "alice")
-    models.gates(GATES)
+    checks = ("metrics.perplexity <= current * 1.02", "metrics.accuracy >= 0.6")
+    project.ok("policy", "set-gates", "production", *checks)  # policy version 2
     models.train(0.5)
     models.register()
     out = project.ok("registry", "promote", "llm", "0.1.0", "--to", "production", "--force").out
     assert "despite failed gates" in out
     promoted = models.events()[-1]
-    assert promoted["data"]["forced"] is True
+    assert promoted["data"]["forced"] is True and promoted["data"]["gates_version"] == 2
     from llmpipe.security.audit import AuditLog, audit_dir
 
     records = AuditLog(audit_dir(str(project.path))).records()
     assert records[-1]["command"] == "registry promote" and "--force" in records[-1]["args"]
+    assert "registry OK" in project.ok("registry", "verify").out  # forced by an admin
 
 
 def test_rollback_walks_back_through_the_alias_history(models) -> None:  # noqa: ANN001
