@@ -168,7 +168,9 @@ def check(action: str, who: str | None, verbose: bool) -> None:
     if not has_policy(root):
         click.echo(f"allowed: this project has no access policy ('{action}' is not restricted)")
         return
-    decision = load_policy(root).decide(who or current_fingerprint(), action)
+    current = load_policy(root)
+    # Who you are comes from your private key, never from the .pub file beside it.
+    decision = current.decide(who or current_fingerprint(prompt_passphrase), action)
     if decision.allowed:
         click.echo(f"allowed: {decision.reason}")
         return

@@ -30,7 +30,7 @@ from ..errors import AccessError, LlmpipeError
 from .canonical import canonical_json, value_hash
 
 if TYPE_CHECKING:
-    from .keys import SigningKey
+    from .keys import PassphraseSource, SigningKey
 
 POLICY_FILE = "policy.yaml"
 POLICY_LOG = "policy.log"
@@ -523,10 +523,14 @@ def require(repo: Any, action: str, key: SigningKey | None = None) -> AccessDeci
     return decision
 
 
-def current_fingerprint() -> str | None:
-    """Fingerprint of the current key (from its public half; no passphrase needed)."""
-    from .keys import current_key_path, fingerprint, has_key, read_public_key
+def current_fingerprint(passphrase: PassphraseSource | None = None) -> str | None:
+    """Fingerprint of the current key, derived from the private key itself.
+
+    Never from the `.pub` file beside it, which anyone can overwrite. An
+    encrypted key needs its passphrase (`$LLMPIPE_KEY_PASSPHRASE` or `passphrase`).
+    """
+    from .keys import has_key, load_key
 
     if not has_key():
         return None
-    return fingerprint(read_public_key(current_key_path()))
+    return load_key(passphrase=passphrase).fingerprint
