@@ -51,12 +51,12 @@ def verify_log(root: str, store: Any | None = None) -> VerifyReport:
 
 
 def _policy(root: str, report: VerifyReport) -> Any:
-    from ..security.policy import has_policy, load_policy
+    from ..security.policy import load_policy, policy_in_force
 
-    if not has_policy(root):
-        report.warnings.append("no access policy: permissions were not checked")
-        return None
     try:
+        if not policy_in_force(root):
+            report.warnings.append("no access policy: permissions were not checked")
+            return None
         return load_policy(root)
     except LlmpipeError as exc:
         report.problems.append(f"the access policy does not verify: {exc}")

@@ -1,0 +1,82 @@
+"""`llmpipe trust`: this clone's memory of its history (the pinned root, how far logs were seen)."""
+
+from __future__ import annotations
+
+import click
+
+from .render import emit_json, verbose_option
+
+_LOGS = "policy or root"
+
+
+def _root() -> str:
+    from ..repo import find_root
+
+    return find_root(".")
+
+
+@click.group()
+def trust() -> None:
+    """The policy root this clone pinned and how far it has seen each append-only log."""
+
+
+@trust.command()
+@click.option("--json", "as_json", is_flag=True)
+@verbose_option
+def show(as_json: bool, verbose: bool) -> None:
+    """Print the pinned root (this clone's and the committed one) and each log's mark."""
+    from ..security.rootpin import committed_root
+    from ..security.witness import Witness
+
+    root = _root()
+    witness = Witness.of(root)
+    data = {
+        "state": witness.path,
+        "project": witness.project,
+        "root": {"pinned": witness.root(), "committed": committed_root(root)},
+        "logs": {name: mark.to_dict() for name, mark in sorted(witness.marks().items())},
+    }
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"state:          {data['state']} (project {data['project']})")
+    click.echo(f"root (clone):   {data['root']['pinned'] or '-'}")
+    click.echo(f"root (commit):  {data['root']['committed'] or '-'}")
+    for name, mark in data["logs"].items():
+        click.echo(f"{name}\t{mark['length']} seen, last {mark['hash']}")
+
+
+@trust.command()
+@click.argument("log")
+@verbose_option
+def accept(log: str, verbose: bool) -> None:
+    """After review, accept LOG as it is now: policy or root.
+
+    For a log that was rolled back or rewritten on purpose (an older commit
+    checked out, a policy history replaced): this clone forgets what it
+    remembered of LOG, verifies LOG again and remembers it as it is now.
+    """
+    from ..errors import LlmpipeError
+
+    root = _root()
+    if log in ("policy", "root"):
+        click.echo(_accept_policy(root, forget_root=log == "root"))
+    else:
+        raise LlmpipeError(f"unknown log '{log}': use {_LOGS} (see 'llmpipe trust show')")
+
+
+def _accept_policy(root: str, forget_root: bool) -> str:
+    from ..security.policy import load_policy, policy_in_force
+    from ..security.witness import Witness
+
+    witness = Witness.of(root)
+    if forget_root:
+        witness.forget("root")
+    witness.forget("policy")
+    if not policy_in_force(root):
+        return "Forgot the pinned root: this project has no access policy."
+    current = load_policy(root)
+    return (
+        f"Accepted .llmpipe/policy.log at version {current.version} "
+        f"(root {current.root}); this clone remembers it from now on."
+    )
