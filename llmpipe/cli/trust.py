@@ -6,7 +6,7 @@ import click
 
 from .render import emit_json, verbose_option
 
-_LOGS = "policy or root"
+_LOGS = "policy, root, registry or audit:<chain>"
 
 
 def _root() -> str:
@@ -50,7 +50,7 @@ def show(as_json: bool, verbose: bool) -> None:
 @click.argument("log")
 @verbose_option
 def accept(log: str, verbose: bool) -> None:
-    """After review, accept LOG as it is now: policy or root.
+    """After review, accept LOG as it is now: policy, root, registry or audit:<chain>.
 
     For a log that was rolled back or rewritten on purpose (an older commit
     checked out, a policy history replaced): this clone forgets what it
@@ -61,6 +61,10 @@ def accept(log: str, verbose: bool) -> None:
     root = _root()
     if log in ("policy", "root"):
         click.echo(_accept_policy(root, forget_root=log == "root"))
+    elif log == "registry" or log.startswith("registry:"):
+        click.echo(_accept_registry(root))
+    elif log.startswith("audit:") and len(log) > len("audit:"):
+        click.echo(_accept_chain(root, log[len("audit:") :]))
     else:
         raise LlmpipeError(f"unknown log '{log}': use {_LOGS} (see 'llmpipe trust show')")
 
@@ -80,3 +84,33 @@ def _accept_policy(root: str, forget_root: bool) -> str:
         f"Accepted .llmpipe/policy.log at version {current.version} "
         f"(root {current.root}); this clone remembers it from now on."
     )
+
+
+def _accept_registry(root: str) -> str:
+    from ..errors import RegistryError
+    from ..registry.storage import open_store
+    from ..registry.verify import verify_log
+
+    store = open_store(root)
+    assert store.witness is not None and store.log is not None
+    store.witness.forget(store.log.id)
+    report = verify_log(root, store)
+    if not report.ok:
+        raise RegistryError(
+            f"forgot this clone's mark of {store.log.what}, but it does not verify: "
+            + "; ".join(report.problems[:3])
+        )
+    return f"Accepted {store.log.what} with {report.events} event(s)."
+
+
+def _accept_chain(root: str, chain: str) -> str:
+    from ..security.audit import AuditError, AuditLog, audit_dir, chain_log
+
+    log = AuditLog(audit_dir(root))
+    assert log.witness is not None
+    log.witness.forget(chain_log(chain).id)
+    problems = [p for p in log.verify().problems if p.chain == chain]
+    if problems:
+        raise AuditError(f"forgot this clone's mark of audit chain {chain}, but: {problems[0]}")
+    count = len(log.read_chain(chain)) if chain in log.chain_ids() else 0
+    return f"Accepted audit chain {chain} with {count} record(s)."

@@ -1,10 +1,12 @@
 """Attacks on trust in history (issue #12, items 3, 4, 6 and 11), and the paths that stay open.
 
 Each attack runs through the CLI against a real git repository: deleting the
-policy, rolling back `policy.log`, replacing the whole policy history with
-one rooted at another key, and borrowing the admin's `.pub` file. The
-legitimate paths beside them: a fresh clone pinning on first sight, root
-rotation, accepting a reviewed rollback, projects without a policy.
+policy, rolling back `policy.log`, cutting the audit chain and re-heading it,
+dropping the last registry events (in git and in a shared store), replacing
+the whole policy history with one rooted at another key, and borrowing the
+admin's `.pub` file. The legitimate paths beside them: normal growth, a fresh
+clone pinning on first sight, root rotation, accepting a reviewed rollback,
+and concurrent writers.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from security_helpers import use_key_file
+from security_helpers import chain_file, lines_of, use_key_file
 
 from llmpipe.errors import LlmpipeError
 from llmpipe.security import keys, policy
@@ -54,6 +56,10 @@ def clone(origin: Project, path: Path) -> Project:
 
 def trust_state(project: Project) -> dict:
     return json.loads(project.ok("trust", "show", "--json").out)
+
+
+def events_log(project: Project) -> Path:
+    return project.path / ".llmpipe" / "registry" / "events.jsonl"
 
 
 # item 3: deleting the policy
@@ -114,6 +120,101 @@ def test_truncated_policy_log_does_not_restore_revoked_rights(team, monkeypatch)
     assert "llmpipe trust accept policy" in check.err
     with pytest.raises(policy.PolicyError, match="this clone has seen 4"):
         policy.require(str(project.path), "promote:production")
+
+
+def test_cut_audit_chain_with_a_new_signed_head_fails_verify(project, monkeypatch) -> None:  # noqa: ANN001
+    alice = keys.generate_key("alice")
+    use_key_file(monkeypatch, alice.path)
+    for n in range(4):
+        project.write(f"f{n}.txt", f"{n}\n")
+        project.ok("add", f"f{n}.txt")
+    chain = chain_file(project.path)
+    chain.write_bytes(b"".join(lines_of(chain)[:2]))  # the last two records cut off
+    project.write("g.txt", "g\n")
+    project.ok("add", "g.txt")  # appends record 2 and signs a new head for it
+
+    result = project.cli("audit", "verify")
+    assert result.code == 1, result.out
+    assert "has 3 record(s), but this clone has seen 4" in result.err
+    assert "llmpipe trust accept audit:" in result.err
+    project.write("h.txt", "h\n")
+    project.ok("add", "h.txt")  # as long as before again, but record 3 is another one
+    result = project.cli("audit", "verify")
+    assert result.code == 1 and "record 3 differs from the one this clone saw" in result.err
+
+
+def test_audit_chain_cut_on_the_remote_and_here_is_refused_by_pull(
+    project, tmp_path: Path, monkeypatch
+) -> None:  # noqa: ANN001
+    alice = keys.generate_key("alice")
+    use_key_file(monkeypatch, alice.path)
+    remote = tmp_path / "remote"
+    project.ok("remote", "add", "-d", "shared", str(remote))
+    for n in range(3):
+        project.write(f"f{n}.txt", f"{n}\n")
+        project.ok("add", f"f{n}.txt")
+        if n == 0:  # a copy of the head as it was after the first record
+            old_head = chain_file(project.path).with_suffix(".head").read_bytes()
+    project.commit("data")
+    project.ok("push")
+    other = clone(project, tmp_path / "other")
+    other.ok("pull")  # other sees alice's chain (and its own)
+    chain = chain_file(project.path)
+    seen = len(lines_of(other.path / ".llmpipe" / "audit" / chain.name))
+    # whoever can write both copies cuts the chain in each, and puts the old head back
+    for copy in (remote / "llmpipe" / "audit", other.path / ".llmpipe" / "audit"):
+        (copy / chain.name).write_bytes(b"".join(lines_of(copy / chain.name)[:1]))
+        (copy / chain.with_suffix(".head").name).write_bytes(old_head)
+    result = other.cli("pull")
+    assert result.code != 0
+    assert f"has 1 record(s), but this clone has seen {seen}" in result.err
+
+
+def test_dropping_the_last_registry_events_is_refused(models, tmp_path: Path) -> None:  # noqa: ANN001
+    made, _, _ = models
+    project = made.project
+    made.register()  # 0.1.0
+    project.ok("registry", "promote", "llm", "0.1.0", "--to", "production")
+    made.train(0.8)
+    made.register()  # 0.1.1
+    project.ok("registry", "promote", "llm", "0.1.1", "--to", "production")
+    project.ok("registry", "rollback", "llm", "--alias", "production")  # back to 0.1.0
+    project.ok("registry", "deprecate", "llm", "0.1.1")
+    project.commit("registry")
+    log = events_log(project)
+    log.write_bytes(b"".join(log.read_bytes().splitlines(keepends=True)[:-2]))
+    project.commit("drop the rollback and the deprecation")
+
+    verify = project.cli("registry", "verify")
+    assert verify.code == 1
+    assert "has 4 event(s), but this clone has seen 6" in verify.err
+    assert "llmpipe trust accept registry" in verify.err
+    out = tmp_path / "deployed"
+    deployed = project.cli("deploy", "llm@production", "--to", str(out))
+    assert deployed.code != 0 and "this clone has seen 6" in deployed.err
+    assert not out.exists()
+    shown = project.cli("registry", "show", "llm@production")
+    assert shown.code != 0 and "this clone has seen 6" in shown.err
+
+
+def test_dropping_events_from_a_shared_registry_is_refused(models) -> None:  # noqa: ANN001
+    import fsspec
+
+    made, _, _ = models
+    project = made.project
+    made.gates("url: memory://trust-attack-registry\n")
+    made.register()
+    project.ok("registry", "promote", "llm", "0.1.0", "--to", "production")
+    project.ok("registry", "deprecate", "llm", "0.1.0")
+    fs = fsspec.filesystem("memory")
+    try:
+        fs.rm(sorted(fs.find("/trust-attack-registry/events"))[-1])  # the deprecation
+        verify = project.cli("registry", "verify")
+        assert verify.code == 1 and "has 2 event(s), but this clone has seen 3" in verify.err
+        listed = project.cli("registry", "list")
+        assert listed.code != 0 and "memory://trust-attack-registry" in listed.err
+    finally:
+        fs.rm("/trust-attack-registry", recursive=True)
 
 
 # item 6: the pinned root
@@ -220,6 +321,25 @@ def test_policy_check_ignores_a_copied_pub_file(team, monkeypatch) -> None:  # n
 # legitimate paths
 
 
+def test_logs_grow_normally_and_the_marks_follow(models) -> None:  # noqa: ANN001
+    made, _, _ = models
+    project = made.project
+    made.register()
+    project.ok("registry", "promote", "llm", "0.1.0", "--to", "staging")
+    project.ok("policy", "grant", "bob", "reader")
+    project.ok("audit", "verify")
+    logs = trust_state(project)["logs"]
+    assert logs["policy"]["length"] == 3
+    assert logs["registry"]["length"] == 2
+    (audit_log,) = (name for name in logs if name.startswith("audit:"))
+    first = logs[audit_log]["length"]
+    project.ok("registry", "promote", "llm", "0.1.0", "--to", "production")
+    project.ok("audit", "verify")
+    logs = trust_state(project)["logs"]
+    assert logs["registry"]["length"] == 3 and logs[audit_log]["length"] > first
+    assert project.ok("registry", "verify").out.startswith("registry OK: 3 event(s)")
+
+
 def test_a_reviewed_rollback_is_accepted_and_audited(team) -> None:  # noqa: ANN001
     project, _, _ = team
     project.ok("policy", "grant", "bob", "reader")
@@ -233,7 +353,22 @@ def test_a_reviewed_rollback_is_accepted_and_audited(team) -> None:  # noqa: ANN
     assert records[-1]["command"] == "trust accept" and records[-1]["args"] == ["policy"]
     assert project.ok("policy", "show").code == 0
     unknown = project.cli("trust", "accept", "everything")
-    assert unknown.code != 0 and "policy or root" in unknown.err
+    assert unknown.code != 0 and "policy, root, registry" in unknown.err
+
+
+def test_concurrent_writers_and_readers_keep_the_marks_consistent(models) -> None:  # noqa: ANN001
+    made, _, _ = models
+    project = made.project
+    made.register()
+    commands = [("registry", "register", "llm", "model")] * 4 + [("registry", "verify")] * 3
+    commands += [("policy", "show")] * 2 + [("audit", "verify")] * 2
+    procs = [project.spawn_llmpipe(*command) for command in commands]
+    for command, proc in zip(commands, procs, strict=True):
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, f"{command}: {err.decode()}"
+    assert project.ok("registry", "verify").out.startswith("registry OK: 5 event(s)")
+    assert project.ok("audit", "verify").code == 0
+    assert trust_state(project)["logs"]["registry"]["length"] == 5
 
 
 def test_a_project_that_never_had_a_policy_stays_open(project) -> None:  # noqa: ANN001
