@@ -56,6 +56,13 @@ def is_dirty(root: str) -> bool | None:
     return None if output is None else bool(output)
 
 
+def git_common_dir(path: str) -> str | None:
+    """The git directory shared by every worktree of the repository holding `path`, or None."""
+    top = git_root(path)
+    git_dir = _git_dir(top) if top is not None else None
+    return None if git_dir is None else _common_dir(git_dir)
+
+
 def clear_cache() -> None:
     """Forget cached answers (after committing or editing files in this process)."""
     for function in (git_root, head_commit, is_dirty):

@@ -17,8 +17,8 @@ AUDITED = {
     "repro", "add", "checkout", "gc", "push", "pull", "fetch", "policy", "registry",
     "deploy", "monitor",
 }  # fmt: skip
-AUDITED_SUBCOMMANDS = {("keys", "use")}
-GROUPS = {"policy", "registry", "keys", "audit", "remote"}
+AUDITED_SUBCOMMANDS = {("keys", "use"), ("trust", "accept")}
+GROUPS = {"policy", "registry", "keys", "audit", "remote", "trust"}
 # Recorded only when they touched something: a no-op repro writes nothing.
 ONLY_IF_TARGETS = {"repro"}
 
@@ -181,11 +181,11 @@ def verify(require_signed: bool, as_json: bool, verbose: bool) -> None:
     """Check every record's hash chain and signature; name the first bad record."""
     from ..repo import find_root
     from ..security.audit import AuditLog, audit_dir
-    from ..security.policy import has_policy, load_policy
+    from ..security.policy import load_policy, policy_in_force
 
     root = find_root(".")
     known = None
-    if has_policy(root):
+    if policy_in_force(root):
         current = load_policy(root)
         require_signed = require_signed or bool(current.settings.get("audit_requires_signature"))
         known = {m.fingerprint for m in current.members.values()}

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("llmpipe.cli.sweep", "sweep"),
     "keys": ("llmpipe.cli.keys", "keys"),
     "policy": ("llmpipe.cli.policy", "policy"),
+    "trust": ("llmpipe.cli.trust", "trust"),
     "audit": ("llmpipe.cli.audit", "audit"),
     "metrics": ("llmpipe.cli.metrics", "metrics"),
     "params": ("llmpipe.cli.params", "params"),

@@ -27,10 +27,10 @@ def _change(edit, done: str) -> None:  # noqa: ANN001
     from ..security.policy import change_policy
 
     policy = change_policy(_root(), _signing_key(), edit)
-    click.echo(
-        f"{done} (policy version {policy.version}). "
-        "Commit .llmpipe/policy.yaml and .llmpipe/policy.log."
-    )
+    click.echo(f"{done} (policy version {policy.version}). {_COMMIT}")
+
+
+_COMMIT = "Commit .llmpipe/policy.yaml, .llmpipe/policy.log and .llmpipe/root.yaml."
 
 
 def _default_member_name() -> str:
@@ -59,7 +59,7 @@ def init(name: str | None, verbose: bool) -> None:
     created = init_policy(_root(), key, name or _default_member_name())
     member = next(iter(created.members))
     click.echo(f"Created .llmpipe/policy.yaml: '{member}' ({key.fingerprint}) is admin.")
-    click.echo("Commit .llmpipe/policy.yaml and .llmpipe/policy.log.")
+    click.echo(f"Its key is the policy's root (pinned in .llmpipe/root.yaml). {_COMMIT}")
 
 
 @policy.command(name="add-member")
@@ -155,6 +155,25 @@ def require_signatures(off: bool, verbose: bool) -> None:
     )
 
 
+@policy.command(name="rotate-root")
+@click.argument("new_root")
+@verbose_option
+def rotate_root(new_root: str, verbose: bool) -> None:
+    """Move the policy's root to the admin NEW_ROOT (member name, key or fingerprint).
+
+    Signed by the current root key; clones that pinned the old root follow it.
+    """
+    from ..security.policy import rotate_root as rotate
+
+    policy = rotate(_root(), _signing_key(), new_root)
+    holder = policy.member_for(policy.root)
+    name = holder.name if holder else policy.root
+    click.echo(
+        f"The policy is now rooted at {name} ({policy.root}) "
+        f"(policy version {policy.version}). {_COMMIT}"
+    )
+
+
 @policy.command()
 @click.option("--json", "as_json", is_flag=True)
 @verbose_option
@@ -164,9 +183,17 @@ def show(as_json: bool, verbose: bool) -> None:
 
     current = load_policy(_root())
     if as_json:
-        emit_json({"version": current.version, "hash": current.hash, **current.to_body()})
+        emit_json(
+            {
+                "version": current.version,
+                "hash": current.hash,
+                "root": current.root,
+                **current.to_body(),
+            }
+        )
         return
     click.echo(f"policy version {current.version} (signed by {current.signed_by})")
+    click.echo(f"root: {current.root}")
     click.echo("members:")
     for member in current.members.values():
         click.echo(f"  {member.name}\t{', '.join(member.roles) or '-'}\t{member.fingerprint}")
@@ -188,14 +215,21 @@ def show(as_json: bool, verbose: bool) -> None:
 @verbose_option
 def check(action: str, who: str | None, verbose: bool) -> None:
     """Tell whether the current key may do ACTION (exit 0 allowed, 1 denied)."""
-    from ..security.policy import check_action, current_fingerprint, has_policy, load_policy
+    from ..security.policy import (
+        check_action,
+        current_fingerprint,
+        load_policy,
+        policy_in_force,
+    )
 
     check_action(action)
     root = _root()
-    if not has_policy(root):
+    if not policy_in_force(root):
         click.echo(f"allowed: this project has no access policy ('{action}' is not restricted)")
         return
-    decision = load_policy(root).decide(who or current_fingerprint(), action)
+    current = load_policy(root)
+    # Who you are comes from your private key, never from the .pub file beside it.
+    decision = current.decide(who or current_fingerprint(prompt_passphrase), action)
     if decision.allowed:
         click.echo(f"allowed: {decision.reason}")
         return

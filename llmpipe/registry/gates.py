@@ -40,11 +40,11 @@ def gates_for(root: str, alias: str) -> Gates:
 
     ConfigError when the project has a policy and registry.yaml still holds gates.
     """
-    from ..security.policy import has_policy, load_policy
+    from ..security.policy import load_policy, policy_in_force
     from .config import CONFIG_FILE, load_config
 
     config = load_config(root)
-    if not has_policy(root):
+    if not policy_in_force(root):
         return Gates(config.gates_for(alias))
     if config.gates:
         raise ConfigError(_move_gates_message(f".llmpipe/{CONFIG_FILE}", config.gates))

@@ -15,6 +15,12 @@ lost or overwritten.
   the object exists before its bytes are written, so, as in `LocalStore`, an
   event is committed once it ends with its newline: a last one without it is
   still being written (or was cut by a crash) and is not read.
+
+A store opened for a project (`open_store`) also has a witness: reading
+refuses a log shorter than this clone has seen it, or rewritten at that
+point (the last events dropped from git or from a shared store), and
+reading or appending remembers how far it has been seen
+(`security.witness`). Stores made directly, as in tests, have none.
 """
 
 from __future__ import annotations
@@ -24,10 +30,14 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RegistryError
 from ..fsutil import append_durably
+from .events import event_hash
+
+if TYPE_CHECKING:
+    from ..security.witness import Log, Mark, Witness
 
 EVENTS_FILE = "events.jsonl"
 LOCK_FILE = ".lock"
@@ -55,6 +65,8 @@ def parse_lines(lines: list[bytes], where: str) -> list[dict[str, Any]]:
 
 class EventStore:
     location: str
+    witness: Witness | None = None
+    log: Log | None = None
 
     def lines(self) -> list[bytes]:
         raise NotImplementedError
@@ -63,7 +75,43 @@ class EventStore:
         raise NotImplementedError
 
     def events(self) -> list[dict[str, Any]]:
-        return parse_lines(self.lines(), self.location)
+        """The events, in order; RegistryError if the log went back from what was seen."""
+        seen = self.seen()  # before reading: a concurrent append may grow the log meanwhile
+        events = parse_lines(self.lines(), self.location)
+        fault = self.check_history(events, seen)
+        if fault is not None:
+            raise RegistryError(fault)
+        return events
+
+    def seen(self) -> Mark | None:
+        """How far this clone has seen the log (None without a witness or before a read)."""
+        return self.witness.mark(self.log.id) if self.witness and self.log else None
+
+    def check_history(self, events: list[dict[str, Any]], seen: Mark | None) -> str | None:
+        """Why `events` go back from `seen`, or None; remembers them when their chain links.
+
+        A log whose hash links are broken is checked but not remembered:
+        `registry verify` names its fault.
+        """
+        if self.witness is None or self.log is None:
+            return None
+        from ..security.witness import rewound
+
+        hashes = [event_hash(event) for event in events]
+        if not _linked(events, hashes):
+            return rewound(self.log, hashes, seen)
+        return self.witness.observe(self.log, hashes, seen)
+
+    def _remember(self, events: list[dict[str, Any]]) -> None:
+        # After an append: the new event chains to events that were just checked.
+        self.check_history(events, None)
+
+
+def _linked(events: list[dict[str, Any]], hashes: list[str]) -> bool:
+    return all(
+        event.get("seq") == index and event.get("prev") == (hashes[index - 1] if index else None)
+        for index, event in enumerate(events)
+    )
 
 
 class LocalStore(EventStore):
@@ -87,8 +135,10 @@ class LocalStore(EventStore):
         from ..security.canonical import canonical_json
 
         with self._locked():
-            event = make(self.events())
+            events = self.events()
+            event = make(events)
             self._append(canonical_json(event) + b"\n")
+        self._remember([*events, event])
         return event
 
     @contextlib.contextmanager
@@ -136,8 +186,10 @@ class FsspecStore(EventStore):
         from ..security.canonical import canonical_json
 
         for attempt in range(_RETRIES):
-            event = make(self.events())
+            events = self.events()
+            event = make(events)
             if self._create(self._path(int(event["seq"])), canonical_json(event) + b"\n"):
+                self._remember([*events, event])
                 return event
             time.sleep(0.01 * min(attempt, 10))  # let the writer that won finish
         raise RegistryError(
@@ -169,6 +221,10 @@ def open_store(root: str, url: str | None = None) -> EventStore:
         from .config import load_config
 
         url = load_config(root).url
+    return _witnessed(_store_at(root, url), root)
+
+
+def _store_at(root: str, url: str | None) -> EventStore:
     if not url:
         return LocalStore(os.path.join(root, ".llmpipe", "registry"))
     scheme = url.split("://", 1)[0] if "://" in url else ""
@@ -177,6 +233,31 @@ def open_store(root: str, url: str | None = None) -> EventStore:
         return LocalStore(path if os.path.isabs(path) else os.path.join(root, path))
     fs, root_path = filesystem_for(url)
     return FsspecStore(fs, root_path, url)
+
+
+def _witnessed(store: EventStore, root: str) -> EventStore:
+    """Give the project's store this clone's witness, under a name for its messages."""
+    from ..security.witness import Log, Witness
+
+    root = os.path.abspath(root)
+    local = isinstance(store, LocalStore)
+    where = store.location
+    in_project = local and os.path.abspath(where).startswith(root + os.sep)
+    if in_project:
+        where = os.path.relpath(where, root).replace(os.sep, "/")
+    store.witness = Witness.of(root)
+    store.log = Log(
+        "registry" if where == f".llmpipe/registry/{EVENTS_FILE}" else f"registry:{where}",
+        where if local else f"the registry {where}",
+        "event",
+        restore=(
+            f"git checkout <the commit you trust> -- {where}"
+            if in_project
+            else "put the missing events back from a copy of the log"
+        ),
+        accept="registry",
+    )
+    return store
 
 
 def filesystem_for(url: str) -> tuple[Any, str]:

@@ -38,16 +38,22 @@ def verify_log(root: str, store: Any | None = None) -> VerifyReport:
 
     store = store or open_store(root)
     report = VerifyReport(store.location)
+    seen = store.seen()  # before the log is read: it may grow meanwhile
     policy = _policy(root, report)
     previous: dict[str, Any] | None = None
     parsed = []
-    for index, raw in enumerate(store.lines()):
+    lines = store.lines()
+    for index, raw in enumerate(lines):
         event = _check_line(raw, index, previous, policy, report)
         if event is None:
             break  # later events cannot chain to a broken one; the first fault is named
         parsed.append(event)
         previous = event
     report.events = len(parsed)
+    if len(parsed) == len(lines):  # the whole chain links: compare it with what was seen
+        fault = store.check_history(parsed, seen)
+        if fault is not None:
+            report.problems.append(fault)
     if report.ok:
         _check_replay(parsed, report)
     if report.ok and policy is not None:
@@ -56,12 +62,12 @@ def verify_log(root: str, store: Any | None = None) -> VerifyReport:
 
 
 def _policy(root: str, report: VerifyReport) -> Any:
-    from ..security.policy import has_policy, load_policy
+    from ..security.policy import load_policy, policy_in_force
 
-    if not has_policy(root):
-        report.warnings.append("no access policy: permissions and gates were not checked")
-        return None
     try:
+        if not policy_in_force(root):
+            report.warnings.append("no access policy: permissions and gates were not checked")
+            return None
         return load_policy(root)
     except LlmpipeError as exc:
         report.problems.append(f"the access policy does not verify: {exc}")

@@ -19,6 +19,11 @@ of its line.
 
 Without a key, records are written unsigned (`actor: "unsigned"`); `verify`
 reports them, and fails on them when asked to require signatures.
+
+The project's log (`.llmpipe/audit/` of a project) also has a witness
+(`security.witness`): this clone remembers how far it has seen each chain,
+so a chain cut and re-headed (records dropped, a new head signed) fails
+`verify` and a pull that would leave it shorter is refused.
 """
 
 from __future__ import annotations
@@ -36,10 +41,12 @@ from .canonical import canonical_json, sha256_hex
 
 if TYPE_CHECKING:
     from .keys import PassphraseSource, SigningKey
+    from .witness import Log, Mark, Witness
 
 UNSIGNED = "unsigned"
 _CHAIN_SUFFIX = ".jsonl"
 _HEAD_SUFFIX = ".head"
+_MARK_PREFIX = "audit:"  # a chain's mark in the witness: audit:<chain>
 
 
 class AuditError(LlmpipeError):
@@ -192,10 +199,15 @@ class VerifyReport:
 
 
 class AuditLog:
-    """The audit directory of one project."""
+    """The audit directory of one project.
 
-    def __init__(self, directory: str) -> None:
+    `witness` defaults to the project's when `directory` is a project's
+    `.llmpipe/audit` (None elsewhere, e.g. a pulled copy being merged).
+    """
+
+    def __init__(self, directory: str, witness: Witness | None = None) -> None:
         self.directory = directory
+        self.witness = witness if witness is not None else _project_witness(directory)
 
     # writing
 
@@ -223,7 +235,28 @@ class AuditLog:
             record["sig"] = key.sign(canonical_json(record)) if key else None
             _append_line(path, canonical_json(record))
             self._write_head(chain, record, key)
+            self._remember_append(chain, last, record)
         return record
+
+    def _remember_append(
+        self, chain: str, last: dict[str, Any] | None, record: dict[str, Any]
+    ) -> None:
+        """Grow this clone's mark of `chain` by the record just appended.
+
+        A chain that was cut or rewritten keeps its old mark, so that `verify`
+        still reports it; the record is written either way.
+        """
+        if self.witness is None:
+            return
+        from .witness import Mark
+
+        log = chain_log(chain)
+        before = None if last is None else Mark(int(last["seq"]) + 1, record_hash(last))
+        after = Mark(int(record["seq"]) + 1, record_hash(record))
+        with contextlib.suppress(LlmpipeError):
+            if not self.witness.extend(log, before, after):
+                hashes = [record_hash(r) for r in self.read_chain(chain)]
+                self.witness.observe(log, hashes, self.witness.mark(log.id))
 
     def _write_head(self, chain: str, record: Mapping[str, Any], key: SigningKey | None) -> None:
         from ..fsutil import atomic_write_bytes
@@ -322,10 +355,54 @@ class AuditLog:
     ) -> VerifyReport:
         """Check every chain; each problem names the first bad record of its chain."""
         report = VerifyReport()
+        seen = self.witness.marks() if self.witness else {}  # before the chains are read
         for chain in self.chain_ids():
             report.chains += 1
-            _verify_chain(self, chain, report, require_signed, known_keys)
+            hashes = _verify_chain(self, chain, report, require_signed, known_keys)
+            if hashes is not None:
+                self._check_seen(chain, hashes, seen.get(chain_log(chain).id), report)
+        for chain in _vanished(seen, self.chain_ids()):
+            report.chains += 1
+            self._check_seen(chain, [], seen[chain_log(chain).id], report)
         return report
+
+    def _check_seen(
+        self, chain: str, hashes: list[str], seen: Mark | None, report: VerifyReport
+    ) -> None:
+        if self.witness is None:
+            return
+        fault = self.witness.observe(chain_log(chain), hashes, seen)
+        if fault is not None:
+            report.problems.append(Problem(chain, None, None, fault))
+
+
+def chain_log(chain: str) -> Log:
+    """How the witness and its messages name one chain."""
+    from .witness import Log
+
+    return Log(
+        _MARK_PREFIX + chain,
+        "the chain",
+        "record",
+        restore="'llmpipe pull' merges the remote's copy back in",
+    )
+
+
+def _vanished(seen: Mapping[str, Mark], present: list[str]) -> list[str]:
+    """Chains this clone has seen whose files are gone."""
+    chains = (name[len(_MARK_PREFIX) :] for name in seen if name.startswith(_MARK_PREFIX))
+    return sorted(chain for chain in chains if chain not in present)
+
+
+def _project_witness(directory: str) -> Witness | None:
+    parent = os.path.dirname(os.path.abspath(directory))
+    if os.path.basename(os.path.abspath(directory)) != "audit":
+        return None
+    if os.path.basename(parent) != ".llmpipe":
+        return None
+    from .witness import Witness
+
+    return Witness.of(os.path.dirname(parent))
 
 
 def _display_name() -> str | None:
@@ -389,7 +466,8 @@ def _read_lines(path: str) -> list[bytes]:
 
 def _verify_chain(
     log: AuditLog, chain: str, report: VerifyReport, require_signed: bool, known: set[str] | None
-) -> None:
+) -> list[str] | None:
+    """Check one chain into `report`; the hashes of its records when it has no problem."""
     with open(log._chain_path(chain), "rb") as handle:
         data = handle.read()
     lines = data.split(b"\n")
@@ -399,7 +477,7 @@ def _verify_chain(
         problem = _check_record(chain, number, raw, previous, require_signed)
         if problem is not None:
             report.problems.append(problem)
-            return
+            return None
         previous = json.loads(raw)
         report.records += 1
         if previous["actor"] == UNSIGNED:
@@ -418,8 +496,11 @@ def _verify_chain(
                 "incomplete last line: the file was truncated or a write was interrupted",
             )
         )
-        return
+        return None
+    problems = len(report.problems)
     _check_head(log, chain, previous, report)
+    # A canonical line is the record's canonical JSON, so its hash is the record's.
+    return [sha256_hex(raw) for raw in lines] if len(report.problems) == problems else None
 
 
 def _check_record(
@@ -593,9 +674,12 @@ def merge_directory(target: str, incoming: str) -> dict[str, int]:
     if not report.ok:
         raise AuditError(f"the incoming audit log fails verification: {report.problems[0]}")
     with destination._locked():
+        seen = destination.witness.marks() if destination.witness else {}
         local = {c: destination.read_chain(c) for c in destination.chain_ids()}
         other = {c: source.read_chain(c) for c in source.chain_ids()}
         result = merge_logs(local, other)
+        merged = {c: [record_hash(r) for r in rs] for c, rs in result.chains.items()}
+        _refuse_rewound(merged, seen)
         for chain, count in result.added.items():
             path = destination._chain_path(chain)
             new_lines = b"".join(canonical_json(r) + b"\n" for r in result.chains[chain][-count:])
@@ -606,7 +690,22 @@ def merge_directory(target: str, incoming: str) -> dict[str, int]:
             finally:
                 os.close(fd)
             _copy_head(source._head_path(chain), destination._head_path(chain))
+        if destination.witness is not None:
+            for chain, hashes in merged.items():
+                log = chain_log(chain)
+                destination.witness.observe(log, hashes, seen.get(log.id))
     return result.added
+
+
+def _refuse_rewound(merged: Mapping[str, list[str]], seen: Mapping[str, Mark]) -> None:
+    """AuditError when even the merged copy of a chain goes back from what was seen."""
+    from .witness import rewound
+
+    for chain in sorted(set(merged) | set(_vanished(seen, list(merged)))):
+        log = chain_log(chain)
+        fault = rewound(log, merged.get(chain, []), seen.get(log.id))
+        if fault is not None:
+            raise AuditError(f"audit chain {chain}: {fault}")
 
 
 def _copy_head(source: str, destination: str) -> None:

@@ -218,7 +218,15 @@ def list_keys() -> list[tuple[str, str]]:
 
 
 def read_public_key(private_path: str) -> str:
-    """The public key of a private key file, from its `.pub` neighbour when present."""
+    """The public key of a private key file, for display.
+
+    Derived from the private key whenever it is not passphrase-protected:
+    the `.pub` neighbour is only a convenience copy that anyone can
+    overwrite, so it is read only for an encrypted key (whose public half
+    needs the passphrase). Decisions about who you are use `load_key`.
+    """
+    if not _is_encrypted(private_path):
+        return load_key(private_path).public_key
     public_path = private_path[: -len(".key")] + ".pub" if private_path.endswith(".key") else ""
     if public_path and os.path.isfile(public_path):
         with open(public_path, encoding="ascii") as handle:
@@ -226,6 +234,10 @@ def read_public_key(private_path: str) -> str:
         public_key_bytes(text)
         return text
     return load_key(private_path).public_key
+
+
+def _is_encrypted(private_path: str) -> bool:
+    return b"ENCRYPTED" in _read_key_file(private_path).split(b"\n", 1)[0]
 
 
 def load_key(path: str | None = None, passphrase: PassphraseSource | None = None) -> SigningKey:

@@ -11,8 +11,12 @@ Two committed files hold it:
 
 `load_policy` verifies the whole chain and refuses (PolicyError naming the
 version and the fault) on any mismatch, so a hand edit that no admin signed
-never takes effect. The library API for other modules is `load_policy`,
-`Policy.allows` and `require`.
+never takes effect. The signer of version 1 is the policy's root, which
+moves only by a rotation the current root signs; `rootpin` checks every
+loaded history against the pinned root (`.llmpipe/root.yaml` and this
+clone's memory) and against how far this clone has already seen it. The
+library API for other modules is `load_policy`, `Policy.allows`,
+`policy_in_force` and `require`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import fcntl
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +34,7 @@ from ..errors import AccessError, LlmpipeError
 from .canonical import canonical_json, value_hash
 
 if TYPE_CHECKING:
-    from .keys import SigningKey
+    from .keys import PassphraseSource, SigningKey
 
 POLICY_FILE = "policy.yaml"
 POLICY_LOG = "policy.log"
@@ -88,6 +92,13 @@ class Policy:
     hash: str = ""
     signed_by: str = ""
     gates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # alias -> checks
+    # Fingerprints of the keys the history was rooted at, oldest first: the signer
+    # of version 1, then each rotation's new root (see `rootpin`).
+    roots: tuple[str, ...] = ()
+
+    @property
+    def root(self) -> str:
+        return self.roots[-1] if self.roots else ""
 
     def member_for(self, who: str) -> Member | None:
         """The member whose public key or fingerprint is `who`, or the member named `who`."""
@@ -169,26 +180,50 @@ def policy_paths(root: str) -> tuple[str, str]:
 
 
 def has_policy(root: str) -> bool:
+    """Whether policy files exist (see `policy_in_force` for whether one must)."""
     return any(os.path.exists(p) for p in policy_paths(root))
+
+
+def policy_in_force(root: str) -> bool:
+    """Whether the project has an access policy to enforce.
+
+    False only for a project that never had one. A project whose root key is
+    pinned (committed `.llmpipe/root.yaml`, or this clone's memory) but whose
+    policy files are gone raises PolicyError: deleting the policy is not a
+    way to turn access control off.
+    """
+    from .rootpin import in_force
+
+    return in_force(root)
 
 
 def load_policy(repo: Any) -> Policy:
     """The current policy of a project (`Repo` or root path), verified from version 1 on.
 
-    Raises PolicyError when there is none or when anything fails verification.
+    Raises PolicyError when there is none, when anything fails verification,
+    or when its history contradicts a pinned root or what this clone has
+    already seen of it (`rootpin.check_history`).
     """
+    from .rootpin import check_history, missing_policy_error, policy_log_name
+    from .witness import Witness
+
     root = _root_of(repo)
     yaml_path, log_path = policy_paths(root)
+    trust = Witness.of(root)
+    seen = trust.mark(policy_log_name().id)  # before the log is read: it may grow meanwhile
     if not os.path.exists(log_path):
         if os.path.exists(yaml_path):
             raise PolicyError(
                 f"{yaml_path} exists but its signed history {log_path} is missing: "
                 "restore it from git (git checkout -- .llmpipe/policy.log)"
             )
-        raise PolicyError(f"this project has no access policy: run 'llmpipe policy init' in {root}")
+        raise missing_policy_error(root) or PolicyError(
+            f"this project has no access policy: run 'llmpipe policy init' in {root}"
+        )
     envelopes = _read_log(log_path)
     policy = verify_chain(envelopes, log_path)
     _check_yaml_matches(yaml_path, envelopes[-1])
+    check_history(root, trust, envelopes, policy, seen)
     return policy
 
 
@@ -227,6 +262,7 @@ def verify_chain(envelopes: list[dict[str, Any]], where: str) -> Policy:
     """Verify versions, hash links and admin signatures; return the last version."""
     authority: Policy | None = None
     previous_hash = None
+    roots: list[str] = []
     for index, envelope in enumerate(envelopes, 1):
         label = f"{where}: version {index}"
         if envelope.get("version") != index:
@@ -240,9 +276,36 @@ def verify_chain(envelopes: list[dict[str, Any]], where: str) -> Policy:
             )
         current = _policy_from(envelope, label)
         _verify_signature(envelope, authority or current, label)
+        roots = _next_roots(envelope, roots, authority or current, current, label)
         authority, previous_hash = current, value_hash(envelope)
     assert authority is not None
-    return authority
+    return replace(authority, roots=tuple(roots))
+
+
+def _next_roots(
+    envelope: dict[str, Any], roots: list[str], authority: Policy, current: Policy, label: str
+) -> list[str]:
+    """The roots after `envelope`: version 1's signer, or a rotation the current root signed."""
+    signer = authority.member_for(str(envelope.get("signed_by", "")))
+    assert signer is not None  # _verify_signature refused an unknown signer
+    named = envelope.get("root")
+    if not roots:
+        if named not in (None, signer.fingerprint):
+            raise PolicyError(
+                f"{label}: names the root {named} but is signed by {signer.fingerprint}; "
+                "version 1 is signed by its root"
+            )
+        return [signer.fingerprint]
+    if named is None or named == roots[-1]:
+        return roots
+    if signer.fingerprint != roots[-1]:
+        raise PolicyError(
+            f"{label}: moves the root to {named}, but is signed by {signer.name} "
+            f"({signer.fingerprint}), not by the current root {roots[-1]}"
+        )
+    if not current.allows(str(named), "admin"):
+        raise PolicyError(f"{label}: moves the root to {named}, who is not an admin there")
+    return [*roots, str(named)]
 
 
 def _policy_from(envelope: dict[str, Any], label: str) -> Policy:
@@ -343,6 +406,8 @@ PolicyEdit = Callable[[dict[str, Any]], None]
 
 def init_policy(root: str, key: SigningKey, name: str) -> Policy:
     """Version 1: `key` becomes the first member, named `name`, with the admin role."""
+    from .rootpin import refuse_if_pinned
+
     _check_name(name, "member")
     _, log_path = policy_paths(root)
     with _policy_lock(root):
@@ -350,6 +415,7 @@ def init_policy(root: str, key: SigningKey, name: str) -> Policy:
             raise PolicyError(
                 f"{log_path} already exists: change it with 'llmpipe policy grant/...'"
             )
+        refuse_if_pinned(root)
         body = {
             "members": {name: {"key": key.public_key, "roles": ["admin"]}},
             "roles": {role: list(perms) for role, perms in DEFAULT_ROLES.items()},
@@ -371,6 +437,38 @@ def change_policy(root: str, key: SigningKey, edit: PolicyEdit) -> Policy:
         body = current.to_body()
         edit(body)
         _check_body(body)
+        _check_root_kept(body, current)
+        _, log_path = policy_paths(root)
+        return _write_version(root, key, body, _read_log(log_path))
+
+
+def rotate_root(root: str, key: SigningKey, new_root: str) -> Policy:
+    """A version moving the root to the admin `new_root` (name, key or fingerprint).
+
+    Only the current root `key` may sign it (AccessError otherwise); clones
+    that pinned the old root follow the signed rotation.
+    """
+    with _policy_lock(root):
+        current = load_policy(root)
+        if key.fingerprint != current.root:
+            raise AccessError(
+                f"rotating the root needs the current root key {current.root}; "
+                f"you sign with {key.fingerprint}"
+            )
+        member = current.member_for(new_root)
+        if member is None:
+            raise PolicyError(
+                f"'{new_root}' is not a member: add them first "
+                "(llmpipe policy add-member NAME KEY --role admin)"
+            )
+        if not current.allows(member.fingerprint, "admin"):
+            raise PolicyError(
+                f"{member.name} is not an admin: grant them admin first "
+                f"(llmpipe policy grant {member.name} admin)"
+            )
+        if member.fingerprint == current.root:
+            raise PolicyError(f"{member.name} already holds the root key")
+        body = {**current.to_body(), "root": member.fingerprint}
         _, log_path = policy_paths(root)
         return _write_version(root, key, body, _read_log(log_path))
 
@@ -378,6 +476,8 @@ def change_policy(root: str, key: SigningKey, edit: PolicyEdit) -> Policy:
 def _write_version(
     root: str, key: SigningKey, body: dict[str, Any], history: list[dict[str, Any]]
 ) -> Policy:
+    from .rootpin import remember
+
     envelope: dict[str, Any] = {
         "format": FORMAT,
         "version": len(history) + 1,
@@ -391,6 +491,7 @@ def _write_version(
     yaml_path, log_path = policy_paths(root)
     _append_line(log_path, canonical_json(envelope).decode("utf-8"))
     _write_yaml(yaml_path, envelope)
+    remember(root, [*history, envelope], policy)
     return policy
 
 
@@ -433,8 +534,8 @@ def _check_name(name: str, what: str) -> None:
         )
 
 
-def _check_body(body: dict[str, Any]) -> None:
-    admins = [
+def _admin_names(body: dict[str, Any]) -> list[str]:
+    return [
         n
         for n, m in body["members"].items()
         if any(
@@ -442,6 +543,23 @@ def _check_body(body: dict[str, Any]) -> None:
             for r in m["roles"]
         )
     ]
+
+
+def _check_root_kept(body: dict[str, Any], current: Policy) -> None:
+    # The root signs rotations, so it stays an admin until the root moves on.
+    holder = current.member_for(current.root)
+    if holder is None:
+        return  # an older history whose root had already left: nothing to keep
+    admins = {body["members"][n]["key"] for n in _admin_names(body)}
+    if holder.key not in admins:
+        raise PolicyError(
+            f"{holder.name} holds the policy's root key and must stay an admin: move the "
+            "root first (llmpipe policy rotate-root ANOTHER_ADMIN)"
+        )
+
+
+def _check_body(body: dict[str, Any]) -> None:
+    admins = _admin_names(body)
     if not admins:
         raise PolicyError("the change would leave the policy without any admin; refused")
     for role, perms in body["roles"].items():
@@ -575,7 +693,7 @@ def require(repo: Any, action: str, key: SigningKey | None = None) -> AccessDeci
     """
     root = _root_of(repo)
     check_action(action)
-    if not has_policy(root):
+    if not policy_in_force(root):
         return AccessDecision(True, action, "this project has no access policy")
     policy = load_policy(root)
     who = key.fingerprint if key is not None else current_fingerprint()
@@ -588,10 +706,14 @@ def require(repo: Any, action: str, key: SigningKey | None = None) -> AccessDeci
     return decision
 
 
-def current_fingerprint() -> str | None:
-    """Fingerprint of the current key (from its public half; no passphrase needed)."""
-    from .keys import current_key_path, fingerprint, has_key, read_public_key
+def current_fingerprint(passphrase: PassphraseSource | None = None) -> str | None:
+    """Fingerprint of the current key, derived from the private key itself.
+
+    Never from the `.pub` file beside it, which anyone can overwrite. An
+    encrypted key needs its passphrase (`$LLMPIPE_KEY_PASSPHRASE` or `passphrase`).
+    """
+    from .keys import has_key, load_key
 
     if not has_key():
         return None
-    return fingerprint(read_public_key(current_key_path()))
+    return load_key(passphrase=passphrase).fingerprint
