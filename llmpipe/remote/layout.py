@@ -4,6 +4,10 @@ Plain remotes use DVC 3's layout, `files/<algo>/ab/cdef…` (so `dvc` shares
 them); encrypted remotes store `llmpipe-encrypted/ab/<62 hex>` under keyed
 names plus a `keycheck` blob. `present` decides between listing the remote
 and asking per object, whichever costs fewer requests.
+
+A remote that holds a `keycheck` is encrypted for good: `refuse_if_encrypted`
+stops a client configured for a plain remote from writing plaintext there (or
+reading it as plain), so a commit that drops `encrypt = true` leaks nothing.
 """
 
 from __future__ import annotations
@@ -11,13 +15,36 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-from .backends import Backend, LocalBackend
+from .backends import Backend, LocalBackend, translated
 from .crypto import Cipher
+from .errors import EncryptedRemoteError
+
+if TYPE_CHECKING:
+    from .config import RemoteConfig
 
 ENCRYPTED_DIR = "llmpipe-encrypted"
 KEYCHECK = f"{ENCRYPTED_DIR}/keycheck"
 _LIST_PAGE = 1000  # objects per listing request (S3, GCS, Azure)
+
+
+def refuse_if_encrypted(backend: Backend, remote: RemoteConfig) -> None:
+    """Raise EncryptedRemoteError when `remote`, configured as plain, holds a key check.
+
+    One small request per command (not per object). Pushing plaintext beside sealed
+    objects would leak what encryption was meant to hide; reading would fail anyway.
+    """
+    with translated(remote):
+        encrypted = backend.exists(KEYCHECK)
+    if encrypted:
+        raise EncryptedRemoteError(
+            f"remote '{remote.name}' ({remote.url}) is encrypted (it holds {KEYCHECK}) but "
+            "is configured as a plain remote: refusing to send it plaintext or read it as "
+            f"plain. Restore the setting with 'llmpipe remote modify {remote.name} encrypt "
+            "true' and set its key (LLMPIPE_REMOTE_KEY or the remote's key_file); to stop "
+            "encrypting, use a new location"
+        )
 
 
 class Layout:

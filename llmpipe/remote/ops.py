@@ -26,6 +26,8 @@ from .transfer import (
 
 if TYPE_CHECKING:
     from ..repo import Repo
+    from .backends import Backend
+    from .crypto import Cipher
     from .layout import Layout
 
 
@@ -82,14 +84,28 @@ def _fetch_jobs(
 def open_layout(repo: Repo, remote: RemoteConfig, create: bool) -> Layout:
     """Connect to `remote`; for encrypted remotes load the key and check it.
 
-    `create` (push) writes the key-check blob to a fresh encrypted remote.
+    `create` (push) writes the key-check blob to a fresh encrypted remote. A remote
+    configured as plain that holds a key check is refused (EncryptedRemoteError).
     """
-    from .backends import open_backend, translated
-    from .layout import KEYCHECK, Layout
+    from .backends import open_backend
+    from .layout import Layout
 
     backend = open_backend(remote)
+    try:
+        cipher = _cipher_for(backend, remote, create)
+    except BaseException:
+        backend.close()
+        raise
+    return Layout(backend, repo.odb.hash_name, cipher)
+
+
+def _cipher_for(backend: Backend, remote: RemoteConfig, create: bool) -> Cipher | None:
+    from .backends import translated
+    from .layout import KEYCHECK, refuse_if_encrypted
+
     if not remote.encrypt:
-        return Layout(backend, repo.odb.hash_name)
+        refuse_if_encrypted(backend, remote)
+        return None
     from .crypto import Cipher, load_key
 
     cipher = Cipher(load_key(remote))
@@ -102,7 +118,7 @@ def open_layout(repo: Repo, remote: RemoteConfig, create: bool) -> Layout:
         cipher.verify_key_check(blob, remote.name)
     elif create:
         backend.put_bytes(KEYCHECK, cipher.key_check())
-    return Layout(backend, repo.odb.hash_name, cipher)
+    return cipher
 
 
 def _by_remote(
