@@ -15,13 +15,17 @@ docs/remotes.md, and the v1 remote is built here with the old construction.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import uuid
 from pathlib import Path
 
 import pytest
+from security_helpers import use_key_file
 
-from llmpipe.errors import LlmpipeError
+from llmpipe.cache.progress import NoProgress
+from llmpipe.errors import AccessError, LlmpipeError
+from llmpipe.remote import TransferRequest, fetch, push
 from llmpipe.repo import Repo
 from llmpipe.security import keys
 from tests.remote import conftest as remote_sites
@@ -148,3 +152,91 @@ def test_plain_remotes_still_work_and_carry_the_audit_trail(project, tmp_path) -
     forget_local(project, "data/a.txt")
     project.ok("pull")
     assert project.read("data/a.txt") == "alpha\n"
+
+
+# ------------------------------------------------------------------ item 9: push/pull/decrypt
+
+
+@pytest.fixture
+def team(project, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+    """alice (admin) pushed data to a plain and an encrypted remote; bob is not a member yet."""
+    monkeypatch.setenv("LLMPIPE_REMOTE_KEY", HEX_KEY)
+    alice, bob = keys.generate_key("alice"), keys.generate_key("bob")
+    use_key_file(monkeypatch, alice.path)
+    project.ok("policy", "init", "--name", "alice")
+    track(project, {"data/a.txt": b"alpha\n"})
+    project.ok("remote", "add", "-d", "open", str(tmp_path / "open"))
+    project.ok("remote", "add", "sealed", str(tmp_path / "sealed"))
+    project.ok("remote", "modify", "sealed", "encrypt", "true")
+    project.ok("push", "-r", "open")
+    project.ok("push", "-r", "sealed")
+    return project, bob
+
+
+def as_member(project, monkeypatch, bob, *permissions: str) -> None:  # noqa: ANN001
+    """Make bob a member whose only role grants `permissions`, and use his key."""
+    project.ok("policy", "set-role", "limited", *permissions)
+    project.ok("policy", "add-member", "bob", bob.public_key, "--role", "limited")
+    use_key_file(monkeypatch, bob.path)
+
+
+def last_audit_record(project) -> dict:  # noqa: ANN001
+    return json.loads(project.ok("audit", "log", "--json").out)[-1]
+
+
+def test_push_needs_the_push_permission(team, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    project, bob = team
+    as_member(project, monkeypatch, bob, "pull", "decrypt")
+    assert project.cli("policy", "check", "push").code == 1
+    track(project, {"data/b.txt": b"beta\n"})
+    before = sorted(p.name for p in (tmp_path / "open").rglob("*"))
+    result = project.cli("push")
+    assert result.code != 0 and "'push' refused: bob" in result.err
+    assert sorted(p.name for p in (tmp_path / "open").rglob("*")) == before
+    assert last_audit_record(project)["result"] == "refused"
+    with pytest.raises(AccessError, match="'push' refused"):
+        push(Repo(str(project.path)), TransferRequest(), NoProgress())
+
+
+def test_fetch_pull_and_cloud_status_need_the_pull_permission(team, monkeypatch) -> None:  # noqa: ANN001
+    project, bob = team
+    as_member(project, monkeypatch, bob, "register")
+    forget_local(project, "data/a.txt")
+    for command in (["fetch"], ["pull"], ["status", "-c"]):
+        result = project.cli(*command)
+        assert result.code != 0 and "'pull' refused: bob" in result.err, command
+    assert not (project.path / "data" / "a.txt").exists()
+    with pytest.raises(AccessError, match="'pull' refused"):
+        fetch(Repo(str(project.path)), TransferRequest(), NoProgress())
+
+
+def test_reading_an_encrypted_remote_needs_decrypt(team, monkeypatch) -> None:  # noqa: ANN001
+    project, bob = team
+    as_member(project, monkeypatch, bob, "pull")
+    forget_local(project, "data/a.txt")
+    for command in (
+        ["fetch", "-r", "sealed"],
+        ["pull", "-r", "sealed"],
+        ["status", "-c", "-r", "sealed"],
+    ):
+        result = project.cli(*command)
+        assert result.code != 0 and "'decrypt' refused: bob" in result.err, command
+    assert not (project.path / "data" / "a.txt").exists()
+    project.ok("pull", "-r", "open")  # pull alone is enough for a plain remote
+    assert project.read("data/a.txt") == "alpha\n"
+
+
+def test_a_reader_pulls_an_encrypted_remote_but_cannot_push(team, monkeypatch) -> None:  # noqa: ANN001
+    project, bob = team
+    as_member(project, monkeypatch, bob, "pull", "decrypt")
+    forget_local(project, "data/a.txt")
+    project.ok("pull", "-r", "sealed")
+    assert project.read("data/a.txt") == "alpha\n"
+    assert "'push' refused" in project.cli("push", "-r", "sealed").err
+
+
+def test_a_key_that_is_no_member_cannot_push_or_pull(team, monkeypatch) -> None:  # noqa: ANN001
+    project, bob = team
+    use_key_file(monkeypatch, bob.path)
+    assert "is not a member" in project.cli("push").err
+    assert "is not a member" in project.cli("fetch").err
