@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from .backends import Backend, LocalBackend, translated
-from .crypto import Cipher
+from .crypto import Cipher, load_key, new_key_check, open_key_check
 from .errors import EncryptedRemoteError
 
 if TYPE_CHECKING:
@@ -45,6 +45,36 @@ def refuse_if_encrypted(backend: Backend, remote: RemoteConfig) -> None:
             "true' and set its key (LLMPIPE_REMOTE_KEY or the remote's key_file); to stop "
             "encrypting, use a new location"
         )
+
+
+def open_cipher(backend: Backend, remote: RemoteConfig, create: bool) -> Cipher | None:
+    """The cipher of `remote` (None for a plain one), in the format its key check names.
+
+    A fresh remote gets a format 2 key check when `create` (push). Two clients making
+    the same remote at once: the last write wins, and both adopt what is there.
+    CryptoError for a wrong key; EncryptedRemoteError for a plain remote with a key check.
+    """
+    if not remote.encrypt:
+        refuse_if_encrypted(backend, remote)
+        return None
+    material = load_key(remote)
+    with translated(remote):
+        blob = _read_or_none(backend, KEYCHECK)
+        if blob is not None:
+            return open_key_check(blob, material, remote.name)
+        fresh, cipher = new_key_check(material, remote.name)
+        if not create:
+            return cipher  # nothing is stored under any name yet
+        backend.put_bytes(KEYCHECK, fresh)
+        there = backend.get_bytes(KEYCHECK)
+    return cipher if there == fresh else open_key_check(there, material, remote.name)
+
+
+def _read_or_none(backend: Backend, relpath: str) -> bytes | None:
+    try:
+        return backend.get_bytes(relpath)
+    except FileNotFoundError:
+        return None
 
 
 class Layout:

@@ -31,8 +31,6 @@ from .transfer import (
 
 if TYPE_CHECKING:
     from ..repo import Repo
-    from .backends import Backend
-    from .crypto import Cipher
     from .layout import Layout
 
 
@@ -93,37 +91,15 @@ def open_layout(repo: Repo, remote: RemoteConfig, create: bool) -> Layout:
     configured as plain that holds a key check is refused (EncryptedRemoteError).
     """
     from .backends import open_backend
-    from .layout import Layout
+    from .layout import Layout, open_cipher
 
     backend = open_backend(remote)
     try:
-        cipher = _cipher_for(backend, remote, create)
+        cipher = open_cipher(backend, remote, create)
     except BaseException:
         backend.close()
         raise
     return Layout(backend, repo.odb.hash_name, cipher)
-
-
-def _cipher_for(backend: Backend, remote: RemoteConfig, create: bool) -> Cipher | None:
-    from .backends import translated
-    from .layout import KEYCHECK, refuse_if_encrypted
-
-    if not remote.encrypt:
-        refuse_if_encrypted(backend, remote)
-        return None
-    from .crypto import Cipher, load_key
-
-    cipher = Cipher(load_key(remote))
-    with translated(remote):
-        try:
-            blob = backend.get_bytes(KEYCHECK)
-        except FileNotFoundError:
-            blob = None
-    if blob is not None:
-        cipher.verify_key_check(blob, remote.name)
-    elif create:
-        backend.put_bytes(KEYCHECK, cipher.key_check())
-    return cipher
 
 
 def _by_remote(
