@@ -4,7 +4,8 @@ The trail's chains live on the remote under `llmpipe/audit/`. Pulling merges
 the remote's chains into the local log by record hash (verifying them first);
 pushing does the same merge first, so what it uploads always extends what the
 remote holds, and a chain that diverged is refused rather than overwritten.
-Encrypted remotes do not carry the trail: its records name paths and hashes.
+Encrypted remotes do not carry the trail: its records name paths and hashes;
+one configured as plain by mistake (or by a commit) is refused, never written.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import os
 import tempfile
 from typing import TYPE_CHECKING
 
-from .backends import open_backend
+from .backends import Backend, open_backend
 from .config import RemoteConfig
+from .layout import refuse_if_encrypted
 
 if TYPE_CHECKING:
     from ..repo import Repo
@@ -37,44 +39,60 @@ def _shared_files(directory: str) -> list[str]:
 
 
 def pull_audit(repo: Repo, remote: RemoteConfig) -> dict[str, int]:
-    """Merge the remote's audit chains into the local log; records added per chain."""
+    """Merge the remote's audit chains into the local log; records added per chain.
+
+    EncryptedRemoteError when the remote, configured as plain, is encrypted.
+    """
     if remote.encrypt:
         return {}
-    from ..security.audit import merge_directory
-
     backend = open_backend(remote)
     try:
-        names = [p.rsplit("/", 1)[-1] for p in backend.list_files(REMOTE_PREFIX)]
-        names = [n for n in names if n.endswith(_SHARED_SUFFIXES)]
-        if not names:
-            return {}
-        with tempfile.TemporaryDirectory(dir=repo.tmp_dir) as incoming:
-            for name in names:
-                backend.get_file(f"{REMOTE_PREFIX}/{name}", os.path.join(incoming, name))
-            os.makedirs(_local_dir(repo), exist_ok=True)
-            return merge_directory(_local_dir(repo), incoming)
+        refuse_if_encrypted(backend, remote)
+        return _merge_from(repo, backend)
     finally:
         backend.close()
+
+
+def _merge_from(repo: Repo, backend: Backend) -> dict[str, int]:
+    from ..security.audit import merge_directory
+
+    names = [p.rsplit("/", 1)[-1] for p in backend.list_files(REMOTE_PREFIX)]
+    names = [n for n in names if n.endswith(_SHARED_SUFFIXES)]
+    if not names:
+        return {}
+    with tempfile.TemporaryDirectory(dir=repo.tmp_dir) as incoming:
+        for name in names:
+            backend.get_file(f"{REMOTE_PREFIX}/{name}", os.path.join(incoming, name))
+        os.makedirs(_local_dir(repo), exist_ok=True)
+        return merge_directory(_local_dir(repo), incoming)
 
 
 def push_audit(repo: Repo, remote: RemoteConfig) -> int:
-    """Upload the chains the remote lacks or holds shorter; returns files uploaded."""
+    """Upload the chains the remote lacks or holds shorter; returns files uploaded.
+
+    Never uploads to an encrypted remote (EncryptedRemoteError when it is configured
+    as plain): the records name paths and content hashes.
+    """
     local = _local_dir(repo)
     if remote.encrypt or not _shared_files(local):
         return 0
-    pull_audit(repo, remote)  # the remote's records first: uploads then only extend
     backend = open_backend(remote)
-    uploaded = 0
     try:
-        for name in _shared_files(local):
-            path = os.path.join(local, name)
-            with open(path, "rb") as handle:
-                data = handle.read()
-            target = f"{REMOTE_PREFIX}/{name}"
-            if backend.exists(target) and backend.get_bytes(target) == data:
-                continue
-            backend.put_bytes(target, data)
-            uploaded += 1
+        refuse_if_encrypted(backend, remote)
+        _merge_from(repo, backend)  # the remote's records first: uploads then only extend
+        return _upload_changed(local, backend)
     finally:
         backend.close()
+
+
+def _upload_changed(local: str, backend: Backend) -> int:
+    uploaded = 0
+    for name in _shared_files(local):
+        with open(os.path.join(local, name), "rb") as handle:
+            data = handle.read()
+        target = f"{REMOTE_PREFIX}/{name}"
+        if backend.exists(target) and backend.get_bytes(target) == data:
+            continue
+        backend.put_bytes(target, data)
+        uploaded += 1
     return uploaded

@@ -23,3 +23,7 @@ class RemoteConnectionError(RemoteError):
 
 class RemoteNotFoundError(RemoteError):
     """The remote's location (bucket, folder, host path) does not exist."""
+
+
+class EncryptedRemoteError(RemoteConfigError):
+    """A remote configured as plain holds an encrypted remote's key check."""

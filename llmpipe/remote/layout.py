@@ -4,6 +4,10 @@ Plain remotes use DVC 3's layout, `files/<algo>/ab/cdef…` (so `dvc` shares
 them); encrypted remotes store `llmpipe-encrypted/ab/<62 hex>` under keyed
 names plus a `keycheck` blob. `present` decides between listing the remote
 and asking per object, whichever costs fewer requests.
+
+A remote that holds a `keycheck` is encrypted for good: `refuse_if_encrypted`
+stops a client configured for a plain remote from writing plaintext there (or
+reading it as plain), so a commit that drops `encrypt = true` leaks nothing.
 """
 
 from __future__ import annotations
@@ -11,13 +15,66 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-from .backends import Backend, LocalBackend
-from .crypto import Cipher
+from .backends import Backend, LocalBackend, translated
+from .crypto import Cipher, load_key, new_key_check, open_key_check
+from .errors import EncryptedRemoteError
+
+if TYPE_CHECKING:
+    from .config import RemoteConfig
 
 ENCRYPTED_DIR = "llmpipe-encrypted"
 KEYCHECK = f"{ENCRYPTED_DIR}/keycheck"
 _LIST_PAGE = 1000  # objects per listing request (S3, GCS, Azure)
+
+
+def refuse_if_encrypted(backend: Backend, remote: RemoteConfig) -> None:
+    """Raise EncryptedRemoteError when `remote`, configured as plain, holds a key check.
+
+    One small request per command (not per object). Pushing plaintext beside sealed
+    objects would leak what encryption was meant to hide; reading would fail anyway.
+    """
+    with translated(remote):
+        encrypted = backend.exists(KEYCHECK)
+    if encrypted:
+        raise EncryptedRemoteError(
+            f"remote '{remote.name}' ({remote.url}) is encrypted (it holds {KEYCHECK}) but "
+            "is configured as a plain remote: refusing to send it plaintext or read it as "
+            f"plain. Restore the setting with 'llmpipe remote modify {remote.name} encrypt "
+            "true' and set its key (LLMPIPE_REMOTE_KEY or the remote's key_file); to stop "
+            "encrypting, use a new location"
+        )
+
+
+def open_cipher(backend: Backend, remote: RemoteConfig, create: bool) -> Cipher | None:
+    """The cipher of `remote` (None for a plain one), in the format its key check names.
+
+    A fresh remote gets a format 2 key check when `create` (push). Two clients making
+    the same remote at once: the last write wins, and both adopt what is there.
+    CryptoError for a wrong key; EncryptedRemoteError for a plain remote with a key check.
+    """
+    if not remote.encrypt:
+        refuse_if_encrypted(backend, remote)
+        return None
+    material = load_key(remote)
+    with translated(remote):
+        blob = _read_or_none(backend, KEYCHECK)
+        if blob is not None:
+            return open_key_check(blob, material, remote.name)
+        fresh, cipher = new_key_check(material, remote.name)
+        if not create:
+            return cipher  # nothing is stored under any name yet
+        backend.put_bytes(KEYCHECK, fresh)
+        there = backend.get_bytes(KEYCHECK)
+    return cipher if there == fresh else open_key_check(there, material, remote.name)
+
+
+def _read_or_none(backend: Backend, relpath: str) -> bytes | None:
+    try:
+        return backend.get_bytes(relpath)
+    except FileNotFoundError:
+        return None
 
 
 class Layout:

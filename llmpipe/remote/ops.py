@@ -4,11 +4,16 @@ Outputs go to their own `remote:` when dvc.yaml names one, else to the remote
 asked for (or the default); `push: false` outputs are never pushed. Only
 objects missing on the other side move. Results are values: the CLI decides
 what a failure means for the exit code.
+
+The access policy is enforced here, so the Python API obeys it as the CLI does:
+`push` needs the `push` permission; `fetch` and `pull` need `pull`, and `decrypt`
+as well when they read an encrypted remote.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -82,26 +87,18 @@ def _fetch_jobs(
 def open_layout(repo: Repo, remote: RemoteConfig, create: bool) -> Layout:
     """Connect to `remote`; for encrypted remotes load the key and check it.
 
-    `create` (push) writes the key-check blob to a fresh encrypted remote.
+    `create` (push) writes the key-check blob to a fresh encrypted remote. A remote
+    configured as plain that holds a key check is refused (EncryptedRemoteError).
     """
-    from .backends import open_backend, translated
-    from .layout import KEYCHECK, Layout
+    from .backends import open_backend
+    from .layout import Layout, open_cipher
 
     backend = open_backend(remote)
-    if not remote.encrypt:
-        return Layout(backend, repo.odb.hash_name)
-    from .crypto import Cipher, load_key
-
-    cipher = Cipher(load_key(remote))
-    with translated(remote):
-        try:
-            blob = backend.get_bytes(KEYCHECK)
-        except FileNotFoundError:
-            blob = None
-    if blob is not None:
-        cipher.verify_key_check(blob, remote.name)
-    elif create:
-        backend.put_bytes(KEYCHECK, cipher.key_check())
+    try:
+        cipher = open_cipher(backend, remote, create)
+    except BaseException:
+        backend.close()
+        raise
     return Layout(backend, repo.odb.hash_name, cipher)
 
 
@@ -133,12 +130,31 @@ def _transfer(
     groups = _by_remote(repo, outputs, request.remote, pushing=upload)
     if request.run_cache and not groups:
         groups[get_remote(repo, request.remote).name] = []
+    remotes = {name: get_remote(repo, name) for name in groups}
+    require_transfer_rights(repo, remotes.values(), upload)
     move = _push_to if upload else _fetch_from
     for name, outs in groups.items():
-        result += move(repo, get_remote(repo, name), outs, request, progress or NoProgress())
+        result += move(repo, remotes[name], outs, request, progress or NoProgress())
     if request.audit:
         _share_audit(repo, request.remote, upload=upload)
     return result
+
+
+def require_transfer_rights(repo: Repo, remotes: Iterable[RemoteConfig], upload: bool) -> None:
+    """Enforce the access policy: `push` to upload; `pull` to read a remote, plus
+    `decrypt` when one of `remotes` is encrypted.
+
+    Checked before any remote is contacted. Without a policy nothing is restricted;
+    AccessError otherwise, and `require` audits the refusal.
+    """
+    from ..security.policy import require
+
+    if upload:
+        require(repo, "push")
+        return
+    require(repo, "pull")
+    if any(remote.encrypt for remote in remotes):
+        require(repo, "decrypt")
 
 
 def _share_audit(repo: Repo, name: str | None, upload: bool) -> None:

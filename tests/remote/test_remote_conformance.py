@@ -181,13 +181,10 @@ def test_encrypted_object_modified_on_the_remote_is_detected(project, site, monk
     project.ok("remote", "modify", "store", "encrypt", "true")
     project.ok("push")
     repo = Repo(str(project.path))
-    from llmpipe.remote.backends import open_backend
     from llmpipe.remote.config import get_remote
-    from llmpipe.remote.crypto import Cipher, load_key
-    from llmpipe.remote.layout import Layout
+    from llmpipe.remote.ops import open_layout
 
-    remote = get_remote(repo)
-    layout = Layout(open_backend(remote), "md5", Cipher(load_key(remote)))
+    layout = open_layout(repo, get_remote(repo), create=False)
     key = layout.path(md5("one\n"))
     sealed = bytearray(site.read(key))
     sealed[-1] ^= 1
