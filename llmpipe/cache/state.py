@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from typing import Protocol
 
 _SCHEMA = """
@@ -72,6 +73,26 @@ def _inode_key(st: os.stat_result) -> int:
     return ino - _UINT64 if ino >= _UINT64 >> 1 else ino
 
 
+def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch to WAL, retrying while another process does the same.
+
+    Two processes opening a new database at once (parallel sweep jobs) race on the
+    switch, and SQLite answers "database is locked" at once instead of waiting
+    for its busy timeout.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
 class SqliteState:
     """A `StateDB` in one SQLite file (WAL mode), shared by threads and processes.
 
@@ -90,7 +111,7 @@ class SqliteState:
         conn = sqlite3.connect(
             self.db_path, timeout=timeout, check_same_thread=False, isolation_level=None
         )
-        conn.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(conn, timeout)
         # WAL + NORMAL: a power cut may lose the last rows, which only costs a rehash.
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(_SCHEMA)
