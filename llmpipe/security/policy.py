@@ -198,41 +198,68 @@ def policy_in_force(root: str) -> bool:
 
 
 def load_policy(repo: Any) -> Policy:
-    """The current policy of a project (`Repo` or root path), verified from version 1 on.
+    """The policy in force in a project (`Repo` or root path), verified from version 1 on.
 
-    Raises PolicyError when there is none, when anything fails verification,
-    or when its history contradicts a pinned root or what this clone has
-    already seen of it (`rootpin.check_history`).
+    That is the last version of `.llmpipe/policy.log`, or of the newer history this
+    clone verified before when the workspace holds only its beginning (an older
+    commit) or no policy files (see `rootpin.newest_known`). Raises PolicyError when
+    there is none, when anything fails verification, or when the history
+    contradicts a pinned root or what this clone has already seen of it.
     """
-    from .rootpin import check_history, missing_policy_error, policy_log_name
-    from .witness import Witness
-
-    root = _root_of(repo)
-    yaml_path, log_path = policy_paths(root)
-    trust = Witness.of(root)
-    seen = trust.mark(policy_log_name().id)  # before the log is read: it may grow meanwhile
-    if not os.path.exists(log_path):
-        if os.path.exists(yaml_path):
-            raise PolicyError(
-                f"{yaml_path} exists but its signed history {log_path} is missing: "
-                "restore it from git (git checkout -- .llmpipe/policy.log)"
-            )
-        raise missing_policy_error(root) or PolicyError(
-            f"this project has no access policy: run 'llmpipe policy init' in {root}"
-        )
-    envelopes = _read_log(log_path)
-    policy = verify_chain(envelopes, log_path)
-    _check_yaml_matches(yaml_path, envelopes[-1])
-    check_history(root, trust, envelopes, policy, seen)
-    return policy
+    return _history_in_force(_root_of(repo))[1]
 
 
 def policy_history(repo: Any) -> list[Policy]:
-    """Every version of the policy, oldest first, once `load_policy` has verified them all."""
-    load_policy(repo)
-    _, log_path = policy_paths(_root_of(repo))
-    envelopes = _read_log(log_path)
-    return [_policy_from(e, f"{log_path}: version {n}") for n, e in enumerate(envelopes, 1)]
+    """Every version of the policy in force, oldest first, verified as `load_policy` does."""
+    envelopes, _ = _history_in_force(_root_of(repo))
+    return [_policy_from(e, f"policy version {n}") for n, e in enumerate(envelopes, 1)]
+
+
+def _history_in_force(root: str) -> tuple[list[dict[str, Any]], Policy]:
+    from .rootpin import check_history, missing_policy_error, newest_known, policy_log_name
+    from .witness import Witness
+
+    yaml_path, log_path = policy_paths(root)
+    trust = Witness.of(root)
+    seen = trust.mark(policy_log_name().id)  # before the log is read: it may grow meanwhile
+    envelopes = _workspace_history(yaml_path, log_path)
+    policy = verify_chain(envelopes, log_path) if envelopes is not None else None
+    if envelopes is not None:
+        _check_yaml_matches(yaml_path, envelopes[-1])
+    kept = newest_known(trust, envelopes)
+    if kept is not None:
+        envelopes, policy = kept, verify_chain(kept, f"this clone's copy of {log_path}")
+    if envelopes is None or policy is None:
+        raise missing_policy_error(root) or PolicyError(
+            f"this project has no access policy: run 'llmpipe policy init' in {root}"
+        )
+    check_history(root, trust, envelopes, policy, seen)
+    return envelopes, policy
+
+
+def _workspace_history(yaml_path: str, log_path: str) -> list[dict[str, Any]] | None:
+    if os.path.exists(log_path):
+        return _read_log(log_path)
+    if os.path.exists(yaml_path):
+        raise PolicyError(
+            f"{yaml_path} exists but its signed history {log_path} is missing: "
+            "restore it from git (git checkout -- .llmpipe/policy.log)"
+        )
+    return None
+
+
+def _checkout_history(root: str, current: Policy) -> list[dict[str, Any]]:
+    """The workspace's policy log, when it holds the version in force; for changes."""
+    _, log_path = policy_paths(root)
+    history = _read_log(log_path) if os.path.exists(log_path) else []
+    if len(history) != current.version:
+        raise PolicyError(
+            f"this checkout's {log_path} has {len(history)} version(s), but version "
+            f"{current.version} is in force (the newest this clone verified): change the "
+            "policy on a commit that has it (check out your main branch), or the policy's "
+            "history would fork"
+        )
+    return history
 
 
 def _root_of(repo: Any) -> str:
@@ -438,8 +465,7 @@ def change_policy(root: str, key: SigningKey, edit: PolicyEdit) -> Policy:
         edit(body)
         _check_body(body)
         _check_root_kept(body, current)
-        _, log_path = policy_paths(root)
-        return _write_version(root, key, body, _read_log(log_path))
+        return _write_version(root, key, body, _checkout_history(root, current))
 
 
 def rotate_root(root: str, key: SigningKey, new_root: str) -> Policy:
@@ -469,8 +495,7 @@ def rotate_root(root: str, key: SigningKey, new_root: str) -> Policy:
         if member.fingerprint == current.root:
             raise PolicyError(f"{member.name} already holds the root key")
         body = {**current.to_body(), "root": member.fingerprint}
-        _, log_path = policy_paths(root)
-        return _write_version(root, key, body, _read_log(log_path))
+        return _write_version(root, key, body, _checkout_history(root, current))
 
 
 def _write_version(

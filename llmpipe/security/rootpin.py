@@ -10,8 +10,14 @@ rotation version (field `root`) that the current root signed, which
 - this clone's own (`witness.Witness.root`), remembered on first sight.
 
 A history none of whose roots is a pin was replaced wholesale; a policy log
-shorter than this clone's mark of it was rolled back; a missing policy where a
-pin exists was deleted. Each is a PolicyError that says how to restore it.
+that diverges from what this clone saw was rewritten; a missing policy where a
+pin exists (and this clone kept no copy) was deleted. Each is a PolicyError
+that says how to restore it.
+
+An older policy log that is the beginning of the history this clone verified
+(an older commit checked out, or a commit that put back older policy files) is
+not an error: the newest history this clone kept stays in force, so old commits
+can be rebuilt and pulled, and putting back an old policy restores no rights.
 """
 
 from __future__ import annotations
@@ -106,17 +112,38 @@ def refuse_if_pinned(root: str) -> None:
         )
 
 
+def newest_known(
+    trust: Witness, workspace: list[dict[str, Any]] | None
+) -> list[dict[str, Any]] | None:
+    """The history this clone kept, when the workspace's is only its beginning (or absent).
+
+    None when the workspace's history is as new as the kept one or newer, when
+    nothing was kept, or when the two diverge (`check_history` refuses that).
+    """
+    kept = trust.kept(POLICY_LOG_ID)
+    if not kept:
+        return None
+    if workspace is None:
+        return kept
+    ours, theirs = _hashes(workspace), _hashes(kept)
+    if len(ours) < len(theirs) and theirs[: len(ours)] == ours:
+        return kept
+    return None
+
+
 def check_history(
     root: str, trust: Witness, envelopes: list[dict[str, Any]], policy: Policy, seen: Mark | None
 ) -> None:
     """Refuse a verified policy history that a pin or this clone's mark contradicts.
 
     `seen` is the policy log's mark, read before the log was. On success the
-    mark grows to the log and the current root is pinned in this clone.
+    mark grows to the log, the log is kept as this clone's newest copy, and the
+    current root is pinned in this clone.
     """
     _check_pin(policy, committed_root(root), f"the committed .llmpipe/{ROOT_FILE}")
     _check_pin(policy, trust.root(), "this clone")
-    fault = trust.observe(policy_log_name(), _hashes(envelopes), seen, root=policy.root)
+    hashes = _hashes(envelopes)
+    fault = trust.observe(policy_log_name(), hashes, seen, root=policy.root, keep=envelopes)
     if fault is not None:
         raise PolicyError(fault)
 
@@ -124,7 +151,9 @@ def check_history(
 def remember(root: str, envelopes: list[dict[str, Any]], policy: Policy) -> None:
     """After a new version was written: update the committed pin and this clone's memory."""
     write_committed_root(root, policy.root)
-    Witness.of(root).observe(policy_log_name(), _hashes(envelopes), None, root=policy.root)
+    Witness.of(root).observe(
+        policy_log_name(), _hashes(envelopes), None, root=policy.root, keep=envelopes
+    )
 
 
 def _hashes(envelopes: list[dict[str, Any]]) -> list[str]:
@@ -151,7 +180,7 @@ def _check_pin(policy: Policy, pin: str | None, source: str) -> None:
 
 def in_force(root: str) -> bool:
     """Whether the project has a policy to enforce (see `policy.policy_in_force`)."""
-    if has_policy(root):
+    if has_policy(root) or Witness.of(root).kept(POLICY_LOG_ID):
         return True
     error = missing_policy_error(root)
     if error is not None:

@@ -9,7 +9,10 @@ or pull can reach it:
 - `root`: the fingerprint of the key its policy history is rooted at, pinned
   on first sight and moved only along a rotation the old root signed;
 - per log (`policy`, `registry`, `registry:<url>`, `audit:<chain>`) a `Mark`:
-  the number of records seen and the hash of the last of them.
+  the number of records seen and the hash of the last of them;
+- for the policy, a copy of the newest history it verified (`kept`), so that
+  an older commit, whose policy.log is a part of that history, is still
+  governed by the newest policy (see `rootpin.newest_known`).
 
 A log that comes back shorter than its mark, or whose record at the mark has
 another hash, was rolled back or rewritten: `rewound` says so, and the
@@ -134,37 +137,59 @@ class Witness:
 
     # writing
 
+    def kept(self, log_id: str) -> list[dict[str, Any]] | None:
+        """The records of the newest history of `log_id` this clone kept, if any."""
+        records = self._project_state(self._load()).get("kept", {}).get(log_id)
+        if records is not None and not isinstance(records, list):
+            raise self._corrupt(f"the kept copy of '{log_id}' is not a list")
+        return records
+
     def observe(
-        self, log: Log, hashes: Sequence[str], seen: Mark | None, root: str | None = None
+        self,
+        log: Log,
+        hashes: Sequence[str],
+        seen: Mark | None,
+        root: str | None = None,
+        keep: Sequence[dict[str, Any]] | None = None,
     ) -> str | None:
         """Check a log against `seen` (its mark read before the log was) and remember it.
 
         Returns the refusal message when the log went back; otherwise the mark
         grows to the log's length (never shrinks: a concurrent reader may
-        have seen more meanwhile) and `root`, when given, is pinned, both in
-        one locked write that happens only when something changed.
+        have seen more meanwhile), `root`, when given, is pinned, and `keep`
+        (the log's records), when given, is kept as the newest copy, all in one
+        locked write that happens only when something changed.
         """
         fault = rewound(log, hashes, seen)
         if fault is not None:
             return fault
         grows = bool(hashes) and (seen is None or len(hashes) > seen.length)
-        if not grows and (root is None or root == self.root()):
+        keeps = keep is not None and self.kept(log.id) is None
+        if not grows and not keeps and (root is None or root == self.root()):
             return None
         with self._update() as state:
-            fault = self._advance(state, log, hashes)
+            fault = self._advance(state, log, hashes, keep)
             if root is not None and fault is None:
                 state["root"] = root
         return fault
 
-    def _advance(self, state: dict[str, Any], log: Log, hashes: Sequence[str]) -> str | None:
+    def _advance(
+        self,
+        state: dict[str, Any],
+        log: Log,
+        hashes: Sequence[str],
+        keep: Sequence[dict[str, Any]] | None,
+    ) -> str | None:
         logs = state.setdefault("logs", {})
         stored = logs.get(log.id)
         current = Mark(int(stored["length"]), str(stored["hash"])) if stored else None
-        if current is not None and current.length >= len(hashes):
-            return rewound(log, hashes, current) if current.length == len(hashes) else None
+        if current is not None and current.length > len(hashes):
+            return None  # a concurrent reader saw more: its copy is the newer one
         fault = rewound(log, hashes, current)
         if fault is None and hashes:
             logs[log.id] = Mark(len(hashes), hashes[-1]).to_dict()
+            if keep is not None:
+                state.setdefault("kept", {})[log.id] = list(keep)
         return fault
 
     def extend(self, log: Log, previous: Mark | None, new: Mark) -> bool:
@@ -192,6 +217,7 @@ class Witness:
         with self._update() as state:
             if log_id == "root":
                 return state.pop("root", None) is not None
+            state.get("kept", {}).pop(log_id, None)
             return state.get("logs", {}).pop(log_id, None) is not None
 
     # the file
