@@ -36,6 +36,54 @@ def atomic_write_bytes(
         raise
 
 
+@contextlib.contextmanager
+def atomic_path(path: str, *, durable: bool = True) -> Iterator[str]:
+    """A temporary path beside `path` to write; on success it replaces `path` in one rename.
+
+    For writers that want a file name (pyarrow, archives, tools). With `durable`
+    the written file is fsynced before the rename; on an exception the temporary
+    is removed and `path` is left as it was.
+    """
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        if durable:
+            _fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _fsync_file(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(path: str, *, shared: bool = False) -> Iterator[None]:
+    """Hold an flock on the lock file `path` (created, with its folder) for the block.
+
+    Exclusive unless `shared`. The lock goes with the process: a crash releases it.
+    """
+    import fcntl
+
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def atomic_write_text(
     path: str, text: str, mode: int | None = None, *, durable: bool = True
 ) -> None:

@@ -21,6 +21,7 @@ from datetime import timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from ..fsutil import atomic_path
 from .record import ArtifactRef, RunRecord, new_id, utcnow
 
 if TYPE_CHECKING:
@@ -102,17 +103,8 @@ class LineageStore:
 
         table = pa.Table.from_pylist([record_to_row(r) for r in records], schema=lineage_schema())
         final = self._new_file_path()
-        tmp = os.path.join(os.path.dirname(final), f".{os.path.basename(final)}.tmp")
-        try:
-            with open(tmp, "wb") as handle:
-                pq.write_table(table, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, final)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with atomic_path(final) as tmp:
+            pq.write_table(table, tmp)
         _fsync_dir(os.path.dirname(final))
 
     def _new_file_path(self) -> str:
