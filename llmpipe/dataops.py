@@ -20,8 +20,8 @@ from .pathguard import PathGuard, protected_component
 from .stage import HashInfo, Stage
 
 if TYPE_CHECKING:
-    from .cache.progress import Progress
     from .compare.revisions import RevisionChoice
+    from .progress import Progress
     from .repo import Repo
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from .cache.progress import Progress
+    from .progress import Progress
 
 HASH_NAMES = ("md5", "blake3")
 CHUNK_SIZE = 4 * 1024 * 1024

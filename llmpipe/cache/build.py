@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from ..fsutil import walk_files
 from ..hashing import dir_hash, dir_manifest_bytes, file_hash
+from ..progress import NoProgress, Progress
 from ..stage import HashInfo
 from .parallel import map_in_threads
-from .progress import NoProgress, Progress
 from .state import StateDB
 
 

@@ -15,12 +15,12 @@ import stat
 from collections.abc import Sequence
 
 from ..errors import CacheError
+from ..progress import NoProgress, Progress
 from ..stage import HashInfo
 from .build import Manifest, build, is_exec
 from .links import Linker, make_link
 from .odb import ObjectDB
 from .parallel import map_in_threads
-from .progress import NoProgress, Progress
 from .state import StateDB
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..cache.progress import NoProgress, TransferProgress
+from ..progress import NoProgress, TransferProgress
 from .config import RemoteConfig, get_remote
 from .objects import UsedOutput, expand, used_outputs
 from .transfer import (

@@ -27,7 +27,7 @@ from .backends import LocalBackend, is_transient, translate, translated
 
 if TYPE_CHECKING:
     from ..cache.odb import ObjectDB
-    from ..cache.progress import TransferProgress
+    from ..progress import TransferProgress
     from .config import RemoteConfig
     from .layout import Layout
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cache.odb import ObjectDB
-from ..cache.progress import NoProgress, Progress
 from ..cache.state import StateDB
 from ..errors import SpecError
 from ..pathguard import PathGuard
+from ..progress import NoProgress, Progress
 from ..stage import ParamRef, Stage
 
 

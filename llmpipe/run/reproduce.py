@@ -16,7 +16,7 @@ from .stage_run import RunOptions
 from .status import Reason, stage_status
 
 if TYPE_CHECKING:
-    from ..cache.progress import Progress
+    from ..progress import Progress
     from ..repo import Repo
 
 
@@ -37,7 +37,7 @@ class ReproRequest:
 def run_context(repo: Repo, progress: Progress | None = None) -> RunContext:
     import os
 
-    from ..cache.progress import NoProgress
+    from ..progress import NoProgress
 
     return RunContext(
         root=repo.root,

@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from llmpipe.cache.progress import NoProgress
 from llmpipe.errors import CryptoError
+from llmpipe.progress import NoProgress
 from llmpipe.remote import TransferRequest, push
 from llmpipe.remote.errors import RemoteAuthError, RemoteConnectionError
 from llmpipe.repo import Repo

@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 from security_helpers import use_key_file
 
-from llmpipe.cache.progress import NoProgress
 from llmpipe.errors import AccessError, LlmpipeError
+from llmpipe.progress import NoProgress
 from llmpipe.remote import TransferRequest, fetch, push
 from llmpipe.repo import Repo
 from llmpipe.security import keys
