@@ -8,12 +8,50 @@ The public API::
         result = repo.reproduce(["train"], jobs=2)
         for entry in repo.status():
             print(entry.address, [str(r) for r in entry.reasons])
+
+Every type a `Repo` method returns is importable from here; they load on first use.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from .errors import LlmpipeError
 from .repo import Repo
 from .stage import Dep, HashInfo, Out, ParamRef, Stage
 
-__version__ = "0.1.0"
+# name -> module: the result types of the public API, imported when first asked for.
+_LAZY = {
+    "Project": "llmpipe.project",
+    "ReproResult": "llmpipe.run.scheduler",
+    "StageOutcome": "llmpipe.run.stage_run",
+    "StatusEntry": "llmpipe.run.status",
+    "Reason": "llmpipe.run.status",
+    "Added": "llmpipe.ops.data",
+    "CheckoutSummary": "llmpipe.ops.data",
+    "GcResult": "llmpipe.cache.gc",
+    "TransferResult": "llmpipe.remote.transfer",
+    "Failure": "llmpipe.remote.transfer",
+    "PullResult": "llmpipe.ops.transfer",
+    "Graph": "llmpipe.graph",
+    "RevisionChoice": "llmpipe.compare.revisions",
+}
 
-__all__ = ["Dep", "HashInfo", "LlmpipeError", "Out", "ParamRef", "Repo", "Stage", "__version__"]
+__all__ = [
+    "Dep", "HashInfo", "LlmpipeError", "Out", "ParamRef", "Repo", "Stage", "__version__",
+    *sorted(_LAZY),
+]  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("llmpipe")
+        except PackageNotFoundError:  # run from a checkout that is not installed
+            return "0+unknown"
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'llmpipe' has no attribute {name!r}")

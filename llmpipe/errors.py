@@ -81,7 +81,15 @@ class RegistryError(LlmpipeError):
 
 
 class AccessError(LlmpipeError):
-    """The current identity lacks the permission for an action."""
+    """The current identity lacks the permission for an action.
+
+    `action` and `reason` name the refusal for the audit record.
+    """
+
+    def __init__(self, message: str, action: str | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.action = action
+        self.reason = reason
 
 
 class CryptoError(LlmpipeError):

@@ -1,150 +1,146 @@
-"""The project: where it lives, its settings, and the services built on them.
+"""`Repo`: the typed Python face of a project, over the verbs in `llmpipe.ops`.
 
-`Repo` wires the cache, the state DB, the lineage store and the loaded stages
-together; the operations themselves live in their own modules and receive
-plain values from here.
+    from llmpipe import Repo
+
+    with Repo.discover() as repo:
+        result = repo.reproduce(["train"], jobs=2)
+
+Each method is one verb with the options it accepts as typed keywords; the
+verbs hold the repository lock, check the access policy and write the audit
+record themselves, exactly as the CLI's do.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .config import Config, load_config
-from .errors import NotAProjectError
+from .project import Project, find_root
 
 if TYPE_CHECKING:
     from .cache.gc import GcResult
-    from .cache.odb import ObjectDB
-    from .cache.state import StateDB
-    from .dataops import Added, CheckoutSummary
+    from .compare.revisions import RevisionChoice
     from .graph import Graph
-    from .lineage.store import LineageStore
-    from .run.reproduce import StatusEntry
+    from .ops.data import Added, CheckoutSummary
+    from .ops.transfer import PullResult
+    from .progress import Progress, TransferProgress
+    from .remote.transfer import TransferResult
+    from .run.reporter import Reporter
     from .run.scheduler import ReproResult
-    from .stage import Stage
+    from .run.status import StatusEntry
 
-DVC_DIR = ".dvc"
-LLMPIPE_DIR = ".llmpipe"
-
-
-def find_root(start: str) -> str:
-    """The nearest directory at or above `start` holding a `.dvc` folder."""
-    current = os.path.abspath(start)
-    while True:
-        if os.path.isdir(os.path.join(current, DVC_DIR)):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            raise NotAProjectError(
-                f"'{start}' is not inside an llmpipe project: run 'llmpipe init' first"
-            )
-        current = parent
+__all__ = ["Repo", "find_root"]
 
 
-class Repo:
-    """An llmpipe (and DVC) project rooted at `root`."""
-
-    def __init__(self, root: str) -> None:
-        self.root = os.path.abspath(root)
-        self.dvc_dir = os.path.join(self.root, DVC_DIR)
-        self.llmpipe_dir = os.path.join(self.root, LLMPIPE_DIR)
-        if not os.path.isdir(self.dvc_dir):
-            raise NotAProjectError(
-                f"'{self.root}' is not an llmpipe project: run 'llmpipe init' first"
-            )
+class Repo(Project):
+    """An llmpipe (and DVC) project rooted at `root`, with its verbs."""
 
     @classmethod
     def discover(cls, start: str = ".") -> Repo:
         return cls(find_root(start))
 
-    @cached_property
-    def config(self) -> Config:
-        return load_config(self.dvc_dir, self.llmpipe_dir)
+    def reproduce(
+        self,
+        targets: Sequence[str] = (),
+        *,
+        force: bool = False,
+        single_item: bool = False,
+        downstream: bool = False,
+        force_downstream: bool = False,
+        jobs: int = 1,
+        dry: bool = False,
+        keep_going: bool = False,
+        use_run_cache: bool = True,
+        overrides: Sequence[str] = (),
+        reporter: Reporter | None = None,
+        progress: Progress | None = None,
+    ) -> ReproResult:
+        """Bring `targets` (default: all stages) up to date; nothing is printed."""
+        from .ops.repro import ReproRequest, reproduce
 
-    @cached_property
-    def cache_dir(self) -> str:
-        configured = self.config.cache_dir
-        if configured:
-            return os.path.normpath(os.path.join(self.dvc_dir, configured))
-        return os.path.join(self.dvc_dir, "cache")
-
-    @cached_property
-    def tmp_dir(self) -> str:
-        path = os.path.join(self.dvc_dir, "tmp")
-        os.makedirs(path, exist_ok=True)
-        return path
-
-    @cached_property
-    def odb(self) -> ObjectDB:
-        from .cache.odb import ObjectDB
-
-        return ObjectDB(
-            os.path.join(self.cache_dir, "files", self.config.hash_name), self.config.hash_name
-        )
-
-    @cached_property
-    def state(self) -> StateDB:
-        from .cache.state import SqliteState
-
-        os.makedirs(self.llmpipe_dir, exist_ok=True)
-        return SqliteState(os.path.join(self.llmpipe_dir, "state.db"))
-
-    @cached_property
-    def lineage(self) -> LineageStore:
-        from .lineage.store import LineageStore
-
-        return LineageStore(os.path.join(self.llmpipe_dir, "lineage"))
-
-    def stages(self) -> list[Stage]:
-        """Every stage of every dvc.yaml and every `.dvc` data source of the project."""
-        from .spec import load_stages
-
-        return load_stages(self.root)
-
-    def close(self) -> None:
-        if "state" in self.__dict__:
-            self.state.close()
-
-    # The operations: thin wrappers so that `Repo(path).reproduce()` is the API.
-
-    def reproduce(self, targets: Sequence[str] = (), **options: Any) -> ReproResult:
-        """Bring `targets` (default: all stages) up to date; see `ReproRequest` for options.
-
-        `reporter=` and `progress=` receive events; nothing is printed.
-        """
-        from .run.reproduce import ReproRequest, reproduce
-
-        reporter = options.pop("reporter", None)
-        progress = options.pop("progress", None)
-        request = ReproRequest(targets=tuple(targets), **options)
+        request = ReproRequest(
+            tuple(targets), force, single_item, downstream, force_downstream,
+            jobs, dry, keep_going, use_run_cache, tuple(overrides),
+        )  # fmt: skip
         return reproduce(self, request, reporter, progress)
 
     def status(self, targets: Sequence[str] = ()) -> list[StatusEntry]:
         """Per selected stage, the reasons it would run (empty when up to date)."""
-        from .run.reproduce import status
+        from .ops.repro import status
 
         return status(self, targets)
 
-    def add(self, paths: Sequence[str]) -> list[Added]:
-        from .dataops import add
+    def add(self, paths: Sequence[str], *, progress: Progress | None = None) -> list[Added]:
+        """Track files or directories with `.dvc` files, saving them to the cache."""
+        from .ops.data import add
 
-        return add(self, paths)
+        return add(self, paths, progress)
 
     def checkout(
-        self, targets: Sequence[str] = (), relink: bool = False, force: bool = False
+        self, targets: Sequence[str] = (), *, relink: bool = False, force: bool = False
     ) -> CheckoutSummary:
         """Restore recorded outputs; `force` discards workspace changes not in the cache."""
-        from .dataops import checkout_outputs
+        from .ops.data import checkout
 
-        return checkout_outputs(self, targets, relink=relink, force=force)
+        return checkout(self, targets, relink=relink, force=force)
 
-    def gc(self, workspace: bool = True, dry: bool = False) -> GcResult:
-        from .dataops import collect_garbage
+    def gc(
+        self,
+        *,
+        workspace: bool = True,
+        dry: bool = False,
+        revisions: RevisionChoice | None = None,
+    ) -> GcResult:
+        """Remove cache objects that neither the workspace nor `revisions` use."""
+        from .ops.data import collect_garbage
 
-        return collect_garbage(self, workspace, dry=dry)
+        return collect_garbage(self, workspace, dry=dry, revisions=revisions)
+
+    def push(
+        self,
+        targets: Sequence[str] = (),
+        *,
+        remote: str | None = None,
+        jobs: int | None = None,
+        run_cache: bool = False,
+        all_branches: bool = False,
+        progress: TransferProgress | None = None,
+    ) -> TransferResult:
+        """Upload the cached outputs of `targets` (default: all) that the remote lacks."""
+        from .ops.transfer import TransferRequest, push
+
+        request = TransferRequest(tuple(targets), remote, jobs, run_cache, all_branches)
+        return push(self, request, progress)
+
+    def fetch(
+        self,
+        targets: Sequence[str] = (),
+        *,
+        remote: str | None = None,
+        jobs: int | None = None,
+        run_cache: bool = False,
+        all_branches: bool = False,
+        progress: TransferProgress | None = None,
+    ) -> TransferResult:
+        """Download the objects of `targets` (default: all) missing from the cache."""
+        from .ops.transfer import TransferRequest, fetch
+
+        request = TransferRequest(tuple(targets), remote, jobs, run_cache, all_branches)
+        return fetch(self, request, progress)
+
+    def pull(
+        self,
+        targets: Sequence[str] = (),
+        *,
+        remote: str | None = None,
+        jobs: int | None = None,
+        force: bool = False,
+        progress: TransferProgress | None = None,
+    ) -> PullResult:
+        """fetch, then check out; `force` discards workspace changes not in the cache."""
+        from .ops.transfer import TransferRequest, pull
+
+        return pull(self, TransferRequest(tuple(targets), remote, jobs), progress, force)
 
     def graph(self) -> Graph:
         from .graph import build_graph
@@ -153,6 +149,3 @@ class Repo:
 
     def __enter__(self) -> Repo:
         return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

@@ -1,91 +1,14 @@
-"""`llmpipe audit`: read and verify the audit trail; the hook that records each command."""
+"""`llmpipe audit`: read and verify the audit trail (records are written by `ops.audit`)."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import click
 
 from .render import emit_json, verbose_option
-
-# Commands whose every run is recorded ("group" covers all its subcommands).
-AUDITED = {
-    "repro", "add", "checkout", "gc", "push", "pull", "fetch", "policy", "registry",
-    "deploy", "monitor",
-}  # fmt: skip
-AUDITED_SUBCOMMANDS = {("keys", "use"), ("trust", "accept")}
-GROUPS = {"policy", "registry", "keys", "audit", "remote", "trust"}
-# Recorded only when they touched something: a no-op repro writes nothing.
-ONLY_IF_TARGETS = {"repro"}
-
-
-def audited_command(argv: Sequence[str]) -> tuple[str, list[str]] | None:
-    """(command, its arguments) when `argv` runs an audited command, else None."""
-    words = list(argv)
-    if not words or words[0].startswith("-") or {"-h", "--help"} & set(words):
-        return None
-    name, rest = words[0], words[1:]
-    if name in GROUPS and rest and not rest[0].startswith("-"):
-        sub = rest[0]
-        if name in AUDITED or (name, sub) in AUDITED_SUBCOMMANDS:
-            return f"{name} {sub}", rest[1:]
-        return None
-    return (name, rest) if name in AUDITED else None
-
-
-@contextlib.contextmanager
-def cli_session(argv: Sequence[str]) -> Iterator[Any]:
-    """Collect what one CLI command does and append its audit record when it ends.
-
-    The block sets `session.exit_code` (and `session.error` on a user error);
-    a SystemExit raised inside is recorded with its code and re-raised.
-    """
-    from ..security import audit
-
-    found = audited_command(argv)
-    if found is None:
-        yield audit.Session("", [], "")
-        return
-    command, args = found
-    session = audit.begin(command, args, only_if_targets=command in ONLY_IF_TARGETS)
-    try:
-        yield session
-    except SystemExit as exc:
-        session.exit_code = (
-            exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        )
-        raise
-    except BaseException:
-        session.exit_code = session.exit_code or 1
-        raise
-    finally:
-        audit.end()
-        _write(session)
-
-
-def _write(session: Any) -> None:
-    from ..errors import LlmpipeError
-    from ..repo import find_root
-    from ..security import audit
-
-    entry = audit.session_entry(session)
-    if entry is None:
-        return
-    try:
-        root = find_root(session.cwd)
-    except LlmpipeError:
-        return  # not in a project: nothing to audit
-    from .keys import prompt_passphrase
-
-    try:
-        key = audit._try_key(None, prompt_passphrase)
-        audit.AuditLog(audit.audit_dir(root)).append(entry, key)
-    except (LlmpipeError, OSError) as exc:
-        click.secho(f"WARNING: could not write the audit record: {exc}", fg="yellow", err=True)
 
 
 @click.group()
@@ -105,7 +28,7 @@ def log(
     since: str | None, actor: str | None, action: str | None, as_json: bool, verbose: bool
 ) -> None:
     """Show audit records, oldest first."""
-    from ..repo import find_root
+    from ..project import find_root
     from ..security.audit import AuditLog, audit_dir
 
     records = AuditLog(audit_dir(find_root("."))).records()
@@ -179,7 +102,7 @@ def _line(record: dict[str, Any]) -> str:
 @verbose_option
 def verify(require_signed: bool, as_json: bool, verbose: bool) -> None:
     """Check every record's hash chain and signature; name the first bad record."""
-    from ..repo import find_root
+    from ..project import find_root
     from ..security.audit import AuditLog, audit_dir
     from ..security.policy import load_policy, policy_in_force
 

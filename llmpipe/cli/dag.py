@@ -15,11 +15,10 @@ from .render import emit_json, verbose_option
 @verbose_option
 def dag(target: str | None, fmt: str | None, verbose: bool) -> None:
     """Show the stage graph (upstream of TARGET when given)."""
-    from ..graph import resolve_targets, select
-    from ..repo import Repo
-    from ..run.reproduce import load_graph
+    from ..graph import build_graph, resolve_targets, select
+    from ..project import Project
 
-    graph = load_graph(Repo.discover())
+    graph = build_graph(Project.discover().stages())
     order = select(graph, resolve_targets(graph, [target] if target else []))
     chosen = set(order)
     edges = sorted((p, c) for c in order for p in graph.parents[c] if p in chosen)

@@ -17,16 +17,15 @@ from .render import CliProgress, emit_json, quiet_option, verbose_option
 @verbose_option
 def add(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> None:
     """Track files or directories with .dvc files and save them to the cache."""
-    from ..dataops import add as add_paths
-    from ..repo import Repo
+    from ..ops.data import add as add_paths
+    from .session import invocation, open_project
 
-    repo = Repo.discover()
     progress = CliProgress(enabled=not quiet)
-    try:
-        added = add_paths(repo, paths, progress)
-    finally:
-        progress.finish()
-        repo.close()
+    with open_project() as project:
+        try:
+            added = add_paths(project, paths, progress, invocation=invocation())
+        finally:
+            progress.finish()
     if as_json:
         emit_json(
             [
@@ -61,14 +60,13 @@ def checkout(
     targets: tuple[str, ...], relink: bool, force: bool, as_json: bool, quiet: bool, verbose: bool
 ) -> None:
     """Restore recorded outputs (dvc.lock, .dvc files) from the cache."""
-    from ..dataops import checkout_outputs
-    from ..repo import Repo
+    from ..ops.data import checkout as checkout_outputs
+    from .session import invocation, open_project
 
-    repo = Repo.discover()
-    try:
-        summary = checkout_outputs(repo, targets, relink=relink, force=force)
-    finally:
-        repo.close()
+    with open_project() as project:
+        summary = checkout_outputs(
+            project, targets, relink=relink, force=force, invocation=invocation()
+        )
     if as_json:
         emit_json(
             {
@@ -113,18 +111,17 @@ def gc(
 ) -> None:
     """Remove cache objects that neither the workspace nor the named revisions use."""
     from ..compare.revisions import RevisionChoice
-    from ..dataops import collect_garbage
-    from ..repo import Repo
+    from ..ops.data import collect_garbage
+    from .session import invocation, open_project
 
     choice = RevisionChoice(revs, all_branches, all_tags, all_commits, workspace=False)
     keeping = workspace or revs or all_branches or all_tags or all_commits
     if keeping and not force and not dry:
         click.confirm("Remove every cache object the kept revisions do not use?", abort=True)
-    repo = Repo.discover()
-    try:
-        result = collect_garbage(repo, workspace, dry=dry, revisions=choice)
-    finally:
-        repo.close()
+    with open_project() as project:
+        result = collect_garbage(
+            project, workspace, dry=dry, revisions=choice, invocation=invocation()
+        )
     if as_json:
         emit_json(
             {

@@ -20,14 +20,13 @@ from .render import verbose_option
 def deploy(ref: str, url: str, verbose: bool) -> None:
     """Deploy NAME@ALIAS (or NAME@VERSION) after verifying the registry and the files."""
     from ..errors import RegistryError
-    from ..registry.deploy import deploy as do_deploy
-    from .registry import _repo, _store, _writer, split_ref
+    from ..ops.registry import deploy as do_deploy
+    from .registry import run_verb, split_ref, writer
 
     name, which = split_ref(ref)
     if which is None:
         raise RegistryError(f"name the alias or version to deploy: {name}@production")
-    repo = _repo()
-    result = do_deploy(repo, _store(repo.root), _writer(), name, which, url)
+    result = run_verb(do_deploy, writer(), name, which, url)
     click.echo(
         f"Deployed {name} {result.version} ({which}): {result.files} file(s) "
         f"to {result.location}; CURRENT = {result.release}"

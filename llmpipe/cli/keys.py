@@ -98,7 +98,14 @@ def list_(verbose: bool) -> None:
 @verbose_option
 def use(name: str, verbose: bool) -> None:
     """Sign with the key NAME from now on."""
+    from ..errors import NotAProjectError
+    from ..ops.trust import use_key
     from ..security.keys import select_key
+    from .session import invocation, open_project
 
-    path = select_key(name)
+    try:
+        with open_project() as project:  # recorded in the project's trail, when in one
+            path = use_key(project, name, invocation=invocation())
+    except NotAProjectError:
+        path = select_key(name)
     click.echo(f"Now signing with '{name}' ({path})")

@@ -27,9 +27,9 @@ SHORT_COMMIT = 7
 def lineage(path: str, as_json: bool) -> None:
     """Show the runs that produced PATH, back to the raw inputs they read."""
     from ..lineage.query import trace
-    from ..repo import Repo
+    from ..project import Project
 
-    repo = Repo.discover()
+    repo = Project.discover()
     target = repo_relative(repo.root, path)
     result = trace(repo.lineage, target)
     _warn(repo.lineage.warnings)
@@ -62,9 +62,9 @@ def lineage(path: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 def log(stage: str | None, limit: int, as_json: bool) -> None:
     """List recent stage runs, newest first."""
-    from ..repo import Repo
+    from ..project import Project
 
-    repo = Repo.discover()
+    repo = Project.discover()
     runs = repo.lineage.read(stage=stage, limit=limit)
     _warn(repo.lineage.warnings)
     if as_json:

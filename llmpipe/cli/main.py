@@ -62,21 +62,14 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one red line and a non-zero exit code.
 
-    Audited commands (see `cli/audit.py`) append one audit record when they end.
+    Audited verbs (`ops.audit`) record the command as typed: `argv` travels in
+    the click context for them (see `session.invocation`).
     """
-    from .audit import cli_session
-
-    with cli_session(sys.argv[1:] if argv is None else argv) as session:
-        session.exit_code = _run(argv, session)
-        return session.exit_code
-
-
-def _run(argv: list[str] | None, session) -> int:  # noqa: ANN001
-    verbose = any(flag in (argv or sys.argv[1:]) for flag in ("-v", "--verbose"))
+    args = sys.argv[1:] if argv is None else list(argv)
+    verbose = any(flag in args for flag in ("-v", "--verbose"))
     try:
-        cli.main(args=argv, prog_name="llmpipe", standalone_mode=False)
+        cli.main(args=args, prog_name="llmpipe", standalone_mode=False, obj={"argv": args})
     except LlmpipeError as exc:
-        session.error = str(exc)
         if verbose:
             raise
         click.secho(f"ERROR: {exc}", fg="red", err=True)

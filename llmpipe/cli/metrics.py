@@ -60,9 +60,9 @@ def output_options(func: Callable) -> Callable:
 
 def open_comparison() -> Comparison:
     from ..compare.collect import Comparison
-    from ..repo import Repo
+    from ..project import Project
 
-    repo = Repo.discover()
+    repo = Project.discover()
     return Comparison(repo.root, repo.odb)
 
 

@@ -28,21 +28,16 @@ def monitor(
 ) -> None:
     """Compare the version behind NAME@ALIAS with its registration; exit 1 on degradation."""
     from ..errors import RegistryError
-    from ..registry.config import load_config
-    from ..registry.monitor import fresh_metrics
-    from ..registry.monitor import monitor as do_monitor
-    from .registry import _repo, _store, _writer, split_ref
+    from ..ops.registry import monitor as do_monitor
+    from .registry import run_verb, split_ref, writer
 
     name, alias = split_ref(ref)
     if alias is None:
         raise RegistryError(f"name the alias to monitor: {name}@production")
     if metrics_file and stage:
         raise click.UsageError("give --metrics or --stage, not both")
-    repo = _repo()
-    fresh = fresh_metrics(repo, metrics_file, stage)
-    checks = load_config(repo.root).monitor_for(alias)
-    result = do_monitor(
-        repo, _store(repo.root), _writer(), name, alias, fresh, checks, rollback_on_degradation
+    result = run_verb(
+        do_monitor, writer(), name, alias, metrics_file, stage, rollback_on_degradation
     )
     _print(name, result)
     if result.degraded:

@@ -11,22 +11,24 @@ from .keys import prompt_passphrase
 from .render import emit_json, verbose_option
 
 
-def _root() -> str:
-    from ..repo import find_root
-
-    return find_root(".")
-
-
 def _signing_key():  # noqa: ANN202
     from ..security.keys import load_key
 
     return load_key(passphrase=prompt_passphrase)
 
 
-def _change(edit, done: str) -> None:  # noqa: ANN001
-    from ..security.policy import change_policy
+def _run(verb, *args):  # noqa: ANN001, ANN202
+    """Call the ops verb on this project, audited as the command typed."""
+    from .session import invocation, open_project
 
-    policy = change_policy(_root(), _signing_key(), edit)
+    with open_project() as project:
+        return verb(project, *args, invocation=invocation())
+
+
+def _change(edit, done: str) -> None:  # noqa: ANN001
+    from ..ops.policy import change
+
+    policy = _run(change, _signing_key(), edit)
     click.echo(f"{done} (policy version {policy.version}). {_COMMIT}")
 
 
@@ -53,10 +55,10 @@ def policy() -> None:
 @verbose_option
 def init(name: str | None, verbose: bool) -> None:
     """Create the policy with the current key as its first admin."""
-    from ..security.policy import init_policy
+    from ..ops.policy import init as init_policy
 
     key = _signing_key()
-    created = init_policy(_root(), key, name or _default_member_name())
+    created = _run(init_policy, key, name or _default_member_name())
     member = next(iter(created.members))
     click.echo(f"Created .llmpipe/policy.yaml: '{member}' ({key.fingerprint}) is admin.")
     click.echo(f"Its key is the policy's root (pinned in .llmpipe/root.yaml). {_COMMIT}")
@@ -163,9 +165,9 @@ def rotate_root(new_root: str, verbose: bool) -> None:
 
     Signed by the current root key; clones that pinned the old root follow it.
     """
-    from ..security.policy import rotate_root as rotate
+    from ..ops.policy import rotate_root as rotate
 
-    policy = rotate(_root(), _signing_key(), new_root)
+    policy = _run(rotate, _signing_key(), new_root)
     holder = policy.member_for(policy.root)
     name = holder.name if holder else policy.root
     click.echo(
@@ -179,9 +181,9 @@ def rotate_root(new_root: str, verbose: bool) -> None:
 @verbose_option
 def show(as_json: bool, verbose: bool) -> None:
     """Verify the policy and print members, roles and permissions."""
-    from ..security.policy import load_policy
+    from ..ops.policy import show as show_policy
 
-    current = load_policy(_root())
+    current = _run(show_policy)
     if as_json:
         emit_json(
             {
@@ -215,21 +217,9 @@ def show(as_json: bool, verbose: bool) -> None:
 @verbose_option
 def check(action: str, who: str | None, verbose: bool) -> None:
     """Tell whether the current key may do ACTION (exit 0 allowed, 1 denied)."""
-    from ..security.policy import (
-        check_action,
-        current_fingerprint,
-        load_policy,
-        policy_in_force,
-    )
+    from ..ops.policy import check as check_access
 
-    check_action(action)
-    root = _root()
-    if not policy_in_force(root):
-        click.echo(f"allowed: this project has no access policy ('{action}' is not restricted)")
-        return
-    current = load_policy(root)
-    # Who you are comes from your private key, never from the .pub file beside it.
-    decision = current.decide(who or current_fingerprint(prompt_passphrase), action)
+    decision = _run(check_access, action, who, prompt_passphrase)
     if decision.allowed:
         click.echo(f"allowed: {decision.reason}")
         return

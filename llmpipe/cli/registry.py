@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -10,30 +11,26 @@ import click
 from .render import emit_json, verbose_option
 
 
-def _repo():  # noqa: ANN202
-    from ..repo import Repo
-
-    return Repo.discover(".")
-
-
-def _store(root: str):  # noqa: ANN202
-    from ..registry.storage import open_store
-
-    return open_store(root)
-
-
-def _writer():  # noqa: ANN202
+def writer():  # noqa: ANN201
+    """Who signs registry events: the current key (a prompt unlocks an encrypted one)."""
     from ..registry.ops import Writer
     from .keys import prompt_passphrase
 
     return Writer.current(prompt_passphrase)
 
 
-def _state(root: str):  # noqa: ANN202
-    from ..registry.state import replay
+def run_verb(verb: Callable[..., Any], *args: Any, **options: Any) -> Any:
+    """Call the ops verb on this project, audited as the command typed."""
+    from .session import invocation, open_project
 
-    store = _store(root)
-    return replay(store.events(), store.location)
+    with open_project() as project:
+        return verb(project, *args, invocation=invocation(), **options)
+
+
+def _state():  # noqa: ANN202
+    from ..ops.registry import registry_state
+
+    return run_verb(registry_state)
 
 
 def split_ref(text: str) -> tuple[str, str | None]:
@@ -71,12 +68,9 @@ def register(
     verbose: bool,
 ) -> None:
     """Register the cached output PATH as a new version of model NAME."""
-    from ..registry.ops import register as do_register
+    from ..ops.registry import register as do_register
 
-    repo = _repo()
-    event = do_register(
-        repo, _store(repo.root), _writer(), name, path, version, bump, message, metrics_file
-    )
+    event = run_verb(do_register, writer(), name, path, version, bump, message, metrics_file)
     data = event["data"]
     click.echo(f"Registered {name} {data['version']} ({data['path']}, {data['digest'][:19]}…)")
     if data.get("remote"):
@@ -91,7 +85,7 @@ def register(
 @verbose_option
 def list_models(as_json: bool, verbose: bool) -> None:
     """Every model with its latest version and aliases."""
-    state = _state(_repo().root)
+    state = _state()
     rows = []
     for name, model in sorted(state.models.items()):
         latest = list(model.versions.values())[-1] if model.versions else None
@@ -126,7 +120,7 @@ def list_models(as_json: bool, verbose: bool) -> None:
 def show(ref: str, show_metrics: bool, plot_file: str | None, as_json: bool, verbose: bool) -> None:
     """A version (NAME, NAME@VERSION or NAME@ALIAS): hash, digest, lineage, metrics."""
     name, which = split_ref(ref)
-    model = _state(_repo().root).model(name)
+    model = _state().model(name)
     if plot_file:
         _write_plot(model, plot_file)
     if show_metrics:
@@ -221,7 +215,7 @@ def history(name: str, as_json: bool, verbose: bool) -> None:
     """Every event of model NAME: registered, promoted/demoted, rolled back, deprecated, ..."""
     from ..registry.card import history_lines
 
-    model = _state(_repo().root).model(name)
+    model = _state().model(name)
     if as_json:
         emit_json(model.events)
         return
@@ -237,10 +231,9 @@ def history(name: str, as_json: bool, verbose: bool) -> None:
 @verbose_option
 def promote(name: str, version: str, alias: str, force: bool, verbose: bool) -> None:
     """Point ALIAS of model NAME at VERSION, if the alias's gates (in the policy) pass."""
-    from ..registry.ops import promote as do_promote
+    from ..ops.registry import promote as do_promote
 
-    repo = _repo()
-    result = do_promote(repo, _store(repo.root), _writer(), name, version, alias, force)
+    result = run_verb(do_promote, writer(), name, version, alias, force)
     for check in result.checks:
         mark = "PASS" if check.passed else "FAIL"
         click.echo(f"  gate {mark}  {check.describe()}")
@@ -265,10 +258,9 @@ def promote(name: str, version: str, alias: str, force: bool, verbose: bool) -> 
 @verbose_option
 def rollback(name: str, alias: str, verbose: bool) -> None:
     """Point ALIAS of NAME back at the version that held it before."""
-    from ..registry.ops import rollback as do_rollback
+    from ..ops.registry import rollback as do_rollback
 
-    repo = _repo()
-    event = do_rollback(repo, _store(repo.root), _writer(), name, alias)
+    event = run_verb(do_rollback, writer(), name, alias)
     data = event["data"]
     click.echo(f"Rolled back '{alias}' of {name} from {data['from']} to {data['to']}.")
 
@@ -280,10 +272,9 @@ def rollback(name: str, alias: str, verbose: bool) -> None:
 @verbose_option
 def deprecate(name: str, version: str, message: str | None, verbose: bool) -> None:
     """Mark VERSION of NAME deprecated (no longer promoted or rolled back to)."""
-    from ..registry.ops import deprecate as do_deprecate
+    from ..ops.registry import deprecate as do_deprecate
 
-    repo = _repo()
-    event = do_deprecate(repo, _store(repo.root), _writer(), name, version, message)
+    event = run_verb(do_deprecate, writer(), name, version, message)
     held = event["data"].get("aliases") or []
     note = f" (still held by {', '.join(held)}: promote another version)" if held else ""
     click.echo(f"Deprecated {name} {event['data']['version']}{note}.")
@@ -294,10 +285,9 @@ def deprecate(name: str, version: str, message: str | None, verbose: bool) -> No
 @verbose_option
 def verify(as_json: bool, verbose: bool) -> None:
     """Replay the log: hash chain, signatures, and each event's permission in the policy."""
-    from ..registry.verify import verify_log
+    from ..ops.registry import verify as verify_registry
 
-    root = _repo().root
-    report = verify_log(root, _store(root))
+    report = run_verb(verify_registry)
     if as_json:
         emit_json(
             {

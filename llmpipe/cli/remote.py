@@ -13,9 +13,9 @@ def remote() -> None:
 
 
 def _repo():  # noqa: ANN202
-    from ..repo import Repo
+    from ..project import Project
 
-    return Repo.discover()
+    return Project.discover()
 
 
 @remote.command("add")

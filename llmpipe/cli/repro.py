@@ -60,28 +60,29 @@ def repro(
 
     TARGETS are stage names (train, train@lr1), dvc.yaml:stage or a dvc.yaml path.
     """
-    from ..repo import Repo
-    from ..run.reproduce import ReproRequest, reproduce
+    from ..ops.repro import ReproRequest, reproduce
+    from .session import invocation, open_project
 
-    repo = Repo.discover()
-    request = ReproRequest(
-        targets=targets,
-        force=force,
-        single_item=single_item,
-        downstream=downstream,
-        force_downstream=force_downstream,
-        jobs=jobs or repo.config.jobs or 1,
-        dry=dry,
-        keep_going=keep_going,
-        use_run_cache=not no_run_cache,
-        overrides=set_params,
-    )
-    progress = CliProgress(enabled=not quiet)
-    try:
-        result = reproduce(repo, request, CliReporter(quiet), progress)
-    finally:
-        progress.finish()
-        repo.close()
+    with open_project() as project:
+        request = ReproRequest(
+            targets=targets,
+            force=force,
+            single_item=single_item,
+            downstream=downstream,
+            force_downstream=force_downstream,
+            jobs=jobs or project.config.jobs or 1,
+            dry=dry,
+            keep_going=keep_going,
+            use_run_cache=not no_run_cache,
+            overrides=set_params,
+        )
+        progress = CliProgress(enabled=not quiet)
+        try:
+            result = reproduce(
+                project, request, CliReporter(quiet), progress, invocation=invocation()
+            )
+        finally:
+            progress.finish()
     _summarize(result, quiet, dry)
 
 

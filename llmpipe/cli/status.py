@@ -23,23 +23,18 @@ def status(
     verbose: bool,
 ) -> None:
     """Show stages that would run, with the reasons (changed deps, params, command, outs)."""
-    from ..repo import Repo
-    from ..run.reproduce import status as compute_status
+    from ..ops.repro import status as compute_status
+    from .session import open_project
 
-    repo = Repo.discover()
     if cloud:
-        from ..remote.status import cloud_status
+        from ..ops.transfer import cloud_status
         from .transfer import print_cloud_status
 
-        try:
-            print_cloud_status(cloud_status(repo, remote, targets, jobs), as_json)
-        finally:
-            repo.close()
+        with open_project() as project:
+            print_cloud_status(cloud_status(project, remote, targets, jobs), as_json)
         return
-    try:
-        entries = compute_status(repo, targets)
-    finally:
-        repo.close()
+    with open_project() as project:
+        entries = compute_status(project, targets)
     changed = [e for e in entries if e.reasons]
     if as_json:
         emit_json({e.address: [str(r) for r in e.reasons] for e in changed})

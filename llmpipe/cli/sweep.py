@@ -86,8 +86,8 @@ def run(
     OVERRIDES: key=a,b  key=range(0,4)  key=choice(a,b)  group=glob(*)  group=x,y;
     hydra/launcher=… and hydra.launcher.…=… configure the launcher.
     """
-    from ..hydra.sweep import SweepRequest, run_sweep
-    from ..repo import Repo
+    from ..ops.sweep import SweepRequest, run_sweep
+    from .session import open_project
 
     request = SweepRequest(
         overrides=overrides,
@@ -98,8 +98,8 @@ def run(
         keep_workspaces=keep_workspaces,
         share_upstream=not no_share,
     )
-    with Repo.discover() as repo:
-        record = run_sweep(repo, request, None if quiet or as_json else _print_progress)
+    with open_project() as project:
+        record = run_sweep(project, request, None if quiet or as_json else _print_progress)
     _show(record, sort_by, descending, metrics, as_json, quiet)
     if any(job.status != "succeeded" for job in record.jobs):
         sys.exit(1)
@@ -129,14 +129,14 @@ def show(
 ) -> None:
     """Show a recorded sweep (default: the latest)."""
     from ..hydra.results import list_sweeps, load_record
-    from ..repo import Repo
+    from .session import open_project
 
-    with Repo.discover() as repo:
+    with open_project() as project:
         if list_all:
-            for found in list_sweeps(repo.llmpipe_dir):
+            for found in list_sweeps(project.llmpipe_dir):
                 click.echo(found)
             return
-        record = load_record(repo.llmpipe_dir, sweep_id)
+        record = load_record(project.llmpipe_dir, sweep_id)
     _show(record, sort_by, descending, metrics, as_json, quiet=False)
 
 
@@ -146,11 +146,11 @@ def show(
 @verbose_option
 def apply(sweep_id: str, job: int, verbose: bool) -> None:
     """Write job JOB's overrides of sweep SWEEP_ID into the config, for a plain `repro`."""
-    from ..hydra.apply import apply_job
-    from ..repo import Repo
+    from ..ops.sweep import apply_job
+    from .session import open_project
 
-    with Repo.discover() as repo:
-        changed = apply_job(repo, sweep_id, job)
+    with open_project() as project:
+        changed = apply_job(project, sweep_id, job)
     for path in changed:
         click.echo(f"Updated {path}")
     click.echo("Run 'llmpipe repro' to reproduce this job in the workspace.")

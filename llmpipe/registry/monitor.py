@@ -14,11 +14,11 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AccessError, RegistryError
+from ..errors import RegistryError
 from .expr import CheckResult, evaluate
 
 if TYPE_CHECKING:
-    from ..repo import Repo
+    from ..project import Project as Repo
     from .ops import Writer
     from .storage import EventStore
 
@@ -39,17 +39,10 @@ class MonitorResult:
         return any(not c.passed for c in self.checks)
 
 
-def fresh_metrics(repo: Repo, metrics_file: str | None, stage: str | None) -> dict[str, Any]:
-    """The metrics to judge: from a file, from running `stage`, or from the workspace."""
-    from .artifact import metrics_of_files, read_metrics_file, workspace_metrics
+def stage_metrics(repo: Repo, stage: str) -> dict[str, Any]:
+    """The metrics files `stage` declares, read and merged (after it ran)."""
+    from .artifact import metrics_of_files, read_metrics_file
 
-    if metrics_file:
-        return read_metrics_file(metrics_file)
-    if not stage:
-        return workspace_metrics(repo)
-    result = repo.reproduce([stage], force=True, single_item=True)
-    if result.failed:
-        raise RegistryError(f"the evaluation stage '{stage}' failed: {result.failed[0].error}")
     chosen = [s for s in repo.stages() if s.address == stage]
     if not chosen:
         raise RegistryError(f"no stage named '{stage}'")
@@ -71,14 +64,14 @@ def monitor(
     alias: str,
     fresh: dict[str, Any],
     checks: tuple[str, ...],
-    rollback_on_degradation: bool = False,
 ) -> MonitorResult:
-    """Judge `fresh` metrics of the version behind `alias`; record it; roll back if asked."""
-    from ..security.policy import require
-    from .ops import record, rollback
+    """Judge `fresh` metrics of the version behind `alias` and record the judgement.
+
+    Whether the writer may, and rolling back a degraded alias, is for the caller.
+    """
+    from .ops import record
     from .state import replay
 
-    require(repo, "deploy", writer.key)
     model = replay(store.events(), store.location).model(name)
     version = model.resolve(alias)
     registered = version.metrics
@@ -101,14 +94,6 @@ def monitor(
         result.notes.append(
             "no monitor checks configured in .llmpipe/registry.yaml: nothing to judge"
         )
-    if result.degraded and rollback_on_degradation:
-        if alias not in model.aliases:
-            result.rollback_refused = f"'{alias}' is a version, not an alias"
-            return result
-        try:
-            result.rolled_back = rollback(repo, store, writer, name, alias)
-        except (AccessError, RegistryError) as exc:
-            result.rollback_refused = str(exc)
     return result
 
 

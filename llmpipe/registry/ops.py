@@ -1,9 +1,9 @@
 """Writing to the registry: register, promote (through gates), roll back, deprecate.
 
-Each operation checks the access policy (`security.require`, which audits
-refusals), then appends one signed event through the store, computing
-everything that depends on the log (the next version, the alias's current
-holder) inside the store's append so that concurrent writers cannot race.
+Each operation appends one signed event through the store, computing everything
+that depends on the log (the next version, the alias's current holder) inside
+the store's append so that concurrent writers cannot race. Who may do what is
+checked by the verbs above (`llmpipe.ops.registry`) before they call these.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AccessError, RegistryError
+from ..errors import RegistryError
 from . import semver
 from .events import make_event
 from .expr import CheckResult
@@ -21,7 +21,7 @@ from .names import check_alias, check_event_names, check_model_name
 from .state import RegistryState, replay
 
 if TYPE_CHECKING:
-    from ..repo import Repo
+    from ..project import Project as Repo
     from ..security.keys import PassphraseSource, SigningKey
     from .storage import EventStore
 
@@ -75,21 +75,19 @@ def register(
     store: EventStore,
     writer: Writer,
     name: str,
-    path: str,
+    artifact: Any,
+    remote: str | None = None,
     version: str | None = None,
     bump: str = "patch",
     message: str | None = None,
     metrics_file: str | None = None,
 ) -> dict[str, Any]:
-    """Register the cached output `path` as a new version of `name`; returns the event."""
-    from ..security.audit import note_target
-    from ..security.policy import require
-    from .artifact import find_artifact
+    """Register the cached `artifact` as a new version of `name`; returns the event.
 
+    `remote` names the remote its objects were pushed to (None: not pushed).
+    """
     check_model_name(name)
-    require(repo, "register", writer.key)
-    artifact = find_artifact(repo, path)
-    facts = describe_artifact(repo, artifact, metrics_file)
+    facts = describe_artifact(repo, artifact, metrics_file, remote)
     if version is not None:
         version = semver.normalize(version)
 
@@ -100,14 +98,12 @@ def register(
             raise RegistryError(f"version {chosen} of '{name}' already exists")
         return {"version": chosen, "message": message, **facts}
 
-    event = _append(store, writer, "register", name, build)
-    note_target(
-        artifact.path, artifact.hash_info.value, model=name, version=event["data"]["version"]
-    )
-    return event
+    return _append(store, writer, "register", name, build)
 
 
-def describe_artifact(repo: Repo, artifact: Any, metrics_file: str | None) -> dict[str, Any]:
+def describe_artifact(
+    repo: Repo, artifact: Any, metrics_file: str | None, remote: str | None
+) -> dict[str, Any]:
     """Everything a register event records about the artifact (checks cache and remote)."""
     from .artifact import (
         cache_files,
@@ -119,7 +115,6 @@ def describe_artifact(repo: Repo, artifact: Any, metrics_file: str | None) -> di
     )
 
     require_in_cache(repo.odb, artifact)
-    pushed = ensure_pushed(repo, artifact)
     files = cache_files(repo.odb, artifact.hash_info)
     digest, listing = strong_digest(files, artifact.hash_info.isdir)
     lineage = lineage_of(repo, artifact)
@@ -132,31 +127,8 @@ def describe_artifact(repo: Repo, artifact: Any, metrics_file: str | None) -> di
         "lineage": lineage,
         "metrics": metrics,
         "metrics_source": metrics_file or "workspace",
-        "remote": pushed,
+        "remote": remote,
     }
-
-
-def ensure_pushed(repo: Repo, artifact: Any) -> str | None:
-    """With a default remote: push the artifact's objects there (only the missing ones).
-
-    Returns the remote's name (None without a default remote); RegistryError
-    when some object could not be pushed.
-    """
-    from ..remote.config import default_remote
-
-    name = default_remote(repo)
-    if not name:
-        return None
-    from ..remote import TransferRequest, push
-
-    result = push(repo, TransferRequest(targets=(artifact.stage,), remote=name, audit=False))
-    if result.failed:
-        reasons = "; ".join(f"{f.oid}: {f.reason}" for f in result.failed[:3])
-        raise RegistryError(
-            f"could not push '{artifact.path}' to remote '{name}' ({reasons}); "
-            "a registered version must be on the remote"
-        )
-    return name
 
 
 # promote
@@ -187,12 +159,10 @@ def promote(
     The gates come from the signed policy (from registry.yaml in a project
     without one, see `gates`); the event records them and the policy version
     that defined them. A refusal by a gate returns the result with
-    `event=None`; the CLI reports it.
+    `event=None`; the CLI reports it. Whether the writer may `force` past
+    failed gates (`gates_fail`) is for the caller to check.
     """
-    from ..security.policy import require
-
     check_alias(alias)
-    require(repo, f"promote:{alias}", writer.key)
     gates = gates_for(repo.root, alias)
     result = PromoteResult(None)
 
@@ -220,10 +190,6 @@ def promote(
             "forced": bool(force and not result.gates_passed),
         }
 
-    if force:
-        state = replay(store.events(), store.location)
-        if not all(c.passed for c in gate_checks(state, name, version, alias, gates.checks)):
-            _require_admin_to_force(repo, writer)
     try:
         result.event = _append(store, writer, "promote", name, build)
     except _GateRefusal:
@@ -235,13 +201,11 @@ class _GateRefusal(Exception):  # noqa: N818 - control flow out of the append
     pass
 
 
-def _require_admin_to_force(repo: Repo, writer: Writer) -> None:
-    from ..security.policy import require
-
-    try:
-        require(repo, "admin", writer.key)
-    except AccessError as exc:
-        raise AccessError(f"--force past failed gates needs 'admin': {exc}") from None
+def gates_fail(repo: Repo, store: EventStore, name: str, version: str, alias: str) -> bool:
+    """Whether promoting `version` of `name` to `alias` now would fail a gate."""
+    gates = gates_for(repo.root, check_alias(alias))
+    state = replay(store.events(), store.location)
+    return not all(c.passed for c in gate_checks(state, name, version, alias, gates.checks))
 
 
 # rollback, deprecate
@@ -251,9 +215,6 @@ def rollback(
     repo: Repo, store: EventStore, writer: Writer, name: str, alias: str
 ) -> dict[str, Any]:
     """Point `alias` back at the (non-deprecated) version that held it before."""
-    from ..security.policy import require
-
-    require(repo, "rollback", writer.key)
 
     def build(state: RegistryState) -> dict[str, Any]:
         model = state.model(name)
@@ -285,9 +246,6 @@ def deprecate(
     message: str | None = None,
 ) -> dict[str, Any]:
     """Mark a version deprecated: it can no longer be promoted or rolled back to."""
-    from ..security.policy import require
-
-    require(repo, "register", writer.key)
 
     def build(state: RegistryState) -> dict[str, Any]:
         chosen = state.model(name).resolve(version)

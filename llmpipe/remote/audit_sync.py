@@ -19,7 +19,7 @@ from .config import RemoteConfig
 from .layout import refuse_if_encrypted
 
 if TYPE_CHECKING:
-    from ..repo import Repo
+    from ..project import Project as Repo
 
 REMOTE_PREFIX = "llmpipe/audit"
 _SHARED_SUFFIXES = (".jsonl", ".head")

@@ -16,7 +16,7 @@ from .configfile import ConfigFile, remote_section
 from .errors import RemoteConfigError
 
 if TYPE_CHECKING:
-    from ..repo import Repo
+    from ..project import Project as Repo
 
 LLMPIPE_KEYS = frozenset({"encrypt", "key_file", "key_env", "known_hosts"})
 SECRET_KEYS = frozenset(

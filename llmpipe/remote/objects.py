@@ -19,7 +19,7 @@ from ..stage import HashInfo, Stage
 
 if TYPE_CHECKING:
     from ..cache.odb import ObjectDB
-    from ..repo import Repo
+    from ..project import Project as Repo
 
 
 @dataclass(frozen=True)

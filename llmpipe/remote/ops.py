@@ -1,20 +1,17 @@
-"""push, fetch, pull: the cache objects the project uses, to and from its remotes.
+"""Push and fetch: the cache objects the project uses, to and from its remotes.
 
 Outputs go to their own `remote:` when dvc.yaml names one, else to the remote
 asked for (or the default); `push: false` outputs are never pushed. Only
-objects missing on the other side move. Results are values: the CLI decides
-what a failure means for the exit code.
-
-The access policy is enforced here, so the Python API obeys it as the CLI does:
-`push` needs the `push` permission; `fetch` and `pull` need `pull`, and `decrypt`
-as well when they read an encrypted remote.
+objects missing on the other side move. A transfer is planned first (which
+outputs go to which remote: `plan_transfer`), so the verbs in `ops` can check
+access to those remotes, then run (`run_transfer`). Results are values: the
+caller decides what a failure means.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..progress import NoProgress, TransferProgress
@@ -30,7 +27,7 @@ from .transfer import (
 )
 
 if TYPE_CHECKING:
-    from ..repo import Repo
+    from ..project import Project as Repo
     from .layout import Layout
 
 
@@ -114,47 +111,38 @@ def _by_remote(
     return groups
 
 
-def push(
-    repo: Repo, request: TransferRequest, progress: TransferProgress | None = None
-) -> TransferResult:
-    """Send the used objects missing on their remote; missing local objects are failures."""
-    return _transfer(repo, request, progress, upload=True)
+@dataclass(frozen=True)
+class TransferPlan:
+    """Which used outputs go to (or come from) which remote."""
+
+    groups: dict[str, list[UsedOutput]] = field(default_factory=dict)
+    remotes: dict[str, RemoteConfig] = field(default_factory=dict)
 
 
-def _transfer(
-    repo: Repo, request: TransferRequest, progress: TransferProgress | None, upload: bool
-) -> TransferResult:
-    """Push or fetch per remote (outputs may name their own), then share the audit trail."""
+def plan_transfer(repo: Repo, request: TransferRequest, upload: bool) -> TransferPlan:
+    """Group the outputs `request` names by the remote each goes to."""
     outputs = used_outputs(repo, request.targets, request.all_branches)
-    result = TransferResult()
     groups = _by_remote(repo, outputs, request.remote, pushing=upload)
     if request.run_cache and not groups:
         groups[get_remote(repo, request.remote).name] = []
-    remotes = {name: get_remote(repo, name) for name in groups}
-    require_transfer_rights(repo, remotes.values(), upload)
+    return TransferPlan(groups, {name: get_remote(repo, name) for name in groups})
+
+
+def run_transfer(
+    repo: Repo,
+    plan: TransferPlan,
+    request: TransferRequest,
+    progress: TransferProgress | None,
+    upload: bool,
+) -> TransferResult:
+    """Push (`upload`) or fetch per remote, then share the audit trail."""
+    result = TransferResult()
     move = _push_to if upload else _fetch_from
-    for name, outs in groups.items():
-        result += move(repo, remotes[name], outs, request, progress or NoProgress())
+    for name, outs in plan.groups.items():
+        result += move(repo, plan.remotes[name], outs, request, progress or NoProgress())
     if request.audit:
         _share_audit(repo, request.remote, upload=upload)
     return result
-
-
-def require_transfer_rights(repo: Repo, remotes: Iterable[RemoteConfig], upload: bool) -> None:
-    """Enforce the access policy: `push` to upload; `pull` to read a remote, plus
-    `decrypt` when one of `remotes` is encrypted.
-
-    Checked before any remote is contacted. Without a policy nothing is restricted;
-    AccessError otherwise, and `require` audits the refusal.
-    """
-    from ..security.policy import require
-
-    if upload:
-        require(repo, "push")
-        return
-    require(repo, "pull")
-    if any(remote.encrypt for remote in remotes):
-        require(repo, "decrypt")
 
 
 def _share_audit(repo: Repo, name: str | None, upload: bool) -> None:
@@ -219,13 +207,6 @@ def _dir_info(oid: str, repo: Repo):  # noqa: ANN202
     return HashInfo(repo.odb.hash_name, oid)
 
 
-def fetch(
-    repo: Repo, request: TransferRequest, progress: TransferProgress | None = None
-) -> TransferResult:
-    """Download the used objects missing from the cache, each verified before use."""
-    return _transfer(repo, request, progress, upload=False)
-
-
 def _fetch_from(
     repo: Repo,
     remote: RemoteConfig,
@@ -258,21 +239,6 @@ def _fetch_from(
         progress.finish()
         layout.backend.close()
     return result + TransferResult(skipped=len(wanted) - len(todo))
-
-
-def pull(  # noqa: ANN201
-    repo: Repo,
-    request: TransferRequest,
-    progress: TransferProgress | None = None,
-    force: bool = False,
-):
-    """fetch, then check the outputs out; returns (TransferResult, CheckoutSummary).
-
-    `force` discards workspace changes that are not in the cache (see checkout).
-    """
-    result = fetch(repo, request, progress)
-    summary = repo.checkout(request.targets, force=force)
-    return result, summary
 
 
 def _sync_runs(

@@ -2,20 +2,18 @@
 
 An output is `new` when the cache has it all and the remote lacks some of it,
 `deleted` when only the remote has it complete, `missing` when neither does.
-Like `fetch`, it needs the `pull` permission (and `decrypt` for an encrypted remote).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from .config import get_remote
-from .objects import expand, used_outputs
+from .objects import expand
 
 if TYPE_CHECKING:
-    from ..repo import Repo
+    from ..project import Project as Repo
+    from .ops import TransferPlan
 
 CloudState = Literal["new", "deleted", "missing", "ok"]
 
@@ -27,19 +25,13 @@ class CloudStatus:
     state: CloudState
 
 
-def cloud_status(
-    repo: Repo, remote: str | None = None, targets: Sequence[str] = (), jobs: int | None = None
-) -> list[CloudStatus]:
-    """The state of every used output against its remote (`ok` ones included)."""
-    from .ops import _by_remote, _present, default_jobs, open_layout, require_transfer_rights
+def cloud_status(repo: Repo, plan: TransferPlan, jobs: int | None = None) -> list[CloudStatus]:
+    """The state of every planned output against its remote (`ok` ones included)."""
+    from .ops import _present, default_jobs, open_layout
 
     found = []
-    groups = _by_remote(repo, used_outputs(repo, targets), remote, pushing=False)
-    configs = {name: get_remote(repo, name) for name in groups}
-    # Reading the remote's listing (and an encrypted remote's manifests) is a pull.
-    require_transfer_rights(repo, configs.values(), upload=False)
-    for name, outs in groups.items():
-        config = configs[name]
+    for name, outs in plan.groups.items():
+        config = plan.remotes[name]
         jobs_here = jobs or config.jobs or default_jobs()
         layout = open_layout(repo, config, create=False)
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cache.odb import ObjectDB
 from ..cache.state import StateDB
@@ -13,6 +13,9 @@ from ..errors import SpecError
 from ..pathguard import PathGuard
 from ..progress import NoProgress, Progress
 from ..stage import ParamRef, Stage
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 
 @dataclass
@@ -49,3 +52,16 @@ class RunContext:
                     )
                 self._params_cache[relpath] = read_params_file(path)
             return self._params_cache[relpath]
+
+
+def run_context(project: Project, progress: Progress | None = None) -> RunContext:
+    """What the run modules need of `project`."""
+    return RunContext(
+        root=project.root,
+        odb=project.odb,
+        state=project.state,
+        hash_name=project.config.hash_name,
+        link_types=project.config.link_types,
+        runs_dir=project.runs_dir,
+        progress=progress or NoProgress(),
+    )

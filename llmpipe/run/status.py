@@ -172,3 +172,45 @@ def _compare_outs(ctx: RunContext, stage: Stage, lock: LockEntry, status: StageS
             status.reasons.append(Reason("out-modified", out.path))
         elif out.cache and not in_cache(ctx.odb, old):
             status.reasons.append(Reason("out-not-cached", out.path))
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    """One stage's status: why it would run (empty: up to date), or frozen."""
+
+    address: str
+    reasons: tuple[Reason, ...]
+    frozen: bool = False
+
+
+def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> list[StatusEntry]:
+    """The status of each stage of `order` (addresses into `stages`), in that order."""
+    from ..lockfile import LockWriter
+
+    locks = LockWriter(ctx.root)
+    entries = []
+    for address in order:
+        stage = stages[address]
+        if stage.frozen:
+            entries.append(StatusEntry(address, (), frozen=True))
+        elif stage.is_data_source:
+            entries.append(StatusEntry(address, tuple(_data_source_reasons(ctx, stage))))
+        else:
+            result = stage_status(ctx, stage, locks.entry(stage.lockfile, stage.name))
+            entries.append(StatusEntry(address, tuple(result.reasons)))
+    return entries
+
+
+def _data_source_reasons(ctx: RunContext, stage: Stage) -> list[Reason]:
+    from ..spec import read_dvcfile_hash
+
+    out = stage.outs[0]
+    recorded = read_dvcfile_hash(ctx.root, stage.dvcfile)
+    current = current_hash(ctx, stage, out.path)
+    if current is None:
+        return [Reason("out-missing", out.path)]
+    if recorded is None or recorded.value != current.value:
+        return [Reason("out-modified", out.path)]
+    if not in_cache(ctx.odb, recorded):
+        return [Reason("out-not-cached", out.path)]
+    return []

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AccessError, LlmpipeError
+from ..errors import LlmpipeError
 from .canonical import canonical_json, sha256_hex
 
 if TYPE_CHECKING:
@@ -65,89 +65,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-# The in-process collector: the CLI opens a session per command; library
-# operations add the targets they touched; the CLI writes one record at the end.
-
-
-@dataclass
-class Session:
-    command: str
-    args: list[str]
-    cwd: str
-    targets: list[dict[str, Any]] = field(default_factory=list)
-    refusals: list[dict[str, str]] = field(default_factory=list)
-    exit_code: int = 0
-    error: str | None = None
-    # Commands whose record is worth writing only if they touched something
-    # (a no-op `repro` must stay fast and not flood the log).
-    only_if_targets: bool = False
-
-
-_session: Session | None = None
-
-
-def begin(command: str, args: Sequence[str], only_if_targets: bool = False) -> Session:
-    """Start collecting for one command; replaces any earlier session."""
-    global _session
-    _session = Session(command, list(args), os.getcwd(), only_if_targets=only_if_targets)
-    return _session
-
-
-def end() -> Session | None:
-    """Stop collecting and return the session (None if none was open)."""
-    global _session
-    session, _session = _session, None
-    return session
-
-
-def note_target(path: str, hash_value: str | None, **extra: Any) -> None:
-    """Record that the running command read or wrote `path` with content `hash_value`.
-
-    Cheap and safe to call from library code: does nothing outside a CLI session.
-    """
-    if _session is not None:
-        _session.targets.append({"path": path, "hash": hash_value, **extra})
-
-
-def record_refusal(root: str, action: str, reason: str, key: SigningKey | None = None) -> None:
-    """Audit a refused action: into the CLI session, or as its own record outside one."""
-    if _session is not None:
-        _session.refusals.append({"action": action, "reason": reason})
-        return
-    entry = {
-        "command": "require",
-        "args": [action],
-        "targets": [],
-        "result": "refused",
-        "exit": AccessError.exit_code,
-        "error": reason,
-    }
-    AuditLog(audit_dir(root)).append(entry, _try_key(key))
-
-
-def session_entry(session: Session) -> dict[str, Any] | None:
-    """The record fields of a finished session, or None when it is not worth a record."""
-    if (
-        session.only_if_targets
-        and not session.targets
-        and not session.refusals
-        and session.exit_code == 0
-    ):
-        return None
-    result = "ok" if session.exit_code == 0 else "failed"
-    if session.refusals:
-        result = "refused"
-    entry: dict[str, Any] = {
-        "command": session.command,
-        "args": session.args,
-        "targets": session.targets,
-        "result": result,
-        "exit": session.exit_code,
-        "error": session.error,
-    }
-    if session.refusals:
-        entry["refused"] = session.refusals
-    return entry
+def signing_key_or_none(passphrase: PassphraseSource | None = None) -> SigningKey | None:
+    """The current signing key, or None (records are then unsigned) when there is none."""
+    return _try_key(None, passphrase)
 
 
 def _try_key(

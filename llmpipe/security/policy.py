@@ -714,7 +714,8 @@ def require(repo: Any, action: str, key: SigningKey | None = None) -> AccessDeci
     """Allow `action` for the current key (or `key`), or raise AccessError.
 
     A project without a policy allows everything (it has not opted into access
-    control). A refusal is written to the audit log before the error is raised.
+    control). The AccessError carries the action and the reason; the audited
+    verb that asked (see `ops.audit`) records the refusal.
     """
     root = _root_of(repo)
     check_action(action)
@@ -724,10 +725,7 @@ def require(repo: Any, action: str, key: SigningKey | None = None) -> AccessDeci
     who = key.fingerprint if key is not None else current_fingerprint()
     decision = policy.decide(who, action)
     if not decision.allowed:
-        from . import audit
-
-        audit.record_refusal(root, action, decision.reason, key)
-        raise AccessError(f"'{action}' refused: {decision.reason}")
+        raise AccessError(f"'{action}' refused: {decision.reason}", action, decision.reason)
     return decision
 
 

@@ -9,8 +9,8 @@ import shutil
 import pytest
 
 from llmpipe.errors import CryptoError
+from llmpipe.ops.transfer import TransferRequest, push
 from llmpipe.progress import NoProgress
-from llmpipe.remote import TransferRequest, push
 from llmpipe.remote.errors import RemoteAuthError, RemoteConnectionError
 from llmpipe.repo import Repo
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from llmpipe.remote import TransferRequest, fetch, push
+from llmpipe.ops.transfer import TransferRequest, fetch, push
 from llmpipe.repo import Repo
 
 PIPELINE = """\

@@ -8,7 +8,7 @@ import shutil
 from rich.console import Console
 
 from llmpipe.cli.render import CliProgress
-from llmpipe.remote import TransferRequest, fetch, push
+from llmpipe.ops.transfer import TransferRequest, fetch, push
 from llmpipe.repo import Repo
 
 

@@ -28,8 +28,8 @@ import pytest
 from security_helpers import use_key_file
 
 from llmpipe.errors import AccessError, LlmpipeError
+from llmpipe.ops.transfer import TransferRequest, fetch, push
 from llmpipe.progress import NoProgress
-from llmpipe.remote import TransferRequest, fetch, push
 from llmpipe.repo import Repo
 from llmpipe.security import keys
 from tests.remote import conftest as remote_sites

@@ -278,19 +278,6 @@ def test_merge_directory_appends_new_records(log, tmp_path: Path) -> None:  # no
         audit.merge_directory(str(copy), str(path.parent))
 
 
-def test_session_collects_targets_and_skips_empty_repro() -> None:
-    session = audit.begin("repro", [], only_if_targets=True)
-    audit.end()
-    assert audit.session_entry(session) is None
-    session = audit.begin("repro", ["train"], only_if_targets=True)
-    audit.note_target("model.bin", "abc", stage="train")
-    audit.end()
-    audit.note_target("ignored", "x")  # outside a session: nothing happens
-    assert audit.session_entry(session)["targets"] == [
-        {"path": "model.bin", "hash": "abc", "stage": "train"}
-    ]
-
-
 def test_corrupt_last_record_blocks_append_with_a_clear_error(log) -> None:  # noqa: ANN001
     auditlog, path, alice = log
     lines = lines_of(path)

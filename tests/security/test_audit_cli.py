@@ -87,20 +87,6 @@ def test_unaudited_commands_leave_no_record(signed) -> None:  # noqa: ANN001
     assert records(project) == []
 
 
-def test_audited_command_names() -> None:
-    from llmpipe.cli.audit import audited_command
-
-    assert audited_command(["repro", "-j", "2", "train"]) == ("repro", ["-j", "2", "train"])
-    assert audited_command(["policy", "grant", "bob", "admin"]) == (
-        "policy grant",
-        ["bob", "admin"],
-    )
-    assert audited_command(["keys", "use", "ci"]) == ("keys use", ["ci"])
-    assert audited_command(["keys", "generate"]) is None
-    assert audited_command(["status"]) is None
-    assert audited_command(["--version"]) is None
-
-
 def test_without_a_key_records_are_unsigned_and_flagged(project) -> None:  # noqa: ANN001
     project.write("data.txt", "abc\n")
     project.ok("add", "data.txt")

@@ -12,10 +12,13 @@ from __future__ import annotations
 import os
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..errors import LlmpipeError, RunError
-from .results import JobResult, flatten_metrics, read_json, write_json
+from ..hydra.results import JobResult, flatten_metrics, read_json, write_json
+from ..project import Project
 
 
 def job_status_path(sweep_dir: str, index: int) -> str:
@@ -51,7 +54,7 @@ def run_job(sweep_dir: str, index: int) -> dict[str, Any]:
         result.error += "\n" + traceback.format_exc(limit=5)
     finally:
         if not plan.get("keep_workspaces"):
-            from .workspace import remove_workspace
+            from ..hydra.workspace import remove_workspace
 
             remove_workspace(workspace)
     result.duration_s = time.time() - started
@@ -60,20 +63,15 @@ def run_job(sweep_dir: str, index: int) -> dict[str, Any]:
 
 
 def _reproduce_in_workspace(plan: dict[str, Any], workspace: str, result: JobResult) -> None:
-    from ..repo import Repo
-    from ..run.reproduce import ReproRequest, reproduce
-    from .workspace import checkout_data_sources, create_workspace
+    from .repro import ReproRequest, reproduce
 
-    create_workspace(plan["root"], plan["cache_dir"], workspace)
-    with Repo(workspace) as repo:
-        use_user_lineage(repo, plan["lineage_dir"])
-        checkout_data_sources(repo)
+    with open_workspace(plan["root"], plan["cache_dir"], plan["lineage_dir"], workspace) as repo:
         request = ReproRequest(
             targets=tuple(plan.get("targets", ())),
             overrides=tuple(result.overrides),
             jobs=int(plan.get("stage_jobs", 1)),
         )
-        outcome = reproduce(repo, request)
+        outcome = reproduce(repo, request, audit=False)  # the copy is thrown away
         result.stages = {o.stage.address: o.kind for o in outcome.outcomes}
         result.metrics = collect_metrics(repo)
     failed = [o for o in outcome.outcomes if o.kind == "failed"]
@@ -82,15 +80,24 @@ def _reproduce_in_workspace(plan: dict[str, Any], workspace: str, result: JobRes
         result.error = f"stage '{failed[0].stage.address}' failed: {failed[0].error}"
 
 
-def use_user_lineage(repo: Any, lineage_dir: str) -> None:
-    """Make the workspace repo record its stage runs in the user's lineage store."""
+@contextmanager
+def open_workspace(root: str, cache_dir: str, lineage_dir: str, dest: str) -> Iterator[Project]:
+    """A copy of the project at `root` in `dest`, sharing its cache, recording its stage
+    runs in the user's lineage store, with the data of its `.dvc` files checked out."""
+    from ..hydra.workspace import create_workspace
     from ..lineage.store import LineageStore
+    from .data import checkout
 
-    # Repo.lineage is a cached_property: setting the instance attribute replaces it.
-    repo.__dict__["lineage"] = LineageStore(lineage_dir)
+    create_workspace(root, cache_dir, dest)
+    with Project(dest) as copy:
+        copy.use_lineage(LineageStore(lineage_dir))
+        sources = [s.address for s in copy.stages() if s.is_data_source]
+        if sources:
+            checkout(copy, sources, audit=False)
+        yield copy
 
 
-def collect_metrics(repo: Any) -> dict[str, Any]:
+def collect_metrics(repo: Project) -> dict[str, Any]:
     """Every metric output of the pipeline, flattened to scalars (unreadable files skipped)."""
     found: dict[str, Any] = {}
     for stage in repo.stages():

@@ -1,5 +1,7 @@
 """`llmpipe sweep`: plan the jobs, run the shared upstream stages once, launch, record.
 
+The verb is audited; each job (`sweep_job`) reproduces in a copy of the project.
+
 The plan composes every job's params up front (so a bad override fails before
 anything runs) and finds the stages whose inputs are the same in every job: the
 tracked params they read have equal values in all jobs and so do their upstream
@@ -19,14 +21,21 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, RunError
-from .expand import Expansion, expand
-from .job import job_status_path, use_user_lineage
-from .overrides import params_with_overrides, split_path_overrides
-from .results import JobResult, SweepRecord, read_json, save_record, sweeps_root, write_json
-from .settings import PARAMS_FILE, hydra_settings, require_hydra
+from ..hydra.expand import Expansion, expand
+from ..hydra.overrides import params_with_overrides, split_path_overrides
+from ..hydra.results import (
+    JobResult,
+    SweepRecord,
+    read_json,
+    save_record,
+    sweeps_root,
+    write_json,
+)
+from ..hydra.settings import PARAMS_FILE, hydra_settings, require_hydra
+from .sweep_job import job_status_path, open_workspace
 
 if TYPE_CHECKING:
-    from ..repo import Repo
+    from ..project import Project
     from ..stage import Stage
 
 
@@ -56,7 +65,7 @@ class _Plan:
 
 
 def run_sweep(
-    repo: Repo,
+    repo: Project,
     request: SweepRequest,
     on_progress: Callable[[SweepProgress], None] | None = None,
 ) -> SweepRecord:
@@ -65,7 +74,8 @@ def run_sweep(
     Raises ConfigError for bad overrides or a missing launcher (before any job runs)
     and RunError when a shared upstream stage fails (no job could succeed).
     """
-    from .launch import launch, launcher_overrides
+    from ..hydra.launch import launch, launcher_overrides
+    from .sweep_job import hydra_task
 
     plan = plan_sweep(repo, request.overrides)
     launcher = launcher_overrides(request.launcher, request.jobs, plan.expansion.launcher_overrides)
@@ -88,7 +98,7 @@ def run_sweep(
     watcher.start()
     try:
         batch = request.jobs if request.fail_fast else None
-        launch(sweep_dir, len(jobs), launcher, batch)
+        launch(hydra_task, sweep_dir, len(jobs), launcher, batch)
     finally:
         watcher.stop()
         record.jobs = _collect(sweep_dir, record.jobs)
@@ -98,7 +108,7 @@ def run_sweep(
     return record
 
 
-def plan_sweep(repo: Repo, overrides: Sequence[str]) -> _Plan:
+def plan_sweep(repo: Project, overrides: Sequence[str]) -> _Plan:
     """Expand the overrides and compose each job's params; ConfigError on any bad job."""
     if not overrides:
         raise ConfigError("give the overrides to sweep, e.g. 'llmpipe sweep train.lr=1e-3,3e-4'")
@@ -107,7 +117,7 @@ def plan_sweep(repo: Repo, overrides: Sequence[str]) -> _Plan:
     if not settings.enabled:
         expansion = expand(overrides)
         return _Plan(expansion, [_plain_params(repo.root, job) for job in expansion.jobs])
-    from .compose import compose_with, hydra_session
+    from ..hydra.compose import compose_with, hydra_session
 
     with hydra_session(settings) as loader:
         expansion = expand(overrides, loader)
@@ -171,13 +181,12 @@ def _lookup(lookup: Callable, data: dict[str, Any], key: str) -> Any:
 
 
 def run_shared_upstream(
-    repo: Repo, request: SweepRequest, plan: _Plan, workspaces: str
+    repo: Project, request: SweepRequest, plan: _Plan, workspaces: str
 ) -> list[str]:
     """Run the stages every job shares once (job 0's params), filling the run-cache."""
     from ..graph import build_graph, resolve_targets, select
-    from ..repo import Repo as RepoClass
-    from ..run.reproduce import ReproRequest, reproduce
-    from .workspace import checkout_data_sources, create_workspace, remove_workspace
+    from ..hydra.workspace import remove_workspace
+    from .repro import ReproRequest, reproduce
 
     graph = build_graph(repo.stages())
     order = select(graph, resolve_targets(graph, request.targets))
@@ -186,12 +195,11 @@ def run_shared_upstream(
         return []  # nothing shared, or nothing varies: the jobs just run
     workspace = os.path.join(workspaces, "shared")
     try:
-        create_workspace(repo.root, repo.cache_dir, workspace)
-        with RepoClass(workspace) as ws:
-            use_user_lineage(ws, os.path.join(repo.llmpipe_dir, "lineage"))
-            checkout_data_sources(ws)
-            overrides = plan.expansion.jobs[0]
-            result = reproduce(ws, ReproRequest(targets=tuple(shared), overrides=overrides))
+        lineage = os.path.join(repo.llmpipe_dir, "lineage")
+        with open_workspace(repo.root, repo.cache_dir, lineage, workspace) as ws:
+            overrides = tuple(plan.expansion.jobs[0])
+            shared_run = ReproRequest(targets=tuple(shared), overrides=overrides)
+            result = reproduce(ws, shared_run, audit=False)
     finally:
         if not request.keep_workspaces:
             remove_workspace(workspace)
@@ -204,7 +212,7 @@ def run_shared_upstream(
 
 
 def _plan_file(
-    repo: Repo, request: SweepRequest, jobs: Sequence[Sequence[str]], workspaces: str
+    repo: Project, request: SweepRequest, jobs: Sequence[Sequence[str]], workspaces: str
 ) -> dict[str, Any]:
     return {
         "root": repo.root,
@@ -218,7 +226,7 @@ def _plan_file(
     }
 
 
-def _new_sweep_dir(repo: Repo) -> tuple[str, str]:
+def _new_sweep_dir(repo: Project) -> tuple[str, str]:
     from ..lineage.record import new_id
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
@@ -301,3 +309,12 @@ class _Watcher:
         if progress != self.last and self.callback:
             self.last = progress
             self.callback(progress)
+
+
+def apply_job(repo: Project, sweep_id: str, job: int) -> list[str]:
+    """Write job `job` of sweep `sweep_id` into the config (for a plain `repro`);
+    returns the files changed."""
+    from ..hydra.apply import apply_job as write_job
+    from ..hydra.results import load_record
+
+    return write_job(repo.root, repo.config, load_record(repo.llmpipe_dir, sweep_id), job)

@@ -1,0 +1,38 @@
+"""What every command needs around a verb: the project, and how the verb was invoked.
+
+`open_project()` finds the project and, when the command ends, prints the
+notices the library collected (it never prints itself) and closes it.
+`invocation()` is the command as typed, which the audited verbs record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import click
+
+from ..ops.audit import Invocation
+from ..project import Project
+
+
+@contextlib.contextmanager
+def open_project() -> Iterator[Project]:
+    project = Project.discover()
+    try:
+        yield project
+    finally:
+        for notice in project.notices:
+            click.secho(f"WARNING: {notice}", fg="yellow", err=True)
+        project.close()
+
+
+def invocation() -> Invocation:
+    """The running command's words (`registry promote`) and the arguments after them."""
+    from .keys import prompt_passphrase
+
+    ctx = click.get_current_context()
+    words = ctx.command_path.split()[1:]
+    argv = list((ctx.find_root().obj or {}).get("argv", ()))
+    args = argv[len(words) :] if argv[: len(words)] == words else argv
+    return Invocation(" ".join(words), tuple(args), prompt_passphrase)

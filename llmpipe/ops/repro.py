@@ -1,0 +1,141 @@
+"""`repro` and `status`: load, build the graph, select, schedule.
+
+The verb holds the repository lock throughout, composes params.yaml with Hydra
+first (when enabled or overrides are given), hands the stages to the `run`
+scheduler, records every stage run in the lineage store, and is audited with
+the outputs each stage produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..graph import build_graph, resolve_targets, select
+from ..run.context import run_context
+from ..run.repolock import repo_lock
+from ..run.scheduler import ReproResult, Scheduler, SchedulerOptions
+from ..run.stage_run import RunOptions, StageOutcome
+from ..run.status import StatusEntry, statuses
+from .audit import Outcome, Targets, audited
+
+if TYPE_CHECKING:
+    from ..progress import Progress
+    from ..project import Project
+    from ..run.reporter import Reporter
+
+
+@dataclass(frozen=True)
+class ReproRequest:
+    targets: tuple[str, ...] = ()
+    force: bool = False
+    single_item: bool = False
+    downstream: bool = False
+    force_downstream: bool = False
+    jobs: int = 1
+    dry: bool = False
+    keep_going: bool = False
+    use_run_cache: bool = True
+    overrides: tuple[str, ...] = ()
+
+
+def describe_repro(result: ReproResult) -> tuple[Targets, Outcome]:
+    """Each output a stage produced or restored, and each failed stage."""
+    targets: Targets = []
+    for outcome in result.outcomes:
+        stage = outcome.stage
+        for path, info in sorted(outcome.out_hashes.items()):
+            targets.append(
+                {"path": stage.repo_path(path), "hash": info.value, "stage": stage.address}
+            )
+        if outcome.kind == "failed":
+            targets.append(
+                {"path": stage.address, "hash": None, "stage": stage.address, "failed": True}
+            )
+    if result.failed:
+        return targets, Outcome("failed", 1, result.failed[0].error)
+    return targets, Outcome()
+
+
+@audited("repro", describe=describe_repro, only_if_targets=True)
+def reproduce(
+    project: Project,
+    request: ReproRequest,
+    reporter: Reporter | None = None,
+    progress: Progress | None = None,
+) -> ReproResult:
+    """Bring the targets (default: every stage) up to date; the lock is held throughout.
+
+    With Hydra enabled or `overrides` given, params.yaml is composed first (under the
+    lock, before the graph is read); a dry run only validates the overrides.
+    """
+    if request.dry:
+        _prepare_params(project, request.overrides, write=False)
+        return _schedule(project, request, reporter, progress)
+    with repo_lock(project.tmp_dir):
+        _prepare_params(project, request.overrides, write=True)
+        return _schedule(project, request, reporter, progress)
+
+
+def _prepare_params(project: Project, overrides: tuple[str, ...], write: bool) -> None:
+    from ..hydra.settings import hydra_enabled
+
+    # Only import Hydra (and omegaconf) when there is something for it to do.
+    if overrides or hydra_enabled(project.config):
+        from ..hydra.compose import prepare_params
+
+        prepare_params(project.root, project.config, overrides, write=write)
+
+
+def _schedule(
+    project: Project,
+    request: ReproRequest,
+    reporter: Reporter | None,
+    progress: Progress | None,
+) -> ReproResult:
+    graph = build_graph(project.stages())
+    targets = resolve_targets(graph, request.targets)
+    order = select(graph, targets, single_item=request.single_item, downstream=request.downstream)
+    options = SchedulerOptions(
+        jobs=request.jobs,
+        keep_going=request.keep_going,
+        force_downstream=request.force_downstream,
+        run=RunOptions(force=request.force, dry=request.dry, use_run_cache=request.use_run_cache),
+    )
+    ctx = run_context(project, progress)
+    if request.dry:
+        return Scheduler(ctx, graph, order, options, reporter).run()
+    recorder = _LazyRecorder(project, request.overrides)
+    try:
+        return Scheduler(ctx, graph, order, options, reporter, on_outcome=recorder).run()
+    finally:
+        recorder.close()
+
+
+class _LazyRecorder:
+    """Starts a lineage journal on the first record: a no-op run touches neither git nor it."""
+
+    def __init__(self, project: Project, overrides: tuple[str, ...]) -> None:
+        self.project, self.overrides = project, overrides
+        self.recorder: Any = None
+
+    def __call__(self, outcome: StageOutcome) -> None:
+        if self.recorder is None:
+            from ..run.recording import LineageRecorder
+
+            self.recorder = LineageRecorder(self.project.lineage, self.project.root, self.overrides)
+        self.recorder(outcome)
+
+    def close(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
+
+
+def status(
+    project: Project, targets: Sequence[str] = (), progress: Progress | None = None
+) -> list[StatusEntry]:
+    """Per stage (targets and their upstream), why it would run; empty reasons: up to date."""
+    graph = build_graph(project.stages())
+    order = select(graph, resolve_targets(graph, targets))
+    return statuses(run_context(project, progress), graph.stages, order)

@@ -1,0 +1,118 @@
+"""`push`, `fetch`, `pull` and `status -c`: the verbs over the remote engine.
+
+Each holds the repository lock, checks the access policy before any remote is
+contacted (`push` needs `push`; reading a remote needs `pull`, and `decrypt`
+when it is encrypted), runs the transfer, and is audited. `pull` is `fetch`
+then `checkout`, composed here under one lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..remote.ops import TransferPlan, TransferRequest, plan_transfer, run_transfer
+from ..remote.transfer import TransferResult
+from ..run.repolock import repo_lock
+from .audit import Outcome, Targets, audited
+from .data import CheckoutSummary, checkout_locked
+
+if TYPE_CHECKING:
+    from ..progress import TransferProgress
+    from ..project import Project
+    from ..remote.config import RemoteConfig
+    from ..remote.status import CloudStatus
+
+
+def describe_transfer(result: TransferResult) -> tuple[Targets, Outcome]:
+    if result.failed:
+        return [], Outcome("failed", 1, f"{len(result.failed)} object(s) could not be moved")
+    return [], Outcome()
+
+
+@audited("push", describe=describe_transfer)
+def push(
+    project: Project, request: TransferRequest, progress: TransferProgress | None = None
+) -> TransferResult:
+    """Send the used objects missing on their remote; missing local objects are failures."""
+    with repo_lock(project.tmp_dir):
+        plan = plan_transfer(project, request, upload=True)
+        require_transfer_rights(project, plan.remotes.values(), upload=True)
+        return run_transfer(project, plan, request, progress, upload=True)
+
+
+@audited("fetch", describe=describe_transfer)
+def fetch(
+    project: Project, request: TransferRequest, progress: TransferProgress | None = None
+) -> TransferResult:
+    """Download the used objects missing from the cache, each verified before use."""
+    with repo_lock(project.tmp_dir):
+        return _fetch_locked(project, request, progress)
+
+
+def _fetch_locked(
+    project: Project, request: TransferRequest, progress: TransferProgress | None
+) -> TransferResult:
+    plan = plan_transfer(project, request, upload=False)
+    require_transfer_rights(project, plan.remotes.values(), upload=False)
+    return run_transfer(project, plan, request, progress, upload=False)
+
+
+@dataclass(frozen=True)
+class PullResult:
+    fetched: TransferResult
+    checkout: CheckoutSummary
+
+
+def describe_pull(result: PullResult) -> tuple[Targets, Outcome]:
+    targets: Targets = [{"path": p, "hash": h} for p, h in result.checkout.hashes]
+    _, outcome = describe_transfer(result.fetched)
+    if outcome.result == "ok" and result.checkout.missing:
+        outcome = Outcome("failed", 1, "missing from the cache after fetching")
+    return targets, outcome
+
+
+@audited("pull", describe=describe_pull)
+def pull(
+    project: Project,
+    request: TransferRequest,
+    progress: TransferProgress | None = None,
+    force: bool = False,
+) -> PullResult:
+    """fetch, then check the outputs out; `force` discards workspace changes not in the cache."""
+    with repo_lock(project.tmp_dir):
+        fetched = _fetch_locked(project, request, progress)
+        return PullResult(fetched, checkout_locked(project, request.targets, force=force))
+
+
+def cloud_status(
+    project: Project,
+    remote: str | None = None,
+    targets: Sequence[str] = (),
+    jobs: int | None = None,
+) -> list[CloudStatus]:
+    """Per used output, whether the cache and its remote agree (`status -c`)."""
+    from ..remote.status import cloud_status as compare_with_remote
+
+    plan: TransferPlan = plan_transfer(project, TransferRequest(tuple(targets), remote), False)
+    # Reading the remote's listing (and an encrypted remote's manifests) is a pull.
+    require_transfer_rights(project, plan.remotes.values(), upload=False)
+    return compare_with_remote(project, plan, jobs)
+
+
+def require_transfer_rights(
+    project: Project, remotes: Iterable[RemoteConfig], upload: bool
+) -> None:
+    """`push` to upload; `pull` to read a remote, plus `decrypt` when one is encrypted.
+
+    Without a policy nothing is restricted; AccessError otherwise.
+    """
+    from ..security.policy import require
+
+    if upload:
+        require(project.root, "push")
+        return
+    require(project.root, "pull")
+    if any(remote.encrypt for remote in remotes):
+        require(project.root, "decrypt")

@@ -1,0 +1,122 @@
+"""The project: where it lives, its settings, and the services built on them.
+
+A `Project` is a value with no verbs: the root, the config, the object store,
+the state DB, the lineage store and the stage loader, each built on first use.
+The engines below (`run`, `remote`, `registry`) and the verbs above (`ops`)
+receive it; nothing here knows about them.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from .config import Config, load_config
+from .errors import NotAProjectError
+
+if TYPE_CHECKING:
+    from .cache.odb import ObjectDB
+    from .cache.state import StateDB
+    from .lineage.store import LineageStore
+    from .stage import Stage
+
+DVC_DIR = ".dvc"
+LLMPIPE_DIR = ".llmpipe"
+
+
+def find_root(start: str) -> str:
+    """The nearest directory at or above `start` holding a `.dvc` folder."""
+    current = os.path.abspath(start)
+    while True:
+        if os.path.isdir(os.path.join(current, DVC_DIR)):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            raise NotAProjectError(
+                f"'{start}' is not inside an llmpipe project: run 'llmpipe init' first"
+            )
+        current = parent
+
+
+class Project:
+    """An llmpipe (and DVC) project rooted at `root`; close it (or use `with`) when done."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        self.dvc_dir = os.path.join(self.root, DVC_DIR)
+        self.llmpipe_dir = os.path.join(self.root, LLMPIPE_DIR)
+        # Messages for the user that are not errors (an audit record that could not be
+        # written); the library never prints, the CLI shows them when a command ends.
+        self.notices: list[str] = []
+        if not os.path.isdir(self.dvc_dir):
+            raise NotAProjectError(
+                f"'{self.root}' is not an llmpipe project: run 'llmpipe init' first"
+            )
+
+    @classmethod
+    def discover(cls, start: str = ".") -> Project:
+        return cls(find_root(start))
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.dvc_dir, self.llmpipe_dir)
+
+    @cached_property
+    def cache_dir(self) -> str:
+        configured = self.config.cache_dir
+        if configured:
+            return os.path.normpath(os.path.join(self.dvc_dir, configured))
+        return os.path.join(self.dvc_dir, "cache")
+
+    @property
+    def runs_dir(self) -> str:
+        """The run-cache (DVC's `runs/` beside `files/`)."""
+        return os.path.join(self.cache_dir, "runs")
+
+    @cached_property
+    def tmp_dir(self) -> str:
+        path = os.path.join(self.dvc_dir, "tmp")
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    @cached_property
+    def odb(self) -> ObjectDB:
+        from .cache.odb import ObjectDB
+
+        return ObjectDB(
+            os.path.join(self.cache_dir, "files", self.config.hash_name), self.config.hash_name
+        )
+
+    @cached_property
+    def state(self) -> StateDB:
+        from .cache.state import SqliteState
+
+        os.makedirs(self.llmpipe_dir, exist_ok=True)
+        return SqliteState(os.path.join(self.llmpipe_dir, "state.db"))
+
+    @cached_property
+    def lineage(self) -> LineageStore:
+        from .lineage.store import LineageStore
+
+        return LineageStore(os.path.join(self.llmpipe_dir, "lineage"))
+
+    def use_lineage(self, store: LineageStore) -> None:
+        """Record stage runs in `store` instead (a sweep job records in the user's)."""
+        self.__dict__["lineage"] = store
+
+    def stages(self) -> list[Stage]:
+        """Every stage of every dvc.yaml and every `.dvc` data source of the project."""
+        from .spec import load_stages
+
+        return load_stages(self.root)
+
+    def close(self) -> None:
+        if "state" in self.__dict__:
+            self.state.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
