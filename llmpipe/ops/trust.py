@@ -65,7 +65,8 @@ def _accept_registry(root: str) -> str:
 
 
 def _accept_chain(root: str, chain: str) -> str:
-    from ..security.audit import AuditError, AuditLog, audit_dir, chain_log
+    from ..errors import AuditError
+    from ..security.audit import AuditLog, audit_dir, chain_log
 
     log = AuditLog(audit_dir(root))
     if log.witness is None:  # a log outside a project keeps no marks

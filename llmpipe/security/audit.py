@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LlmpipeError
+from ..errors import AuditError, LlmpipeError
 from .canonical import canonical_json, sha256_hex
 
 if TYPE_CHECKING:
@@ -47,10 +47,6 @@ UNSIGNED = "unsigned"
 _CHAIN_SUFFIX = ".jsonl"
 _HEAD_SUFFIX = ".head"
 _MARK_PREFIX = "audit:"  # a chain's mark in the witness: audit:<chain>
-
-
-class AuditError(LlmpipeError):
-    """The audit log cannot be written, read or merged."""
 
 
 def audit_dir(root: str) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AccessError, LlmpipeError
+from ..errors import AccessError, PolicyError
 from .canonical import canonical_json, value_hash
 
 if TYPE_CHECKING:
@@ -54,10 +54,6 @@ _YAML_HEADER = (
     "# llmpipe access policy (version {version}). Do not edit by hand: change it with\n"
     "# 'llmpipe policy ...'; every version is signed by an admin and chained in policy.log.\n"
 )
-
-
-class PolicyError(LlmpipeError):
-    """The policy files are missing, malformed, or fail signature/chain verification."""
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from ..errors import PolicyError
 from .canonical import value_hash
-from .policy import POLICY_FILE, POLICY_LOG, PolicyError, has_policy
+from .policy import POLICY_FILE, POLICY_LOG, has_policy
 from .witness import Log, Mark, Witness
 
 if TYPE_CHECKING:

@@ -35,14 +35,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import LlmpipeError
+from ..errors import TrustStateError
 
 STATE_FILE = "trust.json"
 FORMAT = 1
-
-
-class TrustStateError(LlmpipeError):
-    """This clone's trust state (pinned root, log marks) cannot be read."""
 
 
 @dataclass(frozen=True)

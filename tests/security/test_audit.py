@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from security_helpers import lines_of
 
-from llmpipe.errors import LlmpipeError
+from llmpipe.errors import AuditError, LlmpipeError
 from llmpipe.security import audit, keys
 from llmpipe.security.canonical import canonical_json
 
@@ -257,7 +257,7 @@ def test_merge_refuses_diverged_copies(log) -> None:  # noqa: ANN001
     full = auditlog.read_chain(path.stem)
     changed = [dict(r) for r in full]
     changed[3] = {**changed[3], "args": ["other"]}
-    with pytest.raises(audit.AuditError, match=f"chain {path.stem} diverges at record 3"):
+    with pytest.raises(AuditError, match=f"chain {path.stem} diverges at record 3"):
         audit.merge_logs({path.stem: full}, {path.stem: changed})
 
 
@@ -274,7 +274,7 @@ def test_merge_directory_appends_new_records(log, tmp_path: Path) -> None:  # no
     assert merged.verify().ok and merged.verify().records == 6
     lines = lines_of(path)
     path.write_bytes(b"".join(lines[:-1]) + lines[-1].replace(b"file5", b"fileX"))
-    with pytest.raises(audit.AuditError, match="fails verification"):
+    with pytest.raises(AuditError, match="fails verification"):
         audit.merge_directory(str(copy), str(path.parent))
 
 
