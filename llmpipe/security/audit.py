@@ -37,6 +37,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AuditError, LlmpipeError
+from ..fsutil import append_durably, atomic_write_bytes, atomic_write_text, locked
 from .canonical import canonical_json, sha256_hex
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ class AuditLog:
                 "actor_name": actor_name,
             }
             record["sig"] = key.sign(canonical_json(record)) if key else None
-            _append_line(path, canonical_json(record))
+            append_durably(path, canonical_json(record) + b"\n")
             self._write_head(chain, record, key)
             self._remember_append(chain, last, record)
         return record
@@ -175,8 +176,6 @@ class AuditLog:
                 self.witness.observe(log, hashes, self.witness.mark(log.id))
 
     def _write_head(self, chain: str, record: Mapping[str, Any], key: SigningKey | None) -> None:
-        from ..fsutil import atomic_write_bytes
-
         head: dict[str, Any] = {"chain": chain, "seq": record["seq"], "hash": record_hash(record)}
         head["actor"] = key.fingerprint if key else UNSIGNED
         head["sig"] = key.sign(canonical_json(head)) if key else None
@@ -184,15 +183,9 @@ class AuditLog:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        import fcntl
-
         self._ensure_dir()
-        fd = os.open(os.path.join(self.directory, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with locked(os.path.join(self.directory, "lock")):
             yield
-        finally:
-            os.close(fd)
 
     def _ensure_dir(self) -> None:
         os.makedirs(self.directory, exist_ok=True)
@@ -216,8 +209,6 @@ class AuditLog:
 
             host = "".join(c for c in socket.gethostname().split(".")[0] if c.isalnum())[:16]
             chain = f"{host or 'host'}-{secrets.token_hex(6)}"
-            from ..fsutil import atomic_write_text
-
             atomic_write_text(path, chain + "\n")
         return chain
 
@@ -339,12 +330,6 @@ def _display_name() -> str | None:
     if name and email:
         return f"{name} <{email}>"
     return name or email
-
-
-def _append_line(path: str, data: bytes) -> None:
-    from ..fsutil import append_durably
-
-    append_durably(path, data + b"\n")
 
 
 def _last_record(path: str) -> dict[str, Any] | None:
@@ -599,12 +584,7 @@ def merge_directory(target: str, incoming: str) -> dict[str, int]:
         for chain, count in result.added.items():
             path = destination._chain_path(chain)
             new_lines = b"".join(canonical_json(r) + b"\n" for r in result.chains[chain][-count:])
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            try:
-                os.write(fd, new_lines)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            append_durably(path, new_lines)
             _copy_head(source._head_path(chain), destination._head_path(chain))
         if destination.witness is not None:
             for chain, hashes in merged.items():
@@ -625,7 +605,5 @@ def _refuse_rewound(merged: Mapping[str, list[str]], seen: Mapping[str, Mark]) -
 
 
 def _copy_head(source: str, destination: str) -> None:
-    from ..fsutil import atomic_write_bytes
-
     with open(source, "rb") as handle:
         atomic_write_bytes(destination, handle.read())

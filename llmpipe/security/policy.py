@@ -21,16 +21,16 @@ library API for other modules is `load_policy`, `Policy.allows`,
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AccessError, PolicyError
+from ..fsutil import append_durably, atomic_write_text, locked
 from .canonical import canonical_json, value_hash
 
 if TYPE_CHECKING:
@@ -510,23 +510,14 @@ def _write_version(
     envelope["signature"] = key.sign(canonical_json(envelope))
     policy = verify_chain([*history, envelope], "new policy")
     yaml_path, log_path = policy_paths(root)
-    _append_line(log_path, canonical_json(envelope).decode("utf-8"))
+    append_durably(log_path, canonical_json(envelope) + b"\n")
     _write_yaml(yaml_path, envelope)
     remember(root, [*history, envelope], policy)
     return policy
 
 
-def _append_line(path: str, line: str) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(line + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def _write_yaml(path: str, envelope: dict[str, Any]) -> None:
     import yaml
-
-    from ..fsutil import atomic_write_text
 
     text = _YAML_HEADER.format(version=envelope["version"]) + yaml.safe_dump(
         envelope, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000
@@ -534,18 +525,10 @@ def _write_yaml(path: str, envelope: dict[str, Any]) -> None:
     atomic_write_text(path, text)
 
 
-@contextlib.contextmanager
-def _policy_lock(root: str) -> Iterator[None]:
+def _policy_lock(root: str) -> AbstractContextManager[None]:
     # Serializes read-verify-append, so two admins changing the policy at once
     # make versions n+1 and n+2 instead of two conflicting n+1.
-    directory = os.path.join(root, ".llmpipe", "tmp")
-    os.makedirs(directory, exist_ok=True)
-    fd = os.open(os.path.join(directory, "policy.lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+    return locked(os.path.join(root, ".llmpipe", "tmp", "policy.lock"))
 
 
 def _check_name(name: str, what: str) -> None:
