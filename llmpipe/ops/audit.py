@@ -107,7 +107,7 @@ def _failure(exc: BaseException) -> Outcome:
 
 def _write(project: Project, called: Invocation, targets: Targets, outcome: Outcome) -> None:
     """Append the record; a log that cannot be written must not hide the verb's result."""
-    from ..security.audit import AuditLog, audit_dir, signing_key_or_none
+    from ..security.audit.log import AuditLog, audit_dir, signing_key_or_none
 
     entry: dict[str, Any] = {
         "command": called.command,
