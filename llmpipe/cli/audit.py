@@ -105,7 +105,7 @@ def verify(require_signed: bool, as_json: bool, verbose: bool) -> None:
     from ..project import find_root
     from ..security.audit.log import AuditLog, audit_dir
     from ..security.audit.verify import verify_log
-    from ..security.policy import load_policy, policy_in_force
+    from ..security.policy.load import load_policy, policy_in_force
 
     root = find_root(".")
     known = None

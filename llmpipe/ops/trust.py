@@ -31,7 +31,7 @@ def accept(project: Project, log: str) -> str:
 
 
 def _accept_policy(root: str, forget_root: bool) -> str:
-    from ..security.policy import load_policy, policy_in_force
+    from ..security.policy.load import load_policy, policy_in_force
     from ..security.witness import Witness
 
     witness = Witness.of(root)

@@ -11,6 +11,7 @@ from security_helpers import use_key_file
 from llmpipe.errors import AccessError, PolicyError
 from llmpipe.security import keys, policy
 from llmpipe.security.canonical import canonical_json, value_hash
+from llmpipe.security.policy.store import write_yaml
 
 
 @pytest.fixture
@@ -126,7 +127,7 @@ def test_policy_log_line_edited_is_detected(team) -> None:  # noqa: ANN001
 def write_policy(root: Path, versions: list[dict]) -> None:
     log = "".join(canonical_json(v).decode() + "\n" for v in versions)
     (root / ".llmpipe" / "policy.log").write_text(log)
-    policy._write_yaml(str(root / ".llmpipe" / "policy.yaml"), versions[-1])
+    write_yaml(str(root / ".llmpipe" / "policy.yaml"), versions[-1])
 
 
 def test_last_admin_cannot_be_removed(team) -> None:  # noqa: ANN001
