@@ -8,6 +8,10 @@ with `--verbose`. Any other exception reaching the CLI is a bug in llmpipe
 
 from __future__ import annotations
 
+# What a bug in llmpipe exits with: any exception that is not an LlmpipeError
+# (EX_SOFTWARE of sysexits.h), told apart from a user's mistake (exit code 1).
+BUG_EXIT_CODE = 70
+
 
 class LlmpipeError(Exception):
     """Root of every user-facing llmpipe error."""
