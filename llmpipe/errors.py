@@ -2,10 +2,15 @@
 
 Messages are written for people: what went wrong, where, and how to fix it.
 The CLI prints the message and exits non-zero; it shows a traceback only
-with `--verbose`.
+with `--verbose`. Any other exception reaching the CLI is a bug in llmpipe
+(see `cli/main.py`). Every error class of llmpipe is defined here.
 """
 
 from __future__ import annotations
+
+# What a bug in llmpipe exits with: any exception that is not an LlmpipeError
+# (EX_SOFTWARE of sysexits.h), told apart from a user's mistake (exit code 1).
+BUG_EXIT_CODE = 70
 
 
 class LlmpipeError(Exception):
@@ -18,6 +23,18 @@ class SpecError(LlmpipeError):
     """A dvc.yaml, .dvc or params file is malformed or inconsistent."""
 
 
+class InterpolationError(Exception):
+    """A `${...}` could not be resolved; the caller adds file and stage.
+
+    Not an LlmpipeError: the spec loader always translates it into a
+    SpecError naming the file and stage, so one reaching the CLI is a bug.
+    """
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
 class GraphError(LlmpipeError):
     """The stage graph is invalid: a cycle, duplicated or overlapping outputs."""
 
@@ -28,6 +45,14 @@ class TargetError(LlmpipeError):
 
 class CacheError(LlmpipeError):
     """An object is missing from the cache or does not match its hash."""
+
+
+class RevisionError(LlmpipeError):
+    """A revision name that git cannot resolve."""
+
+
+class FileProblem(LlmpipeError):
+    """A metrics, params or plots file that is missing or cannot be parsed."""
 
 
 class UnsafePathError(LlmpipeError):
@@ -76,6 +101,37 @@ class RemoteError(LlmpipeError):
     """A remote could not be reached or refused an operation."""
 
 
+# Remotes: every backend failure is translated into one of these at the boundary.
+
+
+class RemoteConfigError(ConfigError):
+    """A remote is not configured, or its settings are invalid."""
+
+
+class EncryptedRemoteError(RemoteConfigError):
+    """A remote configured as plain holds an encrypted remote's key check."""
+
+
+class BackendMissingError(RemoteError):
+    """The fsspec package for a URL scheme is not installed."""
+
+
+class RemoteAuthError(RemoteError):
+    """The remote refused our credentials (or found none)."""
+
+
+class RemoteConnectionError(RemoteError):
+    """The remote could not be reached, even after retries."""
+
+
+class RemoteNotFoundError(RemoteError):
+    """The remote's location (bucket, folder, host path) does not exist."""
+
+
+class CorruptObject(LlmpipeError):
+    """A downloaded object does not match its hash."""
+
+
 class RegistryError(LlmpipeError):
     """The model registry refused an operation or failed verification."""
 
@@ -90,6 +146,18 @@ class AccessError(LlmpipeError):
         super().__init__(message)
         self.action = action
         self.reason = reason
+
+
+class PolicyError(LlmpipeError):
+    """The policy files are missing, malformed, or fail signature/chain verification."""
+
+
+class TrustStateError(LlmpipeError):
+    """This clone's trust state (pinned root, log marks) cannot be read."""
+
+
+class AuditError(LlmpipeError):
+    """The audit log cannot be written, read or merged."""
 
 
 class CryptoError(LlmpipeError):

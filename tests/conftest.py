@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+BUG_EXIT_CODE = 70  # llmpipe.errors.BUG_EXIT_CODE
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "llmpipe tests",
     "GIT_AUTHOR_EMAIL": "tests@llmpipe.invalid",
@@ -69,6 +71,8 @@ class Project:
         finally:
             os.chdir(previous)
         captured = self._capsys.readouterr()
+        # A bug must fail the test, not pass for the non-zero exit a test expects.
+        assert code != BUG_EXIT_CODE, f"llmpipe {' '.join(args)} hit a bug:\n{captured.err}"
         return CliResult(code, captured.out, captured.err)
 
     def ok(self, *args: str) -> CliResult:

@@ -29,7 +29,7 @@ def log(
 ) -> None:
     """Show audit records, oldest first."""
     from ..project import find_root
-    from ..security.audit import AuditLog, audit_dir
+    from ..security.audit.log import AuditLog, audit_dir
 
     records = AuditLog(audit_dir(find_root("."))).records()
     cutoff = _parse_since(since) if since else None
@@ -103,8 +103,9 @@ def _line(record: dict[str, Any]) -> str:
 def verify(require_signed: bool, as_json: bool, verbose: bool) -> None:
     """Check every record's hash chain and signature; name the first bad record."""
     from ..project import find_root
-    from ..security.audit import AuditLog, audit_dir
-    from ..security.policy import load_policy, policy_in_force
+    from ..security.audit.log import AuditLog, audit_dir
+    from ..security.audit.verify import verify_log
+    from ..security.policy.load import load_policy, policy_in_force
 
     root = find_root(".")
     known = None
@@ -112,7 +113,7 @@ def verify(require_signed: bool, as_json: bool, verbose: bool) -> None:
         current = load_policy(root)
         require_signed = require_signed or bool(current.settings.get("audit_requires_signature"))
         known = {m.fingerprint for m in current.members.values()}
-    report = AuditLog(audit_dir(root)).verify(require_signed=require_signed, known_keys=known)
+    report = verify_log(AuditLog(audit_dir(root)), require_signed=require_signed, known_keys=known)
     if as_json:
         emit_json(
             {

@@ -15,6 +15,7 @@ import click
 
 from ..errors import TargetError
 from ..lineage.record import ArtifactRef, RunRecord
+from .render import verbose_option
 
 STATUS_COLOURS = {"ran": "green", "restored": "cyan", "failed": "red"}
 SHORT_ID = 8
@@ -24,7 +25,8 @@ SHORT_COMMIT = 7
 @click.command("lineage")
 @click.argument("path")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
-def lineage(path: str, as_json: bool) -> None:
+@verbose_option
+def lineage(path: str, as_json: bool, verbose: bool) -> None:
     """Show the runs that produced PATH, back to the raw inputs they read."""
     from ..lineage.query import trace
     from ..project import Project
@@ -60,7 +62,8 @@ def lineage(path: str, as_json: bool) -> None:
     help="At most N runs.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
-def log(stage: str | None, limit: int, as_json: bool) -> None:
+@verbose_option
+def log(stage: str | None, limit: int, as_json: bool, verbose: bool) -> None:
     """List recent stage runs, newest first."""
     from ..project import Project
 

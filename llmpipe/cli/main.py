@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 
 import click
 
-from ..errors import LlmpipeError
+from ..errors import BUG_EXIT_CODE, LlmpipeError
+
+REPORT_TO = "the llmpipe issue tracker"
 
 # command name -> (module, attribute); imported on first use.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -62,8 +65,11 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one red line and a non-zero exit code.
 
-    Audited verbs (`ops.audit`) record the command as typed: `argv` travels in
-    the click context for them (see `session.invocation`).
+    Exit codes: 0 success; 1 a user error (an `LlmpipeError`) or a failed check;
+    2 a command line click cannot parse; 70 a bug in llmpipe (any other
+    exception); 130 interrupted. Audited verbs (`ops.audit`) record the command
+    as typed: `argv` travels in the click context for them (see
+    `session.invocation`).
     """
     args = sys.argv[1:] if argv is None else list(argv)
     verbose = any(flag in args for flag in ("-v", "--verbose"))
@@ -85,7 +91,36 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
+    except Exception as exc:  # anything else is a bug in llmpipe
+        _report_bug(exc, verbose)
+        return BUG_EXIT_CODE
     return 0
+
+
+def _report_bug(exc: Exception, verbose: bool) -> None:
+    """One line: an exception that no user error explains is a bug of llmpipe's; what to do."""
+    if verbose:
+        traceback.print_exc()
+        how = f"Please report it, with the traceback above, to {REPORT_TO}."
+    else:
+        how = (
+            "Run the command again with --verbose to see the traceback, and report it "
+            f"to {REPORT_TO}."
+        )
+    click.secho(
+        f"ERROR: this is a bug in llmpipe, not a mistake of yours ({_one_line(exc)}). {how}",
+        fg="red",
+        err=True,
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    kind = type(exc)
+    name = kind.__qualname__
+    if kind.__module__ != "builtins":
+        name = f"{kind.__module__}.{name}"
+    message = " ".join(str(exc).splitlines()).strip()
+    return f"{name}: {message}" if message else name
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def init(name: str | None, verbose: bool) -> None:
 @verbose_option
 def add_member(name: str, public_key: str, roles: tuple[str, ...], verbose: bool) -> None:
     """Add member NAME with PUBLIC_KEY (ed25519:..., from their 'llmpipe keys show')."""
-    from ..security.policy import add_member as edit
+    from ..security.policy.edits import add_member as edit
 
     _change(edit(name, public_key, roles), f"Added member '{name}'")
 
@@ -81,7 +81,7 @@ def add_member(name: str, public_key: str, roles: tuple[str, ...], verbose: bool
 @verbose_option
 def remove_member(name: str, verbose: bool) -> None:
     """Remove member NAME and all their roles."""
-    from ..security.policy import remove_member as edit
+    from ..security.policy.edits import remove_member as edit
 
     _change(edit(name), f"Removed member '{name}'")
 
@@ -92,7 +92,7 @@ def remove_member(name: str, verbose: bool) -> None:
 @verbose_option
 def grant(member: str, role: str, verbose: bool) -> None:
     """Give MEMBER the role ROLE."""
-    from ..security.policy import grant as edit
+    from ..security.policy.edits import grant as edit
 
     _change(edit(member, role), f"Granted '{role}' to {member}")
 
@@ -103,7 +103,7 @@ def grant(member: str, role: str, verbose: bool) -> None:
 @verbose_option
 def revoke(member: str, role: str, verbose: bool) -> None:
     """Take the role ROLE from MEMBER."""
-    from ..security.policy import revoke as edit
+    from ..security.policy.edits import revoke as edit
 
     _change(edit(member, role), f"Revoked '{role}' from {member}")
 
@@ -114,7 +114,7 @@ def revoke(member: str, role: str, verbose: bool) -> None:
 @verbose_option
 def set_role(role: str, permissions: tuple[str, ...], verbose: bool) -> None:
     """Define ROLE as exactly PERMISSIONS (e.g. register promote:staging push)."""
-    from ..security.policy import set_role as edit
+    from ..security.policy.edits import set_role as edit
 
     _change(
         edit(role, permissions),
@@ -133,7 +133,7 @@ def set_gates(alias: str, checks: tuple[str, ...], verbose: bool) -> None:
     """
     from ..registry.expr import validate
     from ..registry.names import check_alias
-    from ..security.policy import set_gates as edit
+    from ..security.policy.edits import set_gates as edit
 
     check_alias(alias)
     for check in checks:
@@ -149,7 +149,7 @@ def set_gates(alias: str, checks: tuple[str, ...], verbose: bool) -> None:
 @verbose_option
 def require_signatures(off: bool, verbose: bool) -> None:
     """Make 'audit verify' fail on unsigned audit records."""
-    from ..security.policy import set_setting
+    from ..security.policy.edits import set_setting
 
     _change(
         set_setting("audit_requires_signature", not off),

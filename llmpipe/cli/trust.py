@@ -23,7 +23,7 @@ def trust() -> None:
 @verbose_option
 def show(as_json: bool, verbose: bool) -> None:
     """Print the pinned root (this clone's and the committed one) and each log's mark."""
-    from ..security.rootpin import committed_root
+    from ..security.policy.rootpin import committed_root
     from ..security.witness import Witness
 
     root = _root()

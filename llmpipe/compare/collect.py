@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import scm
+from ..errors import FileProblem, RevisionError
 from ..revfs import GitObjects, RevTree, WorkTree
-from .formats import FileProblem, as_mapping, flatten, parse_data, prune_lists, read_tracked
+from .formats import as_mapping, flatten, parse_data, prune_lists, read_tracked
 from .pipeline import Pipeline, TrackedFile, Tree, load_pipeline
-from .revisions import Revision, RevisionChoice, RevisionError, select_revisions
+from .revisions import Revision, RevisionChoice, select_revisions
 
 if TYPE_CHECKING:
     from ..cache.odb import ObjectDB

@@ -14,15 +14,11 @@ import posixpath
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LlmpipeError
+from ..errors import FileProblem, LlmpipeError
 
 if TYPE_CHECKING:
     from ..cache.odb import ObjectDB
     from .pipeline import TrackedFile, Tree
-
-
-class FileProblem(LlmpipeError):
-    """A metrics, params or plots file that is missing or cannot be parsed."""
 
 
 def read_tracked(tree: Tree, tracked: TrackedFile, odb: ObjectDB | None, rev: str) -> bytes:

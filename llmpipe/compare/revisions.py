@@ -13,15 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import scm
-from ..errors import LlmpipeError
+from ..errors import LlmpipeError, RevisionError
 from ..revfs import GitObjects
 from ..stage import HashInfo
 
 WORKSPACE = "workspace"
-
-
-class RevisionError(LlmpipeError):
-    """A revision name that git cannot resolve."""
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import AccessError, LlmpipeError
+from ..errors import BUG_EXIT_CODE, AccessError, LlmpipeError
 
 if TYPE_CHECKING:
     from ..project import Project
     from ..security.keys import PassphraseSource
-
-EXIT_BUG = 70  # what an unexpected exception exits with (EX_SOFTWARE)
 
 
 @dataclass(frozen=True)
@@ -102,12 +100,12 @@ def _failure(exc: BaseException) -> Outcome:
         return Outcome("failed", exc.exit_code, str(exc))
     if isinstance(exc, KeyboardInterrupt):
         return Outcome("failed", 130, "interrupted")
-    return Outcome("failed", EXIT_BUG, f"{type(exc).__name__}: {exc}")
+    return Outcome("failed", BUG_EXIT_CODE, f"{type(exc).__name__}: {exc}")
 
 
 def _write(project: Project, called: Invocation, targets: Targets, outcome: Outcome) -> None:
     """Append the record; a log that cannot be written must not hide the verb's result."""
-    from ..security.audit import AuditLog, audit_dir, signing_key_or_none
+    from ..security.audit.log import AuditLog, audit_dir, signing_key_or_none
 
     entry: dict[str, Any] = {
         "command": called.command,

@@ -8,18 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..security.policy import (
-    AccessDecision,
-    Policy,
-    PolicyEdit,
-    change_policy,
-    check_action,
-    current_fingerprint,
-    init_policy,
-    load_policy,
-    policy_in_force,
-)
-from ..security.policy import rotate_root as rotate
+from ..security.policy.access import current_fingerprint
+from ..security.policy.change import change_policy, init_policy
+from ..security.policy.change import rotate_root as rotate
+from ..security.policy.edits import PolicyEdit
+from ..security.policy.load import load_policy, policy_in_force
+from ..security.policy.model import AccessDecision, Policy, check_action
 from .audit import Outcome, Targets, audited
 
 if TYPE_CHECKING:

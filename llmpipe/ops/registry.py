@@ -15,7 +15,7 @@ from ..registry import ops as engine
 from ..registry.deploy import DeployResult
 from ..registry.monitor import MonitorResult
 from ..registry.ops import PromoteResult, Writer
-from ..security.policy import require
+from ..security.policy.access import require
 from ..stage import HashInfo
 from .audit import Outcome, Targets, audited
 

@@ -108,7 +108,7 @@ def require_transfer_rights(
 
     Without a policy nothing is restricted; AccessError otherwise.
     """
-    from ..security.policy import require
+    from ..security.policy.access import require
 
     if upload:
         require(project.root, "push")

@@ -31,7 +31,7 @@ def accept(project: Project, log: str) -> str:
 
 
 def _accept_policy(root: str, forget_root: bool) -> str:
-    from ..security.policy import load_policy, policy_in_force
+    from ..security.policy.load import load_policy, policy_in_force
     from ..security.witness import Witness
 
     witness = Witness.of(root)
@@ -65,13 +65,15 @@ def _accept_registry(root: str) -> str:
 
 
 def _accept_chain(root: str, chain: str) -> str:
-    from ..security.audit import AuditError, AuditLog, audit_dir, chain_log
+    from ..errors import AuditError
+    from ..security.audit.log import AuditLog, audit_dir, chain_log
+    from ..security.audit.verify import verify_log
 
     log = AuditLog(audit_dir(root))
     if log.witness is None:  # a log outside a project keeps no marks
         raise AuditError(f"audit chain {chain} keeps no mark in this clone: nothing to accept")
     log.witness.forget(chain_log(chain).id)
-    problems = [p for p in log.verify().problems if p.chain == chain]
+    problems = [p for p in verify_log(log).problems if p.chain == chain]
     if problems:
         raise AuditError(f"forgot this clone's mark of audit chain {chain}, but: {problems[0]}")
     count = len(log.read_chain(chain)) if chain in log.chain_ids() else 0

@@ -26,7 +26,7 @@ from .expr import CheckResult, evaluate
 from .state import RegistryState, apply
 
 if TYPE_CHECKING:
-    from ..security.policy import Policy
+    from ..security.policy.model import Policy
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def gates_for(root: str, alias: str) -> Gates:
 
     ConfigError when the project has a policy and registry.yaml still holds gates.
     """
-    from ..security.policy import load_policy, policy_in_force
+    from ..security.policy.load import load_policy, policy_in_force
     from .config import CONFIG_FILE, load_config
 
     config = load_config(root)

@@ -25,18 +25,19 @@ reading or appending remembers how far it has been seen
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RegistryError
-from ..fsutil import append_durably
+from ..fsutil import append_durably, locked
 from .events import event_hash
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from ..security.witness import Log, Mark, Witness
 
 EVENTS_FILE = "events.jsonl"
@@ -141,21 +142,13 @@ class LocalStore(EventStore):
         self._remember([*events, event])
         return event
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        import fcntl
-
+    def _locked(self) -> AbstractContextManager[None]:
         os.makedirs(self.directory, exist_ok=True)
         ignore = os.path.join(self.directory, ".gitignore")
         if not os.path.exists(ignore):
             with open(ignore, "w", encoding="utf-8") as handle:
                 handle.write(LOCK_FILE + "\n")
-        fd = os.open(os.path.join(self.directory, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+        return locked(os.path.join(self.directory, LOCK_FILE))
 
     def _append(self, data: bytes) -> None:
         append_durably(self.path, data)

@@ -62,7 +62,7 @@ def verify_log(root: str, store: Any | None = None) -> VerifyReport:
 
 
 def _policy(root: str, report: VerifyReport) -> Any:
-    from ..security.policy import load_policy, policy_in_force
+    from ..security.policy.load import load_policy, policy_in_force
 
     try:
         if not policy_in_force(root):
@@ -143,7 +143,7 @@ def _check_replay(events: list[dict[str, Any]], report: VerifyReport) -> None:
 
 
 def _check_gates(root: str, events: list[dict[str, Any]], report: VerifyReport) -> None:
-    from ..security.policy import policy_history
+    from ..security.policy.load import policy_history
     from .gates import promotion_faults
 
     report.problems.extend(promotion_faults(events, policy_history(root), report.location))

@@ -26,7 +26,7 @@ _SHARED_SUFFIXES = (".jsonl", ".head")
 
 
 def _local_dir(repo: Repo) -> str:
-    from ..security.audit import audit_dir
+    from ..security.audit.log import audit_dir
 
     return audit_dir(repo.root)
 
@@ -54,7 +54,7 @@ def pull_audit(repo: Repo, remote: RemoteConfig) -> dict[str, int]:
 
 
 def _merge_from(repo: Repo, backend: Backend) -> dict[str, int]:
-    from ..security.audit import merge_directory
+    from ..security.audit.merge import merge_directory
 
     names = [p.rsplit("/", 1)[-1] for p in backend.list_files(REMOTE_PREFIX)]
     names = [n for n in names if n.endswith(_SHARED_SUFFIXES)]

@@ -16,15 +16,15 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import LlmpipeError
-from .config import RemoteConfig
-from .errors import (
+from ..errors import (
     BackendMissingError,
+    LlmpipeError,
     RemoteAuthError,
     RemoteConfigError,
     RemoteConnectionError,
     RemoteNotFoundError,
 )
+from .config import RemoteConfig
 
 # scheme -> (module, class, extra that installs it)
 PROTOCOLS: dict[str, tuple[str, str, str]] = {

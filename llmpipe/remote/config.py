@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..errors import RemoteConfigError
 from .configfile import ConfigFile, remote_section
-from .errors import RemoteConfigError
 
 if TYPE_CHECKING:
     from ..project import Project as Repo

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from ..errors import EncryptedRemoteError
 from .backends import Backend, LocalBackend, translated
 from .crypto import Cipher, load_key, new_key_check, open_key_check
-from .errors import EncryptedRemoteError
 
 if TYPE_CHECKING:
     from .config import RemoteConfig

@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import CryptoError, LlmpipeError
+from ..errors import CorruptObject, CryptoError
 from ..hashing import bytes_hash, file_hash, new_hasher
 from .backends import LocalBackend, is_transient, translate, translated
 
@@ -55,10 +55,6 @@ class TransferResult:
             self.failed + other.failed,
             self.skipped + other.skipped,
         )
-
-
-class CorruptObject(LlmpipeError):
-    """A downloaded object does not match its hash."""
 
 
 @dataclass

@@ -32,17 +32,15 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import LlmpipeError
+from ..errors import TrustStateError
+from ..fsutil import atomic_write_text, locked
 
 STATE_FILE = "trust.json"
 FORMAT = 1
-
-
-class TrustStateError(LlmpipeError):
-    """This clone's trust state (pinned root, log marks) cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -243,8 +241,6 @@ class Witness:
     @contextlib.contextmanager
     def _update(self) -> Iterator[dict[str, Any]]:
         """The project's state, read under the lock and written back atomically."""
-        from ..fsutil import atomic_write_text
-
         with self._locked():
             data = self._load()
             data["format"] = FORMAT
@@ -255,19 +251,11 @@ class Witness:
             if json.dumps(state, sort_keys=True) != before:
                 atomic_write_text(self.path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        import fcntl
-
+    def _locked(self) -> AbstractContextManager[None]:
         directory = os.path.dirname(self.path)
         os.makedirs(directory, exist_ok=True)
         _ignore_everything(directory)
-        fd = os.open(os.path.join(directory, "trust.lock"), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+        return locked(os.path.join(directory, "trust.lock"))
 
     def _corrupt(self, why: str) -> TrustStateError:
         return TrustStateError(

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
-from llmpipe.errors import SpecError
-from llmpipe.spec.interpolate import Context, InterpolationError, check_syntax, resolve, to_str
+from llmpipe.errors import InterpolationError, SpecError
+from llmpipe.spec.interpolate import Context, check_syntax, resolve, to_str
 from llmpipe.spec.params import read_params_file
 from llmpipe.spec.paths import checked_path
 from llmpipe.spec.yamlio import load_yaml

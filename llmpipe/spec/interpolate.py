@@ -18,16 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import InterpolationError
+
 _EXPR = re.compile(r"(?<!\\)\$\{(?P<inner>.*?)\}")
 _SCALARS = (str, int, float, bool, bytes)
-
-
-class InterpolationError(Exception):
-    """A `${...}` could not be resolved; the caller adds file and stage."""
-
-    def __init__(self, message: str, key: str | None = None) -> None:
-        super().__init__(message)
-        self.key = key
 
 
 @dataclass

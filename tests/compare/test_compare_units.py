@@ -8,9 +8,10 @@ import pytest
 
 from llmpipe.compare.chart import nice_ticks, render_svg
 from llmpipe.compare.diff import Change, changes_to_json, diff_values
-from llmpipe.compare.formats import FileProblem, as_mapping, flatten, parse_data
+from llmpipe.compare.formats import as_mapping, flatten, parse_data
 from llmpipe.compare.plots import Figure, Series
 from llmpipe.compare.render import format_relative, format_value, markdown_table, text_table
+from llmpipe.errors import FileProblem
 from llmpipe.revfs import GitObjects, RevTree
 
 

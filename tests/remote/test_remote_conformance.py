@@ -8,10 +8,9 @@ import shutil
 
 import pytest
 
-from llmpipe.errors import CryptoError
+from llmpipe.errors import CryptoError, RemoteAuthError, RemoteConnectionError
 from llmpipe.ops.transfer import TransferRequest, push
 from llmpipe.progress import NoProgress
-from llmpipe.remote.errors import RemoteAuthError, RemoteConnectionError
 from llmpipe.repo import Repo
 
 FILES = {"data/d/a.txt": "alpha\n", "data/d/sub/b.txt": "beta\n", "data/one.txt": "one\n"}

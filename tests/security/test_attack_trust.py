@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from security_helpers import chain_file, lines_of, use_key_file
 
-from llmpipe.errors import AccessError
+from llmpipe.errors import AccessError, PolicyError
 from llmpipe.security import keys, policy
 from tests.conftest import Project
 from tests.registry.conftest import DVC_YAML, TRAIN, Models
@@ -295,7 +295,7 @@ def test_rotate_root_moves_the_pin_through_the_signed_chain(
     use_key_file(monkeypatch, carol.path)
     refused = project.cli("policy", "rotate-root", "carol")
     assert refused.code != 0 and "current root key" in refused.err
-    with pytest.raises(policy.PolicyError, match="not by the current root"):
+    with pytest.raises(PolicyError, match="not by the current root"):
         # an admin who is not the root signs a rotation to herself
         policy.change_policy(
             str(project.path), carol, lambda body: body.update(root=carol.fingerprint)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from security_helpers import lines_of
 
-from llmpipe.errors import LlmpipeError
+from llmpipe.errors import AuditError, LlmpipeError
 from llmpipe.security import audit, keys
 from llmpipe.security.canonical import canonical_json
 
@@ -41,7 +41,7 @@ def log(tmp_path: Path):  # noqa: ANN201
 
 
 def only_problem(auditlog: audit.AuditLog) -> audit.Problem:
-    report = auditlog.verify()
+    report = audit.verify_log(auditlog)
     assert not report.ok
     assert len(report.problems) == 1
     return report.problems[0]
@@ -49,7 +49,7 @@ def only_problem(auditlog: audit.AuditLog) -> audit.Problem:
 
 def test_honest_log_verifies(log) -> None:  # noqa: ANN001
     auditlog, path, alice = log
-    report = auditlog.verify()
+    report = audit.verify_log(auditlog)
     assert report.ok and report.records == 5 and report.unsigned == 0
     records = auditlog.read_chain(path.stem)
     assert [r["seq"] for r in records] == [0, 1, 2, 3, 4]
@@ -157,7 +157,9 @@ def test_record_re_signed_as_another_actor_breaks_the_chain(log) -> None:  # noq
     path.write_bytes(b"".join(lines))
     problem = only_problem(auditlog)
     assert problem.seq == 2 and "record before it was changed" in problem.message
-    report = auditlog.verify(known_keys={keys.load_key(keys.key_paths("alice")[0]).fingerprint})
+    report = audit.verify_log(
+        auditlog, known_keys={keys.load_key(keys.key_paths("alice")[0]).fingerprint}
+    )
     assert any("not a member" in w for w in report.warnings)
 
 
@@ -177,9 +179,9 @@ def test_unsigned_records_are_reported_and_can_be_required(tmp_path: Path) -> No
     auditlog = audit.AuditLog(str(tmp_path / "audit"))
     auditlog.append(entry(0), None)
     auditlog.append(entry(1), None)
-    report = auditlog.verify()
+    report = audit.verify_log(auditlog)
     assert report.ok and report.unsigned == 2
-    strict = auditlog.verify(require_signed=True)
+    strict = audit.verify_log(auditlog, require_signed=True)
     assert not strict.ok and strict.problems[0].seq == 0
     assert "unsigned" in strict.problems[0].message
 
@@ -189,7 +191,7 @@ def test_interrupted_append_is_repaired_by_the_next_one(log) -> None:  # noqa: A
     with path.open("ab") as handle:
         handle.write(b'{"actor":"half a rec')
     auditlog.append(entry(5), alice)
-    report = auditlog.verify()
+    report = audit.verify_log(auditlog)
     assert report.ok and report.records == 6
 
 
@@ -217,7 +219,7 @@ def test_two_processes_appending_at_once_lose_nothing(tmp_path: Path) -> None:
     ]
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     auditlog = audit.AuditLog(directory)
-    report = auditlog.verify()
+    report = audit.verify_log(auditlog)
     assert report.ok, report.problems
     assert report.records == 120 and report.chains == 1
     records = auditlog.records()
@@ -257,7 +259,7 @@ def test_merge_refuses_diverged_copies(log) -> None:  # noqa: ANN001
     full = auditlog.read_chain(path.stem)
     changed = [dict(r) for r in full]
     changed[3] = {**changed[3], "args": ["other"]}
-    with pytest.raises(audit.AuditError, match=f"chain {path.stem} diverges at record 3"):
+    with pytest.raises(AuditError, match=f"chain {path.stem} diverges at record 3"):
         audit.merge_logs({path.stem: full}, {path.stem: changed})
 
 
@@ -271,10 +273,10 @@ def test_merge_directory_appends_new_records(log, tmp_path: Path) -> None:  # no
     added = audit.merge_directory(str(copy), str(path.parent))
     assert added == {path.stem: 1}
     merged = audit.AuditLog(str(copy))
-    assert merged.verify().ok and merged.verify().records == 6
+    assert audit.verify_log(merged).ok and audit.verify_log(merged).records == 6
     lines = lines_of(path)
     path.write_bytes(b"".join(lines[:-1]) + lines[-1].replace(b"file5", b"fileX"))
-    with pytest.raises(audit.AuditError, match="fails verification"):
+    with pytest.raises(AuditError, match="fails verification"):
         audit.merge_directory(str(copy), str(path.parent))
 
 

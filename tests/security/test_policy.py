@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from security_helpers import use_key_file
 
-from llmpipe.errors import AccessError
+from llmpipe.errors import AccessError, PolicyError
 from llmpipe.security import keys, policy
 from llmpipe.security.canonical import canonical_json, value_hash
+from llmpipe.security.policy.store import write_yaml
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_hand_edited_yaml_is_detected(team) -> None:  # noqa: ANN001
     result = project.cli("policy", "show")
     assert result.code != 0
     assert "edited by hand" in result.err and "members" in result.err
-    with pytest.raises(policy.PolicyError, match="edited by hand"):
+    with pytest.raises(PolicyError, match="edited by hand"):
         policy.load_policy(str(project.path))
 
 
@@ -85,9 +86,7 @@ def test_hand_edit_of_both_files_fails_the_signature(team) -> None:  # noqa: ANN
     versions = log_lines(project.path)
     versions[-1]["members"]["bob"]["roles"] = ["admin"]
     write_policy(project.path, versions)
-    with pytest.raises(
-        policy.PolicyError, match="version 2: the signature of alice does not match"
-    ):
+    with pytest.raises(PolicyError, match="version 2: the signature of alice does not match"):
         policy.load_policy(str(project.path))
 
 
@@ -104,7 +103,7 @@ def test_version_signed_by_a_non_admin_is_refused(team) -> None:  # noqa: ANN001
     forged.pop("signature")
     forged["signature"] = bob.sign(canonical_json(forged))
     write_policy(project.path, [*versions, forged])
-    with pytest.raises(policy.PolicyError, match="version 3: signed by bob .* who is not an admin"):
+    with pytest.raises(PolicyError, match="version 3: signed by bob .* who is not an admin"):
         policy.load_policy(str(project.path))
 
 
@@ -113,7 +112,7 @@ def test_removed_or_reordered_versions_are_detected(team) -> None:  # noqa: ANN0
     project.ok("policy", "grant", "bob", "reader")
     versions = log_lines(project.path)
     write_policy(project.path, [versions[0], versions[2]])
-    with pytest.raises(policy.PolicyError, match="version 2: found version 3"):
+    with pytest.raises(PolicyError, match="version 2: found version 3"):
         policy.load_policy(str(project.path))
 
 
@@ -121,14 +120,14 @@ def test_policy_log_line_edited_is_detected(team) -> None:  # noqa: ANN001
     project, _, _ = team
     path = project.path / ".llmpipe" / "policy.log"
     path.write_text(path.read_text().replace('{"format":1', '{ "format":1', 1))
-    with pytest.raises(policy.PolicyError, match=r"policy.log:1: the line was edited"):
+    with pytest.raises(PolicyError, match=r"policy.log:1: the line was edited"):
         policy.load_policy(str(project.path))
 
 
 def write_policy(root: Path, versions: list[dict]) -> None:
     log = "".join(canonical_json(v).decode() + "\n" for v in versions)
     (root / ".llmpipe" / "policy.log").write_text(log)
-    policy._write_yaml(str(root / ".llmpipe" / "policy.yaml"), versions[-1])
+    write_yaml(str(root / ".llmpipe" / "policy.yaml"), versions[-1])
 
 
 def test_last_admin_cannot_be_removed(team) -> None:  # noqa: ANN001
@@ -175,5 +174,5 @@ def test_require_refuses_naming_the_action_and_reason(
 
 def test_project_without_policy_allows_everything(project) -> None:  # noqa: ANN001
     assert policy.require(str(project.path), "deploy").allowed
-    with pytest.raises(policy.PolicyError, match="policy init"):
+    with pytest.raises(PolicyError, match="policy init"):
         policy.load_policy(str(project.path))

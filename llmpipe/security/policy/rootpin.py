@@ -2,7 +2,7 @@
 
 Version 1 of the policy is signed by its root key; the root moves only by a
 rotation version (field `root`) that the current root signed, which
-`policy.verify_chain` checks. Two pins name the root:
+`chain.verify_chain` checks. Two pins name the root:
 
 - committed: `.llmpipe/root.yaml`, written by every policy change; reviewed
   like code, it tells even a fresh clone that the project has a policy and
@@ -25,12 +25,14 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from .canonical import value_hash
-from .policy import POLICY_FILE, POLICY_LOG, PolicyError, has_policy
-from .witness import Log, Mark, Witness
+from ...errors import PolicyError
+from ...fsutil import atomic_write_text
+from ..canonical import value_hash
+from ..witness import Log, Mark, Witness
+from .store import POLICY_FILE, POLICY_LOG, has_policy
 
 if TYPE_CHECKING:
-    from .policy import Policy
+    from .model import Policy
 
 ROOT_FILE = "root.yaml"
 POLICY_LOG_ID = "policy"
@@ -70,8 +72,6 @@ def committed_root(root: str) -> str | None:
 
 
 def write_committed_root(root: str, fingerprint: str) -> None:
-    from ..fsutil import atomic_write_text
-
     if committed_root(root) != fingerprint:
         atomic_write_text(root_file(root), f"{_ROOT_HEADER}root: '{fingerprint}'\n")
 
@@ -179,7 +179,7 @@ def _check_pin(policy: Policy, pin: str | None, source: str) -> None:
 
 
 def in_force(root: str) -> bool:
-    """Whether the project has a policy to enforce (see `policy.policy_in_force`)."""
+    """Whether the project has a policy to enforce (see `load.policy_in_force`)."""
     if has_policy(root) or Witness.of(root).kept(POLICY_LOG_ID):
         return True
     error = missing_policy_error(root)
