@@ -97,3 +97,25 @@ def test_a_user_mistake_still_exits_1(project, capsys) -> None:  # noqa: ANN001
     assert run_in(project, "status", "nosuchstage") == 1
     err = capsys.readouterr().err
     assert err.startswith("ERROR: ") and "bug" not in err
+
+
+def test_a_reader_closing_the_pipe_ends_the_command_quietly(project) -> None:  # noqa: ANN001
+    """`llmpipe audit log | head`: the write fails with EPIPE; that is not a bug."""
+    import subprocess
+    import sys
+
+    from tests.conftest import llmpipe_env
+
+    project.write("data.txt", "abc\n")
+    project.ok("add", "data.txt")  # one audit record to print
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmpipe", "audit", "log", "--json"],
+        cwd=project.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=llmpipe_env(),
+    )
+    proc.stdout.close()  # the reader is gone before the first write
+    _, err = proc.communicate(timeout=60)
+    assert b"bug" not in err and b"Traceback" not in err, err.decode()
+    assert proc.returncode == 1  # click's answer to EPIPE: quiet, and not 70
