@@ -42,9 +42,10 @@ class LocalBackend(Backend):
         base = self._path(prefix)
         for dirpath, _, files in os.walk(base):
             rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+            folder = "" if rel == "." else f"{rel}/"
             for name in files:
                 if not name.endswith(".tmp"):
-                    yield f"{rel}/{name}"
+                    yield folder + name
 
     def _parent(self, relpath: str) -> str:
         path = self._path(relpath)
