@@ -56,17 +56,13 @@ class LocalBackend(Backend):
         return path
 
     def _put_file(self, local: str, relpath: str) -> None:
+        from ..fsutil import atomic_path
+
         final = self._parent(relpath)
         if _share_inode(local, final):
             return
-        tmp = _temp_name(final)
-        try:
-            _link_or_copy(local, tmp)
-            os.replace(tmp, final)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with atomic_path(final, durable=False) as tmp:
+            shutil.copy(local, tmp)  # with its mode: readable as the source is
 
     def _get_file(self, relpath: str, local: str, hasher: Any) -> bool:
         _link_or_copy(self._path(relpath), local)
@@ -85,7 +81,7 @@ class LocalBackend(Backend):
         # Written whole under a temporary name, then hard-linked to its name: a link
         # fails when the name exists, so the create is exclusive and never half-written.
         final = self._parent(relpath)
-        tmp = _temp_name(final)
+        tmp = f"{final}.{uuid.uuid4().hex[:12]}.tmp"
         try:
             _write_durably(tmp, data)
             os.link(tmp, final)
@@ -99,10 +95,6 @@ class LocalBackend(Backend):
     def _remove(self, relpath: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path(relpath))
-
-
-def _temp_name(final: str) -> str:
-    return f"{final}.{uuid.uuid4().hex[:12]}.tmp"
 
 
 def _write_durably(path: str, data: bytes) -> None:

@@ -63,10 +63,7 @@ def test_a_shared_registry_on_a_remote(models, site) -> None:  # noqa: ANN001
 
 
 def test_deploy_to_a_remote_writes_current_last(models, site) -> None:  # noqa: ANN001
-    project = models.project
-    _share(models, site)
-    models.register()
-    project.ok("registry", "promote", "llm", "0.1.0", "--to", "production")
+    project = _promoted(models, site)
     out = project.ok("deploy", "llm@production", "--to", "remote://shared/serving").out
     assert "Deployed llm 0.1.0 (production): 2 file(s)" in out
     release = site.read("serving/CURRENT").decode().strip()
@@ -101,13 +98,18 @@ def test_refused_credentials_on_the_registry_are_named(models, site) -> None:  #
         assert "Traceback" not in result.err
 
 
+def _promoted(models, site: RemoteSite):  # noqa: ANN001, ANN202
+    """The project, with remote `shared` at the site and llm 0.1.0 in production."""
+    _share(models, site)
+    models.register()
+    models.project.ok("registry", "promote", "llm", "0.1.0", "--to", "production")
+    return models.project
+
+
 def test_refused_credentials_on_deploy_are_named(models, site) -> None:  # noqa: ANN001
     if site.bad_credentials is None:
         pytest.skip(f"{site.kind} storage has no credentials")
-    project = models.project
-    _share(models, site)
-    models.register()
-    project.ok("registry", "promote", "llm", "0.1.0", "--to", "production")
+    project = _promoted(models, site)
     _break(models, site)
     result = project.cli("deploy", "llm@production", "--to", "remote://shared/serving")
     assert result.code == 1
@@ -119,10 +121,7 @@ def test_refused_credentials_on_deploy_are_named(models, site) -> None:  # noqa:
 def test_a_stopped_server_is_named_on_registry_and_deploy(models, site) -> None:  # noqa: ANN001
     if site.stop is None:
         pytest.skip(f"{site.kind} storage has no server to stop")
-    project = models.project
-    _share(models, site)
-    models.register()
-    project.ok("registry", "promote", "llm", "0.1.0", "--to", "production")
+    project = _promoted(models, site)
     site.stop()
     try:
         deployed = project.cli("deploy", "llm@production", "--to", "remote://shared/serving")
