@@ -97,6 +97,31 @@ class ConfigError(LlmpipeError):
     """A configuration file or setting is invalid."""
 
 
+class StorageError(LlmpipeError):
+    """Storage (a remote, a shared registry, a deploy destination) failed.
+
+    `transient` is true for failures worth retrying: the network, not the request.
+    """
+
+    transient = False
+
+
+class StorageAuthError(StorageError):
+    """The storage refused our credentials (or none were found)."""
+
+
+class StorageConnectionError(StorageError):
+    """The storage could not be reached, or failed in a way it did not explain."""
+
+
+class StorageNotFoundError(StorageError):
+    """The storage's location (bucket, folder, host path) does not exist."""
+
+
+class BackendMissingError(StorageError):
+    """The package serving a URL scheme is not installed."""
+
+
 class RemoteError(LlmpipeError):
     """A remote could not be reached or refused an operation."""
 
@@ -112,19 +137,15 @@ class EncryptedRemoteError(RemoteConfigError):
     """A remote configured as plain holds an encrypted remote's key check."""
 
 
-class BackendMissingError(RemoteError):
-    """The fsspec package for a URL scheme is not installed."""
-
-
-class RemoteAuthError(RemoteError):
+class RemoteAuthError(RemoteError, StorageAuthError):
     """The remote refused our credentials (or found none)."""
 
 
-class RemoteConnectionError(RemoteError):
+class RemoteConnectionError(RemoteError, StorageConnectionError):
     """The remote could not be reached, even after retries."""
 
 
-class RemoteNotFoundError(RemoteError):
+class RemoteNotFoundError(RemoteError, StorageNotFoundError):
     """The remote's location (bucket, folder, host path) does not exist."""
 
 
@@ -134,6 +155,21 @@ class CorruptObject(LlmpipeError):
 
 class RegistryError(LlmpipeError):
     """The model registry refused an operation or failed verification."""
+
+
+# A shared registry and deploy destinations: storage failures there are these.
+
+
+class RegistryAuthError(RegistryError, StorageAuthError):
+    """A shared registry or deploy destination refused our credentials (or found none)."""
+
+
+class RegistryConnectionError(RegistryError, StorageConnectionError):
+    """A shared registry or deploy destination could not be reached."""
+
+
+class RegistryNotFoundError(RegistryError, StorageNotFoundError):
+    """A shared registry's or deploy destination's bucket, folder or host path is missing."""
 
 
 class AccessError(LlmpipeError):

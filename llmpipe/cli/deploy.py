@@ -14,7 +14,7 @@ from .render import verbose_option
     "url",
     default="deploy",
     show_default=True,
-    help="Destination: a local folder or any fsspec URL (s3://, ssh://, ...).",
+    help="Destination: a local folder, a storage URL (s3://, ssh://, ...) or remote://NAME/path.",
 )
 @verbose_option
 def deploy(ref: str, url: str, verbose: bool) -> None:

@@ -4,9 +4,9 @@ Every change is an event in an append-only, hash-chained, signed log (see
 `events` and `storage`); the registry's state (versions, aliases and their
 history) is derived by replaying the log (`state`). `ops` registers,
 promotes, rolls back and deprecates; `deploy` writes a version's files and
-model card to any fsspec destination; `monitor` compares fresh metrics with
-those recorded at registration. The CLI lives in `llmpipe/cli/registry.py`,
-`deploy.py` and `monitor.py`.
+model card to a folder or any storage location (`location`, `llmpipe.storage`);
+`monitor` compares fresh metrics with those recorded at registration. The CLI
+lives in `llmpipe/cli/registry.py`, `deploy.py` and `monitor.py`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Deploy a registered version: verify, then publish its files and model card atomically.
 
-Layout at the destination (a local folder or any fsspec URL):
+Layout at the destination (a local folder, a storage URL, or `remote://NAME/path`,
+see `location`):
 
     releases/<model>-<version>-<digest 12>/   the files, MODEL_CARD.md, deployment.json
     CURRENT                                   the name of the live release (written last)
@@ -15,15 +16,15 @@ place, then the `current` symlink and `CURRENT` are replaced by rename. A
 release folder that no longer holds exactly the verified files (edited, extra
 or linked files) is left alone and a fresh copy is published beside it, under
 `<release>-<8 hex>`; the deploy event records the folder `CURRENT` names. Other
-fsspec destinations: the release is uploaded under its own prefix (no reader
-looks there yet) and `CURRENT` is written last, so readers that follow
-`CURRENT` never see a half-written model. Releases are kept, so a rollback
-redeploys without copying.
+destinations (S3, SSH, …, through `llmpipe.storage`): each file is uploaded
+whole under the release's own prefix (no reader looks there yet) and `CURRENT`
+is written last, replacing the old one whole, so readers that follow `CURRENT`
+never see a half-written model. Releases are kept, so a rollback redeploys
+without copying to a local folder (a remote one gets the files again).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -37,6 +38,7 @@ from .names import check_relpath, release_name
 
 if TYPE_CHECKING:
     from ..project import Project as Repo
+    from ..storage import Location
     from .ops import Writer
     from .state import ModelState, Version
     from .storage import EventStore
@@ -68,6 +70,7 @@ def deploy(
 
     Whether the writer may deploy is for the caller to check.
     """
+    from .location import storage_location
     from .ops import record
     from .state import replay
     from .verify import verify_log
@@ -84,7 +87,7 @@ def deploy(
     files = verified_files(repo, version)
     release = release_name(name, version.version, version.digest)
     contents = _release_contents(model, version, ref, files)
-    published = publish(url, release, contents)
+    published = publish(storage_location(repo.root, url, "deploy destination"), release, contents)
     data = {"version": version.version, "ref": ref, "url": url, "release": published.release}
     data["digest"] = version.digest
     event = record(store, writer, "deploy", name, data)
@@ -135,13 +138,21 @@ def _release_contents(
     return [*files, *extra]
 
 
-def publish(url: str, release: str, contents: list[tuple[str, str | bytes]]) -> Published:
-    """Write the release at `url` and make it current; returns what was published where."""
-    scheme = url.split("://", 1)[0] if "://" in url else ""
-    if scheme in ("", "file", "local"):
-        path = url.split("://", 1)[1] if scheme else url
+def publish(
+    destination: Location | str, release: str, contents: list[tuple[str, str | bytes]]
+) -> Published:
+    """Write the release at `destination` (a plain URL or path as a str) and make it current.
+
+    Returns what was published where.
+    """
+    if isinstance(destination, str):
+        from .location import storage_location
+
+        destination = storage_location(os.getcwd(), destination, "deploy destination")
+    path = destination.local_path
+    if path is not None:
         return _publish_local(os.path.abspath(path), release, contents)
-    return _publish_fsspec(url, release, contents)
+    return _publish_remote(destination, release, contents)
 
 
 def _publish_local(dest: str, release: str, contents: list[tuple[str, str | bytes]]) -> Published:
@@ -252,19 +263,21 @@ def _write_local(path: str, source: str | bytes) -> None:
         os.close(fd)
 
 
-def _publish_fsspec(url: str, release: str, contents: list[tuple[str, str | bytes]]) -> Published:
-    from .storage import filesystem_for
+def _publish_remote(
+    destination: Location, release: str, contents: list[tuple[str, str | bytes]]
+) -> Published:
+    from ..storage import open_backend
 
-    fs, root = filesystem_for(url)
-    root = root.rstrip("/")
-    prefix = f"{root}/releases/{release}"
-    for rel, source in contents:
-        target = f"{prefix}/{rel}"
-        with contextlib.suppress(Exception):
-            fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
-        if isinstance(source, bytes):
-            fs.pipe_file(target, source)
-        else:
-            fs.put_file(source, target)
-    fs.pipe_file(f"{root}/CURRENT", (release + "\n").encode("utf-8"))
-    return Published(release, prefix)
+    _release_folder("releases", release)  # one name directly inside releases/
+    backend = open_backend(destination)
+    try:
+        prefix = f"releases/{release}"
+        for rel, source in contents:
+            if isinstance(source, bytes):
+                backend.put_bytes(f"{prefix}/{rel}", source)
+            else:
+                backend.put_file(source, f"{prefix}/{rel}")
+        backend.put_bytes("CURRENT", (release + "\n").encode("utf-8"))
+    finally:
+        backend.close()
+    return Published(release, f"{destination.url.rstrip('/')}/{prefix}")

@@ -1,4 +1,4 @@
-"""Where the event log lives: a local folder (default `.llmpipe/registry/`) or any fsspec URL.
+"""Where the event log lives: a local folder (default `.llmpipe/registry/`) or shared storage.
 
 Both stores expose `lines()` (the raw canonical-JSON events, in order) and
 `append(make)`: `make` receives the events so far and returns the next one
@@ -8,13 +8,15 @@ lost or overwritten.
 - `LocalStore`: `events.jsonl`, one event per line. Appends happen under an
   flock (`.lock`), after cutting a partial line a crash may have left, and
   are fsynced: concurrent processes append one after another.
-- `FsspecStore`: one object per event, `events/<seq, 10 digits>.json`, created
-  with exclusive-create (`"xb"`); a writer that loses the race for a sequence
-  number re-reads the log and tries again. Backends without exclusive create
-  fall back to check-then-write (documented as best effort). On a filesystem
-  the object exists before its bytes are written, so, as in `LocalStore`, an
-  event is committed once it ends with its newline: a last one without it is
-  still being written (or was cut by a crash) and is not read.
+- `SharedStore`: one object per event, `events/<seq, 10 digits>.json`, on any
+  storage backend (`llmpipe.storage`: S3, SSH, GCS, Azure, memory; the `url:`
+  of `registry.yaml`, see `location`). Each is created exclusively and whole
+  (`Backend.create_bytes`: a conditional PUT on S3, a rename that refuses to
+  overwrite on SFTP); a writer that loses the race for a sequence number
+  re-reads the log and tries again. Backends without exclusive create fall back
+  to check-then-write (best effort) and may show an object before its bytes,
+  so, as in `LocalStore`, an event is committed once it ends with its newline:
+  a last one without it is still being written (or was cut) and is not read.
 
 A store opened for a project (`open_store`) also has a witness: reading
 refuses a log shorter than this clone has seen it, or rewritten at that
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from ..security.witness import Log, Mark, Witness
+    from ..storage import Backend
 
 EVENTS_FILE = "events.jsonl"
 LOCK_FILE = ".lock"
@@ -154,23 +157,16 @@ class LocalStore(EventStore):
         append_durably(self.path, data)
 
 
-class FsspecStore(EventStore):
-    """The log as one object per event under a prefix of any fsspec filesystem."""
+class SharedStore(EventStore):
+    """The log as one object per event under a prefix of a storage backend."""
 
-    def __init__(self, fs: Any, root: str, url: str) -> None:
-        self.fs = fs
-        self.root = root.rstrip("/")
-        self.location = url
-
-    def _path(self, seq: int) -> str:
-        return f"{self.root}/events/{seq:010d}.json"
+    def __init__(self, backend: Backend, location: str) -> None:
+        self.backend = backend
+        self.location = location
 
     def lines(self) -> list[bytes]:
-        try:
-            names = sorted(p for p in self.fs.find(f"{self.root}/events") if p.endswith(".json"))
-        except FileNotFoundError:
-            return []
-        lines = [bytes(self.fs.cat_file(name)) for name in names]
+        names = sorted(p for p in self.backend.list_files("events") if p.endswith(".json"))
+        lines = [self.backend.get_bytes(name) for name in names]
         if lines and not lines[-1].endswith(b"\n"):
             lines.pop()  # being written by another process (or cut): not committed
         return [line.rstrip(b"\n") for line in lines]
@@ -181,7 +177,8 @@ class FsspecStore(EventStore):
         for attempt in range(_RETRIES):
             events = self.events()
             event = make(events)
-            if self._create(self._path(int(event["seq"])), canonical_json(event) + b"\n"):
+            name = f"events/{int(event['seq']):010d}.json"
+            if self.backend.create_bytes(name, canonical_json(event) + b"\n"):
                 self._remember([*events, event])
                 return event
             time.sleep(0.01 * min(attempt, 10))  # let the writer that won finish
@@ -190,22 +187,6 @@ class FsspecStore(EventStore):
             "concurrent writers, or a crash cut the last event); try again, and if it "
             "keeps failing run 'llmpipe registry verify'"
         )
-
-    def _create(self, path: str, data: bytes) -> bool:
-        """Write `path` unless it exists; False when another writer got there first."""
-        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        try:
-            with self.fs.open(path, "xb") as handle:
-                handle.write(data)
-            return True
-        except FileExistsError:
-            return False
-        except (ValueError, NotImplementedError, TypeError):
-            # No exclusive create on this backend: best effort.
-            if self.fs.exists(path):
-                return False
-            self.fs.pipe_file(path, data)
-            return True
 
 
 def open_store(root: str, url: str | None = None) -> EventStore:
@@ -220,12 +201,14 @@ def open_store(root: str, url: str | None = None) -> EventStore:
 def _store_at(root: str, url: str | None) -> EventStore:
     if not url:
         return LocalStore(os.path.join(root, ".llmpipe", "registry"))
-    scheme = url.split("://", 1)[0] if "://" in url else ""
-    if scheme in ("", "file", "local"):
-        path = url.split("://", 1)[1] if scheme else url
+    from ..storage import open_backend
+    from .location import storage_location
+
+    location = storage_location(root, url, "the registry")
+    path = location.local_path
+    if path is not None:
         return LocalStore(path if os.path.isabs(path) else os.path.join(root, path))
-    fs, root_path = filesystem_for(url)
-    return FsspecStore(fs, root_path, url)
+    return SharedStore(open_backend(location), url)
 
 
 def _witnessed(store: EventStore, root: str) -> EventStore:
@@ -251,25 +234,6 @@ def _witnessed(store: EventStore, root: str) -> EventStore:
         accept="registry",
     )
     return store
-
-
-def filesystem_for(url: str) -> tuple[Any, str]:
-    """(fsspec filesystem, path) for a URL; RegistryError with the pip hint if unavailable."""
-    import fsspec
-
-    from ..remote.backends import PROTOCOLS
-
-    scheme = url.split("://", 1)[0]
-    try:
-        fs, path = fsspec.core.url_to_fs(url)
-    except ImportError:
-        extra = PROTOCOLS.get(scheme, ("", "", scheme))[2]
-        raise RegistryError(
-            f"{scheme}:// needs an extra package: pip install 'llmpipe[{extra}]'"
-        ) from None
-    except ValueError as exc:
-        raise RegistryError(f"unsupported registry/deploy URL '{url}': {exc}") from None
-    return fs, path
 
 
 def open_registry(root: str) -> EventStore:

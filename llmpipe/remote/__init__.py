@@ -1,4 +1,4 @@
-"""Remotes: share the cache through local folders, S3, SSH (and GCS, Azure) via fsspec.
+"""Remotes: share the cache through local folders, S3, SSH (and GCS, Azure): `llmpipe.storage`.
 
 The engine of the transfer verbs (`llmpipe.ops.transfer`): `plan_transfer` and
 `run_transfer` (in `ops`), `cloud_status` (in `status`); remotes are configured

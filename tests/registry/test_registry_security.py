@@ -127,19 +127,20 @@ def test_concurrent_registrations_keep_every_event(models) -> None:  # noqa: ANN
 
 
 WRITER = """
-import sys, fsspec
+import sys
 from llmpipe.registry.events import make_event
-from llmpipe.registry.storage import FsspecStore
+from llmpipe.registry.storage import SharedStore
 from llmpipe.security.keys import load_key
+from llmpipe.storage import LocalBackend
 key = load_key(sys.argv[2])
-store = FsspecStore(fsspec.filesystem("file"), sys.argv[1], "file-test")
+store = SharedStore(LocalBackend(sys.argv[1]), "file-test")
 for i in range(5):
     store.append(lambda events: make_event(events[-1] if events else None, "register", "m",
                  {"version": f"{sys.argv[3]}.{i}.0"}, key, None))
 """
 
 
-def test_fsspec_store_loses_nothing_under_concurrent_writers(tmp_path) -> None:  # noqa: ANN001
+def test_shared_store_loses_nothing_under_concurrent_writers(tmp_path) -> None:  # noqa: ANN001
     from tests.conftest import llmpipe_env
 
     key = keys.generate_key("writer")
@@ -150,12 +151,11 @@ def test_fsspec_store_loses_nothing_under_concurrent_writers(tmp_path) -> None: 
         for n in range(1, 5)
     ]
     assert all(p.wait(timeout=120) == 0 for p in procs)
-    import fsspec
-
-    from llmpipe.registry.storage import FsspecStore
+    from llmpipe.registry.storage import SharedStore
     from llmpipe.registry.verify import verify_log
+    from llmpipe.storage import LocalBackend
 
-    store = FsspecStore(fsspec.filesystem("file"), str(shared), "shared")
+    store = SharedStore(LocalBackend(str(shared)), "shared")
     events = store.events()
     assert len(events) == 20 and [e["seq"] for e in events] == list(range(20))
     report = verify_log(str(tmp_path), store)
@@ -163,13 +163,12 @@ def test_fsspec_store_loses_nothing_under_concurrent_writers(tmp_path) -> None: 
 
 
 def test_an_event_still_being_written_is_not_read(tmp_path) -> None:  # noqa: ANN001
-    import fsspec
-
     from llmpipe.registry.events import make_event
-    from llmpipe.registry.storage import FsspecStore
+    from llmpipe.registry.storage import SharedStore
+    from llmpipe.storage import LocalBackend
 
     key = keys.load_key(keys.generate_key("writer").path)
-    store = FsspecStore(fsspec.filesystem("file"), str(tmp_path / "log"), "file-test")
+    store = SharedStore(LocalBackend(str(tmp_path / "log")), "file-test")
     first = store.append(
         lambda events: make_event(None, "register", "m", {"version": "0.1.0"}, key, None)
     )

@@ -181,7 +181,7 @@ class MotoS3:
 @pytest.fixture(scope="session")
 def moto_s3() -> Iterator[MotoS3]:
     pytest.importorskip("moto.server", reason="S3 tests need moto[server]")
-    pytest.importorskip("s3fs", reason="S3 tests need s3fs (pip install 'llmpipe[s3]')")
+    pytest.importorskip("obstore", reason="S3 tests need obstore (pip install 'llmpipe[s3]')")
     server = MotoS3()
     yield server
     server.close()

@@ -88,9 +88,9 @@ def test_push_without_any_remote_says_how_to_add_one(project) -> None:
 
 
 def test_missing_backend_package_names_the_extra(project, monkeypatch) -> None:
-    from llmpipe.remote import backends
+    from llmpipe import storage
 
-    monkeypatch.setitem(backends.PROTOCOLS, "gs", ("llmpipe_no_such_module", "X", "gs"))
+    monkeypatch.setitem(storage.PROTOCOLS, "gs", ("llmpipe_no_such_module", "X", "gs"))
     project.write("data.txt", "x\n")
     project.ok("add", "data.txt")
     project.ok("remote", "add", "-d", "g", "gs://bucket/x")
