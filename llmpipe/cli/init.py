@@ -34,9 +34,10 @@ def init(no_scm: bool, hydra: bool, verbose: bool) -> None:
     os.makedirs(os.path.join(root, ".llmpipe"), exist_ok=True)
     _write_if_missing(os.path.join(root, ".llmpipe", ".gitignore"), _LLMPIPE_GITIGNORE)
     if hydra:
-        from ..hydra.dvcconfig import enable_hydra
+        from ..config import set_value
 
-        enable_hydra(os.path.join(root, ".dvc", "config"))
+        # As `dvc config hydra.enabled True` writes it.
+        set_value(os.path.join(root, ".dvc", "config"), "hydra", "enabled", "True")
         click.echo("Hydra enabled: repro composes conf/config.yaml into params.yaml")
     if created:
         click.echo(f"Initialized llmpipe project in {root}")

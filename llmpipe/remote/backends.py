@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..config import RemoteConfig
 from ..errors import (
     BackendMissingError,
     LlmpipeError,
@@ -24,7 +25,6 @@ from ..errors import (
     RemoteConnectionError,
     RemoteNotFoundError,
 )
-from .config import RemoteConfig
 
 # scheme -> (module, class, extra that installs it)
 PROTOCOLS: dict[str, tuple[str, str, str]] = {

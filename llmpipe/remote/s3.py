@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..config import RemoteConfig
 from ..errors import BackendMissingError, RemoteConfigError
 from .backends import Backend
-from .config import RemoteConfig
 
 _PAGE = 1000
 _SMALL = 1 << 20  # objects read whole rather than streamed
