@@ -55,12 +55,6 @@ class ConfigDocument:
     def conf_dir(self) -> str:
         return os.path.dirname(os.path.abspath(self.path))
 
-    def sections(self) -> list[str]:
-        return list(self._conf.sections)
-
-    def has_section(self, section: str) -> bool:
-        return section in self._conf.sections
-
     def get_section(self, section: str) -> dict[str, str]:
         """The options of `section` (empty when it is missing)."""
         if section not in self._conf.sections:
