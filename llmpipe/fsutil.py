@@ -84,6 +84,29 @@ def locked(path: str, *, shared: bool = False) -> Iterator[None]:
         os.close(fd)
 
 
+def new_file_mode(permissions: int = 0o666) -> int:
+    """The mode `open()` gives a new file: `permissions` less the process umask.
+
+    For atomic writers (whose temporary file is private) that must leave the
+    mode a plain write would. Read from /proc where it is (changing the umask to
+    read it would race other threads creating files).
+    """
+    return permissions & ~_umask()
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(
     path: str, text: str, mode: int | None = None, *, durable: bool = True
 ) -> None:

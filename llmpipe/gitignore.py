@@ -6,19 +6,25 @@ import os
 import posixpath
 import threading
 
+from . import scm
+
 _mutex = threading.Lock()
 
 
 def ignore_output(root: str, relpath: str) -> bool:
     """Add `/basename` of `relpath` to the `.gitignore` beside it; True when it was added.
 
-    Does nothing outside a git repository (DVC's `--no-scm` projects).
+    Does nothing outside a git work tree (DVC's `--no-scm` projects); a project
+    in a sub-folder of a work tree (`dvc init --subdir`) is inside one.
     """
-    if not os.path.exists(os.path.join(root, ".git")):
+    if scm.git_root(root) is None:
         return False
     parent, name = posixpath.split(relpath)
-    gitignore = os.path.join(root, parent, ".gitignore")
-    entry = "/" + name
+    return add_entry(os.path.join(root, parent, ".gitignore"), "/" + name)
+
+
+def add_entry(gitignore: str, entry: str) -> bool:
+    """Append the line `entry` to the file `gitignore` unless it has it; True when added."""
     with _mutex:
         lines = _read_lines(gitignore)
         if entry in lines:

@@ -1,10 +1,14 @@
-"""Git facts about the project: its root, the commit checked out, whether it is dirty.
+"""Every git question llmpipe asks: the work tree, the commit checked out, refs, files.
 
-Answers are cached per process (a `repro` asks once per stage run); call
-`clear_cache()` after changing the repository from the same process.
-The commit is read from `.git` files directly (no subprocess); only the dirty
-flag runs `git status`. Every function returns None outside a git repository
-or when git cannot answer.
+A project may sit in a sub-folder of a git work tree (`dvc init --subdir`):
+every function taking a project root looks for the work tree at or above it.
+Answers about the work tree are cached per process (a `repro` asks once per
+stage run); call `clear_cache()` after changing the repository from the same
+process. The commit is read from `.git` files directly (no subprocess); only
+the dirty flag, ref listings, file listings and git config run git. Every
+function returns None (or nothing) outside a git repository or when git
+cannot answer, unless its docstring says otherwise. Reading files at a
+revision is `revfs`'s.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import os
 import re
 import subprocess
 from functools import lru_cache
+
+from .errors import LlmpipeError
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _MAX_SYMREF_DEPTH = 5
@@ -31,23 +37,54 @@ def git_root(path: str) -> str | None:
         current = parent
 
 
+def prefix_in_work_tree(path: str) -> str | None:
+    """`path` relative to the top of its git work tree, in posix form ('' at the top).
+
+    None outside a git work tree. This is the prefix of a sub-directory project's
+    files in git's trees.
+    """
+    top = git_root(path)
+    if top is None:
+        return None
+    relative = os.path.relpath(os.path.abspath(path), top).replace(os.sep, "/")
+    return "" if relative == "." else relative
+
+
+def link_git_dir(top: str, dest: str) -> bool:
+    """Give folder `dest` the git directory of the work tree at `top`; False if it has none.
+
+    A `.git` file naming it, as linked worktrees have: git run in `dest` then sees
+    `top`'s history (for reading: the index is shared).
+    """
+    found = _git_dir(top)
+    if found is None:
+        return False
+    with open(os.path.join(dest, ".git"), "w", encoding="utf-8") as handle:
+        handle.write(f"gitdir: {os.path.abspath(found)}\n")
+    return True
+
+
 @lru_cache(maxsize=64)
 def head_commit(root: str) -> str | None:
-    """The full sha of HEAD in the work tree `root`; None if unborn or not a repository."""
-    git_dir = _git_dir(root)
-    if git_dir is None:
+    """The full sha of HEAD in the work tree holding `root`; None if unborn or not a repository."""
+    top = git_root(root)
+    git_dir = _git_dir(top) if top is not None else None
+    if top is None or git_dir is None:
         return None
     sha = _resolve_ref(git_dir, "HEAD")
     if sha is not None:
         return sha
     # Ref layouts we do not parse (reftable, exotic setups) and unborn branches land here.
-    return _git_output(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    return _git_output(top, "rev-parse", "--verify", "--quiet", "HEAD")
 
 
 @lru_cache(maxsize=64)
 def is_dirty(root: str) -> bool | None:
-    """True when tracked files differ from HEAD (untracked files do not count)."""
-    if _git_dir(root) is None:
+    """True when tracked files of the work tree holding `root` differ from HEAD.
+
+    Untracked files do not count; the whole work tree counts, not only `root`.
+    """
+    if git_root(root) is None:
         return None
     # --no-optional-locks: never take index.lock, which would race the user's own git.
     output = _git_output(
@@ -176,7 +213,8 @@ def all_commits(root: str) -> list[str]:
 
 def current_branch(root: str) -> str | None:
     """The branch checked out in `root`, or None when HEAD is detached or unborn."""
-    git_dir = _git_dir(root)
+    top = git_root(root)
+    git_dir = _git_dir(top) if top is not None else None
     if git_dir is None:
         return None
     try:
@@ -190,5 +228,44 @@ def current_branch(root: str) -> str | None:
 
 def is_shallow(root: str) -> bool:
     """True in a shallow clone (history before the graft points is missing)."""
-    git_dir = _git_dir(root)
+    top = git_root(root)
+    git_dir = _git_dir(top) if top is not None else None
     return git_dir is not None and os.path.exists(os.path.join(_common_dir(git_dir), "shallow"))
+
+
+# -- files and settings ----------------------------------------------------------
+
+
+def list_files(root: str) -> list[str] | None:
+    """Files under `root` that git tracks or would track (ignored ones left out), sorted.
+
+    Paths are relative to `root`, in posix form. None outside a git work tree;
+    LlmpipeError when git is missing or fails inside one.
+    """
+    if git_root(root) is None:
+        return None
+    try:
+        result = subprocess.run(
+            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except OSError as exc:
+        raise LlmpipeError(f"cannot run git to list the files of '{root}': {exc}") from None
+    if result.returncode != 0:
+        raise LlmpipeError(f"cannot list the files of '{root}': {result.stderr.decode().strip()}")
+    return sorted({p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
+
+
+def user_identity(cwd: str = ".") -> str | None:
+    """'Name <email>' from git's `user.name` and `user.email` as seen from `cwd`.
+
+    Either one alone when only one is set; None when neither is.
+    """
+    output = _git_output(cwd, "config", "--get-regexp", r"^user\.(name|email)$")
+    values = dict(line.split(" ", 1) for line in (output or "").splitlines() if " " in line)
+    name, email = values.get("user.name"), values.get("user.email")
+    if name and email:
+        return f"{name} <{email}>"
+    return name or email

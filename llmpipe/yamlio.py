@@ -1,40 +1,213 @@
-"""YAML reading and writing with DVC's semantics, at C speed where it matters.
+"""The one owner of YAML: reading with DVC's YAML 1.2 rules, writing DVC's text.
 
-DVC reads and writes YAML 1.2 through ruamel.yaml; reading goes through the
-YAML 1.2 loader of `spec.yamlio` (libyaml speed). For writing, `render_lock`
-renders each stage entry with ruamel (byte-identical to DVC) and caches the
-text per entry, so writing dvc.lock after every stage costs one entry, not the
-whole file.
+DVC reads and writes YAML through ruamel.yaml, which follows YAML 1.2: `on`,
+`yes` and `no` are strings, `1:20` is a string, `1e3` is a float, `017` is
+decimal 17, and a mapping with a repeated key is an error. PyYAML follows YAML
+1.1. Reading here swaps PyYAML's implicit resolvers for YAML 1.2 ones, so that
+llmpipe sees exactly the values `dvc` sees while parsing stays in C (libyaml).
+`load_with_lines` also returns the line of every mapping key, so that spec
+errors and `Stage.lineno` cost no second parse.
+
+Writing goes through ruamel configured as DVC configures it, so dvc.lock and
+`.dvc` files are byte-identical to DVC's; `render_lock` caches the text of each
+stage entry, so writing dvc.lock after every stage costs one entry, not the
+whole file. `load_for_update` then `dump_yaml` edit a YAML file keeping its
+comments and layout (ruamel's round trip), as `dvc exp run -S` does.
+
+Nothing else in llmpipe imports `yaml` or `ruamel` (ruff's banned-api keeps it so).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
+import yaml
 
-def load_yaml(text: str, path: str) -> Any:
-    """Parse YAML text with DVC's YAML 1.2 semantics; errors name file, line and column."""
-    from .spec.yamlio import load_yaml as load_with_lines
+from .errors import LlmpipeError, SpecError
 
-    return load_with_lines(text, path)[0]
+# -- reading ----------------------------------------------------------------------
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^(?:[-+]?0b[01_]+|[-+]?0o[0-7_]+|[-+]?[0-9][0-9_]*|[-+]?0x[0-9a-fA-F_]+)$")
+_FLOAT = re.compile(
+    r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+    |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_MERGE = re.compile(r"^(?:<<)$")
+
+KeyLines = dict[int, dict[Any, int]]
 
 
-def load_yaml_file(path: str, display: str | None = None) -> Any:
+def _yaml12_resolvers() -> dict[str | None, list[tuple[str, re.Pattern[str]]]]:
+    """Implicit resolvers keyed by first character, as PyYAML's Resolver expects."""
+    rules = [
+        ("tag:yaml.org,2002:bool", _BOOL, "tTfF"),
+        ("tag:yaml.org,2002:int", _INT, "-+0123456789"),
+        ("tag:yaml.org,2002:float", _FLOAT, "-+0123456789."),
+        ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
+        ("tag:yaml.org,2002:merge", _MERGE, "<"),
+    ]
+    table: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    for tag, regexp, first in rules:
+        for char in first:
+            table.setdefault(char or None, []).append((tag, regexp))
+    return table
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """Safe loader with YAML 1.2 scalars, duplicate-key errors and key line numbers."""
+
+    yaml_implicit_resolvers = _yaml12_resolvers()
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.key_lines: KeyLines = {}
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        _check_duplicate_keys(node)
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
+        lines: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, list | dict):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a scalar", key_node.start_mark
+                )
+            mapping[key] = self.construct_object(value_node, deep=deep)
+            lines[key] = key_node.start_mark.line + 1
+        self.key_lines[id(mapping)] = lines
+        return mapping
+
+    def construct_yaml_map(self, node: yaml.MappingNode):  # noqa: ANN201
+        # Built in one step (not the two-step generator PyYAML uses) so that the
+        # dict's id recorded in key_lines is the one the caller receives.
+        yield self.construct_mapping(node)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        text = self.construct_scalar(node).replace("_", "")
+        sign = -1 if text.startswith("-") else 1
+        digits = text.lstrip("+-")
+        for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+            if digits.startswith(prefix):
+                return sign * int(digits[2:], base)
+        return sign * int(digits, 10)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
+def _check_duplicate_keys(node: yaml.MappingNode) -> None:
+    """Reject a key written twice in one mapping, as ruamel (and so DVC) does."""
+    seen: dict[str, int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
+            continue
+        if key_node.value in seen:
+            raise _DuplicateKey(key_node.value, key_node.start_mark, seen[key_node.value])
+        seen[key_node.value] = key_node.start_mark.line + 1
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    def __init__(self, key: Any, mark: yaml.Mark, first_line: int) -> None:
+        super().__init__(
+            problem=f"duplicate key '{key}' (first defined on line {first_line})",
+            problem_mark=mark,
+        )
+
+
+def load_with_lines(
+    text: str, relpath: str, error: type[LlmpipeError] = SpecError
+) -> tuple[Any, KeyLines]:
+    """Parse YAML `text`; return the data and `{id(mapping): {key: line}}`.
+
+    Raises `error` (SpecError unless told) naming `relpath:line:col` when the
+    text is not valid YAML or repeats a key in one mapping.
+    """
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data(), loader.key_lines
+    except yaml.MarkedYAMLError as exc:
+        raise error(_yaml_error_message(exc, relpath)) from None
+    except yaml.YAMLError as exc:
+        raise error(f"{relpath}: invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml(text: str, relpath: str, error: type[LlmpipeError] = SpecError) -> Any:
+    """The data of YAML `text` (YAML 1.2, as DVC reads it); errors as `load_with_lines`."""
+    return load_with_lines(text, relpath, error)[0]
+
+
+def load_yaml_file(
+    path: str, display: str | None = None, error: type[LlmpipeError] = SpecError
+) -> Any:
+    """The data of the YAML file at `path`; FileNotFoundError when it is missing.
+
+    Errors name `display` (default: `path`).
+    """
     with open(path, encoding="utf-8") as handle:
-        return load_yaml(handle.read(), display or path)
+        return load_yaml(handle.read(), display or path, error)
 
 
-_ENTRY_CACHE: dict[str, str] = {}
+def _yaml_error_message(exc: yaml.MarkedYAMLError, relpath: str) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    where = f"{relpath}:{mark.line + 1}:{mark.column + 1}" if mark else relpath
+    problem = exc.problem or exc.context or "malformed document"
+    if exc.context and exc.context_mark and exc.problem:
+        start = exc.context_mark
+        problem += f" ({exc.context} started at line {start.line + 1}, column {start.column + 1})"
+    if isinstance(exc, _DuplicateKey):
+        return f"{where}: {problem}; remove or rename one of them"
+    return f"{where}: invalid YAML: {problem}; fix the syntax at that position"
 
 
-def _ruamel() -> Any:
+# -- writing ----------------------------------------------------------------------
+
+
+def _ruamel(width: int | None = None) -> Any:
+    """ruamel's round-trip YAML as DVC sets it up (block style, keys in insertion order)."""
     from ruamel.yaml import YAML
 
     dumper = YAML()
     dumper.default_flow_style = False
+    if width is not None:
+        dumper.width = width
     return dumper
+
+
+def dump_yaml(data: Any, width: int | None = None) -> str:
+    """`data` as DVC writes YAML (dvc.lock, `.dvc` files): ruamel, block style.
+
+    `width` (default 80, DVC's) is where ruamel folds long scalars.
+    """
+    stream = io.StringIO()
+    _ruamel(width).dump(data, stream)
+    return stream.getvalue()
+
+
+def load_for_update(text: str) -> Any:
+    """The document in `text` as ruamel's round trip reads it (comments attached).
+
+    Change it in place and give it to `dump_yaml`, which keeps its comments and
+    layout; an empty document is `{}`.
+    """
+    return _ruamel().load(text) or {}
+
+
+_ENTRY_CACHE: dict[str, str] = {}
 
 
 def _render_stage_block(name: str, entry: dict[str, Any]) -> str:
@@ -42,9 +215,7 @@ def _render_stage_block(name: str, entry: dict[str, Any]) -> str:
     key = json.dumps([name, entry], sort_keys=False, default=str)
     cached = _ENTRY_CACHE.get(key)
     if cached is None:
-        stream = io.StringIO()
-        _ruamel().dump({"stages": {name: entry}}, stream)
-        cached = stream.getvalue().split("\n", 1)[1]
+        cached = dump_yaml({"stages": {name: entry}}).split("\n", 1)[1]
         _ENTRY_CACHE[key] = cached
     return cached
 
@@ -92,13 +263,6 @@ def _key_name(key: str) -> str | None:
         return key
     try:
         value = load_yaml(key, "dvc.lock")
-    except Exception:  # noqa: BLE001 - an odd key only means no reuse
+    except LlmpipeError:  # an odd key only means no reuse
         return None
     return value if isinstance(value, str) else None
-
-
-def dump_yaml(data: Any) -> str:
-    """Render any document as DVC does (ruamel, block style); for small files."""
-    stream = io.StringIO()
-    _ruamel().dump(data, stream)
-    return stream.getvalue()

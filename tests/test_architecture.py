@@ -12,7 +12,6 @@ import ast
 from pathlib import Path
 
 import networkx as nx
-import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "llmpipe"
 
@@ -105,9 +104,6 @@ def test_every_unit_has_a_layer():
     assert units - set(LAYER_OF) == set(), "add new packages/modules to LAYERS"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="yamlio -> spec.yamlio until the one YAML module lands (issue #13)"
-)
 def test_nothing_imports_a_layer_above_its_own():
     graph = unit_graph()
     upward = [

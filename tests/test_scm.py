@@ -109,3 +109,38 @@ def test_answers_are_cached_until_cleared(repo):
     assert scm.head_commit(str(repo)) == first
     scm.clear_cache()
     assert scm.head_commit(str(repo)) == _git(repo, "rev-parse", "HEAD") != first
+
+
+def test_a_sub_directory_project_sees_the_enclosing_work_tree(repo):
+    project = repo / ".hidden-proj"
+    project.mkdir()
+    head = _git(repo, "rev-parse", "HEAD")
+    assert scm.prefix_in_work_tree(str(project)) == ".hidden-proj"
+    assert scm.prefix_in_work_tree(str(repo)) == ""
+    assert scm.head_commit(str(project)) == head
+    assert scm.current_branch(str(project)) == "main"
+    assert scm.is_dirty(str(project)) is False
+    # A copy of the project can borrow the git directory of a work tree's top only.
+    copy = repo.parent / "copy"
+    copy.mkdir()
+    assert not scm.link_git_dir(str(project), str(copy))
+    assert scm.link_git_dir(str(repo), str(copy))
+    assert _git(copy, "rev-parse", "HEAD") == head
+
+
+def test_list_files_follows_gitignore_below_the_given_folder(repo, tmp_path):
+    sub = repo / "sub"
+    sub.mkdir()
+    (sub / "kept.txt").write_text("k\n")
+    (sub / "ignored.bin").write_text("i\n")
+    (repo / ".gitignore").write_text("*.bin\n")
+    assert scm.list_files(str(sub)) == ["kept.txt"]
+    assert scm.list_files(str(repo)) == [".gitignore", "sub/kept.txt", "tracked.txt"]
+    assert scm.list_files(str(tmp_path / "elsewhere")) is None
+
+
+def test_user_identity_reads_git_config(repo):
+    _git(repo, "config", "user.name", "Ada")
+    assert scm.user_identity(str(repo)).startswith("Ada")
+    _git(repo, "config", "user.email", "ada@example.com")
+    assert scm.user_identity(str(repo)) == "Ada <ada@example.com>"

@@ -17,31 +17,43 @@ _LLMPIPE_GITIGNORE = "/state.db*\n/tmp\n/lineage\n/audit\n/config.local\n"
 @click.command()
 @click.option("--no-scm", is_flag=True, help="Initialize outside a git repository.")
 @click.option(
+    "--subdir", is_flag=True, help="Initialize in a sub-folder of a git work tree (like dvc)."
+)
+@click.option(
     "--hydra", is_flag=True, help="Enable Hydra: repro composes conf/config.yaml into params.yaml."
 )
 @verbose_option
-def init(no_scm: bool, hydra: bool, verbose: bool) -> None:
+def init(no_scm: bool, subdir: bool, hydra: bool, verbose: bool) -> None:
     """Create .dvc/ (as DVC expects it) and .llmpipe/ in the current directory."""
-    from ..errors import LlmpipeError
-
     root = os.getcwd()
-    if not no_scm and not os.path.exists(os.path.join(root, ".git")):
-        raise LlmpipeError(
-            f"'{root}' is not the root of a git repository: run 'git init' first, "
-            "or 'llmpipe init --no-scm'"
-        )
+    if not no_scm:
+        _check_git(root, subdir)
     created = _init_dvc_dir(root, no_scm)
     os.makedirs(os.path.join(root, ".llmpipe"), exist_ok=True)
     _write_if_missing(os.path.join(root, ".llmpipe", ".gitignore"), _LLMPIPE_GITIGNORE)
     if hydra:
-        from ..hydra.dvcconfig import enable_hydra
+        from ..config import set_value
 
-        enable_hydra(os.path.join(root, ".dvc", "config"))
+        # As `dvc config hydra.enabled True` writes it.
+        set_value(os.path.join(root, ".dvc", "config"), "hydra", "enabled", "True")
         click.echo("Hydra enabled: repro composes conf/config.yaml into params.yaml")
     if created:
         click.echo(f"Initialized llmpipe project in {root}")
     else:
         click.echo(f"{root} is already an llmpipe project; nothing to do")
+
+
+def _check_git(root: str, subdir: bool) -> None:
+    from .. import scm
+    from ..errors import LlmpipeError
+
+    top = scm.git_root(root)
+    if top is None or (top != root and not subdir):
+        where = "not inside a git repository" if top is None else f"inside '{top}', not its top"
+        raise LlmpipeError(
+            f"'{root}' is {where}: run 'git init' first, use 'llmpipe init --subdir' in a "
+            "sub-folder of a git repository, or 'llmpipe init --no-scm'"
+        )
 
 
 def _init_dvc_dir(root: str, no_scm: bool) -> bool:

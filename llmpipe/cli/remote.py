@@ -18,6 +18,13 @@ def _repo():  # noqa: ANN202
     return Project.discover()
 
 
+def _files():  # noqa: ANN202
+    from ..config import ConfigFiles
+
+    repo = _repo()
+    return ConfigFiles(repo.dvc_dir, repo.llmpipe_dir)
+
+
 @remote.command("add")
 @click.argument("name")
 @click.argument("url")
@@ -27,9 +34,10 @@ def _repo():  # noqa: ANN202
 @verbose_option
 def add(name: str, url: str, default: bool, force: bool, local: bool, verbose: bool) -> None:
     """Add remote NAME at URL (a folder, file://, s3://, ssh://, gs://, azure://)."""
-    from ..remote.config import add_remote
+    from ..config.remotes import add_remote
 
-    add_remote(_repo(), name, url, default, force, local)
+    name = name.lower()  # as dvc stores remote names
+    add_remote(_files(), name, url, default=default, force=force, local=local)
     if default:
         click.echo(f"Setting '{name}' as a default remote.")
 
@@ -39,11 +47,9 @@ def add(name: str, url: str, default: bool, force: bool, local: bool, verbose: b
 @verbose_option
 def list_(as_json: bool, verbose: bool) -> None:
     """List remotes: name, URL, and which one is the default."""
-    from ..remote.config import default_remote, list_remotes
-
-    repo = _repo()
-    remotes = list_remotes(repo)
-    default = default_remote(repo)
+    config = _repo().config
+    remotes = list(config.remotes.values())
+    default = config.default_remote
     if as_json:
         emit_json([{"name": r.name, "url": r.url, "default": r.name == default} for r in remotes])
         return
@@ -54,12 +60,13 @@ def list_(as_json: bool, verbose: bool) -> None:
 
 @remote.command("remove")
 @click.argument("name")
+@click.option("--local", is_flag=True, help="Remove it from the .local config files only.")
 @verbose_option
-def remove(name: str, verbose: bool) -> None:
+def remove(name: str, local: bool, verbose: bool) -> None:
     """Remove remote NAME (and unset it as the default)."""
-    from ..remote.config import remove_remote
+    from ..config.remotes import remove_remote
 
-    remove_remote(_repo(), name)
+    remove_remote(_files(), name.lower(), local)
 
 
 @remote.command("default")
@@ -69,13 +76,12 @@ def remove(name: str, verbose: bool) -> None:
 @verbose_option
 def default(name: str | None, unset: bool, local: bool, verbose: bool) -> None:
     """Set the default remote to NAME, or print it when NAME is not given."""
-    from ..remote.config import default_remote, set_default
+    from ..config.remotes import set_default
 
-    repo = _repo()
     if unset or name:
-        set_default(repo, None if unset else name, local)
+        set_default(_files(), None if unset else name.lower(), local)
         return
-    current = default_remote(repo)
+    current = _repo().config.default_remote
     if current is None:
         raise click.ClickException("no default remote is set")
     click.echo(current)
@@ -94,8 +100,8 @@ def modify(name: str, key: str, value: str | None, unset: bool, local: bool, ver
     llmpipe-only keys (encrypt, key_file, key_env, known_hosts) live in .llmpipe/config,
     because dvc rejects keys it does not know.
     """
-    from ..remote.config import modify_remote
+    from ..config.remotes import modify_remote
 
     if value is None and not unset:
         raise click.UsageError("give a VALUE, or --unset to remove the option")
-    modify_remote(_repo(), name, key, None if unset else value, local)
+    modify_remote(_files(), name.lower(), key, None if unset else value, local)

@@ -58,11 +58,11 @@ class Comparison:
     def __init__(self, root: str, odb: ObjectDB | None = None) -> None:
         self.root = os.path.abspath(root)
         self.odb = odb
-        git_root = scm.git_root(self.root)
-        if git_root is None:
+        git_root, prefix = scm.git_root(self.root), scm.prefix_in_work_tree(self.root)
+        if git_root is None or prefix is None:
             raise RevisionError(f"'{self.root}' is not inside a git repository; run 'git init'")
         self.git_root = git_root
-        self.prefix = os.path.relpath(self.root, git_root).replace(os.sep, "/").strip(".")
+        self.prefix = prefix
         self.objects = GitObjects(git_root)
         self._scratch = tempfile.TemporaryDirectory(prefix="llmpipe-rev-")
         self._pipelines: dict[str | None, Pipeline] = {}

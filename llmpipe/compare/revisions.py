@@ -8,7 +8,6 @@ names; in a shallow clone the message says that history is missing.
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -99,10 +98,9 @@ def used_hashes_at(root: str, choice: RevisionChoice) -> list[HashInfo]:
     """
     from ..revfs import RevTree
 
-    git_root = scm.git_root(root)
-    if git_root is None:
+    git_root, prefix = scm.git_root(root), scm.prefix_in_work_tree(root)
+    if git_root is None or prefix is None:
         raise RevisionError(f"'{root}' is not inside a git repository; run 'git init'")
-    prefix = os.path.relpath(os.path.abspath(root), git_root).replace(os.sep, "/").strip(".")
     parsed: dict[str, list[HashInfo]] = {}
     used: list[HashInfo] = []
     with GitObjects(git_root) as objects:

@@ -11,7 +11,6 @@ error says why. Without Hydra the overrides are applied to params.yaml, as
 
 from __future__ import annotations
 
-import io
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +42,7 @@ def apply_job(root: str, config: Config, record: SweepRecord, job: int) -> list[
 
 
 def _apply_to_hydra_config(settings: HydraSettings, overrides: list[str]) -> list[str]:
-    from ruamel.yaml import YAML
+    from ..yamlio import dump_yaml, load_for_update
 
     if settings.config_module or not settings.config_dir:
         raise ConfigError("sweep apply needs hydra.config_dir (configs in a module are read-only)")
@@ -51,17 +50,14 @@ def _apply_to_hydra_config(settings: HydraSettings, overrides: list[str]) -> lis
     path = os.path.join(settings.config_dir, settings.config_name + ".yaml")
     with open(path, encoding="utf-8") as handle:
         original = handle.read()
-    yaml = YAML()
-    data = yaml.load(original) or {}
+    data = load_for_update(original)
     with _hydra_loader(settings) as loader:
         for override in parse_overrides(overrides, loader):
             if is_group(loader, override.key_or_group):
                 _set_default(data, override)
             else:
                 _set_value(data, override)
-    stream = io.StringIO()
-    yaml.dump(data, stream)
-    _write(path, stream.getvalue())
+    _write(path, dump_yaml(data))
     if compose_config(settings, []) != expected:
         _write(path, original)
         raise ConfigError(

@@ -21,7 +21,7 @@ from .overrides import (
     split_path_overrides,
     unknown_key_error,
 )
-from .settings import PARAMS_FILE, HydraSettings, hydra_settings, require_hydra
+from .settings import PARAMS_FILE, HydraSettings, hydra_settings
 
 if TYPE_CHECKING:
     from hydra.core.override_parser.types import Override
@@ -189,7 +189,6 @@ def prepare_params(
     """
     from .overrides import apply_to_params_file
 
-    require_hydra()
     grouped = split_path_overrides(overrides)
     settings = hydra_settings(config, root)
     composed = None

@@ -17,7 +17,6 @@ from ..errors import ConfigError, LlmpipeError, RunError
 
 # launcher name -> (plugin module, pip extra)
 LAUNCHER_PLUGINS = {
-    "joblib": ("hydra_plugins.hydra_joblib_launcher", "hydra"),
     "submitit_slurm": ("hydra_plugins.hydra_submitit_launcher", "slurm"),
     "submitit_local": ("hydra_plugins.hydra_submitit_launcher", "slurm"),
     "ray": ("hydra_plugins.hydra_ray_launcher", "ray"),

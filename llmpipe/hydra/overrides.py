@@ -149,17 +149,11 @@ def _apply_json(text: str, parsed: Sequence[Override], relpath: str) -> str:
 
 
 def _apply_yaml(text: str, parsed: Sequence[Override], relpath: str) -> str:
-    import io
+    from ..yamlio import dump_yaml, load_for_update
 
-    from ruamel.yaml import YAML
-
-    yaml = YAML()
-    yaml.default_flow_style = False
-    data = yaml.load(text) or {}
+    data = load_for_update(text)
     apply_to_mapping(data, parsed, f"'{relpath}'")
-    stream = io.StringIO()
-    yaml.dump(data, stream)
-    return stream.getvalue()
+    return dump_yaml(data)
 
 
 def params_with_overrides(root: str, grouped: dict[str, list[str]]) -> dict[str, Any]:

@@ -45,13 +45,3 @@ def hydra_settings(config: Config, root: str) -> HydraSettings:
         config_name=config.get("hydra", "config_name", "config") or "config",
         root=root,
     )
-
-
-def require_hydra() -> None:
-    """ConfigError with the install hint when hydra-core is missing."""
-    import importlib.util
-
-    from ..errors import ConfigError
-
-    if importlib.util.find_spec("hydra") is None:
-        raise ConfigError("Hydra overrides need hydra-core: pip install 'llmpipe[hydra]'")

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
-
-from ..errors import ConfigError
 
 _SKIP_DIRS = {".git", ".llmpipe", os.path.join(".dvc", "cache"), os.path.join(".dvc", "tmp")}
 
@@ -30,43 +27,24 @@ def create_workspace(user_root: str, cache_dir: str, dest: str) -> str:
         if os.path.exists(os.path.join(user_root, extra)):
             _copy(os.path.join(user_root, extra), os.path.join(dest, extra))
     _share_cache(dest, cache_dir)
-    _link_git(user_root, dest)
+    # Lineage then records the user's commit, and git in stage commands sees the history.
+    from ..scm import link_git_dir
+
+    link_git_dir(user_root, dest)
     return dest
-
-
-def _link_git(user_root: str, dest: str) -> None:
-    # A `.git` file naming the user's git dir (as worktrees have) lets lineage record the
-    # user's commit, and git in stage commands see the project's history.
-    from ..scm import _git_dir
-
-    git_dir = _git_dir(user_root)
-    if git_dir:
-        with open(os.path.join(dest, ".git"), "w", encoding="utf-8") as handle:
-            handle.write(f"gitdir: {os.path.abspath(git_dir)}\n")
 
 
 def project_files(root: str) -> Iterator[str]:
     """Relative paths of the project's files as git sees them (or all files outside git)."""
-    listed = _git_files(root)
+    from ..scm import list_files
+
+    listed = list_files(root)
     if listed is None:
         yield from _walk(root)
         return
     for rel in listed:
         if os.path.isfile(os.path.join(root, rel)) and not rel.startswith(".llmpipe/"):
             yield rel
-
-
-def _git_files(root: str) -> list[str] | None:
-    if not os.path.exists(os.path.join(root, ".git")):
-        return None
-    result = subprocess.run(
-        ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise ConfigError(f"cannot list the files of '{root}': {result.stderr.decode().strip()}")
-    return sorted({p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
 
 
 def _walk(root: str) -> Iterator[str]:
@@ -88,11 +66,10 @@ def _copy(src: str, dst: str) -> None:
 
 
 def _share_cache(dest: str, cache_dir: str) -> None:
-    # .llmpipe/config is read last, so this cache.dir wins over .dvc/config(.local).
-    path = os.path.join(dest, ".llmpipe", "config")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(f"\n[cache]\ndir = {os.path.abspath(cache_dir)}\n")
+    # .llmpipe/config is read after .dvc/config(.local), so this cache.dir wins.
+    from ..config import set_value
+
+    set_value(os.path.join(dest, ".llmpipe", "config"), "cache", "dir", os.path.abspath(cache_dir))
 
 
 def remove_workspace(path: str) -> None:

@@ -71,11 +71,10 @@ def _ensure_pushed(project: Project, artifact: Any) -> str | None:
     Returns the remote's name (None without a default remote); RegistryError
     when some object could not be pushed.
     """
-    from ..remote.config import default_remote
     from ..remote.ops import TransferRequest
     from .transfer import push
 
-    name = default_remote(project)
+    name = project.config.default_remote
     if not name:
         return None
     request = TransferRequest(targets=(artifact.stage,), remote=name, audit=False)

@@ -31,7 +31,7 @@ from ..hydra.results import (
     sweeps_root,
     write_json,
 )
-from ..hydra.settings import PARAMS_FILE, hydra_settings, require_hydra
+from ..hydra.settings import PARAMS_FILE, hydra_settings
 from .sweep_job import job_status_path, open_workspace
 
 if TYPE_CHECKING:
@@ -112,7 +112,6 @@ def plan_sweep(repo: Project, overrides: Sequence[str]) -> _Plan:
     """Expand the overrides and compose each job's params; ConfigError on any bad job."""
     if not overrides:
         raise ConfigError("give the overrides to sweep, e.g. 'llmpipe sweep train.lr=1e-3,3e-4'")
-    require_hydra()
     settings = hydra_settings(repo.config, repo.root)
     if not settings.enabled:
         expansion = expand(overrides)

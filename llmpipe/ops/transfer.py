@@ -19,9 +19,9 @@ from .audit import Outcome, Targets, audited
 from .data import CheckoutSummary, checkout_locked
 
 if TYPE_CHECKING:
+    from ..config import RemoteConfig
     from ..progress import TransferProgress
     from ..project import Project
-    from ..remote.config import RemoteConfig
     from ..remote.status import CloudStatus
 
 

@@ -43,16 +43,13 @@ def config_path(root: str) -> str:
 
 def load_config(root: str) -> RegistryConfig:
     """The registry settings of the project at `root` (defaults when the file is absent)."""
-    import yaml
+    from ..yamlio import load_yaml_file
 
     path = config_path(root)
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle) or {}
+        data = load_yaml_file(path, error=ConfigError) or {}
     except FileNotFoundError:
         return RegistryConfig()
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with url, gates, monitor")
     unknown = set(data) - {"url", "gates", "monitor"}

@@ -41,10 +41,9 @@ def storage_location(root: str, url: str, what: str) -> Location:
             errors=REGISTRY_ERRORS,
         )
     from ..project import Project
-    from ..remote.config import get_remote
 
     name, _, path = url[len(REMOTE_SCHEME) :].partition("/")
-    remote = get_remote(Project(root), name)
+    remote = Project(root).config.remote(name)
     if remote.encrypt:
         raise ConfigError(
             f"{what} {url}: remote '{name}' is encrypted, but the registry and deploy "

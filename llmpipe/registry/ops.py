@@ -35,7 +35,7 @@ class Writer:
 
     @classmethod
     def current(cls, passphrase: PassphraseSource | None = None) -> Writer:
-        from ..security.audit.log import display_name
+        from ..scm import user_identity
         from ..security.keys import has_key, load_key
 
         if not has_key():
@@ -43,7 +43,7 @@ class Writer:
                 "registry changes are signed: create a key with 'llmpipe keys generate' "
                 "(or point LLMPIPE_KEY_FILE at one)"
             )
-        return cls(load_key(passphrase=passphrase), display_name())
+        return cls(load_key(passphrase=passphrase), user_identity())
 
 
 def _append(

@@ -14,8 +14,8 @@ import os
 import tempfile
 from typing import TYPE_CHECKING
 
+from ..config import RemoteConfig
 from .backends import Backend, open_backend
-from .config import RemoteConfig
 from .layout import refuse_if_encrypted
 
 if TYPE_CHECKING:

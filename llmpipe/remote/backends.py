@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from ..config import RemoteConfig
 from ..errors import (
     LlmpipeError,
     RemoteAuthError,
@@ -21,7 +22,6 @@ from ..storage import Backend, ErrorKinds, LocalBackend, Location, is_transient
 from ..storage import open_backend as open_location
 from ..storage import translate as translate_at
 from ..storage import translated as translated_at
-from .config import RemoteConfig
 
 __all__ = ["Backend", "LocalBackend", "is_transient", "open_backend", "translate", "translated"]
 

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from ..errors import CryptoError
 
 if TYPE_CHECKING:
-    from .config import RemoteConfig
+    from ..config import RemoteConfig
 
 MAGIC = b"LLMPENC1"  # format 1 objects (and format 1 key checks)
 MAGIC_V2 = b"LLMPENC2"

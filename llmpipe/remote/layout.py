@@ -22,7 +22,7 @@ from .backends import Backend, LocalBackend, translated
 from .crypto import Cipher, load_key, new_key_check, open_key_check
 
 if TYPE_CHECKING:
-    from .config import RemoteConfig
+    from ..config import RemoteConfig
 
 ENCRYPTED_DIR = "llmpipe-encrypted"
 KEYCHECK = f"{ENCRYPTED_DIR}/keycheck"

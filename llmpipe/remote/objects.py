@@ -1,14 +1,13 @@
 """Which cache objects the project uses: outputs recorded in dvc.lock and .dvc files.
 
 `used_outputs` reads the workspace (or, with `all_branches`, every local
-branch through `git show`), keeping each output's `remote:` and `push:`
+branch from git's objects), keeping each output's `remote:` and `push:`
 options. `expand` turns outputs into object ids: a directory brings its `.dir`
 object and every entry of its manifest.
 """
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -68,23 +67,23 @@ def _workspace_outputs(repo: Repo, stages: Iterable[Stage]) -> Iterable[UsedOutp
                 yield UsedOutput(path, recorded[out.path], out.remote, out.push)
 
 
-def _git(root: str, *args: str) -> str:
-    result = subprocess.run(["git", "-C", root, *args], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise LlmpipeError(f"git {' '.join(args)} failed in {root}: {result.stderr.strip()}")
-    return result.stdout
-
-
 def _branch_outputs(root: str) -> Iterable[UsedOutput]:
-    """Outputs recorded on every local branch (read with git, no checkout)."""
+    """Outputs recorded on every local branch (read from git objects, no checkout)."""
+    from .. import scm
+    from ..revfs import GitObjects, RevTree
     from ..yamlio import load_yaml
 
-    for rev in _git(root, "for-each-ref", "--format=%(objectname)", "refs/heads").split():
-        for path in _git(root, "ls-tree", "-r", "--name-only", rev).splitlines():
-            if not (path.endswith(".dvc") or path.rsplit("/", 1)[-1] == "dvc.lock"):
-                continue
-            data = load_yaml(_git(root, "show", f"{rev}:{path}"), f"{rev[:8]}:{path}")
-            yield from _outputs_in(path, data)
+    top, prefix = scm.git_root(root), scm.prefix_in_work_tree(root)
+    if top is None or prefix is None:
+        raise LlmpipeError(f"'{root}' is not inside a git repository: -A reads git branches")
+    with GitObjects(top) as objects:
+        for _, commit in scm.list_refs(top, "refs/heads"):
+            tree = RevTree(objects, commit, prefix)
+            for path in tree.paths():
+                if not (path.endswith(".dvc") or path.rsplit("/", 1)[-1] == "dvc.lock"):
+                    continue
+                text = (tree.read_bytes(path) or b"").decode("utf-8")
+                yield from _outputs_in(path, load_yaml(text, f"{commit[:8]}:{path}"))
 
 
 def _outputs_in(path: str, data: object) -> Iterable[UsedOutput]:

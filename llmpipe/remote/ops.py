@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..config import RemoteConfig
 from ..progress import NoProgress, TransferProgress
-from .config import RemoteConfig, get_remote
 from .objects import UsedOutput, expand, used_outputs
 from .transfer import (
     Failure,
@@ -106,7 +106,7 @@ def _by_remote(
     for out in outputs:
         if pushing and not out.push:
             continue
-        name = out.remote or chosen or get_remote(repo).name
+        name = out.remote or chosen or repo.config.remote().name
         groups.setdefault(name, []).append(out)
     return groups
 
@@ -124,8 +124,8 @@ def plan_transfer(repo: Repo, request: TransferRequest, upload: bool) -> Transfe
     outputs = used_outputs(repo, request.targets, request.all_branches)
     groups = _by_remote(repo, outputs, request.remote, pushing=upload)
     if request.run_cache and not groups:
-        groups[get_remote(repo, request.remote).name] = []
-    return TransferPlan(groups, {name: get_remote(repo, name) for name in groups})
+        groups[repo.config.remote(request.remote).name] = []
+    return TransferPlan(groups, {name: repo.config.remote(name) for name in groups})
 
 
 def run_transfer(
@@ -149,7 +149,7 @@ def _share_audit(repo: Repo, name: str | None, upload: bool) -> None:
     from .audit_sync import pull_audit, push_audit
     from .backends import translated
 
-    remote = get_remote(repo, name)
+    remote = repo.config.remote(name)
     with translated(remote):
         if upload:
             push_audit(repo, remote)

@@ -27,8 +27,8 @@ from .backends import LocalBackend, is_transient, translate, translated
 
 if TYPE_CHECKING:
     from ..cache.odb import ObjectDB
+    from ..config import RemoteConfig
     from ..progress import TransferProgress
-    from .config import RemoteConfig
     from .layout import Layout
 
 RETRIES = 3

@@ -60,9 +60,9 @@ def save(runs_dir: str, entry: LockEntry) -> None:
 
 
 def _dump(entry: LockEntry) -> str:
-    import yaml
+    from ..yamlio import dump_yaml
 
-    return yaml.dump(entry, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True)
+    return dump_yaml(entry)
 
 
 def lookup(runs_dir: str, inputs: LockEntry) -> list[LockEntry]:

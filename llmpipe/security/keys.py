@@ -80,18 +80,8 @@ class SigningKey:
         return base64.b64encode(self._private.sign(data)).decode("ascii")
 
 
-def _need_cryptography() -> None:
-    try:
-        import cryptography  # noqa: F401
-    except ImportError:
-        raise CryptoError(
-            "signing and verifying need the 'cryptography' package: pip install 'llmpipe[security]'"
-        ) from None
-
-
 def verify_signature(public_key: str, data: bytes, signature: str) -> bool:
     """Whether `signature` (base64) is `public_key`'s signature of `data`."""
-    _need_cryptography()
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -117,7 +107,6 @@ def generate_key(name: str = DEFAULT_NAME, passphrase: str | None = None) -> Sig
     The keys directory is made 0700 and the private key 0600 before any byte
     of it is written.
     """
-    _need_cryptography()
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -246,7 +235,6 @@ def load_key(path: str | None = None, passphrase: PassphraseSource | None = None
     `passphrase` is asked only for an encrypted key, after `$LLMPIPE_KEY_PASSPHRASE`.
     Raises CryptoError when the key is missing, unreadable or the passphrase wrong.
     """
-    _need_cryptography()
     path = path or current_key_path()
     pem = _read_key_file(path)
     encrypted = b"ENCRYPTED" in pem.split(b"\n", 1)[0]

@@ -20,8 +20,8 @@ from typing import Any
 from llmpipe.errors import SpecError
 from llmpipe.fsutil import atomic_write_text
 from llmpipe.spec.paths import checked_path
-from llmpipe.spec.yamlio import dump_yaml, load_yaml
 from llmpipe.stage import HashInfo, Out, Stage
+from llmpipe.yamlio import dump_yaml, load_yaml
 
 _OUT_OPTION_TYPES = {"cache": bool, "persist": bool, "push": bool, "remote": str, "desc": str}
 
@@ -82,7 +82,7 @@ def _read(root: str, relpath: str) -> dict[str, Any]:
             text = handle.read()
     except FileNotFoundError:
         raise SpecError(f"'{relpath}' does not exist") from None
-    data, _ = load_yaml(text, relpath)
+    data = load_yaml(text, relpath)
     if not isinstance(data, dict):
         raise SpecError(
             f"{relpath}: a .dvc file must be a mapping with an 'outs' list;"

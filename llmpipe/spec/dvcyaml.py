@@ -22,8 +22,8 @@ from llmpipe.errors import InterpolationError, SpecError
 from llmpipe.spec.interpolate import Context, check_syntax, resolve, to_str
 from llmpipe.spec.params import read_params_file
 from llmpipe.spec.paths import checked_path
-from llmpipe.spec.yamlio import load_yaml
 from llmpipe.stage import Dep, Out, ParamRef, Stage
+from llmpipe.yamlio import load_with_lines
 
 DEFAULT_PARAMS_FILE = "params.yaml"
 TOP_KEYS = ("stages", "vars", "params", "metrics", "plots", "artifacts", "datasets")
@@ -90,7 +90,7 @@ def parse_dvcyaml(root: str, relpath: str) -> DvcYaml:
             text = handle.read()
     except FileNotFoundError:
         raise SpecError(f"'{relpath}' does not exist") from None
-    data, lines = load_yaml(text, relpath)
+    data, lines = load_with_lines(text, relpath)
     return _Loader(root, relpath, data, lines).load()
 
 

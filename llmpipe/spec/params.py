@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from llmpipe.errors import SpecError
-from llmpipe.spec.yamlio import load_yaml
+from llmpipe.yamlio import load_yaml
 
 
 def read_params_file(path: str, relpath: str | None = None) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def _parse(text: str, ext: str, shown: str) -> Any:
         return _parse_toml(text, shown)
     if ext == ".py":
         raise SpecError(f"params file '{shown}': Python params files are not supported; use YAML")
-    return load_yaml(text, shown)[0]
+    return load_yaml(text, shown)
 
 
 def _parse_toml(text: str, shown: str) -> Any:

@@ -138,13 +138,13 @@ def test_params_yaml_matches_dvc_exp_run(hydra_project, tmp_path) -> None:  # no
     "existing", ["", "[core]\n    remote = origin\n['remote \"origin\"']\n    url = /tmp/x\n"]
 )
 def test_init_hydra_writes_config_like_dvc(tmp_path, existing: str) -> None:
-    from llmpipe.hydra.dvcconfig import enable_hydra
+    from llmpipe.config import set_value
 
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     for path in (ours, theirs):
         path.mkdir()
         (path / "config").write_text(existing)
-    enable_hydra(str(ours / "config"))
+    set_value(str(ours / "config"), "hydra", "enabled", "True")
     subprocess.run(["git", "init", "-q"], cwd=theirs, check=True)
     subprocess.run(["dvc", "init", "-q"], cwd=theirs, check=True)
     (theirs / ".dvc" / "config").write_text(existing)

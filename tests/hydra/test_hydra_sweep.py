@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 
@@ -10,11 +9,6 @@ import pytest
 
 from llmpipe.errors import ConfigError
 from llmpipe.hydra.expand import expand
-
-needs_joblib = pytest.mark.skipif(
-    importlib.util.find_spec("hydra_plugins.hydra_joblib_launcher") is None,
-    reason="needs hydra-joblib-launcher (pip install 'llmpipe[hydra]')",
-)
 
 
 def _snapshot(project) -> dict[str, bytes]:  # noqa: ANN001
@@ -78,7 +72,6 @@ def test_basic_sweep_isolated_and_shares_prepare(hydra_project) -> None:  # noqa
     assert not os.listdir(hydra_project.path / ".llmpipe" / "tmp" / "sweeps")
 
 
-@needs_joblib
 def test_joblib_sweep_runs_shared_stage_once(hydra_project) -> None:  # noqa: ANN001
     result, record = _run_sweep(hydra_project, "train.lr=0.1,0.2", "model=glob(*)", "-j", "2")
     assert result.code == 0, result.err

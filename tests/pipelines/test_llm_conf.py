@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import yaml
 
 from tests.conftest import ROOT
@@ -28,7 +27,6 @@ def test_tiny_groups_set_every_key_of_the_defaults():
 
 
 def test_hydra_composes_params_yaml_and_the_tiny_setting():
-    pytest.importorskip("hydra", reason="composing conf/ needs hydra-core")
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 

@@ -120,7 +120,7 @@ def test_verify_false_trusts_the_remote_as_dvc_does_by_default(project, tmp_path
 def test_large_objects_are_verified_on_every_core_small_ones_on_one_thread(
     project, tmp_path
 ) -> None:
-    from llmpipe.remote.config import RemoteConfig
+    from llmpipe.config import RemoteConfig
     from llmpipe.remote.ops import TransferRequest, _fetch_jobs, open_layout
 
     big = [os.urandom(_IN_MEMORY + i) for i in range(3)]

@@ -101,3 +101,118 @@ def test_missing_backend_package_names_the_extra(project, monkeypatch) -> None:
 def test_relative_remote_paths_are_rebased_like_dvc(project) -> None:
     project.ok("remote", "add", "r", "../store")
     assert "url = ../../store" in project.read(".dvc/config")
+
+
+COMMENTED = """\
+# Project settings: edit with care
+
+[core]
+    # the default remote
+    remote = origin  # set by ops
+    autostage = true
+[cache]
+    type = reflink,copy
+    dir = ../shared-cache
+# team feature switches
+[feature]
+    Machine = false
+['remote "origin"']
+    url = ../store
+    # the bucket moved in May
+['remote "old"']
+    url = s3://bucket/old
+    region = eu-west-1
+# end of file
+"""
+# dvc refuses a section its schema lacks, so only llmpipe's copy has this one.
+UNKNOWN = "[mytool]\n    Mixed_Case = Kept As Is\n"
+STEPS = [
+    ("add", "-d", "backup", "../backup"),
+    ("add", "s3r", "s3://bucket/path"),
+    ("modify", "s3r", "endpointurl", "http://127.0.0.1:9000"),
+    ("modify", "s3r", "profile", 'it\'s ok, "really"'),
+    ("modify", "s3r", "sse", "a,b"),
+    ("modify", "--local", "s3r", "region", "us-east-1"),
+    ("default", "--local", "s3r"),
+    ("default", "s3r"),
+    ("remove", "old"),
+    ("default", "--unset"),
+    ("add", "-f", "origin", "s3://bucket/new"),
+    ("remove", "--local", "s3r"),
+    ("add", "Upper", "/abs/x"),
+]
+
+
+def without_comments_and(text: str, block: str) -> str:
+    """`text` as dvc would have written it: no comment lines, no inline comments, no `block`."""
+    if not text:
+        return ""
+    text = text.replace(block, "")
+    lines = [line.split("    # ")[0] for line in text.splitlines()]
+    kept = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return "".join(line + "\n" for line in kept) or "\n"
+
+
+@pytest.mark.dvc
+@needs_dvc
+def test_edits_match_dvc_and_keep_comments_and_unknown_sections(project, tmp_path) -> None:
+    theirs = dvc_project(tmp_path, "theirs")
+    (theirs / ".dvc" / "config").write_text(COMMENTED)
+    head, tail = COMMENTED.split("# team feature switches\n")
+    (project.path / ".dvc" / "config").write_text(
+        head + UNKNOWN + "# team feature switches\n" + tail
+    )
+    for step in STEPS:
+        subprocess.run(["dvc", "remote", *step], cwd=theirs, check=True, capture_output=True)
+        project.ok("remote", *step)
+        for name in ("config", "config.local"):
+            mine = read_or_empty(project.path / ".dvc" / name).decode()
+            dvcs = read_or_empty(theirs / ".dvc" / name).decode()
+            assert without_comments_and(mine, UNKNOWN) == dvcs, (step, name)
+    mine = project.read(".dvc/config")
+    assert UNKNOWN in mine
+    # Every full-line comment survives, even those above removed keys and sections.
+    for line in COMMENTED.splitlines():
+        if line.lstrip().startswith("#"):
+            assert line.strip() + "\n" in mine.replace("    #", "#"), line
+
+
+def test_remote_add_keeps_a_note_line(project) -> None:
+    config = project.path / ".dvc" / "config"
+    config.write_text("[core]\n    autostage = true\n# note: ask ops before changing\n")
+    project.ok("remote", "add", "-d", "origin", "/srv/store")
+    assert config.read_text() == (
+        "[core]\n    autostage = true\n    remote = origin\n"
+        "['remote \"origin\"']\n    url = /srv/store\n# note: ask ops before changing\n"
+    )
+
+
+@pytest.mark.dvc
+@needs_dvc
+def test_file_modes_follow_dvc(project, tmp_path) -> None:
+    theirs = dvc_project(tmp_path, "theirs")
+    for root in (project.path, theirs):
+        (root / ".dvc" / "config").unlink()
+    subprocess.run(["dvc", "remote", "add", "a", "/srv/a"], cwd=theirs, check=True)
+    project.ok("remote", "add", "a", "/srv/a")
+    created = (theirs / ".dvc" / "config").stat().st_mode & 0o777
+    assert (project.path / ".dvc" / "config").stat().st_mode & 0o777 == created
+    for root in (project.path, theirs):
+        (root / ".dvc" / "config").chmod(0o640)
+    subprocess.run(["dvc", "remote", "add", "b", "/srv/b"], cwd=theirs, check=True)
+    project.ok("remote", "add", "b", "/srv/b")
+    assert (project.path / ".dvc" / "config").stat().st_mode & 0o777 == 0o640
+    assert (theirs / ".dvc" / "config").stat().st_mode & 0o777 == 0o640
+    # Unlike dvc (0644), a new .local file, which may hold secrets, is private.
+    project.ok("remote", "modify", "b", "password", "hunter2")
+    assert (project.path / ".dvc" / "config.local").stat().st_mode & 0o777 == 0o600
+
+
+def test_remove_local_leaves_the_shared_remote(project) -> None:
+    project.ok("remote", "add", "-d", "s", "s3://b/p")
+    project.ok("remote", "modify", "s", "password", "pw")
+    project.ok("remote", "remove", "--local", "s")
+    assert "pw" not in project.read(".dvc/config.local")
+    assert "url = s3://b/p" in project.read(".dvc/config")
+    missing = project.cli("remote", "remove", "--local", "s")
+    assert missing.code != 0 and "does not exist in .dvc/config.local" in missing.err

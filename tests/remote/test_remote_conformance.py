@@ -180,10 +180,9 @@ def test_encrypted_object_modified_on_the_remote_is_detected(project, site, monk
     project.ok("remote", "modify", "store", "encrypt", "true")
     project.ok("push")
     repo = Repo(str(project.path))
-    from llmpipe.remote.config import get_remote
     from llmpipe.remote.ops import open_layout
 
-    layout = open_layout(repo, get_remote(repo), create=False)
+    layout = open_layout(repo, repo.config.remote(), create=False)
     key = layout.path(md5("one\n"))
     sealed = bytearray(site.read(key))
     sealed[-1] ^= 1

@@ -70,8 +70,8 @@ def test_a_url_without_a_bucket_is_refused(project, moto_s3) -> None:
 
 
 def test_the_backend_lists_under_a_folder_or_everything(moto_s3) -> None:
+    from llmpipe.config import RemoteConfig
     from llmpipe.remote.backends import open_backend
-    from llmpipe.remote.config import RemoteConfig
 
     remote = RemoteConfig(
         "store",

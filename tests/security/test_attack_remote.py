@@ -138,12 +138,11 @@ def test_audit_trail_is_never_uploaded_to_an_encrypted_remote(
     assert_nothing_plain(site)
 
     from llmpipe.remote.audit_sync import pull_audit, push_audit
-    from llmpipe.remote.config import get_remote
 
     repo = Repo(str(project.path))
     for share in (push_audit, pull_audit):
         with pytest.raises(LlmpipeError, match="is encrypted"):
-            share(repo, get_remote(repo))
+            share(repo, repo.config.remote())
     assert_nothing_plain(site)
 
 

@@ -136,6 +136,9 @@ def test_stage_list_names_match(project, tmp_path):
 
 
 NAMES = ["data.txt", "on", "1.0", "x: y", "#h", "é.txt", "a b.txt", "null"]
+# Names where PyYAML's text differs from ruamel's (so from dvc's): folded long scalars,
+# characters outside the BMP, YAML 1.1-only special forms, quotes inside quotes.
+NAMES += ["long-" + "x" * 90 + ".txt", "emoji😀.txt", "=", "2024-01-01", "'q'"]
 
 
 def test_write_dvcfile_matches_dvc_add(tmp_path):

@@ -70,7 +70,9 @@ class AuditLog:
         Read-last-record, append, fsync and head update happen under an flock,
         so concurrent appenders never lose a record or fork the chain.
         """
-        actor_name = display_name()
+        from ...scm import user_identity
+
+        actor_name = user_identity()
         with self.lock():
             chain = self._local_chain()
             path = self.chain_path(chain)
@@ -213,27 +215,6 @@ def _project_witness(directory: str) -> Witness | None:
     if os.path.basename(parent) != ".llmpipe":
         return None
     return Witness.of(os.path.dirname(parent))
-
-
-def display_name() -> str | None:
-    """The git identity (`name <email>`) shown beside a key; None when git has none."""
-    import subprocess
-
-    try:
-        out = subprocess.run(
-            ["git", "config", "--get-regexp", r"^user\.(name|email)$"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    values = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
-    name, email = values.get("user.name"), values.get("user.email")
-    if name and email:
-        return f"{name} <{email}>"
-    return name or email
 
 
 def _last_record(path: str) -> dict[str, Any] | None:

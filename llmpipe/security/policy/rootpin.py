@@ -56,16 +56,13 @@ def root_file(root: str) -> str:
 
 def committed_root(root: str) -> str | None:
     """The fingerprint pinned in `.llmpipe/root.yaml`, or None when there is no such file."""
-    import yaml
+    from ...yamlio import load_yaml_file
 
     path = root_file(root)
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+        data = load_yaml_file(path, error=PolicyError)
     except FileNotFoundError:
         return None
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path} is not valid YAML: {exc}; restore it from git") from None
     if not isinstance(data, dict) or not isinstance(data.get("root"), str):
         raise PolicyError(f"{path}: expected 'root: SHA256:...'; restore it from git")
     return data["root"]

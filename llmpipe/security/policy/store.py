@@ -50,15 +50,12 @@ def read_log(log_path: str) -> list[dict[str, Any]]:
 
 def check_yaml_matches(yaml_path: str, last: dict[str, Any]) -> None:
     """PolicyError unless the YAML copy holds exactly the last envelope of the log."""
-    import yaml
+    from ...yamlio import load_yaml_file
 
     try:
-        with open(yaml_path, encoding="utf-8") as handle:
-            current = yaml.safe_load(handle)
+        current = load_yaml_file(yaml_path, error=PolicyError)
     except FileNotFoundError:
         raise PolicyError(f"{yaml_path} is missing: restore it from git") from None
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{yaml_path} is not valid YAML: {exc}") from None
     if current != last:
         fields = sorted(
             k for k in set(last) | set(current or {}) if (current or {}).get(k) != last.get(k)
@@ -78,11 +75,9 @@ def append_version(root: str, envelope: dict[str, Any]) -> None:
 
 
 def write_yaml(path: str, envelope: dict[str, Any]) -> None:
-    import yaml
+    from ...yamlio import dump_yaml
 
-    text = _YAML_HEADER.format(version=envelope["version"]) + yaml.safe_dump(
-        envelope, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000
-    )
+    text = _YAML_HEADER.format(version=envelope["version"]) + dump_yaml(envelope, width=1000)
     atomic_write_text(path, text)
 
 

@@ -1,17 +1,19 @@
 import pytest
 
 from llmpipe.errors import SpecError
-from llmpipe.spec.yamlio import dump_yaml, load_yaml
+from llmpipe.yamlio import dump_yaml, load_with_lines
 
 
 def test_scalars_follow_yaml_1_2_like_dvc():
-    data, _ = load_yaml("a: on\nb: yes\nc: 1:20\nd: 017\ne: 0o17\nf: 1e3\ng: 1_000\nh: True\n", "x")
+    data, _ = load_with_lines(
+        "a: on\nb: yes\nc: 1:20\nd: 017\ne: 0o17\nf: 1e3\ng: 1_000\nh: True\n", "x"
+    )
     assert data == {"a": "on", "b": "yes", "c": "1:20", "d": 17, "e": 15, "f": 1000.0,
                     "g": 1000, "h": True}  # fmt: skip
 
 
 def test_key_lines_are_recorded_per_mapping():
-    data, lines = load_yaml("stages:\n  a:\n    cmd: x\n\n  b:\n    cmd: y\n", "x")
+    data, lines = load_with_lines("stages:\n  a:\n    cmd: x\n\n  b:\n    cmd: y\n", "x")
     assert lines[id(data["stages"])] == {"a": 2, "b": 5}
     assert lines[id(data["stages"]["b"])] == {"cmd": 6}
 
@@ -21,18 +23,18 @@ def test_malformed_yaml_names_file_line_and_column():
         SpecError,
         match=r"^dvc.yaml:4:1: invalid YAML: .*flow sequence started at line 3, column 10",
     ):
-        load_yaml("stages:\n  a:\n    cmd: [x\n", "dvc.yaml")
+        load_with_lines("stages:\n  a:\n    cmd: [x\n", "dvc.yaml")
 
 
 def test_duplicate_key_is_an_error_with_both_lines():
     with pytest.raises(
         SpecError, match=r"dvc.yaml:4:3: duplicate key 'a' \(first defined on line 2\)"
     ):
-        load_yaml("stages:\n  a:\n    cmd: x\n  a:\n    cmd: y\n", "dvc.yaml")
+        load_with_lines("stages:\n  a:\n    cmd: x\n  a:\n    cmd: y\n", "dvc.yaml")
 
 
 def test_merge_keys_may_be_overridden():
-    data, _ = load_yaml("base: &b {x: 1, y: 2}\nder:\n  <<: *b\n  x: 3\n", "x")
+    data, _ = load_with_lines("base: &b {x: 1, y: 2}\nder:\n  <<: *b\n  x: 3\n", "x")
     assert data["der"] == {"x": 3, "y": 2}
 
 
