@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import scm
+from ..metrics import FileProblem, as_mapping, flatten, parse_data, prune_lists
 from ..revfs import GitObjects, RevTree, WorkTree
-from .formats import FileProblem, as_mapping, flatten, parse_data, prune_lists, read_tracked
+from .formats import read_tracked
 from .pipeline import Pipeline, TrackedFile, Tree, load_pipeline
 from .revisions import Revision, RevisionChoice, RevisionError, select_revisions
 

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..metrics import FileProblem, parse_data
 from .collect import Comparison
-from .formats import FileProblem, parse_data, read_tracked
+from .formats import read_tracked
 from .pipeline import PlotDef, TrackedFile
 from .revisions import Revision
 

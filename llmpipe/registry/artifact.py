@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RegistryError
+from ..metrics import FileProblem, flatten, read_metrics
 from ..stage import HashInfo
 
 if TYPE_CHECKING:
@@ -133,35 +134,34 @@ def lineage_of(repo: Repo, artifact: Artifact) -> dict[str, Any]:
     }
 
 
-def flatten_metrics(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """(dotted key, number) for every numeric leaf of a metrics document."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from flatten_metrics(value, f"{prefix}{key}.")
-    elif isinstance(data, (int, float)) and not isinstance(data, bool):
-        yield prefix[:-1], float(data) if isinstance(data, float) else int(data)
+def _numeric_leaves(document: Mapping[str, Any]) -> dict[str, Any]:
+    """{dotted key: number} of every numeric leaf of a metrics document (booleans out)."""
+    return {
+        key: value
+        for key, value in flatten(document).items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
 
 
 def metrics_of_files(by_file: dict[str, Any]) -> dict[str, Any]:
     """Metrics files `{path: document}` as one flat mapping (the first file wins a clash)."""
     flat: dict[str, Any] = {}
     for _, document in sorted(by_file.items()):
-        for key, value in flatten_metrics(document):
+        for key, value in _numeric_leaves(document).items():
             flat.setdefault(key, value)
     return flat
 
 
 def read_metrics_file(path: str) -> dict[str, Any]:
-    """A JSON or YAML metrics file as a flat mapping; RegistryError when unreadable."""
-    from ..yamlio import load_yaml
+    """A metrics file (any format `llmpipe.metrics` reads) as a flat mapping of numbers.
 
+    RegistryError when it is missing, unreadable or not a mapping.
+    """
+    if not os.path.exists(path):
+        raise RegistryError(f"metrics file '{path}' does not exist")
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        document = load_yaml(text, path)
-    except FileNotFoundError:
-        raise RegistryError(f"metrics file '{path}' does not exist") from None
-    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+        document = read_metrics(path)
+    except FileProblem as exc:
         raise RegistryError(f"cannot read metrics file '{path}': {exc}") from None
     return metrics_of_files({path: document})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any
 
 from llmpipe.errors import SpecError
@@ -51,10 +52,10 @@ def _parse(text: str, ext: str, shown: str) -> Any:
 
 
 def _parse_toml(text: str, shown: str) -> Any:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python 3.10
-        raise SpecError(f"reading '{shown}' needs Python 3.11 or newer (tomllib)") from None
+    else:  # Python 3.10: the same parser, as a package (a dependency there)
+        import tomli as tomllib
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
