@@ -31,24 +31,31 @@ class FileProblem(LlmpipeError):
 
 def parse_data(content: bytes, path: str, rev: str | None = None) -> Any:
     """Parsed content of the file `path` (at revision `rev`), chosen by its extension."""
-    ext = posixpath.splitext(path)[1].lower()
-    where = _where(path, rev)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileProblem(f"{where} is not UTF-8 text") from None
+        raise FileProblem(f"{_where(path, rev)} is not UTF-8 text") from None
+    return parse_text(text, path, rev)
+
+
+def parse_text(text: str, path: str, rev: str | None = None) -> Any:
+    """`parse_data` of text already decoded (params files are read this way too).
+
+    Messages name `path` as spec errors do (`p.json:1:7: …`), or `'path' at rev`.
+    """
+    ext = posixpath.splitext(path)[1].lower()
     if ext == ".json":
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise FileProblem(f"{where}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+            raise FileProblem(_json_problem(path, rev, exc)) from None
     if ext == ".toml":
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise FileProblem(f"{where}: invalid TOML: {exc}") from None
+            raise FileProblem(f"{_where(path, rev)}: invalid TOML: {exc}") from None
     if ext in (".csv", ".tsv"):
-        return _parse_table(text, "\t" if ext == ".tsv" else ",", where)
+        return _parse_table(text, "\t" if ext == ".tsv" else ",", _where(path, rev))
     from .yamlio import load_yaml
 
     try:
@@ -58,7 +65,13 @@ def parse_data(content: bytes, path: str, rev: str | None = None) -> Any:
 
 
 def _where(path: str, rev: str | None) -> str:
-    return f"'{path}'" if rev is None else f"'{path}' at {rev}"
+    return path if rev is None else f"'{path}' at {rev}"
+
+
+def _json_problem(path: str, rev: str | None, exc: json.JSONDecodeError) -> str:
+    if rev is None:
+        return f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"
+    return f"{_where(path, rev)}: invalid JSON at line {exc.lineno}: {exc.msg}"
 
 
 def read_data_file(path: str, shown: str | None = None) -> Any:

@@ -49,7 +49,8 @@ def test_parse_formats(name, text, expected):
     ("name", "text", "rev", "message"),
     [
         ("m.json", b"{bad", "r1", "^'m.json' at r1: invalid JSON at line 1"),
-        ("m.json", b"{bad", None, "^'m.json': invalid JSON at line 1"),
+        ("m.json", b"{bad", None, "^m.json:1:2: invalid JSON: Expecting"),
+        ("m.toml", b"a = = 1", None, "^m.toml: invalid TOML"),
         ("m.toml", b"a = = 1", "r1", "invalid TOML"),
         ("m.csv", b"a,b\n1\n", "r1", "line 2 has the wrong number of fields"),
         ("m.csv", b"", "r1", "empty table"),

@@ -13,7 +13,8 @@ from ..metrics import FileProblem
 
 if TYPE_CHECKING:
     from ..cache.odb import ObjectDB
-    from .pipeline import TrackedFile, Tree
+    from ..revfs import Tree
+    from .pipeline import TrackedFile
 
 
 def read_tracked(tree: Tree, tracked: TrackedFile, odb: ObjectDB | None, rev: str) -> bytes:

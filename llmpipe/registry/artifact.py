@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RegistryError
 from ..metrics import FileProblem, flatten, read_metrics
-from ..stage import HashInfo
+from ..stage import HashInfo, Stage
 
 if TYPE_CHECKING:
     from ..cache.odb import ObjectDB
@@ -34,31 +34,31 @@ class Artifact:
 
 def find_artifact(repo: Repo, path: str) -> Artifact:
     """The recorded output at `path`; RegistryError when no lock or .dvc file records it."""
-    relpath = _relpath(repo, path)
-    from ..lockfile import hashes_in, read_lock
-    from ..spec import read_dvcfile_hash
+    from ..outputs import recorded_outputs
 
-    for stage in repo.stages():
-        if stage.is_data_source:
-            if stage.repo_path(stage.outs[0].path) == relpath:
-                info = read_dvcfile_hash(repo.root, stage.dvcfile)
-                if info is not None:
-                    return Artifact(relpath, info, stage.dvcfile)
-            continue
-        for out in stage.cached_outs:
-            if stage.repo_path(out.path) == relpath:
-                entry = read_lock(repo.root, stage.lockfile).get(stage.name) or {}
-                recorded = hashes_in(entry, "outs").get(out.path)
-                if recorded is None:
-                    raise RegistryError(
-                        f"'{relpath}' is an output of stage '{stage.address}' that was never "
-                        "run: run 'llmpipe repro' first"
-                    )
-                return Artifact(relpath, recorded, stage.address)
+    relpath = _relpath(repo, path)
+    stage = _producer(repo.stages(), relpath)
+    recorded = {o.path: o.info for o in recorded_outputs(repo.root, [stage])} if stage else {}
+    if stage is not None and relpath in recorded:
+        return Artifact(relpath, recorded[relpath], stage.address)
+    if stage is not None and not stage.is_data_source:
+        raise RegistryError(
+            f"'{relpath}' is an output of stage '{stage.address}' that was never "
+            "run: run 'llmpipe repro' first"
+        )
     raise RegistryError(
         f"'{relpath}' is not a cached output of this project: register a stage output "
         "or a file tracked with 'llmpipe add'"
     )
+
+
+def _producer(stages: list[Stage], relpath: str) -> Stage | None:
+    """The stage (or .dvc file) whose cached output is at `relpath`."""
+    for stage in stages:
+        outs = stage.outs if stage.is_data_source else stage.cached_outs
+        if any(stage.repo_path(out.path) == relpath for out in outs):
+            return stage
+    return None
 
 
 def _relpath(repo: Repo, path: str) -> str:

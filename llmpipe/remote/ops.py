@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..cache.progress import NoProgress, TransferProgress
+from ..outputs import UsedOutput, used_outputs
 from .config import RemoteConfig, get_remote
-from .objects import UsedOutput, expand, used_outputs
+from .objects import expand
 from .transfer import (
     Failure,
     TransferResult,
@@ -125,7 +126,7 @@ def _transfer(
     repo: Repo, request: TransferRequest, progress: TransferProgress | None, upload: bool
 ) -> TransferResult:
     """Push or fetch per remote (outputs may name their own), then share the audit trail."""
-    outputs = used_outputs(repo, request.targets, request.all_branches)
+    outputs = used_outputs(repo.root, repo.stages(), request.targets, request.all_branches)
     result = TransferResult()
     groups = _by_remote(repo, outputs, request.remote, pushing=upload)
     if request.run_cache and not groups:

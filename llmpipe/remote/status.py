@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from ..outputs import used_outputs
 from .config import get_remote
-from .objects import expand, used_outputs
+from .objects import expand
 
 if TYPE_CHECKING:
     from ..repo import Repo
@@ -34,7 +35,9 @@ def cloud_status(
     from .ops import _by_remote, _present, default_jobs, open_layout, require_transfer_rights
 
     found = []
-    groups = _by_remote(repo, used_outputs(repo, targets), remote, pushing=False)
+    groups = _by_remote(
+        repo, used_outputs(repo.root, repo.stages(), targets), remote, pushing=False
+    )
     configs = {name: get_remote(repo, name) for name in groups}
     # Reading the remote's listing (and an encrypted remote's manifests) is a pull.
     require_transfer_rights(repo, configs.values(), upload=False)

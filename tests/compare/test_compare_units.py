@@ -1,14 +1,11 @@
-"""Units of llmpipe.compare and llmpipe.revfs: diffs, tables, charts, git reads."""
+"""Units of llmpipe.compare: diffs, tables, charts."""
 
 from __future__ import annotations
-
-import subprocess
 
 from llmpipe.compare.chart import nice_ticks, render_svg
 from llmpipe.compare.diff import Change, changes_to_json, diff_values
 from llmpipe.compare.plots import Figure, Series
 from llmpipe.compare.render import format_relative, format_value, markdown_table, text_table
-from llmpipe.revfs import GitObjects, RevTree
 
 
 def test_diff_values_and_dvc_json_shape():
@@ -58,26 +55,3 @@ def test_svg_escapes_labels():
     figure = Figure("p<1>", "t&t", "x", "y", [Series("r<", "f.csv", "y", ((0, 1), (1, 2)))])
     svg = render_svg(figure)
     assert "t&amp;t" in svg and 'data-revision="r&lt;"' in svg and "<polyline" in svg
-
-
-def test_git_objects_read_files_at_revisions(tmp_path):
-    def git(*args):
-        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True,
-                       env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-                            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
-                            "PATH": "/usr/bin:/bin"})  # fmt: skip
-
-    git("init", "-q", "-b", "main")
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub/a.txt").write_text("one\n")
-    git("add", "-A")
-    git("commit", "-qm", "1")
-    (tmp_path / "sub/a.txt").write_text("two\n")
-    git("commit", "-qam", "2")
-    with GitObjects(str(tmp_path)) as objects:
-        first = objects.commit_of("HEAD~1")
-        assert first is not None and objects.commit_of("nope") is None
-        assert RevTree(objects, first).read_bytes("sub/a.txt") == b"one\n"
-        head = RevTree(objects, objects.commit_of("main") or "", prefix="sub")
-        assert head.read_bytes("a.txt") == b"two\n" and head.read_bytes("missing") is None
-        assert objects.read("HEAD:sub\nx") is None
