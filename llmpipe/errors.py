@@ -43,12 +43,12 @@ class TargetError(LlmpipeError):
     """A target names no stage or file of the project."""
 
 
+class RevisionError(LlmpipeError):
+    """A git revision that cannot be resolved or read (or no git repository at all)."""
+
+
 class CacheError(LlmpipeError):
     """An object is missing from the cache or does not match its hash."""
-
-
-class RevisionError(LlmpipeError):
-    """A revision name that git cannot resolve."""
 
 
 class FileProblem(LlmpipeError):

@@ -14,23 +14,19 @@ from typing import Any
 
 from .errors import SpecError
 from .fsutil import atomic_write_text
+from .revfs import FileTree, as_tree, read_text
 from .stage import HashInfo, Stage
 from .yamlio import load_yaml, render_lock, split_stage_blocks
 
 LockEntry = dict[str, Any]
 
 
-def read_lock(root: str, relpath: str) -> dict[str, LockEntry]:
-    """The stage entries of the lock file at `relpath` (empty when there is none)."""
-    return parse_lock(_read_text(root, relpath), relpath)
+def read_lock(root: str | FileTree, relpath: str) -> dict[str, LockEntry]:
+    """The stage entries of the lock file at `relpath` (empty when there is none).
 
-
-def _read_text(root: str, relpath: str) -> str:
-    try:
-        with open(os.path.join(root, relpath), encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return ""
+    `root` is the project folder, or a tree (a commit's files) to read from.
+    """
+    return parse_lock(read_text(as_tree(root), relpath) or "", relpath)
 
 
 def parse_lock(text: str, relpath: str) -> dict[str, LockEntry]:
@@ -96,7 +92,7 @@ class LockWriter:
     def _stages(self, relpath: str) -> dict[str, LockEntry]:
         stages = self._files.get(relpath)
         if stages is None:
-            text = _read_text(self.root, relpath)
+            text = read_text(as_tree(self.root), relpath) or ""
             stages = dict(parse_lock(text, relpath))
             self._files[relpath] = stages
             self._verbatim[relpath] = split_stage_blocks(text)

@@ -8,16 +8,15 @@ or one file that is missing or malformed, is reported and the rest are shown.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .. import scm
-from ..errors import FileProblem, RevisionError
-from ..revfs import GitObjects, RevTree, WorkTree
-from .formats import as_mapping, flatten, parse_data, prune_lists, read_tracked
-from .pipeline import Pipeline, TrackedFile, Tree, load_pipeline
+from ..errors import FileProblem
+from ..metrics import as_mapping, flatten, parse_data, prune_lists
+from ..revfs import GitObjects, RevTree, Tree, TreeMemo, WorkTree, git_location
+from .formats import read_tracked
+from .pipeline import Pipeline, TrackedFile, load_pipeline
 from .revisions import Revision, RevisionChoice, select_revisions
 
 if TYPE_CHECKING:
@@ -58,13 +57,9 @@ class Comparison:
     def __init__(self, root: str, odb: ObjectDB | None = None) -> None:
         self.root = os.path.abspath(root)
         self.odb = odb
-        git_root, prefix = scm.git_root(self.root), scm.prefix_in_work_tree(self.root)
-        if git_root is None or prefix is None:
-            raise RevisionError(f"'{self.root}' is not inside a git repository; run 'git init'")
-        self.git_root = git_root
-        self.prefix = prefix
-        self.objects = GitObjects(git_root)
-        self._scratch = tempfile.TemporaryDirectory(prefix="llmpipe-rev-")
+        self.git_root, self.prefix = git_location(self.root)
+        self.objects = GitObjects(self.git_root)
+        self._memo = TreeMemo()  # branches mostly share their dvc.yaml: parse it once
         self._pipelines: dict[str | None, Pipeline] = {}
         self._trees: dict[str | None, Tree] = {}
 
@@ -76,7 +71,6 @@ class Comparison:
 
     def close(self) -> None:
         self.objects.close()
-        self._scratch.cleanup()
 
     def select(self, choice: RevisionChoice) -> list[Revision]:
         return select_revisions(self.git_root, self.objects, choice)
@@ -92,9 +86,7 @@ class Comparison:
 
     def pipeline(self, revision: Revision) -> Pipeline:
         if revision.commit not in self._pipelines:
-            self._pipelines[revision.commit] = load_pipeline(
-                self.tree(revision), self._scratch.name
-            )
+            self._pipelines[revision.commit] = load_pipeline(self.tree(revision), self._memo)
         return self._pipelines[revision.commit]
 
     def metrics(self, revision: Revision, targets: Sequence[str] = ()) -> RevisionValues:

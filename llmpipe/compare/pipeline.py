@@ -1,27 +1,23 @@
 """The pipeline as one revision declares it: its metrics, params and plots files.
 
-The workspace is parsed in place. For a commit, the few files the dvc.yaml
-loader reads (each dvc.yaml, the dvc.lock and params.yaml beside it, and the
-`vars` files it names) are written from git into a temporary directory and
-parsed there, so the spec loader serves every revision unchanged.
+The spec loader and `llmpipe.outputs` read a commit's dvc.yaml, params, `vars`
+and lock files straight from git objects (a `revfs` tree), as they read the
+workspace's files from disk.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from ..errors import LlmpipeError
-from ..lockfile import hashes_in, read_lock
-from ..revfs import RevTree, WorkTree
+from ..outputs import recorded_outputs
+from ..revfs import RevTree, Tree, TreeMemo, WorkTree
+from ..spec import discover_dvcfiles, dvcfiles_at, parse_dvcyaml
 from ..stage import HashInfo, Stage
-
-Tree = RevTree | WorkTree
 
 
 @dataclass(frozen=True)
@@ -54,121 +50,33 @@ class Pipeline:
     error: str | None = None
 
 
-def load_pipeline(tree: Tree, scratch: str | None = None) -> Pipeline:
+def load_pipeline(tree: Tree, memo: TreeMemo | None = None) -> Pipeline:
     """Parse every dvc.yaml of `tree`; a spec error becomes `Pipeline.error`.
 
-    `scratch` is an empty directory to parse a commit's files in (left empty
-    again afterwards); without it a temporary one is made.
+    `memo` (when reading many revisions) parses each file once per content.
     """
     try:
-        if isinstance(tree, WorkTree):
-            return _load_from_root(tree.root, _workspace_dvcyamls(tree.root), tree)
-        if scratch is None:
-            with tempfile.TemporaryDirectory(prefix="llmpipe-rev-") as scratch:
-                return _load_commit(tree, scratch)
-        return _load_commit(tree, scratch)
+        return _load(tree, memo or TreeMemo())
     except LlmpipeError as exc:
         return Pipeline(error=str(exc))
 
 
-def _load_commit(tree: RevTree, scratch: str) -> Pipeline:
-    dvcyamls = _rev_dvcyamls(tree)
-    written: list[str] = []
-    try:
-        _materialize(tree, dvcyamls, scratch, written)
-        return _load_from_root(scratch, dvcyamls, tree)
-    finally:
-        for path in written:  # cheaper than a new directory per revision
-            os.unlink(path)
+def _dvcyamls(tree: Tree) -> list[str]:
+    files = discover_dvcfiles(tree.root) if isinstance(tree, WorkTree) else dvcfiles_at(tree)
+    return [path for path in files if posixpath.basename(path) == "dvc.yaml"]
 
 
-def _workspace_dvcyamls(root: str) -> list[str]:
-    from ..spec import discover_dvcfiles
-
-    return [p for p in discover_dvcfiles(root) if posixpath.basename(p) == "dvc.yaml"]
-
-
-def _rev_dvcyamls(tree: RevTree) -> list[str]:
-    nested = {p[: -len("/.dvc/config")] for p in tree.paths() if p.endswith("/.dvc/config")}
-    found = []
-    for path in tree.paths():
-        if posixpath.basename(path) != "dvc.yaml" or path.startswith(".dvc/"):
-            continue
-        if any(path.startswith(repo + "/") for repo in nested):
-            continue  # a nested DVC project is a project of its own
-        found.append(path)
-    return sorted(found)
-
-
-def _materialize(tree: RevTree, dvcyamls: list[str], scratch: str, written: list[str]) -> None:
-    """Write the files the dvc.yaml loader reads; their paths are appended to `written`."""
-    for relpath in dvcyamls:
-        text = _write(tree, relpath, scratch, written)
-        base = posixpath.dirname(relpath)
-        for sibling in ("dvc.lock", "params.yaml"):
-            _write(tree, posixpath.join(base, sibling), scratch, written)
-        for name in _vars_files(text, relpath):
-            _write(tree, posixpath.normpath(posixpath.join(base, name)), scratch, written)
-
-
-def _write(tree: RevTree, relpath: str, scratch: str, written: list[str]) -> bytes | None:
-    content = tree.read_bytes(relpath)
-    target = os.path.join(scratch, *relpath.split("/"))
-    if content is None or target in written:
-        return content
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    with open(target, "wb") as handle:
-        handle.write(content)
-    written.append(target)
-    return content
-
-
-@lru_cache(maxsize=256)
-def _vars_files(text: bytes | None, relpath: str) -> tuple[str, ...]:
-    """File names in top-level and stage-level `vars` lists (relative to the dvc.yaml).
-
-    Cached by content: branches usually share their dvc.yaml.
-    """
-    return tuple(_scan_vars(text, relpath))
-
-
-def _scan_vars(text: bytes | None, relpath: str) -> Iterator[str]:
-    from ..yamlio import load_yaml
-
-    try:
-        data = load_yaml((text or b"").decode("utf-8"), relpath)
-    except (LlmpipeError, UnicodeDecodeError):
-        return  # the real parse reports the error
-    if not isinstance(data, dict):
-        return
-    owners = [data]
-    for definition in (data.get("stages") or {}).values():
-        if isinstance(definition, dict):
-            owners.extend([definition, definition.get("do") or {}])
-    for owner in owners:
-        entries = owner.get("vars") if isinstance(owner, dict) else None
-        for entry in entries if isinstance(entries, list) else ():
-            if isinstance(entry, str):
-                name = entry.partition(":")[0]
-                yield name
-                wdir = owner.get("wdir")
-                if isinstance(wdir, str) and "${" not in wdir:
-                    yield posixpath.join(wdir, name)
-
-
-def _load_from_root(root: str, dvcyamls: list[str], tree: Tree) -> Pipeline:
-    from ..spec import parse_dvcyaml
-
+def _load(tree: Tree, memo: TreeMemo) -> Pipeline:
     metrics: list[TrackedFile] = []
     params: list[str] = []
     tracked: dict[str, set[str] | None] = {}
     plots: list[PlotDef] = []
+    dvcyamls = _dvcyamls(tree)
     for relpath in dvcyamls:
-        spec = parse_dvcyaml(root, relpath)
+        spec = memo.get(parse_dvcyaml, relpath, tree)
         base = posixpath.dirname(relpath)
-        locks = read_lock(root, posixpath.join(base, "dvc.lock"))
+        recorded = {out.path: out.info for out in recorded_outputs(tree, spec.stages)}
         for stage in spec.stages:
-            recorded = hashes_in(locks.get(stage.name) or {}, "outs")
             metrics.extend(_stage_files(stage, "metric", recorded))
             plots.extend(_stage_plots(stage, recorded, spec.plot_props.get(stage.name, {})))
             _add_params(stage, params, tracked)
@@ -192,9 +100,11 @@ def _join(base: str, path: str) -> str:
 
 
 def _stage_files(stage: Stage, kind: str, recorded: dict[str, HashInfo]) -> Iterator[TrackedFile]:
+    """`kind` outputs of `stage`; `recorded` holds hashes by repository path."""
     for out in stage.outs:
         if out.kind == kind:
-            yield TrackedFile(stage.repo_path(out.path), out.cache, recorded.get(out.path))
+            path = stage.repo_path(out.path)
+            yield TrackedFile(path, out.cache, recorded.get(path))
 
 
 def _stage_plots(stage: Stage, recorded: dict[str, HashInfo], props: dict) -> Iterator[PlotDef]:

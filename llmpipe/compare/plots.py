@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import FileProblem
+from ..metrics import parse_data
 from .collect import Comparison
-from .formats import parse_data, read_tracked
+from .formats import read_tracked
 from .pipeline import PlotDef, TrackedFile
 from .revisions import Revision
 

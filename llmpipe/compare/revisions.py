@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .. import scm
-from ..errors import LlmpipeError, RevisionError
-from ..revfs import GitObjects
-from ..stage import HashInfo
+from ..errors import RevisionError
+from ..revfs import GitObjects, git_location
 
 WORKSPACE = "workspace"
 
@@ -89,63 +88,12 @@ def _unique(revisions: list[Revision]) -> list[Revision]:
     return unique
 
 
-def used_hashes_at(root: str, choice: RevisionChoice) -> list[HashInfo]:
-    """Output hashes that the dvc.lock and `.dvc` files of the chosen commits record.
+def revision_commits(root: str, choice: RevisionChoice) -> list[str]:
+    """The commits `choice` names for the project at `root`, each once (no workspace).
 
-    The workspace is not included (its own lock files are read in place).
-    `root` is the project root; identical lock files are parsed once.
-    Raises RevisionError for an unknown revision.
+    RevisionError outside git and for a name git cannot resolve.
     """
-    from ..revfs import RevTree
-
-    git_root, prefix = scm.git_root(root), scm.prefix_in_work_tree(root)
-    if git_root is None or prefix is None:
-        raise RevisionError(f"'{root}' is not inside a git repository; run 'git init'")
-    parsed: dict[str, list[HashInfo]] = {}
-    used: list[HashInfo] = []
+    git_root, _ = git_location(root)
     with GitObjects(git_root) as objects:
-        revisions = select_revisions(git_root, objects, _without_workspace(choice))
-        for commit in dict.fromkeys(r.commit for r in revisions if r.commit):
-            tree = RevTree(objects, commit, prefix)
-            for path, oid in tree.blobs.items():
-                if _records_outputs(path) and oid not in parsed:
-                    parsed[oid] = _recorded_hashes(tree.read_bytes(path) or b"", path)
-                used.extend(parsed.get(oid, ()))
-    return used
-
-
-def _without_workspace(choice: RevisionChoice) -> RevisionChoice:
-    return RevisionChoice(
-        choice.revs, choice.all_branches, choice.all_tags, choice.all_commits, workspace=False
-    )
-
-
-def _records_outputs(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    if path.startswith(".dvc/") or "/.dvc/" in path:
-        return False
-    return name == "dvc.lock" or (name.endswith(".dvc") and name != ".dvc")
-
-
-def _recorded_hashes(content: bytes, path: str) -> list[HashInfo]:
-    """Hashes of the outs of a dvc.lock or `.dvc` file; unreadable files record none."""
-    from ..lockfile import hashes_in
-    from ..yamlio import load_yaml
-
-    try:
-        data = load_yaml(content.decode("utf-8"), path)
-    except (LlmpipeError, UnicodeDecodeError):
-        return []
-    if not isinstance(data, dict):
-        return []
-    if path.endswith(".dvc"):
-        return list(hashes_in(data, "outs").values())
-    stages = data.get("stages")
-    if not isinstance(stages, dict):
-        return []
-    return [
-        info
-        for entry in stages.values()
-        if isinstance(entry, dict)
-        for info in hashes_in(entry, "outs").values()
-    ]
+        revisions = select_revisions(git_root, objects, replace(choice, workspace=False))
+    return list(dict.fromkeys(r.commit for r in revisions if r.commit))

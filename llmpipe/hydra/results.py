@@ -1,4 +1,4 @@
-"""Sweep records on disk (`.llmpipe/sweeps/<ID>/`), metric flattening and result tables.
+"""Sweep records on disk (`.llmpipe/sweeps/<ID>/`) and result tables.
 
 Layout of one sweep: `plan.json` (what to run; written before any job starts),
 `jobs/<n>.json` (each job's status, written by the job itself, atomically, so
@@ -110,17 +110,6 @@ def load_record(llmpipe_dir: str, sweep_id: str | None = None) -> SweepRecord:
     return SweepRecord.from_dict(
         read_json(os.path.join(sweeps_root(llmpipe_dir), chosen, "sweep.json"))
     )
-
-
-def flatten_metrics(path: str, data: Any, prefix: str = "") -> dict[str, Any]:
-    """Scalars of a metrics document as `"<path>:<dotted.key>"` -> value."""
-    found: dict[str, Any] = {}
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found.update(flatten_metrics(path, value, f"{prefix}{key}."))
-    elif isinstance(data, (int, float, str, bool)) or data is None:
-        found[f"{path}:{prefix.rstrip('.')}"] = data
-    return found
 
 
 def metric_names(jobs: Sequence[JobResult]) -> dict[str, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ from ..errors import LlmpipeError, SpecError, UnsavedChangesError
 from ..fsutil import is_inside
 from ..gitignore import ignore_output
 from ..graph import build_graph, resolve_targets
-from ..lockfile import hashes_in, read_lock
+from ..outputs import revision_outputs, workspace_outputs
 from ..pathguard import PathGuard, protected_component
 from ..run.repolock import repo_lock
 from ..stage import HashInfo, Stage
@@ -87,28 +87,6 @@ def _repo_relpath(project: Project, path: str) -> str:
     return relpath
 
 
-def recorded_outputs(project: Project, stages: Iterable[Stage]) -> list[tuple[str, HashInfo]]:
-    """(repo path, recorded hash) of every cached output of `stages`."""
-    from ..spec import read_dvcfile_hash
-
-    found: list[tuple[str, HashInfo]] = []
-    locks: dict[str, dict] = {}
-    for stage in stages:
-        if stage.is_data_source:
-            info = read_dvcfile_hash(project.root, stage.dvcfile)
-            if info is not None and stage.outs[0].cache:
-                found.append((stage.repo_path(stage.outs[0].path), info))
-            continue
-        if stage.lockfile not in locks:
-            locks[stage.lockfile] = read_lock(project.root, stage.lockfile)
-        entry = locks[stage.lockfile].get(stage.name) or {}
-        recorded = hashes_in(entry, "outs")
-        for out in stage.cached_outs:
-            if out.path in recorded:
-                found.append((stage.repo_path(out.path), recorded[out.path]))
-    return found
-
-
 @dataclass(frozen=True)
 class CheckoutSummary:
     changed: tuple[str, ...]
@@ -149,7 +127,7 @@ def checkout_locked(
     changed: list[str] = []
     missing: list[str] = []
     hashes: list[tuple[str, str]] = []
-    recorded = recorded_outputs(project, stages)
+    recorded = [(out.path, out.info) for out in workspace_outputs(project.root, stages)]
     guard = PathGuard(project.root)
     odb, state = project.odb, project.state
     plans = [
@@ -216,9 +194,10 @@ def collect_garbage(
             " -a/--all-branches, -T/--all-tags, --all-commits keep those revisions' too"
         )
     with repo_lock(project.tmp_dir):
-        used = [info for _, info in recorded_outputs(project, project.stages())]
+        used = [out.info for out in workspace_outputs(project.root, project.stages())]
         if chosen:
-            from ..compare.revisions import used_hashes_at
+            from ..compare.revisions import revision_commits
 
-            used.extend(used_hashes_at(project.root, revisions))  # type: ignore[arg-type]
+            commits = revision_commits(project.root, revisions)  # type: ignore[arg-type]
+            used.extend(out.info for out in revision_outputs(project.root, commits))
         return gc(project.odb, used, dry=dry)

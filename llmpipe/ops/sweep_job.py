@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..errors import LlmpipeError, RunError
-from ..hydra.results import JobResult, flatten_metrics, read_json, write_json
+from ..hydra.results import JobResult, read_json, write_json
 from ..project import Project
 
 
@@ -98,31 +98,22 @@ def open_workspace(root: str, cache_dir: str, lineage_dir: str, dest: str) -> It
 
 
 def collect_metrics(repo: Project) -> dict[str, Any]:
-    """Every metric output of the pipeline, flattened to scalars (unreadable files skipped)."""
+    """Every metric output of the pipeline as `"<file>:<dotted.key>"` -> scalar.
+
+    Lists are left out; a missing or unreadable file is skipped (the job reports
+    what it has).
+    """
+    from ..metrics import FileProblem, flatten, read_metrics
+
     found: dict[str, Any] = {}
     for stage in repo.stages():
         for out in stage.outs:
             if out.kind != "metric":
                 continue
             relpath = stage.repo_path(out.path)
-            data = _read_metrics_file(os.path.join(repo.root, relpath))
-            if data is not None:
-                found.update(flatten_metrics(relpath, data))
+            try:
+                data = read_metrics(os.path.join(repo.root, relpath), relpath)
+            except FileProblem:
+                continue
+            found.update((f"{relpath}:{key}", value) for key, value in flatten(data).items())
     return found
-
-
-def _read_metrics_file(path: str) -> Any:
-    import json
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        if path.endswith(".json"):
-            return json.loads(text)
-        if path.endswith((".yaml", ".yml")):
-            from ..yamlio import load_yaml
-
-            return load_yaml(text, path)
-    except Exception:  # noqa: BLE001 - an unreadable metrics file is simply not shown
-        return None
-    return None

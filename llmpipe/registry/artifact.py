@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RegistryError
-from ..stage import HashInfo
+from ..metrics import FileProblem, flatten, read_metrics
+from ..stage import HashInfo, Stage
 
 if TYPE_CHECKING:
     from ..cache.odb import ObjectDB
@@ -33,31 +34,31 @@ class Artifact:
 
 def find_artifact(repo: Repo, path: str) -> Artifact:
     """The recorded output at `path`; RegistryError when no lock or .dvc file records it."""
-    relpath = _relpath(repo, path)
-    from ..lockfile import hashes_in, read_lock
-    from ..spec import read_dvcfile_hash
+    from ..outputs import recorded_outputs
 
-    for stage in repo.stages():
-        if stage.is_data_source:
-            if stage.repo_path(stage.outs[0].path) == relpath:
-                info = read_dvcfile_hash(repo.root, stage.dvcfile)
-                if info is not None:
-                    return Artifact(relpath, info, stage.dvcfile)
-            continue
-        for out in stage.cached_outs:
-            if stage.repo_path(out.path) == relpath:
-                entry = read_lock(repo.root, stage.lockfile).get(stage.name) or {}
-                recorded = hashes_in(entry, "outs").get(out.path)
-                if recorded is None:
-                    raise RegistryError(
-                        f"'{relpath}' is an output of stage '{stage.address}' that was never "
-                        "run: run 'llmpipe repro' first"
-                    )
-                return Artifact(relpath, recorded, stage.address)
+    relpath = _relpath(repo, path)
+    stage = _producer(repo.stages(), relpath)
+    recorded = {o.path: o.info for o in recorded_outputs(repo.root, [stage])} if stage else {}
+    if stage is not None and relpath in recorded:
+        return Artifact(relpath, recorded[relpath], stage.address)
+    if stage is not None and not stage.is_data_source:
+        raise RegistryError(
+            f"'{relpath}' is an output of stage '{stage.address}' that was never "
+            "run: run 'llmpipe repro' first"
+        )
     raise RegistryError(
         f"'{relpath}' is not a cached output of this project: register a stage output "
         "or a file tracked with 'llmpipe add'"
     )
+
+
+def _producer(stages: list[Stage], relpath: str) -> Stage | None:
+    """The stage (or .dvc file) whose cached output is at `relpath`."""
+    for stage in stages:
+        outs = stage.outs if stage.is_data_source else stage.cached_outs
+        if any(stage.repo_path(out.path) == relpath for out in outs):
+            return stage
+    return None
 
 
 def _relpath(repo: Repo, path: str) -> str:
@@ -133,35 +134,34 @@ def lineage_of(repo: Repo, artifact: Artifact) -> dict[str, Any]:
     }
 
 
-def flatten_metrics(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """(dotted key, number) for every numeric leaf of a metrics document."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from flatten_metrics(value, f"{prefix}{key}.")
-    elif isinstance(data, (int, float)) and not isinstance(data, bool):
-        yield prefix[:-1], float(data) if isinstance(data, float) else int(data)
+def _numeric_leaves(document: Mapping[str, Any]) -> dict[str, Any]:
+    """{dotted key: number} of every numeric leaf of a metrics document (booleans out)."""
+    return {
+        key: value
+        for key, value in flatten(document).items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
 
 
 def metrics_of_files(by_file: dict[str, Any]) -> dict[str, Any]:
     """Metrics files `{path: document}` as one flat mapping (the first file wins a clash)."""
     flat: dict[str, Any] = {}
     for _, document in sorted(by_file.items()):
-        for key, value in flatten_metrics(document):
+        for key, value in _numeric_leaves(document).items():
             flat.setdefault(key, value)
     return flat
 
 
 def read_metrics_file(path: str) -> dict[str, Any]:
-    """A JSON or YAML metrics file as a flat mapping; RegistryError when unreadable."""
-    from ..yamlio import load_yaml
+    """A metrics file (any format `llmpipe.metrics` reads) as a flat mapping of numbers.
 
+    RegistryError when it is missing, unreadable or not a mapping.
+    """
+    if not os.path.exists(path):
+        raise RegistryError(f"metrics file '{path}' does not exist")
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        document = load_yaml(text, path)
-    except FileNotFoundError:
-        raise RegistryError(f"metrics file '{path}' does not exist") from None
-    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+        document = read_metrics(path)
+    except FileProblem as exc:
         raise RegistryError(f"cannot read metrics file '{path}': {exc}") from None
     return metrics_of_files({path: document})
 

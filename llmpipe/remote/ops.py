@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..config import RemoteConfig
+from ..outputs import UsedOutput, used_outputs
 from ..progress import NoProgress, TransferProgress
-from .objects import UsedOutput, expand, used_outputs
+from .objects import expand
 from .transfer import (
     Failure,
     TransferResult,
@@ -121,7 +122,7 @@ class TransferPlan:
 
 def plan_transfer(repo: Repo, request: TransferRequest, upload: bool) -> TransferPlan:
     """Group the outputs `request` names by the remote each goes to."""
-    outputs = used_outputs(repo, request.targets, request.all_branches)
+    outputs = used_outputs(repo.root, repo.stages(), request.targets, request.all_branches)
     groups = _by_remote(repo, outputs, request.remote, pushing=upload)
     if request.run_cache and not groups:
         groups[repo.config.remote(request.remote).name] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timezone
 from typing import Any
@@ -84,18 +83,12 @@ def _utc(timestamp: float) -> datetime:
 
 
 def _read_metrics(path: str) -> Any:
+    """The parsed metrics file, or None: a missing, huge or malformed file is not recorded."""
+    from ..metrics import FileProblem, read_data_file
+
     try:
         if os.path.getsize(path) > _MAX_METRICS_BYTES:
             return None
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError:
-        return None
-    try:
-        if path.endswith(".json"):
-            return json.loads(text)
-        from ..yamlio import load_yaml
-
-        return load_yaml(text, path) if path.endswith((".yaml", ".yml")) else None
-    except Exception:  # noqa: BLE001 - a metrics file we cannot parse is simply not recorded
+        return read_data_file(path)
+    except (OSError, FileProblem):
         return None

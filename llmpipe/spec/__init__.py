@@ -3,11 +3,13 @@
 The public surface of the spec package; the modules behind it are private.
 """
 
-from llmpipe.spec.discover import discover_dvcfiles, load_stages
+from llmpipe.spec.discover import discover_dvcfiles, dvcfiles_at, load_file_stages, load_stages
 from llmpipe.spec.dvcfile import (
     dvcfile_text,
     load_dvcfile,
+    read_dvcfile,
     read_dvcfile_hash,
+    read_dvcfile_hashes,
     write_dvcfile,
 )
 from llmpipe.spec.dvcyaml import DvcYaml, load_dvcyaml, parse_dvcyaml
@@ -16,13 +18,17 @@ from llmpipe.spec.params import lookup_param, read_params_file
 __all__ = [
     "DvcYaml",
     "discover_dvcfiles",
+    "dvcfiles_at",
     "dvcfile_text",
     "load_dvcfile",
     "load_dvcyaml",
+    "load_file_stages",
     "load_stages",
     "lookup_param",
     "parse_dvcyaml",
+    "read_dvcfile",
     "read_dvcfile_hash",
+    "read_dvcfile_hashes",
     "read_params_file",
     "write_dvcfile",
 ]

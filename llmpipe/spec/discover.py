@@ -4,34 +4,42 @@ The walk skips `.git`, `.dvc`, `.llmpipe`, nested DVC repositories, paths that
 the root `.dvcignore` lists, and directories a sibling `.gitignore` lists as
 `/name`: llmpipe and dvc gitignore every output that way, and an output
 directory of 10,000 files must not be walked just to find pipeline files.
+At a commit (a `RevTree`) the same rules pick from the commit's file list
+(committed files are never gitignored outputs, so that rule has no use there).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Collection
 
+from llmpipe.revfs import FileTree, RevTree, read_text
 from llmpipe.spec.dvcfile import load_dvcfile
 from llmpipe.spec.dvcyaml import load_dvcyaml
 from llmpipe.stage import Stage
 
 SKIP_DIRS = frozenset({".git", ".dvc", ".llmpipe"})
+DVCIGNORE = ".dvcignore"
 _GLOB_CHARS = frozenset("*?[")
 
 
-def load_stages(root: str) -> list[Stage]:
+def load_stages(root: str | RevTree) -> list[Stage]:
     """Every stage of the project: dvc.yaml stages and `.dvc` data sources, file by file.
 
-    Files come in sorted path order and stages in file order, so the result is
-    deterministic. Raises SpecError on the first malformed file.
+    `root` is the project folder or a commit's tree. Files come in sorted path
+    order and stages in file order, so the result is deterministic. Raises
+    SpecError on the first malformed file.
     """
-    stages: list[Stage] = []
-    for relpath in discover_dvcfiles(root):
-        if posix_basename(relpath) == "dvc.yaml":
-            stages.extend(load_dvcyaml(root, relpath))
-        else:
-            stages.append(load_dvcfile(root, relpath))
-    return stages
+    relpaths = discover_dvcfiles(root) if isinstance(root, str) else dvcfiles_at(root)
+    return [stage for relpath in relpaths for stage in load_file_stages(root, relpath)]
+
+
+def load_file_stages(root: str | FileTree, relpath: str) -> tuple[Stage, ...]:
+    """The stages of one dvc.yaml, or the data source of one `.dvc` file."""
+    if posix_basename(relpath) == "dvc.yaml":
+        return tuple(load_dvcyaml(root, relpath))
+    return (load_dvcfile(root, relpath),)
 
 
 def posix_basename(relpath: str) -> str:
@@ -58,6 +66,27 @@ def discover_dvcfiles(root: str) -> list[str]:
             if name not in SKIP_DIRS and name not in pruned and not ignore.match(rel, name, True):
                 stack.append(rel)
     return sorted(found)
+
+
+def dvcfiles_at(tree: RevTree) -> list[str]:
+    """Sorted paths of every dvc.yaml and `*.dvc` file of a commit, by the walk's rules."""
+    ignore = DvcIgnore.from_text(read_text(tree, DVCIGNORE) or "")
+    found = tree.find(_is_dvcfile, _enter_at_commit)
+    return sorted(path for path in found if not ignore.patterns or _kept(path, ignore))
+
+
+def _enter_at_commit(name: str, inside: Collection[str]) -> bool:
+    # A folder holding `.dvc` is a nested DVC project: a project of its own.
+    return name not in SKIP_DIRS and ".dvc" not in inside
+
+
+def _kept(path: str, ignore: DvcIgnore) -> bool:
+    """Whether `.dvcignore` leaves `path` and every folder above it in."""
+    parts = path.split("/")
+    if ignore.match(path, parts[-1], is_dir=False):
+        return False
+    folders = ("/".join(parts[:depth]) for depth in range(1, len(parts)))
+    return not any(ignore.match(f, f.rpartition("/")[2], is_dir=True) for f in folders)
 
 
 def _is_dvcfile(name: str) -> bool:
@@ -105,11 +134,14 @@ class DvcIgnore:
     @classmethod
     def from_root(cls, root: str) -> DvcIgnore:
         try:
-            with open(os.path.join(root, ".dvcignore"), encoding="utf-8") as handle:
-                lines = handle.read().splitlines()
+            with open(os.path.join(root, DVCIGNORE), encoding="utf-8") as handle:
+                return cls.from_text(handle.read())
         except OSError:
             return cls([])
-        return cls([p for p in map(_parse_pattern, lines) if p is not None])
+
+    @classmethod
+    def from_text(cls, text: str) -> DvcIgnore:
+        return cls([p for p in map(_parse_pattern, text.splitlines()) if p is not None])
 
     def match(self, rel: str, name: str, is_dir: bool) -> bool:
         for pattern, anchored, dir_only in self.patterns:

@@ -19,6 +19,8 @@ from typing import Any
 
 from llmpipe.errors import SpecError
 from llmpipe.fsutil import atomic_write_text
+from llmpipe.lockfile import hashes_in
+from llmpipe.revfs import FileTree, as_tree, read_text
 from llmpipe.spec.paths import checked_path
 from llmpipe.stage import HashInfo, Out, Stage
 from llmpipe.yamlio import dump_yaml, load_yaml
@@ -26,13 +28,22 @@ from llmpipe.yamlio import dump_yaml, load_yaml
 _OUT_OPTION_TYPES = {"cache": bool, "persist": bool, "push": bool, "remote": str, "desc": str}
 
 
-def load_dvcfile(root: str, relpath: str) -> Stage:
+def load_dvcfile(root: str | FileTree, relpath: str) -> Stage:
     """A data-source Stage for the `.dvc` file at repo-relative `relpath`.
 
     name and dvcfile are `relpath`, wdir its directory, cmd None, outs as listed.
     Raises SpecError when the file is malformed.
     """
+    return _stage(relpath, _read(root, relpath))
+
+
+def read_dvcfile(root: str | FileTree, relpath: str) -> tuple[Stage, dict[str, HashInfo]]:
+    """`load_dvcfile` and `read_dvcfile_hashes` of one `.dvc` file, parsed once."""
     data = _read(root, relpath)
+    return _stage(relpath, data), _hashes(relpath, data)
+
+
+def _stage(relpath: str, data: dict[str, Any]) -> Stage:
     wdir = posixpath.dirname(relpath) or "."
     if data.get("wdir"):
         wdir = _checked(relpath, wdir, str(data["wdir"]), "wdir")
@@ -51,10 +62,19 @@ def load_dvcfile(root: str, relpath: str) -> Stage:
     )
 
 
-def read_dvcfile_hash(root: str, relpath: str) -> HashInfo | None:
+def read_dvcfile_hash(root: str | FileTree, relpath: str) -> HashInfo | None:
     """The hash recorded for the first output of a `.dvc` file (None if not recorded)."""
     entries = _outs_list(relpath, _read(root, relpath))
     return HashInfo.from_lock_dict(entries[0]) if isinstance(entries[0], dict) else None
+
+
+def read_dvcfile_hashes(root: str | FileTree, relpath: str) -> dict[str, HashInfo]:
+    """{out path as written: recorded hash} of a `.dvc` file; outs without a hash left out."""
+    return _hashes(relpath, _read(root, relpath))
+
+
+def _hashes(relpath: str, data: dict[str, Any]) -> dict[str, HashInfo]:
+    return hashes_in({"outs": _outs_list(relpath, data)}, "outs")
 
 
 def write_dvcfile(root: str, relpath: str, out_path: str, hash_info: HashInfo) -> None:
@@ -76,12 +96,10 @@ def dvcfile_text(out_path: str, hash_info: HashInfo) -> str:
     return dump_yaml({"outs": [entry]})
 
 
-def _read(root: str, relpath: str) -> dict[str, Any]:
-    try:
-        with open(os.path.join(root, relpath), encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise SpecError(f"'{relpath}' does not exist") from None
+def _read(root: str | FileTree, relpath: str) -> dict[str, Any]:
+    text = read_text(as_tree(root), relpath)
+    if text is None:
+        raise SpecError(f"'{relpath}' does not exist")
     data = load_yaml(text, relpath)
     if not isinstance(data, dict):
         raise SpecError(

@@ -11,7 +11,6 @@ resolved and turned into a frozen Stage with repository-relative `wdir`.
 from __future__ import annotations
 
 import difflib
-import os
 import posixpath
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,8 +18,9 @@ from itertools import product
 from typing import Any
 
 from llmpipe.errors import InterpolationError, SpecError
+from llmpipe.revfs import FileTree, as_tree, read_text
 from llmpipe.spec.interpolate import Context, check_syntax, resolve, to_str
-from llmpipe.spec.params import read_params_file
+from llmpipe.spec.params import parse_params
 from llmpipe.spec.paths import checked_path
 from llmpipe.stage import Dep, Out, ParamRef, Stage
 from llmpipe.yamlio import load_with_lines
@@ -78,20 +78,22 @@ class DvcYaml:
     plot_props: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
-def load_dvcyaml(root: str, relpath: str) -> list[Stage]:
+def load_dvcyaml(root: str | FileTree, relpath: str) -> list[Stage]:
     """Stages of the dvc.yaml at repo-relative `relpath`, in file order."""
     return list(parse_dvcyaml(root, relpath).stages)
 
 
-def parse_dvcyaml(root: str, relpath: str) -> DvcYaml:
-    """Load and validate one dvc.yaml; raises SpecError with file, line and fix."""
-    try:
-        with open(os.path.join(root, relpath), encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise SpecError(f"'{relpath}' does not exist") from None
+def parse_dvcyaml(root: str | FileTree, relpath: str) -> DvcYaml:
+    """Load and validate one dvc.yaml; raises SpecError with file, line and fix.
+
+    `root` is the project folder, or a tree (a commit's files) to read from.
+    """
+    tree = as_tree(root)
+    text = read_text(tree, relpath)
+    if text is None:
+        raise SpecError(f"'{relpath}' does not exist")
     data, lines = load_with_lines(text, relpath)
-    return _Loader(root, relpath, data, lines).load()
+    return _Loader(tree, relpath, data, lines).load()
 
 
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
@@ -103,8 +105,8 @@ def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
 class _Loader:
     """Turns the parsed data of one dvc.yaml into a DvcYaml (one use per file)."""
 
-    def __init__(self, root: str, relpath: str, data: Any, lines: dict[int, dict]) -> None:
-        self.root = root
+    def __init__(self, tree: FileTree, relpath: str, data: Any, lines: dict[int, dict]) -> None:
+        self.tree = tree
         self.relpath = relpath
         self.data = {} if data is None else data
         self.lines = lines
@@ -157,7 +159,7 @@ class _Loader:
     def _base_context(self) -> Context:
         ctx = Context()
         default = posixpath.normpath(posixpath.join(self.base_dir, DEFAULT_PARAMS_FILE))
-        if os.path.isfile(os.path.join(self.root, default)):
+        if self.tree.exists(default):
             self._merge_file(ctx, DEFAULT_PARAMS_FILE, self.base_dir, self.data, "vars")
         self._load_vars(ctx, self.data.get("vars"), self.base_dir, "", self.data)
         return ctx
@@ -235,14 +237,14 @@ class _Loader:
             )
 
     def _read_vars_file(self, path: str, owner: Any, label: str) -> dict[str, Any]:
-        full = os.path.join(self.root, path)
-        if not os.path.exists(full):
+        text = read_text(self.tree, path)
+        if text is None:
             raise self.fail(
                 f"{label}vars file '{path}' does not exist; create it or fix the name",
                 owner,
                 "vars",
             )
-        return read_params_file(full, path)
+        return parse_params(text, path)
 
     # -- stages ------------------------------------------------------------------
     def _all_stages(self, base: Context) -> Iterator[Stage]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
-from llmpipe.errors import SpecError
-from llmpipe.yamlio import load_yaml
+from llmpipe.errors import FileProblem, SpecError
+from llmpipe.metrics import parse_text
 
 
 def read_params_file(path: str, relpath: str | None = None) -> dict[str, Any]:
@@ -26,39 +24,29 @@ def read_params_file(path: str, relpath: str | None = None) -> dict[str, Any]:
         ) from None
     except IsADirectoryError:
         raise SpecError(f"params file '{shown}' is a directory, expected a file") from None
-    data = _parse(text, os.path.splitext(path)[1].lower(), shown)
+    return parse_params(text, shown)
+
+
+def parse_params(text: str, relpath: str) -> dict[str, Any]:
+    """The mapping in the text of the params file `relpath`, parsed by its extension."""
+    data = _parse(text, relpath)
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise SpecError(
-            f"params file '{shown}' must hold a mapping of names to values,"
+            f"params file '{relpath}' must hold a mapping of names to values,"
             f" not a {type(data).__name__}"
         )
     return data
 
 
-def _parse(text: str, ext: str, shown: str) -> Any:
-    if ext == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpecError(f"{shown}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    if ext == ".toml":
-        return _parse_toml(text, shown)
-    if ext == ".py":
-        raise SpecError(f"params file '{shown}': Python params files are not supported; use YAML")
-    return load_yaml(text, shown)
-
-
-def _parse_toml(text: str, shown: str) -> Any:
+def _parse(text: str, relpath: str) -> Any:
+    if relpath.lower().endswith(".py"):
+        raise SpecError(f"params file '{relpath}': Python params files are not supported; use YAML")
     try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        raise SpecError(f"reading '{shown}' needs Python 3.11 or newer (tomllib)") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{shown}: invalid TOML: {exc}") from None
+        return parse_text(text, relpath)  # by extension, as metrics files (DVC's rules)
+    except FileProblem as exc:
+        raise SpecError(str(exc)) from None
 
 
 def lookup_param(data: dict[str, Any], dotted_key: str) -> Any:

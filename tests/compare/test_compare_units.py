@@ -1,58 +1,11 @@
-"""Units of llmpipe.compare and llmpipe.revfs: parsing, flattening, diffs, tables, git reads."""
+"""Units of llmpipe.compare: diffs, tables, charts."""
 
 from __future__ import annotations
 
-import subprocess
-
-import pytest
-
 from llmpipe.compare.chart import nice_ticks, render_svg
 from llmpipe.compare.diff import Change, changes_to_json, diff_values
-from llmpipe.compare.formats import as_mapping, flatten, parse_data
 from llmpipe.compare.plots import Figure, Series
 from llmpipe.compare.render import format_relative, format_value, markdown_table, text_table
-from llmpipe.errors import FileProblem
-from llmpipe.revfs import GitObjects, RevTree
-
-
-def test_flatten_nested_keys_and_lists():
-    data = {"a": {"b": {"c": 1}}, "l": [1, 2], "s": "x"}
-    assert flatten(data, keep_lists=True) == {"a.b.c": 1, "l": [1, 2], "s": "x"}
-    assert flatten(data, keep_lists=False) == {"a.b.c": 1, "s": "x"}
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "expected"),
-    [
-        ("m.json", b'{"a": 1}', {"a": 1}),
-        ("m.yaml", b"a: 1\nb: on\n", {"a": 1, "b": "on"}),  # YAML 1.2: 'on' is a string
-        ("m.toml", b"a = 1\n", {"a": 1}),
-        ("m.csv", b"a,b\n1,x\n", [{"a": 1, "b": "x"}]),
-        ("m.tsv", b"a\tb\n0.5\t2\n", [{"a": 0.5, "b": 2}]),
-    ],
-)
-def test_parse_formats(name, text, expected):
-    assert parse_data(text, name, "HEAD") == expected
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "message"),
-    [
-        ("m.json", b"{bad", "'m.json' at r1: invalid JSON at line 1"),
-        ("m.toml", b"a = = 1", "invalid TOML"),
-        ("m.csv", b"a,b\n1\n", "line 2 has the wrong number of fields"),
-        ("m.json", b"\xff\xfe\x00", "not UTF-8"),
-    ],
-)
-def test_parse_errors_name_file_and_revision(name, text, message):
-    with pytest.raises(FileProblem, match=message):
-        parse_data(text, name, "r1")
-
-
-def test_one_row_table_is_a_mapping_and_lists_are_not():
-    assert as_mapping([{"acc": 1}], "x") == {"acc": 1}
-    with pytest.raises(FileProblem, match="expected a mapping"):
-        as_mapping([1, 2], "x")
 
 
 def test_diff_values_and_dvc_json_shape():
@@ -102,26 +55,3 @@ def test_svg_escapes_labels():
     figure = Figure("p<1>", "t&t", "x", "y", [Series("r<", "f.csv", "y", ((0, 1), (1, 2)))])
     svg = render_svg(figure)
     assert "t&amp;t" in svg and 'data-revision="r&lt;"' in svg and "<polyline" in svg
-
-
-def test_git_objects_read_files_at_revisions(tmp_path):
-    def git(*args):
-        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True,
-                       env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-                            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
-                            "PATH": "/usr/bin:/bin"})  # fmt: skip
-
-    git("init", "-q", "-b", "main")
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub/a.txt").write_text("one\n")
-    git("add", "-A")
-    git("commit", "-qm", "1")
-    (tmp_path / "sub/a.txt").write_text("two\n")
-    git("commit", "-qam", "2")
-    with GitObjects(str(tmp_path)) as objects:
-        first = objects.commit_of("HEAD~1")
-        assert first is not None and objects.commit_of("nope") is None
-        assert RevTree(objects, first).read_bytes("sub/a.txt") == b"one\n"
-        head = RevTree(objects, objects.commit_of("main") or "", prefix="sub")
-        assert head.read_bytes("a.txt") == b"two\n" and head.read_bytes("missing") is None
-        assert objects.read("HEAD:sub\nx") is None

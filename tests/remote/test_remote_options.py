@@ -83,6 +83,25 @@ def test_all_branches_pushes_objects_of_other_branches(project, tmp_path) -> Non
     assert result.transferred == (md5("on feature\n"),) and result.skipped == 1
 
 
+def test_all_branches_follow_each_branchs_remote_and_push_options(project, tmp_path) -> None:
+    project.write("dvc.yaml", PIPELINE)
+    project.ok("repro")
+    project.commit("main")
+    project.git("checkout", "-q", "-b", "feature")
+    project.write("dvc.yaml", PIPELINE.replace("'kept\\n'", "'kept on feature\\n'"))
+    project.write("dvc.yaml", project.read("dvc.yaml").replace("'local\\n'", "'local 2\\n'"))
+    project.write("dvc.yaml", project.read("dvc.yaml").replace("'other\\n'", "'other 2\\n'"))
+    project.ok("repro")
+    project.commit("feature")
+    project.git("checkout", "-q", "main")
+    project.ok("checkout")
+    project.ok("remote", "add", "-d", "first", str(tmp_path / "first"))
+    project.ok("remote", "add", "second", str(tmp_path / "second"))
+    project.ok("push", "-A")
+    assert stored(tmp_path / "first") == {md5("kept\n"), md5("kept on feature\n")}
+    assert stored(tmp_path / "second") == {md5("other\n"), md5("other 2\n")}
+
+
 def test_results_are_values(project, tmp_path) -> None:
     project.write("data.txt", "x\n")
     project.ok("add", "data.txt")

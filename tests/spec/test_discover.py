@@ -61,3 +61,49 @@ def test_big_gitignored_output_dir_is_not_walked(project, tmp_path):
         (big / f"{i}.dvc").write_text("garbage: [")
     assert discover_dvcfiles(str(root)) == ["dvc.yaml"]
     assert load_stages(str(root)) == []
+
+
+def _commit_all(root) -> str:  # noqa: ANN001
+    import subprocess
+
+    def git(*args: str) -> str:
+        command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args]
+        return subprocess.run(command, cwd=root, check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "all")
+    return git("rev-parse", "HEAD").strip()
+
+
+def test_a_commit_is_read_by_the_same_rules_as_the_folder(project):
+    from llmpipe.revfs import GitObjects, RevTree
+    from llmpipe.spec import dvcfiles_at
+
+    root = project(
+        {
+            ".dvcignore": "scratch/\n/top.dvc\n",
+            ".dvc/config": "",
+            ".llmpipe/y.dvc": "",
+            "scratch/dvc.yaml": "",
+            "top.dvc": "",
+            "keep/top.dvc": "outs:\n- md5: abc\n  path: top\n",
+            "nested/.dvc/config": "",
+            "nested/dvc.yaml": "stages: {}\n",
+            "params.yaml": "model: {dir: models}\n",
+            "shared.yaml": "n: 3\n",
+            "dvc.yaml": """\
+                vars: [shared.yaml]
+                stages:
+                  train:
+                    cmd: python train.py ${n}
+                    outs: ["${model.dir}/m.pt"]
+            """,
+        }
+    )
+    sha = _commit_all(root)
+    with GitObjects(str(root)) as objects:
+        tree = RevTree(objects, sha)
+        assert dvcfiles_at(tree) == discover_dvcfiles(str(root)) == ["dvc.yaml", "keep/top.dvc"]
+        assert load_stages(tree) == load_stages(str(root))
+    assert [s.outs[0].path for s in load_stages(str(root))] == ["models/m.pt", "top"]
