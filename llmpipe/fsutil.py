@@ -27,13 +27,30 @@ def atomic_write_bytes(
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
+    except BaseException:
+        discard(tmp)
+        raise
+    publish(tmp, path, mode)
+
+
+def publish(tmp: str, path: str, mode: int | None = None) -> None:
+    """Give the complete file `tmp` its `mode` and rename it over `path`.
+
+    Readers see the old file or the new one; on failure `tmp` is removed.
+    """
+    try:
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        discard(tmp)
         raise
+
+
+def discard(tmp: str) -> None:
+    """Remove a temporary file that will not be used (gone already is fine)."""
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
 
 
 @contextlib.contextmanager
@@ -52,11 +69,10 @@ def atomic_path(path: str, *, durable: bool = True) -> Iterator[str]:
         yield tmp
         if durable:
             _fsync_file(tmp)
-        os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        discard(tmp)
         raise
+    publish(tmp, path)
 
 
 def _fsync_file(path: str) -> None:

@@ -12,12 +12,14 @@ record themselves, exactly as the CLI's do.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypedDict
 
 from .project import Project, find_root
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .cache.gc import GcResult
     from .compare.revisions import RevisionChoice
     from .graph import Graph
@@ -29,7 +31,17 @@ if TYPE_CHECKING:
     from .run.scheduler import ReproResult
     from .run.status import StatusEntry
 
-__all__ = ["Repo", "find_root"]
+__all__ = ["Repo", "TransferOptions", "find_root"]
+
+
+class TransferOptions(TypedDict, total=False):
+    """The keyword options of `Repo.push` and `Repo.fetch` (all optional)."""
+
+    remote: str | None  # default: each output's own remote, else the default remote
+    jobs: int | None  # transfers at once
+    run_cache: bool  # also the run-cache (`runs/`)
+    all_branches: bool  # also the outputs every local branch records
+    progress: TransferProgress | None
 
 
 class Repo(Project):
@@ -97,36 +109,34 @@ class Repo(Project):
         return collect_garbage(self, workspace, dry=dry, revisions=revisions)
 
     def push(
-        self,
-        targets: Sequence[str] = (),
-        *,
-        remote: str | None = None,
-        jobs: int | None = None,
-        run_cache: bool = False,
-        all_branches: bool = False,
-        progress: TransferProgress | None = None,
+        self, targets: Sequence[str] = (), **options: Unpack[TransferOptions]
     ) -> TransferResult:
         """Upload the cached outputs of `targets` (default: all) that the remote lacks."""
-        from .ops.transfer import TransferRequest, push
+        from .ops.transfer import push
 
-        request = TransferRequest(tuple(targets), remote, jobs, run_cache, all_branches)
-        return push(self, request, progress)
+        return self._move(push, targets, options)
 
     def fetch(
-        self,
-        targets: Sequence[str] = (),
-        *,
-        remote: str | None = None,
-        jobs: int | None = None,
-        run_cache: bool = False,
-        all_branches: bool = False,
-        progress: TransferProgress | None = None,
+        self, targets: Sequence[str] = (), **options: Unpack[TransferOptions]
     ) -> TransferResult:
         """Download the objects of `targets` (default: all) missing from the cache."""
-        from .ops.transfer import TransferRequest, fetch
+        from .ops.transfer import fetch
 
-        request = TransferRequest(tuple(targets), remote, jobs, run_cache, all_branches)
-        return fetch(self, request, progress)
+        return self._move(fetch, targets, options)
+
+    def _move(
+        self, verb: Callable[..., TransferResult], targets: Sequence[str], options: TransferOptions
+    ) -> TransferResult:
+        from .ops.transfer import TransferRequest
+
+        request = TransferRequest(
+            tuple(targets),
+            options.get("remote"),
+            options.get("jobs"),
+            options.get("run_cache", False),
+            options.get("all_branches", False),
+        )
+        return verb(self, request, options.get("progress"))
 
     def pull(
         self,

@@ -33,7 +33,11 @@ class HashInfo:
 
     def to_lock_dict(self) -> dict[str, Any]:
         """The `hash`/`md5`/`size`/`nfiles` part of a dvc.lock entry, in DVC's order."""
-        entry: dict[str, Any] = {"hash": self.name, self.name: self.value}
+        return {"hash": self.name, self.name: self.value, **self.facts()}
+
+    def facts(self) -> dict[str, Any]:
+        """`size`, `nfiles` and `isexec` where known, in the order DVC writes them."""
+        entry: dict[str, Any] = {}
         if self.size is not None:
             entry["size"] = self.size
         if self.nfiles is not None:

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 
 from ..errors import CacheError
+from ..fsutil import discard, publish
 from ..hashing import bytes_hash, file_hash, parse_dir_manifest
 
 OBJECT_MODE = 0o444
@@ -99,12 +100,10 @@ class ObjectDB:
         try:
             final = self.oid_path(value)
             self._folder_of(final)
-            os.chmod(tmp, OBJECT_MODE)
-            os.replace(tmp, final)
         except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            discard(tmp)
             raise
+        publish(tmp, final, OBJECT_MODE)
 
     def link_object(self, src: str, value: str, inode: int) -> bool:
         """Make the verified read-only file `src` object `value` by hard-linking it.

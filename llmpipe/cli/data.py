@@ -8,6 +8,7 @@ import sys
 import click
 
 from .render import CliProgress, emit_json, quiet_option, verbose_option
+from .session import run_verb
 
 
 @click.command()
@@ -18,14 +19,12 @@ from .render import CliProgress, emit_json, quiet_option, verbose_option
 def add(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> None:
     """Track files or directories with .dvc files and save them to the cache."""
     from ..ops.data import add as add_paths
-    from .session import invocation, open_project
 
     progress = CliProgress(enabled=not quiet)
-    with open_project() as project:
-        try:
-            added = add_paths(project, paths, progress, invocation=invocation())
-        finally:
-            progress.finish()
+    try:
+        added = run_verb(add_paths, paths, progress)
+    finally:
+        progress.finish()
     if as_json:
         emit_json(
             [
@@ -61,12 +60,8 @@ def checkout(
 ) -> None:
     """Restore recorded outputs (dvc.lock, .dvc files) from the cache."""
     from ..ops.data import checkout as checkout_outputs
-    from .session import invocation, open_project
 
-    with open_project() as project:
-        summary = checkout_outputs(
-            project, targets, relink=relink, force=force, invocation=invocation()
-        )
+    summary = run_verb(checkout_outputs, targets, relink=relink, force=force)
     if as_json:
         emit_json(
             {
@@ -112,16 +107,12 @@ def gc(
     """Remove cache objects that neither the workspace nor the named revisions use."""
     from ..compare.revisions import RevisionChoice
     from ..ops.data import collect_garbage
-    from .session import invocation, open_project
 
     choice = RevisionChoice(revs, all_branches, all_tags, all_commits, workspace=False)
     keeping = workspace or revs or all_branches or all_tags or all_commits
     if keeping and not force and not dry:
         click.confirm("Remove every cache object the kept revisions do not use?", abort=True)
-    with open_project() as project:
-        result = collect_garbage(
-            project, workspace, dry=dry, revisions=choice, invocation=invocation()
-        )
+    result = run_verb(collect_garbage, workspace, dry=dry, revisions=choice)
     if as_json:
         emit_json(
             {

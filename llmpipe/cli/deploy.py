@@ -21,7 +21,8 @@ def deploy(ref: str, url: str, verbose: bool) -> None:
     """Deploy NAME@ALIAS (or NAME@VERSION) after verifying the registry and the files."""
     from ..errors import RegistryError
     from ..ops.registry import deploy as do_deploy
-    from .registry import run_verb, split_ref, writer
+    from .registry import split_ref, writer
+    from .session import run_verb
 
     name, which = split_ref(ref)
     if which is None:

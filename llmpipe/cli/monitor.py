@@ -29,7 +29,8 @@ def monitor(
     """Compare the version behind NAME@ALIAS with its registration; exit 1 on degradation."""
     from ..errors import RegistryError
     from ..ops.registry import monitor as do_monitor
-    from .registry import run_verb, split_ref, writer
+    from .registry import split_ref, writer
+    from .session import run_verb
 
     name, alias = split_ref(ref)
     if alias is None:

@@ -9,6 +9,7 @@ import click
 
 from .keys import prompt_passphrase
 from .render import emit_json, verbose_option
+from .session import run_verb
 
 
 def _signing_key():  # noqa: ANN202
@@ -17,18 +18,10 @@ def _signing_key():  # noqa: ANN202
     return load_key(passphrase=prompt_passphrase)
 
 
-def _run(verb, *args):  # noqa: ANN001, ANN202
-    """Call the ops verb on this project, audited as the command typed."""
-    from .session import invocation, open_project
-
-    with open_project() as project:
-        return verb(project, *args, invocation=invocation())
-
-
 def _change(edit, done: str) -> None:  # noqa: ANN001
     from ..ops.policy import change
 
-    policy = _run(change, _signing_key(), edit)
+    policy = run_verb(change, _signing_key(), edit)
     click.echo(f"{done} (policy version {policy.version}). {_COMMIT}")
 
 
@@ -58,7 +51,7 @@ def init(name: str | None, verbose: bool) -> None:
     from ..ops.policy import init as init_policy
 
     key = _signing_key()
-    created = _run(init_policy, key, name or _default_member_name())
+    created = run_verb(init_policy, key, name or _default_member_name())
     member = next(iter(created.members))
     click.echo(f"Created .llmpipe/policy.yaml: '{member}' ({key.fingerprint}) is admin.")
     click.echo(f"Its key is the policy's root (pinned in .llmpipe/root.yaml). {_COMMIT}")
@@ -167,7 +160,7 @@ def rotate_root(new_root: str, verbose: bool) -> None:
     """
     from ..ops.policy import rotate_root as rotate
 
-    policy = _run(rotate, _signing_key(), new_root)
+    policy = run_verb(rotate, _signing_key(), new_root)
     holder = policy.member_for(policy.root)
     name = holder.name if holder else policy.root
     click.echo(
@@ -183,7 +176,7 @@ def show(as_json: bool, verbose: bool) -> None:
     """Verify the policy and print members, roles and permissions."""
     from ..ops.policy import show as show_policy
 
-    current = _run(show_policy)
+    current = run_verb(show_policy)
     if as_json:
         emit_json(
             {
@@ -219,7 +212,7 @@ def check(action: str, who: str | None, verbose: bool) -> None:
     """Tell whether the current key may do ACTION (exit 0 allowed, 1 denied)."""
     from ..ops.policy import check as check_access
 
-    decision = _run(check_access, action, who, prompt_passphrase)
+    decision = run_verb(check_access, action, who, prompt_passphrase)
     if decision.allowed:
         click.echo(f"allowed: {decision.reason}")
         return

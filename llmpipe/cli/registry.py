@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
 
 from .render import emit_json, verbose_option
+from .session import run_verb
 
 
 def writer():  # noqa: ANN201
@@ -17,14 +17,6 @@ def writer():  # noqa: ANN201
     from .keys import prompt_passphrase
 
     return Writer.current(prompt_passphrase)
-
-
-def run_verb(verb: Callable[..., Any], *args: Any, **options: Any) -> Any:
-    """Call the ops verb on this project, audited as the command typed."""
-    from .session import invocation, open_project
-
-    with open_project() as project:
-        return verb(project, *args, invocation=invocation(), **options)
 
 
 def _state():  # noqa: ANN202

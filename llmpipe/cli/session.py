@@ -8,7 +8,8 @@ notices the library collected (it never prints itself) and closes it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 
@@ -36,3 +37,9 @@ def invocation() -> Invocation:
     argv = list((ctx.find_root().obj or {}).get("argv", ()))
     args = argv[len(words) :] if argv[: len(words)] == words else argv
     return Invocation(" ".join(words), tuple(args), prompt_passphrase)
+
+
+def run_verb(verb: Callable[..., Any], *args: Any, **options: Any) -> Any:
+    """Call the ops `verb` on this project, audited as the command typed."""
+    with open_project() as project:
+        return verb(project, *args, invocation=invocation(), **options)

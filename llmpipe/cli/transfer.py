@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from .render import CliProgress, emit_json, quiet_option, verbose_option
+from .session import run_verb
 
 
 def _transfer_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -61,13 +62,6 @@ def _report(verb: str, result: Any, as_json: bool, quiet: bool) -> None:
         )
 
 
-def _run(verb: Callable[..., Any], *args: Any, **options: Any) -> Any:
-    from .session import invocation, open_project
-
-    with open_project() as project:
-        return verb(project, *args, invocation=invocation(), **options)
-
-
 @click.command()
 @_transfer_options
 def push(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose) -> None:  # noqa: ANN001
@@ -75,7 +69,7 @@ def push(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose
     from ..ops.transfer import push as do_push
 
     request = _request(targets, remote, jobs, run_cache, all_branches)
-    _report("pushed", _run(do_push, request, CliProgress(not quiet)), as_json, quiet)
+    _report("pushed", run_verb(do_push, request, CliProgress(not quiet)), as_json, quiet)
 
 
 @click.command()
@@ -85,7 +79,7 @@ def fetch(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbos
     from ..ops.transfer import fetch as do_fetch
 
     request = _request(targets, remote, jobs, run_cache, all_branches)
-    _report("fetched", _run(do_fetch, request, CliProgress(not quiet)), as_json, quiet)
+    _report("fetched", run_verb(do_fetch, request, CliProgress(not quiet)), as_json, quiet)
 
 
 @click.command()
@@ -98,7 +92,7 @@ def pull(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose
     from ..ops.transfer import pull as do_pull
 
     request = _request(targets, remote, jobs, run_cache, all_branches)
-    result = _run(do_pull, request, CliProgress(not quiet), force=force)
+    result = run_verb(do_pull, request, CliProgress(not quiet), force=force)
     if not quiet and not as_json:
         for path in result.checkout.changed:
             click.echo(f"M\t{path}")

@@ -55,7 +55,6 @@ def accept(log: str, verbose: bool) -> None:
     remembered of LOG, verifies LOG again and remembers it as it is now.
     """
     from ..ops.trust import accept as accept_log
-    from .session import invocation, open_project
+    from .session import run_verb
 
-    with open_project() as project:
-        click.echo(accept_log(project, log, invocation=invocation()))
+    click.echo(run_verb(accept_log, log))

@@ -10,7 +10,9 @@ caller decides what a failure means.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -140,7 +142,7 @@ def run_transfer(
     result = TransferResult()
     move = _push_to if upload else _fetch_from
     for name, outs in plan.groups.items():
-        result += move(repo, plan.remotes[name], outs, request, progress or NoProgress())
+        result += move(repo, _Leg(plan.remotes[name], outs, request, progress or NoProgress()))
     if request.audit:
         _share_audit(repo, request.remote, upload=upload)
     return result
@@ -158,26 +160,29 @@ def _share_audit(repo: Repo, name: str | None, upload: bool) -> None:
             pull_audit(repo, remote)
 
 
-def _push_to(
-    repo: Repo,
-    remote: RemoteConfig,
-    outs: list[UsedOutput],
-    request: TransferRequest,
-    progress: TransferProgress,
-) -> TransferResult:
+@dataclass(frozen=True)
+class _Leg:
+    """One remote's part of a transfer: the outputs that go to (or come from) it."""
+
+    remote: RemoteConfig
+    outs: list[UsedOutput]
+    request: TransferRequest
+    progress: TransferProgress
+
+
+def _push_to(repo: Repo, leg: _Leg) -> TransferResult:
+    remote, outs, request, progress = leg.remote, leg.outs, leg.request, leg.progress
     oids = dict.fromkeys(oid for out in outs for oid in expand(repo.odb, out.info))
     local = [oid for oid in oids if repo.odb.exists(oid)]
     have = set(local)
     missing_here = tuple(
         Failure(oid, "missing from the local cache") for oid in oids if oid not in have
     )
-    layout = open_layout(repo, remote, create=True)
-    jobs = _jobs(request, remote, layout)
-    try:
+    with _connected(repo, leg, create=True) as layout:
+        jobs = _jobs(request, remote, layout)
         there = _present(layout, local, remote, jobs)
         files, dirs = ordered_for_push(oid for oid in local if oid not in there)
-        scratch = os.path.join(repo.tmp_dir, "remote")
-        task = upload_task(repo.odb, layout, scratch)
+        task = upload_task(repo.odb, layout, _scratch(repo))
         progress.start(f"pushing to {remote.name}", len(files) + len(dirs))
         result = run_tasks(files, task, remote, jobs, progress)
         failed = {f.oid for f in result.failed} | {f.oid for f in missing_here}
@@ -185,10 +190,22 @@ def _push_to(
         result += run_tasks(ready, task, remote, jobs, progress)
         if request.run_cache:
             result += _sync_runs(repo, layout, remote, jobs, upload=True)
-    finally:
-        progress.finish()
-        layout.backend.close()
     return result + TransferResult(failed=missing_here, skipped=len(there))
+
+
+@contextlib.contextmanager
+def _connected(repo: Repo, leg: _Leg, create: bool) -> Iterator[Layout]:
+    """The remote of `leg`, opened (see `open_layout`) and closed when done."""
+    layout = open_layout(repo, leg.remote, create=create)
+    try:
+        yield layout
+    finally:
+        leg.progress.finish()
+        layout.backend.close()
+
+
+def _scratch(repo: Repo) -> str:
+    return os.path.join(repo.tmp_dir, "remote")
 
 
 def _present(layout: Layout, oids: list[str], remote: RemoteConfig, jobs: int) -> set[str]:
@@ -208,18 +225,11 @@ def _dir_info(oid: str, repo: Repo):  # noqa: ANN202
     return HashInfo(repo.odb.hash_name, oid)
 
 
-def _fetch_from(
-    repo: Repo,
-    remote: RemoteConfig,
-    outs: list[UsedOutput],
-    request: TransferRequest,
-    progress: TransferProgress,
-) -> TransferResult:
-    layout = open_layout(repo, remote, create=False)
-    jobs = _jobs(request, remote, layout)
-    scratch = os.path.join(repo.tmp_dir, "remote")
-    task = download_task(repo.odb, layout, scratch, verify=remote.verify)
-    try:
+def _fetch_from(repo: Repo, leg: _Leg) -> TransferResult:
+    remote, outs, request, progress = leg.remote, leg.outs, leg.request, leg.progress
+    with _connected(repo, leg, create=False) as layout:
+        jobs = _jobs(request, remote, layout)
+        task = download_task(repo.odb, layout, _scratch(repo), verify=remote.verify)
         # Directory manifests first: their entries are only known once they are here.
         dirs = [o.info.value for o in outs if o.info.isdir and not repo.odb.exists(o.info.value)]
         progress.start(f"fetching from {remote.name}", None)
@@ -236,9 +246,6 @@ def _fetch_from(
         result += run_tasks(todo, task, remote, object_jobs, progress)
         if request.run_cache:
             result += _sync_runs(repo, layout, remote, jobs, upload=False)
-    finally:
-        progress.finish()
-        layout.backend.close()
     return result + TransferResult(skipped=len(wanted) - len(todo))
 
 

@@ -84,13 +84,7 @@ def write_dvcfile(root: str, relpath: str, out_path: str, hash_info: HashInfo) -
 
 def dvcfile_text(out_path: str, hash_info: HashInfo) -> str:
     """The text `dvc add` writes for one output with `hash_info`."""
-    entry: dict[str, Any] = {hash_info.name: hash_info.value}
-    if hash_info.size is not None:
-        entry["size"] = hash_info.size
-    if hash_info.nfiles is not None:
-        entry["nfiles"] = hash_info.nfiles
-    if hash_info.isexec:
-        entry["isexec"] = True
+    entry: dict[str, Any] = {hash_info.name: hash_info.value, **hash_info.facts()}
     entry["hash"] = hash_info.name
     entry["path"] = out_path
     return dump_yaml({"outs": [entry]})
