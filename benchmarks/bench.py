@@ -77,8 +77,15 @@ def log(message: str) -> None:
 
 
 def tool_env() -> dict[str, str]:
-    """The environment of every command: no dvc analytics; llmpipe importable."""
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    """The environment of every command: no dvc analytics; llmpipe importable.
+
+    Both tools run as installed, with their bytecode cached: pip compiles dvc's on
+    install, and the first round writes llmpipe's. A caller's
+    PYTHONDONTWRITEBYTECODE (CI sets it) would make every llmpipe run compile
+    its modules again, which no user pays.
+    """
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     # Lets `python -m llmpipe` work from a checkout that is not pip-installed.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env

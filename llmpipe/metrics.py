@@ -9,7 +9,6 @@ dotted keys the way `dvc metrics show` prints them. Every failure is a
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import posixpath
@@ -18,11 +17,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import FileProblem, LlmpipeError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, as a package (a dependency there)
-    import tomli as tomllib
 
 
 def parse_data(content: bytes, path: str, rev: str | None = None) -> Any:
@@ -46,10 +40,7 @@ def parse_text(text: str, path: str, rev: str | None = None) -> Any:
         except json.JSONDecodeError as exc:
             raise FileProblem(_json_problem(path, rev, exc)) from None
     if ext == ".toml":
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise FileProblem(f"{_where(path, rev)}: invalid TOML: {exc}") from None
+        return _parse_toml(text, _where(path, rev))
     if ext in (".csv", ".tsv"):
         return _parse_table(text, "\t" if ext == ".tsv" else ",", _where(path, rev))
     from .yamlio import load_yaml
@@ -89,7 +80,22 @@ def read_metrics(path: str, shown: str | None = None) -> Mapping[str, Any]:
     return as_mapping(read_data_file(path, shown), f"'{shown}'")
 
 
+def _parse_toml(text: str, where: str) -> Any:
+    # Imported here: params.yaml is read on every repro, TOML files rarely.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10: the same parser, as a package (a dependency there)
+        import tomli as tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FileProblem(f"{where}: invalid TOML: {exc}") from None
+
+
 def _parse_table(text: str, delimiter: str, where: str) -> list[dict[str, Any]]:
+    import csv
+
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     if not reader.fieldnames:
         raise FileProblem(f"{where}: empty table (expected a header row)")

@@ -220,6 +220,18 @@ def _render_stage_block(name: str, entry: dict[str, Any]) -> str:
     return cached
 
 
+def render_entry(name: str, entry: dict[str, Any]) -> str:
+    """Stage `name`'s lock `entry` as a top-level mapping (a run-cache entry).
+
+    The stage's dvc.lock block, rendered once by ruamel and cached, is reused with
+    its indentation removed: a second ruamel dump of the same entry costs ~2 ms
+    a stage. Removing the same indentation from every line keeps the YAML and its
+    values as they are.
+    """
+    block = _render_stage_block(name, entry)
+    return "".join(line[4:] for line in block.splitlines(keepends=True)[1:])
+
+
 _LOCK_HEADER = "schema: '2.0'\nstages:\n"
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from llmpipe.errors import SpecError
-from llmpipe.yamlio import dump_yaml, load_with_lines
+from llmpipe.yamlio import dump_yaml, load_with_lines, load_yaml
 
 
 def test_scalars_follow_yaml_1_2_like_dvc():
@@ -44,3 +44,25 @@ def test_merge_keys_may_be_overridden():
 )
 def test_dump_quotes_only_what_yaml_1_2_would_misread(value, text):
     assert dump_yaml({"path": value}) == f"path: {text}\n"
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        "python train.py",
+        "python -m pipelines.llm.train --config conf/config.yaml " * 4,  # folded by ruamel
+        "multi\nline\ncommand\n",
+    ],
+)
+def test_a_run_cache_entry_reads_back_as_the_lock_entry(cmd):
+    from llmpipe.yamlio import render_entry
+
+    entry = {
+        "cmd": cmd,
+        "deps": [{"path": "data/1e10", "hash": "md5", "md5": "1234e5678901234567890123456789012"}],
+        "params": {"params.yaml": {"lr": 0.001, "flag": "on", "name": "yes"}},
+        "outs": [{"path": "model.bin", "hash": "md5", "md5": "0" * 32, "size": 3}],
+    }
+    text = render_entry("train@1", entry)
+    assert not text.startswith(" ")
+    assert load_yaml(text, "entry") == entry

@@ -10,13 +10,6 @@ import click
 from .render import emit_json, verbose_option
 
 
-def prompt_passphrase() -> str | None:
-    """Ask for a key's passphrase on a terminal; None when there is no terminal."""
-    if not sys.stdin.isatty():
-        return None
-    return click.prompt("Passphrase for the signing key", hide_input=True, err=True)
-
-
 @click.group()
 def keys() -> None:
     """Signing keys: the identity recorded in the audit log and checked by the policy."""

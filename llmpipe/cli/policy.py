@@ -7,9 +7,8 @@ import sys
 
 import click
 
-from .keys import prompt_passphrase
 from .render import emit_json, verbose_option
-from .session import run_verb
+from .session import prompt_passphrase, run_verb
 
 
 def _signing_key():  # noqa: ANN202

@@ -14,7 +14,7 @@ from .session import run_verb
 def writer():  # noqa: ANN201
     """Who signs registry events: the current key (a prompt unlocks an encrypted one)."""
     from ..registry.ops import Writer
-    from .keys import prompt_passphrase
+    from .session import prompt_passphrase
 
     return Writer.current(prompt_passphrase)
 

@@ -8,6 +8,7 @@ notices the library collected (it never prints itself) and closes it.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,10 +29,15 @@ def open_project() -> Iterator[Project]:
         project.close()
 
 
+def prompt_passphrase() -> str | None:
+    """Ask for a key's passphrase on a terminal; None when there is no terminal."""
+    if not sys.stdin.isatty():
+        return None
+    return click.prompt("Passphrase for the signing key", hide_input=True, err=True)
+
+
 def invocation() -> Invocation:
     """The running command's words (`registry promote`) and the arguments after them."""
-    from .keys import prompt_passphrase
-
     ctx = click.get_current_context()
     words = ctx.command_path.split()[1:]
     argv = list((ctx.find_root().obj or {}).get("argv", ()))

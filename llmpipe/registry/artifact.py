@@ -20,7 +20,7 @@ from ..stage import HashInfo, Stage
 
 if TYPE_CHECKING:
     from ..cache.odb import ObjectDB
-    from ..project import Project as Repo
+    from ..project import Project
 
 _CHUNK = 1 << 20
 
@@ -32,7 +32,7 @@ class Artifact:
     stage: str  # address of the stage (or .dvc file) that records it
 
 
-def find_artifact(repo: Repo, path: str) -> Artifact:
+def find_artifact(repo: Project, path: str) -> Artifact:
     """The recorded output at `path`; RegistryError when no lock or .dvc file records it."""
     from ..outputs import recorded_outputs
 
@@ -61,7 +61,7 @@ def _producer(stages: list[Stage], relpath: str) -> Stage | None:
     return None
 
 
-def _relpath(repo: Repo, path: str) -> str:
+def _relpath(repo: Project, path: str) -> str:
     absolute = os.path.abspath(path)
     relpath = os.path.relpath(absolute, repo.root).replace(os.sep, "/")
     if relpath.startswith("../") or relpath == "..":
@@ -104,7 +104,7 @@ def strong_digest(files: list[tuple[str, str]], isdir: bool) -> tuple[str, list[
     return "sha256:" + hashlib.sha256(canonical_json(listing)).hexdigest(), listing
 
 
-def lineage_of(repo: Repo, artifact: Artifact) -> dict[str, Any]:
+def lineage_of(repo: Project, artifact: Artifact) -> dict[str, Any]:
     """The run that produced the artifact: run id, stage, commit, deps (datasets), params."""
     from ..lineage.query import producer_of
     from ..scm import head_commit, is_dirty
@@ -166,7 +166,7 @@ def read_metrics_file(path: str) -> dict[str, Any]:
     return metrics_of_files({path: document})
 
 
-def workspace_metrics(repo: Repo) -> dict[str, Any]:
+def workspace_metrics(repo: Project) -> dict[str, Any]:
     """The pipeline's metrics files as they are in the workspace (missing ones skipped)."""
     found: dict[str, Any] = {}
     for stage in repo.stages():

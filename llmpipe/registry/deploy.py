@@ -37,7 +37,7 @@ from ..stage import HashInfo
 from .names import check_relpath, release_name
 
 if TYPE_CHECKING:
-    from ..project import Project as Repo
+    from ..project import Project
     from ..storage import Location
     from .ops import Writer
     from .state import ModelState, Version
@@ -64,7 +64,7 @@ class DeployResult:
 
 
 def deploy(
-    repo: Repo, store: EventStore, writer: Writer, name: str, ref: str, url: str
+    repo: Project, store: EventStore, writer: Writer, name: str, ref: str, url: str
 ) -> DeployResult:
     """Verify the registry and the artifact, publish version `ref` of `name` at `url`.
 
@@ -94,7 +94,7 @@ def deploy(
     return DeployResult(version.version, published.release, published.location, len(files), event)
 
 
-def verified_files(repo: Repo, version: Version) -> list[tuple[str, str]]:
+def verified_files(repo: Project, version: Version) -> list[tuple[str, str]]:
     """(name at the destination, cache path) of the version's files, digest checked."""
     from .artifact import cache_files, strong_digest
 

@@ -18,7 +18,7 @@ from ..errors import RegistryError
 from .expr import CheckResult, evaluate
 
 if TYPE_CHECKING:
-    from ..project import Project as Repo
+    from ..project import Project
     from .ops import Writer
     from .storage import EventStore
 
@@ -39,7 +39,7 @@ class MonitorResult:
         return any(not c.passed for c in self.checks)
 
 
-def stage_metrics(repo: Repo, stage: str) -> dict[str, Any]:
+def stage_metrics(repo: Project, stage: str) -> dict[str, Any]:
     """The metrics files `stage` declares, read and merged (after it ran)."""
     from .artifact import metrics_of_files, read_metrics_file
 
@@ -57,7 +57,7 @@ def stage_metrics(repo: Repo, stage: str) -> dict[str, Any]:
 
 
 def monitor(
-    repo: Repo,
+    repo: Project,
     store: EventStore,
     writer: Writer,
     name: str,

@@ -21,7 +21,7 @@ from .names import check_alias, check_event_names, check_model_name
 from .state import RegistryState, replay
 
 if TYPE_CHECKING:
-    from ..project import Project as Repo
+    from ..project import Project
     from ..security.keys import PassphraseSource, SigningKey
     from .storage import EventStore
 
@@ -71,7 +71,7 @@ def _append(
 
 
 def register(
-    repo: Repo,
+    repo: Project,
     store: EventStore,
     writer: Writer,
     name: str,
@@ -102,7 +102,7 @@ def register(
 
 
 def describe_artifact(
-    repo: Repo, artifact: Any, metrics_file: str | None, remote: str | None
+    repo: Project, artifact: Any, metrics_file: str | None, remote: str | None
 ) -> dict[str, Any]:
     """Everything a register event records about the artifact (checks cache and remote)."""
     from .artifact import (
@@ -146,7 +146,7 @@ class PromoteResult:
 
 
 def promote(
-    repo: Repo,
+    repo: Project,
     store: EventStore,
     writer: Writer,
     name: str,
@@ -201,7 +201,7 @@ class _GateRefusal(Exception):  # noqa: N818 - control flow out of the append
     pass
 
 
-def gates_fail(repo: Repo, store: EventStore, name: str, version: str, alias: str) -> bool:
+def gates_fail(repo: Project, store: EventStore, name: str, version: str, alias: str) -> bool:
     """Whether promoting `version` of `name` to `alias` now would fail a gate."""
     gates = gates_for(repo.root, check_alias(alias))
     state = replay(store.events(), store.location)
@@ -212,7 +212,7 @@ def gates_fail(repo: Repo, store: EventStore, name: str, version: str, alias: st
 
 
 def rollback(
-    repo: Repo, store: EventStore, writer: Writer, name: str, alias: str
+    repo: Project, store: EventStore, writer: Writer, name: str, alias: str
 ) -> dict[str, Any]:
     """Point `alias` back at the (non-deprecated) version that held it before."""
 
@@ -238,7 +238,7 @@ def rollback(
 
 
 def deprecate(
-    repo: Repo,
+    repo: Project,
     store: EventStore,
     writer: Writer,
     name: str,

@@ -19,13 +19,13 @@ from .backends import Backend, open_backend
 from .layout import refuse_if_encrypted
 
 if TYPE_CHECKING:
-    from ..project import Project as Repo
+    from ..project import Project
 
 REMOTE_PREFIX = "llmpipe/audit"
 _SHARED_SUFFIXES = (".jsonl", ".head")
 
 
-def _local_dir(repo: Repo) -> str:
+def _local_dir(repo: Project) -> str:
     from ..security.audit.log import audit_dir
 
     return audit_dir(repo.root)
@@ -38,7 +38,7 @@ def _shared_files(directory: str) -> list[str]:
         return []
 
 
-def pull_audit(repo: Repo, remote: RemoteConfig) -> dict[str, int]:
+def pull_audit(repo: Project, remote: RemoteConfig) -> dict[str, int]:
     """Merge the remote's audit chains into the local log; records added per chain.
 
     EncryptedRemoteError when the remote, configured as plain, is encrypted.
@@ -53,7 +53,7 @@ def pull_audit(repo: Repo, remote: RemoteConfig) -> dict[str, int]:
         backend.close()
 
 
-def _merge_from(repo: Repo, backend: Backend) -> dict[str, int]:
+def _merge_from(repo: Project, backend: Backend) -> dict[str, int]:
     from ..security.audit.merge import merge_directory
 
     names = [p.rsplit("/", 1)[-1] for p in backend.list_files(REMOTE_PREFIX)]
@@ -67,7 +67,7 @@ def _merge_from(repo: Repo, backend: Backend) -> dict[str, int]:
         return merge_directory(_local_dir(repo), incoming)
 
 
-def push_audit(repo: Repo, remote: RemoteConfig) -> int:
+def push_audit(repo: Project, remote: RemoteConfig) -> int:
     """Upload the chains the remote lacks or holds shorter; returns files uploaded.
 
     Never uploads to an encrypted remote (EncryptedRemoteError when it is configured

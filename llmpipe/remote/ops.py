@@ -30,7 +30,7 @@ from .transfer import (
 )
 
 if TYPE_CHECKING:
-    from ..project import Project as Repo
+    from ..project import Project
     from .layout import Layout
 
 
@@ -84,7 +84,7 @@ def _fetch_jobs(
     return 1
 
 
-def open_layout(repo: Repo, remote: RemoteConfig, create: bool) -> Layout:
+def open_layout(repo: Project, remote: RemoteConfig, create: bool) -> Layout:
     """Connect to `remote`; for encrypted remotes load the key and check it.
 
     `create` (push) writes the key-check blob to a fresh encrypted remote. A remote
@@ -103,7 +103,7 @@ def open_layout(repo: Repo, remote: RemoteConfig, create: bool) -> Layout:
 
 
 def _by_remote(
-    repo: Repo, outputs: list[UsedOutput], chosen: str | None, pushing: bool
+    repo: Project, outputs: list[UsedOutput], chosen: str | None, pushing: bool
 ) -> dict[str, list[UsedOutput]]:
     groups: dict[str, list[UsedOutput]] = {}
     for out in outputs:
@@ -122,7 +122,7 @@ class TransferPlan:
     remotes: dict[str, RemoteConfig] = field(default_factory=dict)
 
 
-def plan_transfer(repo: Repo, request: TransferRequest, upload: bool) -> TransferPlan:
+def plan_transfer(repo: Project, request: TransferRequest, upload: bool) -> TransferPlan:
     """Group the outputs `request` names by the remote each goes to."""
     outputs = used_outputs(repo.root, repo.stages(), request.targets, request.all_branches)
     groups = _by_remote(repo, outputs, request.remote, pushing=upload)
@@ -132,7 +132,7 @@ def plan_transfer(repo: Repo, request: TransferRequest, upload: bool) -> Transfe
 
 
 def run_transfer(
-    repo: Repo,
+    repo: Project,
     plan: TransferPlan,
     request: TransferRequest,
     progress: TransferProgress | None,
@@ -148,7 +148,7 @@ def run_transfer(
     return result
 
 
-def _share_audit(repo: Repo, name: str | None, upload: bool) -> None:
+def _share_audit(repo: Project, name: str | None, upload: bool) -> None:
     from .audit_sync import pull_audit, push_audit
     from .backends import translated
 
@@ -170,7 +170,7 @@ class _Leg:
     progress: TransferProgress
 
 
-def _push_to(repo: Repo, leg: _Leg) -> TransferResult:
+def _push_to(repo: Project, leg: _Leg) -> TransferResult:
     remote, outs, request, progress = leg.remote, leg.outs, leg.request, leg.progress
     oids = dict.fromkeys(oid for out in outs for oid in expand(repo.odb, out.info))
     local = [oid for oid in oids if repo.odb.exists(oid)]
@@ -194,7 +194,7 @@ def _push_to(repo: Repo, leg: _Leg) -> TransferResult:
 
 
 @contextlib.contextmanager
-def _connected(repo: Repo, leg: _Leg, create: bool) -> Iterator[Layout]:
+def _connected(repo: Project, leg: _Leg, create: bool) -> Iterator[Layout]:
     """The remote of `leg`, opened (see `open_layout`) and closed when done."""
     layout = open_layout(repo, leg.remote, create=create)
     try:
@@ -204,7 +204,7 @@ def _connected(repo: Repo, leg: _Leg, create: bool) -> Iterator[Layout]:
         layout.backend.close()
 
 
-def _scratch(repo: Repo) -> str:
+def _scratch(repo: Project) -> str:
     return os.path.join(repo.tmp_dir, "remote")
 
 
@@ -215,17 +215,17 @@ def _present(layout: Layout, oids: list[str], remote: RemoteConfig, jobs: int) -
         return layout.present(oids, jobs)
 
 
-def _entries_failed(repo: Repo, dir_oid: str, failed: set[str]) -> bool:
+def _entries_failed(repo: Project, dir_oid: str, failed: set[str]) -> bool:
     return any(oid in failed for oid in expand(repo.odb, _dir_info(dir_oid, repo))[1:])
 
 
-def _dir_info(oid: str, repo: Repo):  # noqa: ANN202
+def _dir_info(oid: str, repo: Project):  # noqa: ANN202
     from ..stage import HashInfo
 
     return HashInfo(repo.odb.hash_name, oid)
 
 
-def _fetch_from(repo: Repo, leg: _Leg) -> TransferResult:
+def _fetch_from(repo: Project, leg: _Leg) -> TransferResult:
     remote, outs, request, progress = leg.remote, leg.outs, leg.request, leg.progress
     with _connected(repo, leg, create=False) as layout:
         jobs = _jobs(request, remote, layout)
@@ -250,7 +250,7 @@ def _fetch_from(repo: Repo, leg: _Leg) -> TransferResult:
 
 
 def _sync_runs(
-    repo: Repo, layout: Layout, remote: RemoteConfig, jobs: int, upload: bool
+    repo: Project, layout: Layout, remote: RemoteConfig, jobs: int, upload: bool
 ) -> TransferResult:
     """Copy run-cache entries (`runs/…`) that the other side lacks; plain remotes only."""
     from ..errors import LlmpipeError

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from .objects import expand
 
 if TYPE_CHECKING:
-    from ..project import Project as Repo
+    from ..project import Project
     from .ops import TransferPlan
 
 CloudState = Literal["new", "deleted", "missing", "ok"]
@@ -25,7 +25,7 @@ class CloudStatus:
     state: CloudState
 
 
-def cloud_status(repo: Repo, plan: TransferPlan, jobs: int | None = None) -> list[CloudStatus]:
+def cloud_status(repo: Project, plan: TransferPlan, jobs: int | None = None) -> list[CloudStatus]:
     """The state of every planned output against its remote (`ok` ones included)."""
     from .ops import _present, default_jobs, open_layout
 
@@ -66,7 +66,7 @@ def _remote_manifests(repo, layout, outs, per_out, there):  # noqa: ANN001, ANN2
     return extra
 
 
-def _state(repo: Repo, oids: list[str], there: set[str]) -> CloudState:
+def _state(repo: Project, oids: list[str], there: set[str]) -> CloudState:
     local = all(_in_cache(repo, oid) for oid in oids)
     remote = all(oid in there for oid in oids)
     if local and remote:
@@ -76,7 +76,7 @@ def _state(repo: Repo, oids: list[str], there: set[str]) -> CloudState:
     return "deleted" if remote else "missing"
 
 
-def _in_cache(repo: Repo, oid: str) -> bool:
+def _in_cache(repo: Project, oid: str) -> bool:
     from ..errors import CacheError
 
     try:

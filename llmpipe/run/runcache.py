@@ -50,19 +50,16 @@ def run_key(entry: LockEntry) -> str:
     )
 
 
-def save(runs_dir: str, entry: LockEntry) -> None:
+def save(runs_dir: str, entry: LockEntry, stage_name: str) -> None:
+    """Record `entry`, stage `stage_name`'s lock entry after a run, in the run-cache."""
+    from ..yamlio import render_entry
+
     key = run_key(entry)
     path = os.path.join(runs_dir, key[:2], key, _digest(entry))
     if not os.path.exists(path):
         # Not fsynced: an entry lost or damaged by a crash is only a cache miss,
         # and lookup() checks every entry it reads against its key.
-        atomic_write_text(path, _dump(entry), durable=False)
-
-
-def _dump(entry: LockEntry) -> str:
-    from ..yamlio import dump_yaml
-
-    return dump_yaml(entry)
+        atomic_write_text(path, render_entry(stage_name, entry), durable=False)
 
 
 def lookup(runs_dir: str, inputs: LockEntry) -> list[LockEntry]:

@@ -166,7 +166,7 @@ def _execute(
     entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
     locks.update(stage.lockfile, stage.name, entry)
     if runcache.cacheable(stage):
-        runcache.save(ctx.runs_dir, entry)
+        runcache.save(ctx.runs_dir, entry, stage.name)
     outcome.ended = time.time()
     return outcome
 

@@ -25,7 +25,7 @@ def policy_in_force(root: str) -> bool:
 
 
 def load_policy(repo: Any) -> Policy:
-    """The policy in force in a project (`Repo` or root path), verified from version 1 on.
+    """The policy in force in a project (a `Project` or root path), verified from version 1 on.
 
     That is the last version of `.llmpipe/policy.log`, or of the newer history this
     clone verified before when the workspace holds only its beginning (an older
@@ -73,5 +73,5 @@ def _workspace_history(yaml_path: str, log_path: str) -> list[dict[str, Any]] | 
 
 
 def root_of(repo: Any) -> str:
-    """The root path of a project given as a `Repo` (anything with `.root`) or a path."""
+    """The root path of a project given as a `Project` (anything with `.root`) or a path."""
     return repo if isinstance(repo, str) else repo.root
