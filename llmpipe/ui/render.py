@@ -28,6 +28,7 @@ def environment() -> jinja2.Environment:
         when=when,
         duration=duration,
         compact=compact_json,
+        flat=flat_items,
     )
     return env
 
@@ -65,6 +66,15 @@ def duration(seconds: float | None) -> str:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(int(round(seconds)), 60)
     return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def flat_items(values: Any) -> list[tuple[str, str]]:
+    """A params or metrics mapping as (dotted key, value as JSON) pairs; lists kept whole."""
+    from ..metrics import flatten
+
+    if not isinstance(values, dict):
+        return [("", compact_json(values))]
+    return [(key, compact_json(value)) for key, value in flatten(values, keep_lists=True).items()]
 
 
 def compact_json(value: Any) -> str:
