@@ -12,6 +12,7 @@ is kept between requests.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from .lineage import RecordCache
 from .render import render
 
 if TYPE_CHECKING:
+    from ..lineage.record import RunRecord
     from ..registry.ops import Writer
     from ..security.keys import PassphraseSource
 
@@ -85,7 +87,8 @@ class Dashboard:
     def project(self) -> Project:
         return Project(self.options.root)
 
-    def lineage(self, project: Project) -> tuple[list[Any], list[str]]:
+    def lineage(self, project: Project) -> tuple[list[RunRecord], list[str]]:
+        """Every lineage record (newest first) and the store's warnings."""
         return self.records.records(project.lineage)
 
     def page(self, template: str, active: str, **context: Any) -> HTMLResponse:
@@ -141,12 +144,21 @@ def _wrap(dashboard: Dashboard, handler: Callable[..., Any]) -> Callable[..., An
                 return await handler(dashboard, request)
             return await run_in_threadpool(handler, dashboard, request)
         except LlmpipeError as exc:
-            status = 404 if isinstance(exc, TargetError) else 400
-            response = dashboard.page("error.html", "", message=str(exc))
-            response.status_code = status
-            return response
+            return _error_page(dashboard, 404 if isinstance(exc, TargetError) else 400, str(exc))
+        except Exception as exc:  # a bug: one line on the page, the traceback in the log
+            logging.getLogger(__name__).exception("bug in llmpipe ui at %s", request.url.path)
+            return _error_page(
+                dashboard, 500, f"this is a bug in llmpipe ({type(exc).__name__}: {exc}); "
+                "the server's output has the traceback: please report it",
+            )  # fmt: skip
 
     return endpoint
+
+
+def _error_page(dashboard: Dashboard, status: int, message: str) -> Response:
+    response = dashboard.page("error.html", "", message=message)
+    response.status_code = status
+    return response
 
 
 def _home(dashboard: Dashboard, request: Request) -> Response:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import LlmpipeError
 
@@ -82,12 +82,20 @@ class ExperimentTable:
         return [by_id[i] for i in ids]
 
 
+class _CommitValues(NamedTuple):
+    metrics: Values
+    params: Values
+    problems: list[str]
+    time: str  # committer time, ISO 8601 UTC
+    message: str  # the subject line
+
+
 class ExperimentReader:
     """Builds the table; remembers each commit's values and each sweep record."""
 
     def __init__(self, max_commits: int = 50) -> None:
         self.max_commits = max_commits
-        self._commits: dict[str, tuple[Values, Values, list[str]]] = {}
+        self._commits: dict[str, _CommitValues] = {}
         self._sweeps: dict[str, tuple[float, SweepRecord]] = {}
         self._mutex = threading.Lock()
 
@@ -136,26 +144,32 @@ class ExperimentReader:
             warnings.extend(problems)
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             return Experiment("workspace", "workspace", "workspace", None, now, "", params, metrics)
-        with self._mutex:
-            cached = self._commits.get(revision.commit)
-        if cached is None:
-            cached = _read_values(comparison, revision)
-            with self._mutex:
-                self._commits[revision.commit] = cached
-        metrics, params, problems = cached
-        warnings.extend(problems)
-        time, message = _commit_facts(comparison, revision.commit)
+        found = self._commit(comparison, revision)
+        warnings.extend(found.problems)
+        unreadable = found.problems and not found.metrics and not found.params
         return Experiment(
             f"{kind}:{revision.name if kind != 'commit' else revision.commit}",
             kind,
             revision.name,
             revision.commit,
-            time,
-            message,
-            params,
-            metrics,
-            error=problems[0] if problems and not metrics and not params else None,
+            found.time,
+            found.message,
+            found.params,
+            found.metrics,
+            error=found.problems[0] if unreadable else None,
         )
+
+    def _commit(self, comparison: Comparison, revision: Revision) -> _CommitValues:
+        """What `revision`'s commit holds, read from git on first use only."""
+        commit = str(revision.commit)
+        with self._mutex:
+            cached = self._commits.get(commit)
+        if cached is None:
+            metrics, params, problems = _read_values(comparison, revision)
+            cached = _CommitValues(metrics, params, problems, *_commit_facts(comparison, commit))
+            with self._mutex:
+                self._commits[commit] = cached
+        return cached
 
     # sweep jobs
 

@@ -23,7 +23,7 @@ from .guard import project_path, token_ok
 if TYPE_CHECKING:
     from .app import Dashboard
     from .experiments import Experiment
-    from .pipeline import PipelineView
+    from .pipeline import Live, PipelineView
 
 MAX_PLOT_ROWS = 20
 
@@ -50,7 +50,7 @@ def table() -> list[tuple[str, Callable[..., Any], list[str]]]:
 # pipeline
 
 
-def _pipeline(dashboard: Dashboard) -> tuple[PipelineView, Any, str]:
+def _pipeline(dashboard: Dashboard) -> tuple[PipelineView, Live, str]:
     from .lineage import latest_by_address
     from .pipeline import live_state, pipeline_view, with_live
 
@@ -103,13 +103,12 @@ def live(dashboard: Dashboard, request: Request) -> Response:
 
 
 def stage_page(dashboard: Dashboard, request: Request) -> Response:
+    from .lineage import latest_by_address
     from .pipeline import pipeline_view, stage_detail
 
     address = request.query_params.get("name", "")
     with dashboard.project() as project:
         records, _ = dashboard.lineage(project)
-        from .lineage import latest_by_address
-
         view = pipeline_view(project, latest_by_address(records))
         if view.error:
             raise LlmpipeError(view.error)

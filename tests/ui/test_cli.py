@@ -97,3 +97,15 @@ def test_no_other_command_imports_the_web_stack(experiments_project) -> None:  #
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
     assert "ui  " in result.stdout or "  ui" in result.stdout  # listed by --help
+
+
+def test_only_the_ui_command_imports_the_dashboard() -> None:
+    from tests.test_architecture import PACKAGE, imports_of
+
+    importers = {
+        path.relative_to(PACKAGE.parent).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if not path.is_relative_to(PACKAGE / "ui")
+        and any(name.split(".")[:2] == ["llmpipe", "ui"] for name in imports_of(path))
+    }
+    assert importers == {"llmpipe/cli/ui.py"}

@@ -5,7 +5,6 @@ apply as they do to `llmpipe registry promote`. And the registry page shows a fo
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
@@ -14,23 +13,18 @@ from llmpipe.registry.ops import Writer
 from llmpipe.security import keys
 from llmpipe.security.audit.log import AuditLog, audit_dir
 from llmpipe.security.canonical import canonical_json
-from tests.registry.conftest import DVC_YAML, TRAIN, Models
+from tests.registry.conftest import Models
+from tests.registry.conftest import models as trained  # noqa: F401 - a fixture
 from tests.ui.pagetext import rows, text
 
 
 @pytest.fixture
-def models(project, key_home, monkeypatch: pytest.MonkeyPatch) -> Models:  # noqa: ANN001
-    """A trained model registered twice (0.1.0, 0.1.1) by alice, whose key is in use."""
-    alice = keys.generate_key("alice")
-    monkeypatch.setenv("LLMPIPE_KEY_FILE", os.fspath(alice.path))
-    project.write("train.py", TRAIN)
-    project.write("dvc.yaml", DVC_YAML)
-    made = Models(project)
-    made.train(0.7)
-    made.register()
-    made.train(0.8)
-    made.register()
-    return made
+def models(key_home, trained: Models) -> Models:  # noqa: ANN001, F811
+    """The registry tests' model (alice's key in use) registered as 0.1.0 and 0.1.1."""
+    trained.register()
+    trained.train(0.8)
+    trained.register()
+    return trained
 
 
 def writer_of(name: str) -> Writer:
@@ -45,6 +39,12 @@ def token_of(page_html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', page_html)
     assert found, "no CSRF token in the page"
     return found.group(1)
+
+
+def promote_form(web, version: str = "0.1.1", alias: str = "production") -> dict[str, str]:  # noqa: ANN001
+    """The fields the page's promote form posts, its CSRF token included."""
+    token = token_of(web.get("/registry").text)
+    return {"csrf": token, "model": "llm", "version": version, "alias": alias}
 
 
 def audit_records(models: Models) -> list[dict]:
@@ -72,10 +72,9 @@ def test_a_read_only_dashboard_refuses_every_write(models, client) -> None:  # n
 )
 def test_a_write_needs_the_token_and_the_same_origin(models, client, token, origin, why) -> None:  # noqa: ANN001
     web = dashboard(client, models)
-    real = token_of(web.get("/registry").text)
-    fields = {"model": "llm", "version": "0.1.0", "alias": "production"}
-    if token:
-        fields["csrf"] = real if token == "right" else token
+    fields = promote_form(web, "0.1.0")
+    if token != "right":
+        fields.pop("csrf") if token is None else fields.update(csrf=token)
     headers = {"origin": origin} if origin else {}
     refused = web.post("/registry/promote", data=fields, headers=headers)
     assert refused.status_code == 403 and why in refused.text
@@ -88,7 +87,7 @@ def test_promote_and_roll_back_from_the_page_are_signed_and_audited(models, clie
     page = web.get("/registry").text
     assert "writes enabled" in page
     for version in ("0.1.0", "0.1.1"):
-        fields = {"csrf": token_of(page), "model": "llm", "version": version, "alias": "production"}
+        fields = promote_form(web, version)
         done = web.post("/registry/promote", data=fields, headers={"origin": "http://testserver"})
         assert done.status_code == 200 and f"Promoted llm {version} to 'production'" in text(
             done.text
@@ -125,13 +124,7 @@ def test_promote_and_roll_back_from_the_page_are_signed_and_audited(models, clie
 def test_failed_gates_are_shown_and_audited(models, client) -> None:  # noqa: ANN001
     models.gates("gates:\n  production:\n    - metrics.accuracy >= 0.95\n")
     web = dashboard(client, models)
-    fields = {
-        "csrf": token_of(web.get("/registry").text),
-        "model": "llm",
-        "version": "0.1.1",
-        "alias": "production",
-    }
-    shown = text(web.post("/registry/promote", data=fields).text)
+    shown = text(web.post("/registry/promote", data=promote_form(web)).text)
     assert "llm 0.1.1 not promoted to 'production': 1 gate(s) failed" in shown
     assert "FAIL metrics.accuracy >= 0.95: 0.8 >= 0.95" in shown
     assert [e["type"] for e in models.events()] == ["register", "register"]
@@ -145,13 +138,7 @@ def test_the_access_policy_decides_and_a_refusal_is_audited(models, client) -> N
     models.project.ok("policy", "init", "--name", "alice")
     models.project.ok("policy", "add-member", "bob", bob.public_key, "--role", "contributor")
     web = dashboard(client, models, name="bob")
-    fields = {
-        "csrf": token_of(web.get("/registry").text),
-        "model": "llm",
-        "version": "0.1.1",
-        "alias": "production",
-    }
-    shown = text(web.post("/registry/promote", data=fields).text)
+    shown = text(web.post("/registry/promote", data=promote_form(web)).text)
     assert "registry promote refused" in shown and "promote:production" in shown
     assert [e["type"] for e in models.events()] == ["register", "register"]
     refusal = audit_records(models)[-1]
