@@ -208,10 +208,12 @@ class Server:
 
 def measure_http(server: Server, repeat: int) -> list[tuple[str, float, float, float]]:
     """(page, cold TTFB, best warm TTFB, best warm total) for each page, experiments first."""
+    read_by_all = "/lineage?path=data/clean.txt&hash=" + "0" * 32  # what every train run read
     pages = [
         "/experiments",
         "/pipeline",
         "/lineage?path=model.bin",
+        read_by_all,
         "/plots",
         "/registry",
         "/audit",

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from ..lineage.store import LineageStore
     from .graph_svg import Node
 
-MAX_DERIVED_RUNS = 500
+MAX_DERIVED_RUNS = 500  # found by a walk
+SHOWN_DERIVED_RUNS = 50  # listed on the page
+DRAWN_DERIVED_RUNS = 12  # drawn in its graph
 
 
 class RecordCache:
@@ -91,35 +93,49 @@ class Walk:
     def producer(self) -> RunRecord | None:
         return self.upstream[-1] if self.upstream else None
 
+    @property
+    def shown_downstream(self) -> list[RunRecord]:
+        return self.downstream[:SHOWN_DERIVED_RUNS]
 
-def walk(records: Sequence[RunRecord], path: str, hash: str | None = None) -> Walk:
-    """Both directions from `path` (with `hash`, the version recorded with that hash)."""
+
+def walk(
+    records: Sequence[RunRecord],
+    path: str,
+    hash: str | None = None,
+    limit: int = MAX_DERIVED_RUNS,
+) -> Walk:
+    """Both directions from `path` (with `hash`, the version recorded with that hash);
+    the downstream walk stops after `limit` runs."""
     path = normalize_path(path)
     behind = trace(records, path, hash)
     result = Walk(path, hash, behind.runs, behind.raw_inputs)
     since = result.producer.ended_at if result.producer else None
-    result.downstream, result.truncated = derived(records, path, hash, since)
+    result.downstream, result.truncated = derived(records, path, hash, since, limit)
     return result
 
 
 def derived(
-    records: Sequence[RunRecord], path: str, hash: str | None, since: datetime | None
+    records: Sequence[RunRecord],
+    path: str,
+    hash: str | None,
+    since: datetime | None,
+    limit: int = MAX_DERIVED_RUNS,
 ) -> tuple[list[RunRecord], bool]:
     """Runs that read `path` (at `hash`), directly or through what they wrote.
 
-    Returns them in the order they started, and whether `MAX_DERIVED_RUNS` cut the walk.
+    Returns them in the order they started, and whether `limit` cut the walk short.
     """
     readers = _ReaderIndex(records)
     found: dict[str, RunRecord] = {}
     pending = [(path, hash, since)]
-    while pending and len(found) < MAX_DERIVED_RUNS:
+    while pending and len(found) < limit:
         artifact, digest, after = pending.pop()
         for run in readers.of(artifact, digest, after):
             if run.run_id not in found:
                 found[run.run_id] = run
                 pending.extend((normalize_path(o.path), o.hash, run.ended_at) for o in run.outs)
     ordered = sorted(found.values(), key=lambda r: r.started_at)
-    return ordered[:MAX_DERIVED_RUNS], bool(pending)
+    return ordered[:limit], bool(pending)
 
 
 class _ReaderIndex:
@@ -186,7 +202,8 @@ def starting_points(records: Sequence[RunRecord], limit: int = 40) -> list[Artif
 
 
 def walk_graph(result: Walk) -> str:
-    """The walk as an SVG graph: runs, and the artifacts between them.
+    """The walk as an SVG graph: runs, and the artifacts between them (the first
+    `DRAWN_DERIVED_RUNS` derived runs: a file a thousand runs read is no picture).
 
     Inputs no run of the walk produced (code, raw data) are drawn one by one when a
     run has two or fewer, else as one node per run that lists them.
@@ -196,7 +213,7 @@ def walk_graph(result: Walk) -> str:
     from .graph_svg import Node, render
     from .pipeline import record_address
 
-    runs = [*result.upstream, *result.downstream]
+    runs = [*result.upstream, *result.downstream[:DRAWN_DERIVED_RUNS]]
     produced = {normalize_path(o.path) for run in runs for o in run.outs} | {result.path}
     nodes: dict[str, Node] = {}
     edges: list[tuple[str, str]] = []
