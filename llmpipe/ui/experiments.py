@@ -12,6 +12,7 @@ keeps them by commit); the workspace is read on every request.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -190,8 +191,7 @@ class ExperimentReader:
         return rows
 
     def _sweep(self, llmpipe_dir: str, sweep_id: str) -> SweepRecord:
-        import os
-
+        """The record of `sweep_id`, read again only when its file changed."""
         from ..hydra.results import load_record, sweeps_root
 
         stamp = os.stat(os.path.join(sweeps_root(llmpipe_dir), sweep_id, "sweep.json")).st_mtime
