@@ -109,3 +109,25 @@ def test_only_the_ui_command_imports_the_dashboard() -> None:
         and any(name.split(".")[:2] == ["llmpipe", "ui"] for name in imports_of(path))
     }
     assert importers == {"llmpipe/cli/ui.py"}
+
+
+def test_without_the_web_extra_it_says_what_to_install(experiments_project) -> None:  # noqa: ANN001
+    # An interpreter where starlette cannot be imported, as after `pip install llmpipe`.
+    code = (
+        "import sys\n"
+        "class NoStarlette:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'starlette':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, NoStarlette())\n"
+        "from llmpipe.cli.main import main\n"
+        "sys.exit(main(['ui', '--port', '0']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=experiments_project, env=llmpipe_env(),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "ERROR: llmpipe ui needs the web extra (starlette is missing): pip install 'llmpipe[ui]'"
+    )
