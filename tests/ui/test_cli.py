@@ -35,6 +35,13 @@ def run_ui(
     )
 
 
+def run_python(project, code: str) -> subprocess.CompletedProcess[str]:  # noqa: ANN001
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=project, env=llmpipe_env(),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
 def test_serves_this_machine_only_and_read_only_by_default(experiments_project) -> None:  # noqa: ANN001
     with ui_server(experiments_project) as server:
         url = server.url
@@ -90,10 +97,7 @@ def test_no_other_command_imports_the_web_stack(experiments_project) -> None:  #
         "        pass\n"
         "print(sorted(m for m in ('starlette', 'uvicorn', 'jinja2', 'llmpipe.ui') if m in sys.modules))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=experiments_project, env=llmpipe_env(),
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    result = run_python(experiments_project, code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
     assert "ui  " in result.stdout or "  ui" in result.stdout  # listed by --help
@@ -123,10 +127,7 @@ def test_without_the_web_extra_it_says_what_to_install(experiments_project) -> N
         "from llmpipe.cli.main import main\n"
         "sys.exit(main(['ui', '--port', '0']))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=experiments_project, env=llmpipe_env(),
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    result = run_python(experiments_project, code)
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "ERROR: llmpipe ui needs the web extra (starlette is missing): pip install 'llmpipe[ui]'"
