@@ -32,6 +32,7 @@ from ..hydra.results import (
     write_json,
 )
 from ..hydra.settings import PARAMS_FILE, hydra_settings
+from .audit import Outcome, Targets, audited
 from .sweep_job import job_status_path, open_workspace
 
 if TYPE_CHECKING:
@@ -64,6 +65,20 @@ class _Plan:
     params: list[dict[str, Any]] = field(default_factory=list)  # per job: file -> data
 
 
+def describe_sweep(record: SweepRecord) -> tuple[Targets, Outcome]:
+    """One target per job (its overrides and status); failed jobs fail the record."""
+    targets: Targets = [
+        {"path": f"sweep {record.id} job {job.job}", "hash": None, "overrides": job.overrides,
+         "status": job.status}
+        for job in record.jobs
+    ]  # fmt: skip
+    failed = [job.job for job in record.jobs if job.status != "succeeded"]
+    if failed:
+        return targets, Outcome("failed", 1, f"job(s) {failed} did not succeed")
+    return targets, Outcome()
+
+
+@audited("sweep", describe=describe_sweep)
 def run_sweep(
     repo: Project,
     request: SweepRequest,

@@ -137,6 +137,9 @@ def test_plain_params_sweep_and_apply(plain_project) -> None:  # noqa: ANN001
     assert "lr: 0.1  # learning rate" in plain_project.read("params.yaml")
     plain_project.ok("sweep", "apply", record["id"], "1")
     assert "lr: 0.4  # learning rate" in plain_project.read("params.yaml")
+    (audited,) = json.loads(plain_project.ok("audit", "log", "--json").out)
+    assert audited["command"] == "sweep" and audited["result"] == "ok"
+    assert [t["overrides"] for t in audited["targets"]] == [["train.lr=0.2"], ["train.lr=0.4"]]
 
 
 def test_show_without_sweeps(hydra_project) -> None:  # noqa: ANN001
