@@ -78,7 +78,7 @@ def describe_sweep(record: SweepRecord) -> tuple[Targets, Outcome]:
     return targets, Outcome()
 
 
-@audited("sweep", describe=describe_sweep)
+@audited("sweep run", describe=describe_sweep)
 def run_sweep(
     repo: Project,
     request: SweepRequest,

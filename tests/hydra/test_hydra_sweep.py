@@ -138,7 +138,7 @@ def test_plain_params_sweep_and_apply(plain_project) -> None:  # noqa: ANN001
     plain_project.ok("sweep", "apply", record["id"], "1")
     assert "lr: 0.4  # learning rate" in plain_project.read("params.yaml")
     (audited,) = json.loads(plain_project.ok("audit", "log", "--json").out)
-    assert audited["command"] == "sweep" and audited["result"] == "ok"
+    assert audited["command"] == "sweep run" and audited["result"] == "ok"
     assert [t["overrides"] for t in audited["targets"]] == [["train.lr=0.2"], ["train.lr=0.4"]]
 
 
