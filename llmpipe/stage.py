@@ -113,6 +113,12 @@ class Stage:
         return self.cmd is None
 
     @property
+    def is_callback(self) -> bool:
+        """dvc's rule: a command with no deps (params count as deps) and no outs is
+        always changed, so it runs on every `repro`."""
+        return self.cmd is not None and not (self.deps or self.params or self.outs)
+
+    @property
     def address(self) -> str:
         """How users name the stage: `train`, or `sub/dvc.yaml:train` outside the root."""
         if self.is_data_source or self.dvcfile == "dvc.yaml":

@@ -29,7 +29,7 @@ class Reason:
         text = {
             "new": "never run",
             "cmd": "command changed",
-            "always-changed": "always_changed is set",
+            "always-changed": "always changed",
             "forced": "forced",
             "upstream": "an upstream stage would run",
             "dep-missing": "dep '{}' is missing",
@@ -98,7 +98,7 @@ def stage_status(ctx: RunContext, stage: Stage, lock: LockEntry | None) -> Stage
     status = StageStatus(stage)
     status.dep_hashes = _dep_hashes(ctx, stage, status)
     status.params = current_params(ctx, stage)
-    if stage.always_changed:
+    if stage.always_changed or stage.is_callback:
         status.reasons.append(Reason("always-changed"))
     if lock is None:
         status.reasons.insert(0, Reason("new"))
