@@ -24,6 +24,12 @@ from .render import CliProgress, CliReporter, quiet_option, verbose_option
     default=None,
     help="Stages to run at once where the DAG allows (default 1).",
 )
+@click.option(
+    "-P",
+    "--all-pipelines",
+    is_flag=True,
+    help="Every pipeline of the project (default: the root dvc.yaml's, as in dvc).",
+)
 @click.option("--dry", is_flag=True, help="Say what would run and why; change nothing.")
 @click.option(
     "-k",
@@ -49,6 +55,7 @@ def repro(
     downstream: bool,
     force_downstream: bool,
     jobs: int | None,
+    all_pipelines: bool,
     dry: bool,
     keep_going: bool,
     no_run_cache: bool,
@@ -58,7 +65,8 @@ def repro(
 ) -> None:
     """Reproduce the pipeline: run exactly the stages whose inputs changed.
 
-    TARGETS are stage names (train, train@lr1), dvc.yaml:stage or a dvc.yaml path.
+    TARGETS are stage names (train, train@lr1), dvc.yaml:stage or a dvc.yaml path;
+    without them, the stages of the root dvc.yaml and their upstream.
     """
     from ..ops.repro import ReproRequest, reproduce
     from .session import invocation, open_project
@@ -75,6 +83,7 @@ def repro(
             keep_going=keep_going,
             use_run_cache=not no_run_cache,
             overrides=set_params,
+            all_pipelines=all_pipelines,
         )
         progress = CliProgress(enabled=not quiet)
         try:

@@ -24,7 +24,7 @@ from ..stage import HashInfo, Stage
 from . import runcache
 from .context import RunContext
 from .execute import run_commands
-from .status import Reason, StageStatus, stage_status
+from .status import Reason, StageStatus, current_params, dep_hashes, stage_status
 
 
 @dataclass
@@ -88,6 +88,49 @@ def bring_up_to_date(
         outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
         outcome.error = str(exc)
         return outcome
+
+
+def bring_frozen_up_to_date(
+    ctx: RunContext, stage: Stage, lock: LockEntry | None, locks: LockWriter, dry: bool
+) -> StageOutcome:
+    """dvc's rule: a frozen stage never runs its command. When its outputs (or command)
+    changed, the outputs are verified to exist, saved and recorded with the current
+    deps; a missing one fails the stage."""
+    started = time.time()
+    try:
+        status = stage_status(ctx, stage, lock)
+        if not status.changed or dry:
+            return _outcome(stage, "frozen", status, started)
+        status.dep_hashes = _dep_hashes_or_fail(ctx, stage)
+        status.params = current_params(ctx, stage)
+        outcome = _outcome(stage, "frozen", status, started)
+        outcome.out_hashes = _save_outputs(ctx, stage)
+        entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
+        locks.update(stage.lockfile, stage.name, entry)
+        outcome.ended = time.time()
+        return outcome
+    except LlmpipeError as exc:
+        outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
+        outcome.error = str(exc)
+        return outcome
+
+
+def frozen_missing_message(stage: Stage, missing: list[str]) -> str:
+    """dvc's words for a frozen stage whose outputs are gone, and what to do."""
+    source = "source" if len(missing) == 1 else "sources"
+    return (
+        f"failed to reproduce '{stage.address}': missing data '{source}': {', '.join(missing)}"
+        " (verifying outputs in frozen stage; restore them with 'llmpipe checkout' or"
+        " 'llmpipe pull', or unfreeze the stage)"
+    )
+
+
+def _dep_hashes_or_fail(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
+    probe = StageStatus(stage)
+    hashes = dep_hashes(ctx, stage, probe)
+    if probe.missing_deps:
+        raise MissingDependencyError(_missing_dep_message(stage, probe.missing_deps))
+    return hashes
 
 
 def _missing_dep_message(stage: Stage, missing: list[str]) -> str:

@@ -7,6 +7,7 @@ and the lock entry do not hash anything twice.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +97,9 @@ def current_params(ctx: RunContext, stage: Stage) -> dict[str, dict[str, Any]]:
 def stage_status(ctx: RunContext, stage: Stage, lock: LockEntry | None) -> StageStatus:
     """Compare `stage` with its lock entry; reasons are empty when it is up to date."""
     status = StageStatus(stage)
-    status.dep_hashes = _dep_hashes(ctx, stage, status)
+    if stage.frozen:
+        return _frozen_status(ctx, stage, lock, status)
+    status.dep_hashes = dep_hashes(ctx, stage, status)
     status.params = current_params(ctx, stage)
     if stage.always_changed or stage.is_callback:
         status.reasons.append(Reason("always-changed"))
@@ -110,7 +113,30 @@ def stage_status(ctx: RunContext, stage: Stage, lock: LockEntry | None) -> Stage
     return status
 
 
-def _dep_hashes(ctx: RunContext, stage: Stage, status: StageStatus) -> dict[str, HashInfo]:
+def _frozen_status(
+    ctx: RunContext, stage: Stage, lock: LockEntry | None, status: StageStatus
+) -> StageStatus:
+    """dvc's rule for a frozen stage: its deps and params are not looked at; its
+    command and outputs are (missing outputs stop `repro`, changed ones are re-recorded)."""
+    if stage.always_changed or stage.is_callback:
+        status.reasons.append(Reason("always-changed"))
+    if lock is None:
+        missing = [o.path for o in stage.outs if current_hash(ctx, stage, o.path) is None]
+        status.reasons[:0] = [Reason("new"), *(Reason("out-missing", p) for p in missing)]
+        return status
+    _compare_cmd(stage, lock, status)
+    _compare_outs(ctx, stage, lock, status)
+    return status
+
+
+def frozen_missing_outputs(ctx: RunContext, stage: Stage) -> list[str]:
+    """Repository-relative paths of a frozen stage's outputs that do not exist."""
+    paths = [stage.repo_path(out.path) for out in stage.outs]
+    return [path for path in paths if not os.path.lexists(os.path.join(ctx.root, path))]
+
+
+def dep_hashes(ctx: RunContext, stage: Stage, status: StageStatus) -> dict[str, HashInfo]:
+    """Current hashes of the stage's deps; a missing one is a reason in `status`."""
     hashes = {}
     for dep in stage.deps:
         info = current_hash(ctx, stage, dep.path)
@@ -191,13 +217,11 @@ def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> lis
     entries = []
     for address in order:
         stage = stages[address]
-        if stage.frozen:
-            entries.append(StatusEntry(address, (), frozen=True))
-        elif stage.is_data_source:
+        if stage.is_data_source:
             entries.append(StatusEntry(address, tuple(_data_source_reasons(ctx, stage))))
         else:
             result = stage_status(ctx, stage, locks.entry(stage.lockfile, stage.name))
-            entries.append(StatusEntry(address, tuple(result.reasons)))
+            entries.append(StatusEntry(address, tuple(result.reasons), frozen=stage.frozen))
     return entries
 
 
