@@ -96,6 +96,8 @@ def repro(
 
 
 def _summarize(result, quiet: bool, dry: bool) -> None:  # noqa: ANN001
+    if result.params_changed:
+        click.echo(_params_line(result.params_changed), err=quiet)
     failed = result.failed
     if failed:
         if result.not_run:
@@ -114,3 +116,9 @@ def _summarize(result, quiet: bool, dry: bool) -> None:  # noqa: ANN001
         ran = len(result.of_kind("ran"))
         restored = len(result.of_kind("restored"))
         click.echo(f"{ran} stage(s) ran, {restored} restored from run-cache.")
+
+
+def _params_line(keys: tuple[str, ...]) -> str:
+    """One line saying that params.yaml was rewritten before the run, and which keys."""
+    shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+    return f"params.yaml rewritten (Hydra composition / -S overrides): {shown}"

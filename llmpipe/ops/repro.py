@@ -78,18 +78,43 @@ def reproduce(
         _prepare_params(project, request.overrides, write=False)
         return _schedule(project, request, reporter, progress)
     with repo_lock(project.tmp_dir):
-        _prepare_params(project, request.overrides, write=True)
-        return _schedule(project, request, reporter, progress)
+        changed = _prepare_params(project, request.overrides, write=True)
+        result = _schedule(project, request, reporter, progress)
+        result.params_changed = changed
+        return result
 
 
-def _prepare_params(project: Project, overrides: tuple[str, ...], write: bool) -> None:
+def _prepare_params(project: Project, overrides: tuple[str, ...], write: bool) -> tuple[str, ...]:
+    """Compose params.yaml (Hydra) and apply `-S`; the keys of params.yaml that changed."""
     from ..hydra.settings import hydra_enabled
 
     # Only import Hydra (and omegaconf) when there is something for it to do.
-    if overrides or hydra_enabled(project.config):
-        from ..hydra.compose import prepare_params
+    if not (overrides or hydra_enabled(project.config)):
+        return ()
+    from ..hydra.compose import prepare_params
 
-        prepare_params(project.root, project.config, overrides, write=write)
+    before = _params_values(project.root)
+    prepare_params(project.root, project.config, overrides, write=write)
+    return _changed_keys(before, _params_values(project.root)) if write else ()
+
+
+def _params_values(root: str) -> dict[str, Any]:
+    from ..errors import SpecError
+    from ..metrics import flatten
+    from ..spec import read_params_file
+
+    try:
+        return flatten(read_params_file(os.path.join(root, "params.yaml")), keep_lists=True)
+    except (OSError, SpecError):
+        return {}  # missing or unreadable: every key composed counts as changed
+
+
+def _changed_keys(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+    keys = before.keys() | after.keys()
+    return tuple(sorted(k for k in keys if before.get(k, _ABSENT) != after.get(k, _ABSENT)))
+
+
+_ABSENT = object()
 
 
 def _schedule(

@@ -25,6 +25,8 @@ from .status import Reason
 class ReproResult:
     outcomes: list[StageOutcome] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)  # blocked by a failed upstream
+    # Keys of params.yaml that Hydra composition or -S overrides changed before the run.
+    params_changed: tuple[str, ...] = ()
 
     def of_kind(self, kind: str) -> list[StageOutcome]:
         return [o for o in self.outcomes if o.kind == kind]
