@@ -14,6 +14,11 @@ from typing import Any, Literal
 OutKind = Literal["out", "metric", "plot"]
 
 
+def is_url(path: str) -> bool:
+    """A dependency named by URL (`https://…`, `s3://…`): an external dependency."""
+    return "://" in path
+
+
 @dataclass(frozen=True)
 class HashInfo:
     """The content hash of a file or directory, as dvc.lock records it.
@@ -139,8 +144,20 @@ class Stage:
         return (self.cmd,) if isinstance(self.cmd, str) else self.cmd
 
     def repo_path(self, path: str) -> str:
-        """A dep/out/params path as a normalized repository-relative posix path."""
+        """A dep/out/params path as a normalized repository-relative posix path.
+
+        A path outside the repository comes back as `../x` or absolute, a URL as written.
+        """
+        if is_url(path):
+            return path
         return posixpath.normpath(posixpath.join(self.wdir, path))
+
+    def in_repo(self, path: str) -> bool:
+        """dvc's `is_in_repo`: neither a URL, nor absolute, nor above the repository."""
+        if is_url(path) or posixpath.isabs(path):
+            return False
+        joined = self.repo_path(path)
+        return joined != ".." and not joined.startswith("../")
 
     @property
     def cached_outs(self) -> tuple[Out, ...]:

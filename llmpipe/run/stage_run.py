@@ -77,6 +77,7 @@ def bring_up_to_date(
             return _outcome(stage, "skipped", status, started)
         if options.dry:
             return _outcome(stage, "would-run", status, started)
+        _refuse_cached_external_outputs(ctx, stage)
         if options.use_run_cache and not (options.force or forced):
             restored = _restore_from_run_cache(ctx, stage, status, locks)
             if restored is not None:
@@ -113,6 +114,19 @@ def bring_frozen_up_to_date(
         outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
         outcome.error = str(exc)
         return outcome
+
+
+def _refuse_cached_external_outputs(ctx: RunContext, stage: Stage) -> None:
+    """dvc 3 refuses to save an output outside the repository to the cache; llmpipe
+    refuses it before the command runs (and before the old output is removed)."""
+    for out in stage.outs:
+        if out.cache and not stage.in_repo(out.path):
+            path = os.path.normpath(ctx.abspath(stage, out.path))
+            raise RunError(
+                f"stage '{stage.address}': Saving cached external output {path} is not"
+                " supported since DVC 3.0. See <https://dvc.org/doc/user-guide/upgrade> for"
+                " more info. Set 'cache: false' on it, or write it inside the project"
+            )
 
 
 def frozen_missing_message(stage: Stage, missing: list[str]) -> str:
