@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 OutKind = Literal["out", "metric", "plot"]
+# What dvc records for a dependency named by URL (HTTP's checksum header, S3's ETag).
+EXTERNAL_HASH_NAMES = ("checksum", "etag")
 
 
 def is_url(path: str) -> bool:
@@ -37,8 +39,13 @@ class HashInfo:
         return self.value.endswith(".dir")
 
     def to_lock_dict(self) -> dict[str, Any]:
-        """The `hash`/`md5`/`size`/`nfiles` part of a dvc.lock entry, in DVC's order."""
-        return {"hash": self.name, self.name: self.value, **self.facts()}
+        """The `hash`/`md5`/`size`/`nfiles` part of a dvc.lock entry, in DVC's order.
+
+        An external dependency's `checksum`/`etag` is still written under `hash: md5`,
+        as dvc writes it.
+        """
+        kind = "md5" if self.name in EXTERNAL_HASH_NAMES else self.name
+        return {"hash": kind, self.name: self.value, **self.facts()}
 
     def facts(self) -> dict[str, Any]:
         """`size`, `nfiles` and `isexec` where known, in the order DVC writes them."""
@@ -55,6 +62,8 @@ class HashInfo:
     def from_lock_dict(cls, entry: dict[str, Any]) -> HashInfo | None:
         name = entry.get("hash", "md5")
         name = "md5" if name in ("md5", "md5-dos2unix") else name
+        if name == "md5" and "md5" not in entry:
+            name = next((n for n in EXTERNAL_HASH_NAMES if n in entry), name)
         value = entry.get(name) or entry.get("md5")
         if not value:
             return None

@@ -15,7 +15,7 @@ from ..cache.build import build
 from ..cache.checkout import in_cache
 from ..errors import SpecError
 from ..lockfile import LockEntry, hashes_in
-from ..stage import HashInfo, Stage
+from ..stage import HashInfo, Stage, is_url
 from .context import RunContext
 
 _MISSING = object()
@@ -64,7 +64,14 @@ class StageStatus:
 
 
 def current_hash(ctx: RunContext, stage: Stage, path: str) -> HashInfo | None:
-    """Hash of a dep/out in the workspace, through the state DB; None when missing."""
+    """Hash of a dep/out in the workspace, through the state DB; None when missing.
+
+    A dep named by URL is fingerprinted where it lives, as dvc records it.
+    """
+    if is_url(path):
+        from ..storage import external_hash
+
+        return external_hash(path)
     try:
         info, _manifest = build(ctx.abspath(stage, path), ctx.hash_name, ctx.state, ctx.progress)
     except FileNotFoundError:

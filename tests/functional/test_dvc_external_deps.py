@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import http.server
 import json
+import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -97,3 +104,79 @@ def test_a_cached_output_outside_the_repository_is_refused_when_saved(tmp_path):
         assert "is not supported since DVC 3.0" in result.stderr
     assert not (tmp_path / "llmpipe" / "out.txt").exists()  # refused before the command ran
     shutil.rmtree(tmp_path / "dvc")
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder; with `etag`, each file's md5 as its ETag, as many servers do."""
+
+    etag = True
+
+    def end_headers(self) -> None:
+        path = self.translate_path(self.path)
+        if self.etag and os.path.isfile(path):
+            digest = hashlib.md5(Path(path).read_bytes()).hexdigest()
+            self.send_header("ETag", f'"{digest}"')
+        super().end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serving(folder: Path, etag: bool) -> Iterator[str]:
+    """A local HTTP server for `folder`, started by the test; yields its base URL."""
+    handler = type("Handler", (_Handler,), {"etag": etag})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(folder))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+URL_PIPELINE = """\
+stages:
+  get:
+    cmd: python3 -c "import shutil, urllib.request as u; shutil.copyfileobj(u.urlopen('{a}'), open('a.csv', 'wb'))"
+    deps: ['{a}', '{b}']
+    outs: [a.csv]
+"""
+
+
+def url_project(base: Path, tool: str, a: str, b: str) -> Path:
+    base.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=base, check=True)
+    run(base, tool, "init", *(["-q"] if tool == "dvc" else []))
+    (base / "dvc.yaml").write_text(URL_PIPELINE.format(a=a, b=b))
+    return base
+
+
+def test_url_deps_are_tracked_by_the_server_s_checksum_as_in_dvc(tmp_path):
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "data.csv").write_text("a,b\n1,2\n")
+    with serving(www, etag=True) as tagged, serving(www, etag=False) as plain:
+        a, b = f"{tagged}/data.csv", f"{plain}/data.csv"
+        ours = url_project(tmp_path / "ours", "llmpipe", a, b)
+        theirs = url_project(tmp_path / "theirs", "dvc", a, b)
+        assert changed(ours, "llmpipe") == changed(theirs, "dvc") == {"get"}
+        run(ours, "llmpipe", "repro")
+        run(theirs, "dvc", "repro")
+        lock = (ours / "dvc.lock").read_text()
+        assert lock == (theirs / "dvc.lock").read_text()
+        assert "checksum: '\"" in lock  # the ETag, quotes kept
+        assert changed(ours, "llmpipe") == changed(theirs, "dvc") == set()
+        (www / "data.csv").write_text("a,b\n1,3\n")
+        assert changed(ours, "llmpipe") == changed(theirs, "dvc") == {"get"}
+        run(ours, "llmpipe", "repro")
+        assert (ours / "a.csv").read_text() == "a,b\n1,3\n"
+        assert not [
+            p for p in (ours / ".dvc" / "cache" / "files").rglob("*") if p.name == "data.csv"
+        ]
+    # The server is gone: say so, never "up to date".
+    result = run(ours, "llmpipe", "status", check=False)
+    assert result.returncode == 1 and "external dependency" in result.stderr, result.stderr
