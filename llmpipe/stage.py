@@ -44,6 +44,8 @@ class HashInfo:
         An external dependency's `checksum`/`etag` is still written under `hash: md5`,
         as dvc writes it.
         """
+        if self.name == "md5-dos2unix":  # DVC 2's entry, kept as dvc 3 keeps it
+            return {"md5": self.value, **self.facts()}
         kind = "md5" if self.name in EXTERNAL_HASH_NAMES else self.name
         return {"hash": kind, self.name: self.value, **self.facts()}
 
@@ -60,9 +62,10 @@ class HashInfo:
 
     @classmethod
     def from_lock_dict(cls, entry: dict[str, Any]) -> HashInfo | None:
-        name = entry.get("hash", "md5")
-        name = "md5" if name in ("md5", "md5-dos2unix") else name
-        if name == "md5" and "md5" not in entry:
+        name = entry.get("hash")
+        if name is None:  # written by DVC 2: its md5 hashed text files after CRLF -> LF
+            name = "md5-dos2unix" if "md5" in entry else "md5"
+        elif name == "md5" and "md5" not in entry:
             name = next((n for n in EXTERNAL_HASH_NAMES if n in entry), name)
         value = entry.get(name) or entry.get("md5")
         if not value:

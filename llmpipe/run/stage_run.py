@@ -13,12 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cache.build import build
+from ..cache.build import Manifest, build
 from ..cache.checkout import checkout, in_cache
+from ..cache.odb import ObjectDB
 from ..cache.save import save
 from ..errors import LlmpipeError, MissingDependencyError, RunError
 from ..fsutil import remove
 from ..gitignore import ignore_output
+from ..hashing import LEGACY_MD5
 from ..lockfile import LockEntry, LockWriter, entry_for, hashes_in
 from ..stage import HashInfo, Stage
 from . import runcache
@@ -84,7 +86,7 @@ def bring_up_to_date(
                 return restored
         if announce is not None:
             announce(stage, status.reasons)
-        return _execute(ctx, stage, status, locks, started)
+        return _execute(ctx, stage, status, locks, started, lock)
     except LlmpipeError as exc:
         outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
         outcome.error = str(exc)
@@ -206,7 +208,12 @@ def _restore_from_run_cache(
 
 
 def _execute(
-    ctx: RunContext, stage: Stage, status: StageStatus, locks: LockWriter, started: float
+    ctx: RunContext,
+    stage: Stage,
+    status: StageStatus,
+    locks: LockWriter,
+    started: float,
+    lock: LockEntry | None,
 ) -> StageOutcome:
     outcome = _outcome(stage, "ran", status, started)
     for out in stage.outs:
@@ -220,12 +227,42 @@ def _execute(
         return outcome
     outcome.exit_status = 0
     outcome.out_hashes = _save_outputs(ctx, stage)
+    _keep_legacy_entries(ctx, stage, lock, outcome.out_hashes)
     entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
     locks.update(stage.lockfile, stage.name, entry)
     if runcache.cacheable(stage):
         runcache.save(ctx.runs_dir, entry, stage.name)
     outcome.ended = time.time()
     return outcome
+
+
+def _keep_legacy_entries(
+    ctx: RunContext, stage: Stage, lock: LockEntry | None, out_hashes: dict[str, HashInfo]
+) -> None:
+    """dvc's rule for a DVC 2 output entry (no `hash:`): when the run produced the same
+    content by DVC 2's md5, the entry stays as it was and the object goes to DVC 2's
+    cache; otherwise the new md5 entry replaces it."""
+    for path, old in hashes_in(lock or {}, "outs").items():
+        if old.name != LEGACY_MD5 or path not in out_hashes or not stage.in_repo(path):
+            continue
+        info, manifest = build(ctx.abspath(stage, path), LEGACY_MD5, ctx.state, ctx.progress)
+        if info.value != old.value:
+            continue
+        out = next(o for o in stage.outs if o.path == path)
+        if out.cache and ctx.legacy_odb is not None:
+            _add_legacy_objects(ctx.legacy_odb, ctx.abspath(stage, path), info, manifest)
+        out_hashes[path] = info
+
+
+def _add_legacy_objects(
+    odb: ObjectDB, path: str, info: HashInfo, manifest: Manifest | None
+) -> None:
+    if manifest is None:
+        odb.add_file(path, info.value, move=False)
+        return
+    for rel, value, _size, _exec in manifest.entries:
+        odb.add_file(os.path.join(path, rel), value, move=False)
+    odb.add_bytes(info.value, manifest.dir_bytes(LEGACY_MD5))
 
 
 def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:

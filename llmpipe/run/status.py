@@ -14,6 +14,7 @@ from typing import Any
 from ..cache.build import build
 from ..cache.checkout import in_cache
 from ..errors import SpecError
+from ..hashing import LEGACY_MD5
 from ..lockfile import LockEntry, hashes_in
 from ..stage import HashInfo, Stage, is_url
 from .context import RunContext
@@ -63,7 +64,9 @@ class StageStatus:
         return [r.path for r in self.reasons if r.kind == "dep-missing" and r.path]
 
 
-def current_hash(ctx: RunContext, stage: Stage, path: str) -> HashInfo | None:
+def current_hash(
+    ctx: RunContext, stage: Stage, path: str, hash_name: str | None = None
+) -> HashInfo | None:
     """Hash of a dep/out in the workspace, through the state DB; None when missing.
 
     A dep named by URL is fingerprinted where it lives, as dvc records it.
@@ -72,8 +75,9 @@ def current_hash(ctx: RunContext, stage: Stage, path: str) -> HashInfo | None:
         from ..storage import external_hash
 
         return external_hash(path)
+    name = hash_name or ctx.hash_name
     try:
-        info, _manifest = build(ctx.abspath(stage, path), ctx.hash_name, ctx.state, ctx.progress)
+        info, _manifest = build(ctx.abspath(stage, path), name, ctx.state, ctx.progress)
     except FileNotFoundError:
         return None
     return info
@@ -114,7 +118,7 @@ def stage_status(ctx: RunContext, stage: Stage, lock: LockEntry | None) -> Stage
         status.reasons.insert(0, Reason("new"))
         return status
     _compare_cmd(stage, lock, status)
-    _compare_deps(lock, status)
+    _compare_deps(ctx, lock, status)
     _compare_params(lock, status)
     _compare_outs(ctx, stage, lock, status)
     return status
@@ -161,15 +165,25 @@ def _compare_cmd(stage: Stage, lock: LockEntry, status: StageStatus) -> None:
         status.reasons.append(Reason("cmd"))
 
 
-def _compare_deps(lock: LockEntry, status: StageStatus) -> None:
+def _compare_deps(ctx: RunContext, lock: LockEntry, status: StageStatus) -> None:
     recorded = hashes_in(lock, "deps")
     declared = {dep.path for dep in status.stage.deps}
     for path in sorted(set(recorded) ^ declared):
         status.reasons.append(Reason("deps-changed", path))
-    for path, info in status.dep_hashes.items():
+    for path, info in list(status.dep_hashes.items()):
         old = recorded.get(path)
+        if old is not None and _is_legacy(status.stage, path, old):
+            legacy = current_hash(ctx, status.stage, path, LEGACY_MD5)
+            if legacy is not None and legacy.value == old.value:
+                status.dep_hashes[path] = legacy  # unchanged: its entry stays DVC 2's
+                continue
         if old is not None and old.value != info.value:
             status.reasons.append(Reason("dep-modified", path))
+
+
+def _is_legacy(stage: Stage, path: str, recorded: HashInfo) -> bool:
+    """A DVC 2 entry (no `hash:`), compared by DVC 2's md5 as dvc does (inside the repo)."""
+    return recorded.name == LEGACY_MD5 and stage.in_repo(path)
 
 
 def _compare_params(lock: LockEntry, status: StageStatus) -> None:
@@ -198,12 +212,14 @@ def _compare_outs(ctx: RunContext, stage: Stage, lock: LockEntry, status: StageS
         old = recorded.get(out.path)
         if old is None:
             continue
-        info = current_hash(ctx, stage, out.path)
+        legacy = _is_legacy(stage, out.path, old)
+        info = current_hash(ctx, stage, out.path, LEGACY_MD5 if legacy else None)
+        odb = ctx.legacy_odb if legacy and ctx.legacy_odb is not None else ctx.odb
         if info is None:
             status.reasons.append(Reason("out-missing", out.path))
         elif info.value != old.value:
             status.reasons.append(Reason("out-modified", out.path))
-        elif out.cache and not in_cache(ctx.odb, old):
+        elif out.cache and not in_cache(odb, old):
             status.reasons.append(Reason("out-not-cached", out.path))
 
 
