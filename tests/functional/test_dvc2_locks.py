@@ -74,18 +74,23 @@ def make_dvc2_project(project) -> None:  # noqa: ANN001
     project.write("params.yaml", "n: 1\nlr: 0.1\n")
     project.write("dvc.yaml", PIPELINE)
     project.run("dvc", "repro")
-    cache = str(project.path / ".dvc" / "cache")
-    stages = load_yaml(project.read("dvc.lock"), "dvc.lock")["stages"]
+    to_dvc2(project.path)
+
+
+def to_dvc2(root: Path) -> None:
+    """Turn the dvc.lock and cache dvc 3 left at `root` into what DVC 2 would have left."""
+    cache = str(root / ".dvc" / "cache")
+    stages = load_yaml((root / "dvc.lock").read_text(), "dvc.lock")["stages"]
     for entry in stages.values():
         for item in [*entry.get("deps", []), *entry.get("outs", [])]:
             del item["hash"]
-            full = str(project.path / item["path"])
+            full = str(root / item["path"])
             item["md5"] = _dvc2_dir(full, cache) if os.path.isdir(full) else _dvc2_md5(full)
             if not os.path.isdir(full):
                 _store(cache, item["md5"], Path(full).read_bytes())
     shutil.rmtree(os.path.join(cache, "files"))
     shutil.rmtree(os.path.join(cache, "runs"), ignore_errors=True)
-    project.write("dvc.lock", render_lock(stages))
+    (root / "dvc.lock").write_text(render_lock(stages))
 
 
 def _changed(project, tool: list[str]) -> set[str]:  # noqa: ANN001

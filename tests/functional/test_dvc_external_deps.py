@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import hashlib
-import http.server
 import json
-import os
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import GIT_ENV, llmpipe_env, needs_dvc
+from tests.http_server import serving
 
 pytestmark = [needs_dvc, pytest.mark.dvc]
 
@@ -104,38 +98,6 @@ def test_a_cached_output_outside_the_repository_is_refused_when_saved(tmp_path):
         assert "is not supported since DVC 3.0" in result.stderr
     assert not (tmp_path / "llmpipe" / "out.txt").exists()  # refused before the command ran
     shutil.rmtree(tmp_path / "dvc")
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder; with `etag`, each file's md5 as its ETag, as many servers do."""
-
-    etag = True
-
-    def end_headers(self) -> None:
-        path = self.translate_path(self.path)
-        if self.etag and os.path.isfile(path):
-            digest = hashlib.md5(Path(path).read_bytes()).hexdigest()
-            self.send_header("ETag", f'"{digest}"')
-        super().end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def serving(folder: Path, etag: bool) -> Iterator[str]:
-    """A local HTTP server for `folder`, started by the test; yields its base URL."""
-    handler = type("Handler", (_Handler,), {"etag": etag})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(folder))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 URL_PIPELINE = """\

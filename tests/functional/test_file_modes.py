@@ -37,6 +37,14 @@ def _init(path: Path, tool: list[str]) -> None:
     (path / "dvc.yaml").write_text(PIPELINE)
 
 
+def _both(tmp_path: Path) -> list[tuple[Path, list[str]]]:
+    """The same project twice: (folder, command) for llmpipe, then for dvc."""
+    pairs = [(tmp_path / "ours", [sys.executable, "-m", "llmpipe"]), (tmp_path / "theirs", ["dvc"])]
+    for path, tool in pairs:
+        _init(path, tool)
+    return pairs
+
+
 def _run(path: Path, command: list[str]) -> None:
     """`command` under UMASK, in a subprocess (the umask is per process)."""
     env = {**llmpipe_env(), **GIT_ENV}
@@ -60,11 +68,8 @@ def _modes(root: Path) -> dict[str, int]:
 @needs_dvc
 @pytest.mark.dvc
 def test_files_written_for_others_have_dvc_s_modes(tmp_path):
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    llmpipe = [sys.executable, "-m", "llmpipe"]
-    _init(ours, llmpipe)
-    _init(theirs, ["dvc"])
-    for path, tool in ((ours, llmpipe), (theirs, ["dvc"])):
+    (ours, llmpipe), (theirs, dvc) = _both(tmp_path)
+    for path, tool in ((ours, llmpipe), (theirs, dvc)):
         _run(path, [*tool, "repro"])
         _run(path, [*tool, "add", "d"])
     mine = _modes(ours)
@@ -80,14 +85,10 @@ def test_files_written_for_others_have_dvc_s_modes(tmp_path):
 @needs_dvc
 @pytest.mark.dvc
 def test_plots_page_is_readable_as_dvc_s(tmp_path):
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    llmpipe = [sys.executable, "-m", "llmpipe"]
-    _init(ours, llmpipe)
-    _init(theirs, ["dvc"])
-    _run(ours, [*llmpipe, "repro"])
-    _run(ours, [*llmpipe, "plots", "show"])
-    _run(theirs, ["dvc", "repro"])
-    _run(theirs, ["dvc", "plots", "show"])
+    (ours, llmpipe), (theirs, dvc) = _both(tmp_path)
+    for path, tool in ((ours, llmpipe), (theirs, dvc)):
+        _run(path, [*tool, "repro"])
+        _run(path, [*tool, "plots", "show"])
     page = next(ours.rglob("index.html"))
     dvc_page = theirs / "dvc_plots" / "index.html"
     assert page.stat().st_mode & 0o777 == dvc_page.stat().st_mode & 0o777 == 0o666 & ~UMASK
