@@ -17,9 +17,12 @@ def dag(target: str | None, fmt: str | None, verbose: bool) -> None:
     """Show the stage graph (upstream of TARGET when given)."""
     from ..graph import build_graph, resolve_targets, select
     from ..project import Project
+    from ..spec import names_dvcyaml
 
-    graph = build_graph(Project.discover().stages())
-    order = select(graph, resolve_targets(graph, [target] if target else []))
+    project = Project.discover()
+    graph = build_graph(project.stages())
+    targets = resolve_targets(graph, [target] if target else [], names_dvcyaml(project.root))
+    order = select(graph, targets)
     chosen = set(order)
     edges = sorted((p, c) for c in order for p in graph.parents[c] if p in chosen)
     if fmt == "json":

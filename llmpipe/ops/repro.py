@@ -8,16 +8,19 @@ the outputs each stage produced.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..graph import build_graph, resolve_targets, select
-from ..run.context import run_context
+from ..errors import RunError, TargetError
+from ..graph import Graph, build_graph, resolve_targets, select
+from ..run.context import RunContext, run_context
 from ..run.repolock import repo_lock
 from ..run.scheduler import ReproResult, Scheduler, SchedulerOptions
-from ..run.stage_run import RunOptions, StageOutcome
-from ..run.status import StatusEntry, statuses
+from ..run.stage_run import RunOptions, StageOutcome, frozen_missing_message
+from ..run.status import StatusEntry, frozen_missing_outputs, statuses
+from ..spec import names_dvcyaml
 from .audit import Outcome, Targets, audited
 
 if TYPE_CHECKING:
@@ -38,6 +41,7 @@ class ReproRequest:
     keep_going: bool = False
     use_run_cache: bool = True
     overrides: tuple[str, ...] = ()
+    all_pipelines: bool = False
 
 
 def describe_repro(result: ReproResult) -> tuple[Targets, Outcome]:
@@ -74,18 +78,43 @@ def reproduce(
         _prepare_params(project, request.overrides, write=False)
         return _schedule(project, request, reporter, progress)
     with repo_lock(project.tmp_dir):
-        _prepare_params(project, request.overrides, write=True)
-        return _schedule(project, request, reporter, progress)
+        changed = _prepare_params(project, request.overrides, write=True)
+        result = _schedule(project, request, reporter, progress)
+        result.params_changed = changed
+        return result
 
 
-def _prepare_params(project: Project, overrides: tuple[str, ...], write: bool) -> None:
+def _prepare_params(project: Project, overrides: tuple[str, ...], write: bool) -> tuple[str, ...]:
+    """Compose params.yaml (Hydra) and apply `-S`; the keys of params.yaml that changed."""
     from ..hydra.settings import hydra_enabled
 
     # Only import Hydra (and omegaconf) when there is something for it to do.
-    if overrides or hydra_enabled(project.config):
-        from ..hydra.compose import prepare_params
+    if not (overrides or hydra_enabled(project.config)):
+        return ()
+    from ..hydra.compose import prepare_params
 
-        prepare_params(project.root, project.config, overrides, write=write)
+    before = _params_values(project.root)
+    prepare_params(project.root, project.config, overrides, write=write)
+    return _changed_keys(before, _params_values(project.root)) if write else ()
+
+
+def _params_values(root: str) -> dict[str, Any]:
+    from ..errors import SpecError
+    from ..metrics import flatten
+    from ..spec import read_params_file
+
+    try:
+        return flatten(read_params_file(os.path.join(root, "params.yaml")), keep_lists=True)
+    except (OSError, SpecError):
+        return {}  # missing or unreadable: every key composed counts as changed
+
+
+def _changed_keys(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+    keys = before.keys() | after.keys()
+    return tuple(sorted(k for k in keys if before.get(k, _ABSENT) != after.get(k, _ABSENT)))
+
+
+_ABSENT = object()
 
 
 def _schedule(
@@ -95,15 +124,16 @@ def _schedule(
     progress: Progress | None,
 ) -> ReproResult:
     graph = build_graph(project.stages())
-    targets = resolve_targets(graph, request.targets)
-    order = select(graph, targets, single_item=request.single_item, downstream=request.downstream)
+    order = _plan(project, graph, request)
+    ctx = run_context(project, progress)
+    if not request.dry:
+        _check_frozen_outputs(ctx, graph, order)
     options = SchedulerOptions(
         jobs=request.jobs,
         keep_going=request.keep_going,
         force_downstream=request.force_downstream,
         run=RunOptions(force=request.force, dry=request.dry, use_run_cache=request.use_run_cache),
     )
-    ctx = run_context(project, progress)
     if request.dry:
         return Scheduler(ctx, graph, order, options, reporter).run()
     recorder = _LazyRecorder(project, request.overrides)
@@ -111,6 +141,45 @@ def _schedule(
         return Scheduler(ctx, graph, order, options, reporter, on_outcome=recorder).run()
     finally:
         recorder.close()
+
+
+def _plan(project: Project, graph: Graph, request: ReproRequest) -> list[str]:
+    """The stages `repro` considers, in order, chosen as dvc chooses them.
+
+    No targets means the root dvc.yaml (`-P` every pipeline). Targets that select
+    no stage (a dvc.yaml with `stages: {}`) leave the whole graph, as in dvc.
+    """
+    if request.all_pipelines:
+        return graph.order()
+    targets = request.targets or (_root_dvcyaml(project),)
+    addresses = resolve_targets(graph, targets, names_dvcyaml(project.root))
+    return select(
+        graph,
+        addresses,
+        single_item=request.single_item,
+        downstream=request.downstream,
+        frozen_cut=True,
+    )
+
+
+def _root_dvcyaml(project: Project) -> str:
+    if not os.path.isfile(os.path.join(project.root, "dvc.yaml")):
+        raise TargetError(
+            f"'{os.path.join(project.root, 'dvc.yaml')}' does not exist; name the stages"
+            " or dvc.yaml files to reproduce, or run every pipeline with -P/--all-pipelines"
+        )
+    return "dvc.yaml"
+
+
+def _check_frozen_outputs(ctx: RunContext, graph: Graph, order: list[str]) -> None:
+    """Stop before running anything when a frozen stage's outputs are missing (dvc
+    fails on reaching the stage; its upstream is not run either way)."""
+    for address in order:
+        stage = graph.stages[address]
+        if stage.frozen:
+            missing = frozen_missing_outputs(ctx, stage)
+            if missing:
+                raise RunError(frozen_missing_message(stage, missing))
 
 
 class _LazyRecorder:
@@ -137,5 +206,8 @@ def status(
 ) -> list[StatusEntry]:
     """Per stage (targets and their upstream), why it would run; empty reasons: up to date."""
     graph = build_graph(project.stages())
-    order = select(graph, resolve_targets(graph, targets))
+    addresses = resolve_targets(graph, targets, names_dvcyaml(project.root))
+    if targets and not addresses:
+        return []  # a dvc.yaml without stages: nothing to report, as in dvc
+    order = select(graph, addresses)
     return statuses(run_context(project, progress), graph.stages, order)

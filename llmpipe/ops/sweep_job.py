@@ -70,6 +70,7 @@ def _reproduce_in_workspace(plan: dict[str, Any], workspace: str, result: JobRes
             targets=tuple(plan.get("targets", ())),
             overrides=tuple(result.overrides),
             jobs=int(plan.get("stage_jobs", 1)),
+            all_pipelines=not plan.get("targets"),  # a sweep plans every stage
         )
         outcome = reproduce(repo, request, audit=False)  # the copy is thrown away
         result.stages = {o.stage.address: o.kind for o in outcome.outcomes}

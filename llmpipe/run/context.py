@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..cache.odb import ObjectDB
 from ..cache.state import StateDB
 from ..errors import SpecError
+from ..hashing import LEGACY_MD5
 from ..pathguard import PathGuard
 from ..progress import NoProgress, Progress
 from ..stage import ParamRef, Stage
@@ -27,6 +28,8 @@ class RunContext:
     link_types: tuple[str, ...]
     runs_dir: str
     progress: Progress = field(default_factory=NoProgress)
+    # DVC 2's cache (`<cache>/ab/cdef…`), holding outputs whose lock entry has no `hash:`.
+    legacy_odb: ObjectDB | None = None
     _params_cache: dict[str, Any] = field(default_factory=dict)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
     guard: PathGuard = field(init=False)
@@ -64,4 +67,5 @@ def run_context(project: Project, progress: Progress | None = None) -> RunContex
         link_types=project.config.link_types,
         runs_dir=project.runs_dir,
         progress=progress or NoProgress(),
+        legacy_odb=ObjectDB(project.cache_dir, LEGACY_MD5),
     )

@@ -157,3 +157,21 @@ def test_monitor_runs_an_evaluation_stage(models) -> None:  # noqa: ANN001
     result = project.cli("monitor", "llm@production", "--stage", "evaluate")
     assert result.code == 1 and "0.2 >= 0.6" in result.out
     assert json.loads(project.read("eval.json")) == {"accuracy": 0.2}
+
+
+def test_deployed_files_are_readable_by_the_serving_user(models, tmp_path) -> None:  # noqa: ANN001
+    """A server running as another user reads CURRENT and the generated files."""
+    import os
+
+    project = models.project
+    dest = tmp_path / "serving"
+    models.register()
+    project.ok("registry", "promote", "llm", "0.1.0", "--to", "production")
+    previous = os.umask(0o022)
+    try:
+        project.ok("deploy", "llm@production", "--to", str(dest))
+    finally:
+        os.umask(previous)
+    for path in (dest / "CURRENT", dest / "current" / "deployment.json"):
+        assert path.stat().st_mode & 0o777 == 0o644, path
+    assert (dest / "current" / "weights.bin").stat().st_mode & 0o004
