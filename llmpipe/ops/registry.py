@@ -8,6 +8,7 @@ may run an evaluation stage and roll a degraded alias back.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AccessError, RegistryError
@@ -24,6 +25,13 @@ if TYPE_CHECKING:
     from ..registry.state import RegistryState
     from ..registry.storage import EventStore
     from ..registry.verify import VerifyReport
+
+
+def _authorized(project: Project, action: str, writer: Writer) -> Writer:
+    """Check that `writer` may do `action` (AccessError if not); the writer, named as the
+    policy member its key belongs to, so that the events it signs say who."""
+    decision = require(project.root, action, writer.key)
+    return replace(writer, member=decision.member) if decision.member else writer
 
 
 def open_registry(project: Project) -> EventStore:
@@ -56,7 +64,7 @@ def register(
     from ..registry.names import check_model_name
 
     check_model_name(name)
-    require(project.root, "register", writer.key)
+    writer = _authorized(project, "register", writer)
     artifact = find_artifact(project, path)
     remote = _ensure_pushed(project, artifact)
     return engine.register(
@@ -89,10 +97,12 @@ def _ensure_pushed(project: Project, artifact: Any) -> str | None:
 
 
 def describe_promote(result: PromoteResult) -> tuple[Targets, Outcome]:
+    """The alias and version promoted (so `audit log --action promote:ALIAS` finds it)."""
+    target = {"model": result.model, "version": result.version, "alias": result.alias}
     if result.event is None:
         failed = sum(not c.passed for c in result.checks)
-        return [], Outcome("failed", 1, f"{failed} gate(s) failed")
-    return [], Outcome()
+        return [target], Outcome("failed", 1, f"{failed} gate(s) failed")
+    return [target], Outcome()
 
 
 @audited("registry promote", describe=describe_promote)
@@ -103,7 +113,7 @@ def promote(
     from ..registry.names import check_alias
 
     store = open_registry(project)
-    require(project.root, f"promote:{check_alias(alias)}", writer.key)
+    writer = _authorized(project, f"promote:{check_alias(alias)}", writer)
     if force and engine.gates_fail(project, store, name, version, alias):
         try:
             require(project.root, "admin", writer.key)
@@ -117,7 +127,7 @@ def promote(
 @audited("registry rollback")
 def rollback(project: Project, writer: Writer, name: str, alias: str) -> dict[str, Any]:
     """Point `alias` back at the (non-deprecated) version that held it before."""
-    require(project.root, "rollback", writer.key)
+    writer = _authorized(project, "rollback", writer)
     return engine.rollback(project, open_registry(project), writer, name, alias)
 
 
@@ -126,7 +136,7 @@ def deprecate(
     project: Project, writer: Writer, name: str, version: str, message: str | None = None
 ) -> dict[str, Any]:
     """Mark a version deprecated: it can no longer be promoted or rolled back to."""
-    require(project.root, "register", writer.key)
+    writer = _authorized(project, "register", writer)
     return engine.deprecate(project, open_registry(project), writer, name, version, message)
 
 
@@ -141,7 +151,7 @@ def deploy(project: Project, writer: Writer, name: str, ref: str, url: str) -> D
     """Verify the registry and the artifact, then publish version `ref` of `name` at `url`."""
     from ..registry.deploy import deploy as publish
 
-    require(project.root, "deploy", writer.key)
+    writer = _authorized(project, "deploy", writer)
     return publish(project, open_registry(project), writer, name, ref, url)
 
 
@@ -166,7 +176,7 @@ def monitor(
     from ..registry.config import load_config
     from ..registry.monitor import monitor as judge
 
-    require(project.root, "deploy", writer.key)
+    writer = _authorized(project, "deploy", writer)
     fresh = _fresh_metrics(project, metrics_file, stage)
     checks = load_config(project.root).monitor_for(alias)
     store = open_registry(project)

@@ -28,10 +28,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class Writer:
-    """Who signs: the loaded key and the git identity shown beside it."""
+    """Who signs: the loaded key, the git identity shown beside it, and the policy member
+    holding the key (set by the verb that checked the permission; None without a policy)."""
 
     key: SigningKey
     name: str | None
+    member: str | None = None
 
     @classmethod
     def current(cls, passphrase: PassphraseSource | None = None) -> Writer:
@@ -60,7 +62,9 @@ def _append(
 
     def make(events: list[dict[str, Any]]) -> dict[str, Any]:
         state = replay(events, store.location)
-        event = make_event(state.last, kind, model, build(state), writer.key, writer.name)
+        event = make_event(
+            state.last, kind, model, build(state), writer.key, writer.name, writer.member
+        )
         check_event_names(event)
         return event
 
@@ -139,6 +143,9 @@ class PromoteResult:
     event: dict[str, Any] | None
     checks: list[CheckResult] = field(default_factory=list)
     previous: str | None = None
+    model: str | None = None
+    version: str | None = None  # as resolved (an alias given as the version is resolved)
+    alias: str | None = None
 
     @property
     def gates_passed(self) -> bool:
@@ -164,11 +171,12 @@ def promote(
     """
     check_alias(alias)
     gates = gates_for(repo.root, alias)
-    result = PromoteResult(None)
+    result = PromoteResult(None, model=name, version=version, alias=alias)
 
     def build(state: RegistryState) -> dict[str, Any]:
         model = state.model(name)
         chosen = model.resolve(version)
+        result.version = chosen.version
         if chosen.deprecated:
             raise RegistryError(f"version {chosen.version} of '{name}' is deprecated; not promoted")
         result.previous = model.aliases.get(alias)
