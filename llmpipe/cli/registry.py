@@ -152,9 +152,10 @@ def _print_version(model: Any, version: Any) -> None:
     click.echo(f"  registered: {version.time} by {registrant(version)} ({version.actor})")
     if data.get("message"):
         click.echo(f"  message:    {data['message']}")
+    dirty = "+dirty" if lineage.get("git_dirty") else ""
     click.echo(
         f"  run:        {lineage.get('run_id')} (stage {lineage.get('stage')}, "
-        f"commit {str(lineage.get('git_commit'))[:12]})"
+        f"commit {str(lineage.get('git_commit'))[:12]}{dirty})"
     )
     for dep in lineage.get("deps") or []:
         click.echo(f"  input:      {dep['path']}  {dep['hash']}")

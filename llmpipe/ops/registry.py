@@ -67,10 +67,30 @@ def register(
     writer = _authorized(project, "register", writer)
     artifact = find_artifact(project, path)
     remote = _ensure_pushed(project, artifact)
-    return engine.register(
-        project, open_registry(project), writer, name, artifact, remote,
-        version, bump, message, metrics_file,
+    store = open_registry(project)
+    event = engine.register(
+        project, store, writer, name, artifact, remote, version, bump, message, metrics_file,
     )  # fmt: skip
+    _warn_if_registered_before(project, store, event)
+    return event
+
+
+def _warn_if_registered_before(project: Project, store: EventStore, event: dict[str, Any]) -> None:
+    """A notice when the model already has a version with exactly these files (same digest)."""
+    from ..registry.state import replay
+
+    data = event["data"]
+    model = replay(store.events(), store.location).model(event["model"])
+    same = [
+        v.version
+        for v in model.versions.values()
+        if v.digest == data["digest"] and v.version != data["version"]
+    ]
+    if same:
+        project.notices.append(
+            f"{event['model']} {data['version']} has exactly the files of {', '.join(same)} "
+            f"({data['digest'][:19]}…): registered again as a new version"
+        )
 
 
 def _ensure_pushed(project: Project, artifact: Any) -> str | None:

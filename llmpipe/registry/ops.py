@@ -18,7 +18,7 @@ from .events import make_event
 from .expr import CheckResult
 from .gates import check_not_older, gate_checks, gates_for
 from .names import check_alias, check_event_names, check_model_name
-from .state import RegistryState, replay
+from .state import ModelState, RegistryState, replay
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -231,10 +231,7 @@ def rollback(
         stack = model.alias_stack.get(alias, [])
         earlier = [v for v in stack[:-1] if not model.versions[v].deprecated]
         if not earlier:
-            raise RegistryError(
-                f"'{alias}' of '{name}' has no earlier version to roll back to "
-                f"(it has only held {', '.join(dict.fromkeys(stack))})"
-            )
+            raise RegistryError(_nothing_earlier(model, alias))
         return {
             "alias": alias,
             "from": model.aliases[alias],
@@ -243,6 +240,39 @@ def rollback(
         }
 
     return _append(store, writer, "rollback", name, build)
+
+
+def _nothing_earlier(model: ModelState, alias: str) -> str:
+    """Why `alias` cannot roll back: what it points at, and every version it has held.
+
+    A rollback goes down the alias's stack; versions rolled back from are off it
+    (they are later, not earlier), and deprecated ones are skipped.
+    """
+    stack = model.alias_stack.get(alias, [])
+    current = model.aliases[alias]
+    message = f"'{alias}' of '{model.name}' has no earlier version to roll back to: it points at"
+    deprecated = [v for v in dict.fromkeys(stack[:-1]) if model.versions[v].deprecated]
+    if deprecated:
+        message += (
+            f" {current}, and the versions before it ({', '.join(deprecated)}) are deprecated"
+        )
+    else:
+        message += f" {current}, the first version it held"
+    held = list(dict.fromkeys(_holders(model, alias)))
+    later = [v for v in held if v not in stack]
+    if later:
+        message += f" (it has held {', '.join(held)}, and was rolled back from {', '.join(later)})"
+    return message
+
+
+def _holders(model: ModelState, alias: str) -> list[str]:
+    """Every version `alias` pointed at, in the order of the events that moved it."""
+    moved = []
+    for event in model.events:
+        data = event.get("data") or {}
+        if event.get("type") in ("promote", "rollback") and data.get("alias") == alias:
+            moved.append(str(data.get("version")))
+    return moved
 
 
 def deprecate(
