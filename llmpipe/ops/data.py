@@ -118,9 +118,16 @@ def checkout(
 
 
 def checkout_locked(
-    project: Project, targets: Sequence[str] = (), relink: bool = False, force: bool = False
+    project: Project,
+    targets: Sequence[str] = (),
+    relink: bool = False,
+    force: bool = False,
+    link_types: Sequence[str] | None = None,
 ) -> CheckoutSummary:
-    """`checkout` for a caller that holds the repository lock (`pull`)."""
+    """`checkout` for a caller that holds the repository lock (`pull`, a sweep job's copy).
+
+    `link_types` replaces the project's `cache.type` for this checkout.
+    """
     graph = build_graph(project.stages())
     chosen = resolve_targets(graph, targets) if targets else list(graph.stages)
     stages = [graph.stages[a] for a in chosen]
@@ -137,7 +144,7 @@ def checkout_locked(
     if not force:
         _refuse_unsaved(project, plans)
     for (path, info), plan in zip(recorded, plans, strict=True):
-        result = apply_checkout(plan, odb, project.config.link_types, state, guard)
+        result = apply_checkout(plan, odb, link_types or project.config.link_types, state, guard)
         if result.changed:  # one line per output, as DVC prints it
             changed.append(path + ("/" if info.isdir else ""))
             hashes.append((path, info.value))

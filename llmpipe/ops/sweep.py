@@ -139,11 +139,13 @@ def shared_stages(stages: dict[str, Stage], order: Sequence[str], plan: _Plan) -
     varying_files = {path for job in plan.params for path in job}
     shared: list[str] = []
     parents = _parents(stages)
+    # Data tracked by `.dvc` files is the same in every job: a parent that never varies.
+    fixed = {address for address, stage in stages.items() if stage.is_data_source}
     for address in order:
         stage = stages[address]
         if stage.is_data_source or stage.always_changed or stage.frozen or not stage.cmd:
             continue
-        if not parents[address] <= set(shared):
+        if not parents[address] <= fixed.union(shared):
             continue
         if any(stage.repo_path(d.path) in varying_files for d in stage.deps):
             continue  # reads a whole params file the sweep rewrites
