@@ -199,7 +199,9 @@ def run_shared_upstream(
         lineage = os.path.join(repo.llmpipe_dir, "lineage")
         with open_workspace(repo.root, repo.cache_dir, lineage, workspace) as ws:
             overrides = tuple(plan.expansion.jobs[0])
-            shared_run = ReproRequest(targets=tuple(shared), overrides=overrides)
+            shared_run = ReproRequest(
+                targets=tuple(shared), overrides=overrides, overwrite_params=True
+            )
             result = reproduce(ws, shared_run, audit=False)
     finally:
         if not request.keep_workspaces:

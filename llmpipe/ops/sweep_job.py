@@ -70,6 +70,7 @@ def _reproduce_in_workspace(plan: dict[str, Any], workspace: str, result: JobRes
             targets=tuple(plan.get("targets", ())),
             overrides=tuple(result.overrides),
             jobs=int(plan.get("stage_jobs", 1)),
+            overwrite_params=True,  # the copy's params.yaml is the job's to compose
         )
         outcome = reproduce(repo, request, audit=False)  # the copy is thrown away
         result.stages = {o.stage.address: o.kind for o in outcome.outcomes}
