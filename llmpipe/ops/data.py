@@ -20,6 +20,7 @@ from ..gitignore import ignore_output
 from ..graph import build_graph, resolve_targets
 from ..outputs import revision_outputs, workspace_outputs
 from ..pathguard import PathGuard, protected_component
+from ..registry.kept import registered_outputs
 from ..run.repolock import repo_lock
 from ..stage import HashInfo, Stage
 from .audit import Outcome, Targets, audited
@@ -185,12 +186,18 @@ def _never_recorded(stages: list[Stage], recorded: set[str]) -> list[str]:
 
 @audited("gc")
 def collect_garbage(
-    project: Project, workspace: bool, dry: bool = False, revisions: RevisionChoice | None = None
+    project: Project,
+    workspace: bool,
+    dry: bool = False,
+    revisions: RevisionChoice | None = None,
+    drop_unaliased: bool = False,
 ) -> GcResult:
     """Remove cache objects that the workspace's lock and .dvc files do not use.
 
     With `revisions` (branches, tags, commits), what their committed lock and
-    .dvc files record is kept as well; the workspace is always kept then.
+    .dvc files record is kept as well; the workspace is always kept then. The
+    artifact of every registered model version is kept too (with `drop_unaliased`,
+    only of those an alias points at).
     """
     chosen = revisions is not None and (
         revisions.revs or revisions.all_branches or revisions.all_tags or revisions.all_commits
@@ -202,6 +209,7 @@ def collect_garbage(
         )
     with repo_lock(project.tmp_dir):
         used = [out.info for out in workspace_outputs(project.root, project.stages())]
+        used.extend(out.info for out in registered_outputs(project.root, drop_unaliased))
         if chosen:
             from ..compare.revisions import revision_commits
 

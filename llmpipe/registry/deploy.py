@@ -96,13 +96,19 @@ def deploy(
 
 def verified_files(repo: Project, version: Version) -> list[tuple[str, str]]:
     """(name at the destination, cache path) of the version's files, digest checked."""
+    from ..cache.checkout import in_cache
     from .artifact import cache_files, strong_digest
 
     info = HashInfo.from_lock_dict(dict(version.data.get("hash") or {}))
-    if info is None or not repo.odb.exists(info.value):
+    if info is None or not in_cache(repo.odb, info):
+        remote = version.data.get("remote")
+        where = (
+            f"fetching them from remote '{remote}', where it was registered, did not bring them"
+            if remote
+            else "it was registered without a remote, so only a cache that has them can deploy it"
+        )
         raise RegistryError(
-            f"the files of {version.model} {version.version} are not in the cache: "
-            "run 'llmpipe pull' (or 'llmpipe fetch') first"
+            f"the files of {version.model} {version.version} are not in the cache, and {where}"
         )
     files = cache_files(repo.odb, info)
     digest, _ = strong_digest(files, info.isdir)
