@@ -22,7 +22,7 @@ from .audit import Outcome, Targets, audited
 
 if TYPE_CHECKING:
     from ..project import Project
-    from ..registry.state import RegistryState
+    from ..registry.state import RegistryState, Version
     from ..registry.storage import EventStore
     from ..registry.verify import VerifyReport
 
@@ -172,31 +172,31 @@ def deploy(project: Project, writer: Writer, name: str, ref: str, url: str) -> D
     from ..registry.deploy import deploy as publish
 
     writer = _authorized(project, "deploy", writer)
-    store = open_registry(project)
-    _fetch_if_missing(project, store, name, ref)
-    return publish(project, store, writer, name, ref, url)
+
+    def fetch_missing(version: Version) -> None:
+        _fetch_if_missing(project, version)
+
+    return publish(project, open_registry(project), writer, name, ref, url, fetch_missing)
 
 
-def _fetch_if_missing(project: Project, store: EventStore, name: str, ref: str) -> None:
-    """Bring version `ref` of `name` from the remote it was registered with, when the
-    cache lacks any of its objects (after `gc`, in a fresh clone). Needs `pull`."""
+def _fetch_if_missing(project: Project, version: Version) -> None:
+    """Bring `version` from the remote it was registered with, when the cache lacks any
+    of its objects (after `gc`, in a fresh clone). Reading the remote needs `pull`."""
     from ..cache.checkout import in_cache
     from ..registry.kept import version_output
-    from ..registry.state import replay
     from ..remote.ops import TransferRequest
     from .transfer import fetch
 
-    version = replay(store.events(), store.location).model(name).resolve(ref)
     wanted = version_output(version)
     if wanted.remote is None or in_cache(project.odb, wanted.info):
         return  # present, or registered without a remote: publishing says which
-    request = TransferRequest(targets=(f"{name}@{version.version}",), audit=False)
+    request = TransferRequest(targets=(f"{version.model}@{version.version}",), audit=False)
     result = fetch(project, request, audit=False)  # the deploy record covers it
     if result.failed:
         reasons = "; ".join(f"{f.oid}: {f.reason}" for f in result.failed[:3])
         raise RegistryError(
-            f"{name} {version.version} is not in the cache and could not be fetched from "
-            f"remote '{wanted.remote}', where it was registered ({reasons}); deploy refused"
+            f"{version.model} {version.version} is not in the cache and could not be fetched "
+            f"from remote '{wanted.remote}', where it was registered ({reasons}); deploy refused"
         )
 
 

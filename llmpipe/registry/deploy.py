@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,11 +65,18 @@ class DeployResult:
 
 
 def deploy(
-    repo: Project, store: EventStore, writer: Writer, name: str, ref: str, url: str
+    repo: Project,
+    store: EventStore,
+    writer: Writer,
+    name: str,
+    ref: str,
+    url: str,
+    fetch: Callable[[Version], None] | None = None,
 ) -> DeployResult:
     """Verify the registry and the artifact, publish version `ref` of `name` at `url`.
 
-    Whether the writer may deploy is for the caller to check.
+    Whether the writer may deploy is for the caller to check; `fetch`, called once
+    the registry verifies, brings the version's objects the cache lacks.
     """
     from .location import storage_location
     from .ops import record
@@ -84,6 +92,8 @@ def deploy(
         )
     model = replay(store.events(), store.location).model(name)
     version = model.resolve(ref)
+    if fetch is not None:
+        fetch(version)
     files = verified_files(repo, version)
     release = release_name(name, version.version, version.digest)
     contents = _release_contents(model, version, ref, files)

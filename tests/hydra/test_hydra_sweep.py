@@ -9,6 +9,7 @@ import pytest
 
 from llmpipe.errors import ConfigError
 from llmpipe.hydra.expand import expand
+from tests.hydra.conftest import DVC_YAML
 
 
 def _snapshot(project) -> dict[str, bytes]:  # noqa: ANN001
@@ -144,25 +145,10 @@ def test_show_without_sweeps(hydra_project) -> None:  # noqa: ANN001
     assert result.code == 1 and "no sweeps recorded yet" in result.err
 
 
-TRACKED_DVC_YAML = """\
-stages:
-  prepare:
-    cmd: python prepare.py
-    deps: [raw, prepare.py]
-    params: [prep.n]
-    outs: [data.txt]
-  train:
-    cmd: python train.py
-    deps: [data.txt, train.py]
-    params: [train, model]
-    outs: [model.txt]
-  evaluate:
-    cmd: python evaluate.py
-    deps: [model.txt]
-    metrics:
-      - metrics.json:
-          cache: false
-"""
+# prepare also reads data tracked with `llmpipe add`
+TRACKED_DVC_YAML = DVC_YAML.replace(
+    "    params: [prep.n]\n", "    deps: [raw, prepare.py]\n    params: [prep.n]\n", 1
+)
 
 
 def _linked_from_cache(path, project) -> bool:  # noqa: ANN001
