@@ -104,11 +104,14 @@ class Repo(Project):
         workspace: bool = True,
         dry: bool = False,
         revisions: RevisionChoice | None = None,
+        drop_unaliased: bool = False,
     ) -> GcResult:
-        """Remove cache objects that neither the workspace nor `revisions` use."""
+        """Remove cache objects that neither the workspace, `revisions` nor the registry use."""
         from .ops.data import collect_garbage
 
-        return collect_garbage(self, workspace, dry=dry, revisions=revisions)
+        return collect_garbage(
+            self, workspace, dry=dry, revisions=revisions, drop_unaliased=drop_unaliased
+        )
 
     def push(
         self, targets: Sequence[str] = (), **options: Unpack[TransferOptions]

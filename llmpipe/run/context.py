@@ -41,6 +41,11 @@ class RunContext:
     def abspath(self, stage: Stage, path: str) -> str:
         return os.path.join(self.root, stage.repo_path(path))
 
+    def use_params(self, relpath: str, data: dict[str, Any]) -> None:
+        """Read the params file `relpath` as `data` (status: params.yaml as composed)."""
+        with self._mutex:
+            self._params_cache[relpath] = data
+
     def params_file(self, stage: Stage, ref: ParamRef) -> dict[str, Any]:
         """A params file's content, read once per run (they do not change mid-run)."""
         from ..spec import read_params_file

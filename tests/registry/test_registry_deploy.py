@@ -140,6 +140,25 @@ def test_monitor_rollback_refused_without_the_permission(models, tmp_path, monke
     assert shown["version"] == "0.1.1"
 
 
+def test_monitor_rollback_refusal_names_every_version_the_alias_held(models, tmp_path) -> None:  # noqa: ANN001
+    project = models.project
+    models.gates(MONITOR)
+    _promote_two(models)
+    project.ok("registry", "rollback", "llm", "--alias", "production")  # back to 0.1.0
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"accuracy": 0.1, "perplexity": 100}))
+    result = project.cli(
+        "monitor", "llm@production", "--metrics", str(bad), "--rollback-on-degradation"
+    )
+    assert result.code == 1
+    assert "has only held" not in result.err
+    assert (
+        "Not rolled back: 'production' of 'llm' has no earlier version to roll back to: it points"
+        " at 0.1.0, the first version it held (it has held 0.1.0, 0.1.1, and was rolled back"
+        " from 0.1.1)"
+    ) in " ".join(result.err.split())
+
+
 def test_monitor_runs_an_evaluation_stage(models) -> None:  # noqa: ANN001
     project = models.project
     project.write(
