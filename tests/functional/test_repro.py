@@ -78,7 +78,9 @@ def test_only_tracked_params_count(pipeline):
     assert ran_stages(pipeline.ok("repro")) == []
     pipeline.write("params.yaml", "count:\n  scale: 2\nunused: 6\n")
     status = pipeline.ok("status", "--json")
-    assert json.loads(status.out) == {"count": ["param 'count.scale' changed"]}
+    assert json.loads(status.out) == {
+        "count": [{"changed deps": {"params.yaml": {"count.scale": "modified"}}}]
+    }
     assert ran_stages(pipeline.ok("repro")) == ["count"]
 
 
