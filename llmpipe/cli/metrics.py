@@ -290,7 +290,6 @@ def _experiment_rows(
     A column is the key, or `path:key` when files share the key; `!` marks a file
     that could not be read.
     """
-    from ..compare.render import format_value
 
     files = list(dict.fromkeys(path for result in results for path in result.files))
     found: dict[tuple[str, str], None] = {}
@@ -305,12 +304,20 @@ def _experiment_rows(
     rows = []
     for result in results:
         flat = result.flat(keep_lists=True)
-        cells = [_cell(result, flat, path, key, precision, format_value) for path, key in columns]
+        cells = [_cell(result, flat, path, key, precision) for path, key in columns]
         rows.append([result.revision.label, *cells] if by_revision else cells)
     return (["Revision", *headers] if by_revision else headers), rows
 
 
-def _cell(result, flat, path, key, precision, format_value) -> str:  # noqa: ANN001
+def _cell(
+    result: RevisionValues,
+    flat: dict[str, dict[str, Any]],
+    path: str,
+    key: str,
+    precision: int | None,
+) -> str:
+    from ..compare.render import format_value
+
     values = result.files.get(path)
     if values is not None and values.unreadable:
         return "!"

@@ -244,44 +244,65 @@ def flat_datapoints(
     rows = {name: _records(content) for name, content in data.items()}
     xs = list(_axis_fields(props.get("x"), rows))
     ys = list(_axis_fields(props.get("y"), rows))
-    x_file, x_field = xs[0] if xs else (None, INDEX)
-    several_x = len(xs) > 1 and len({f for _, f in xs}) > 1
     if len(xs) > 1 and len(xs) != len(ys):
         raise FileProblem(
             "Cannot have different number of x and y data sources. "
             f"Found {len(xs)} x and {len(ys)} y data sources."
         )
-    y_fields, y_files = {f for _, f in ys}, {f for f, _ in ys}
-    update: dict[str, Any] = {
-        "x": INFERRED_X if several_x else x_field,
-        "y": INFERRED_Y if len(y_fields) > 1 else next(iter(y_fields), None),
-    }
-    prefix = len(os.path.commonpath(list(y_files))) if len(y_files) > 1 else 0
-    update["anchors_y_definitions"] = [
-        {"filename": _short(f, prefix), "field": y_field} for f, y_field in ys
-    ]
+    update = _unified_axes(xs, ys)
     points: list[dict[str, Any]] = []
     for index, (y_file, y_field) in enumerate(ys):
-        if len(xs) > 1:
-            x_file, x_field = xs[index]
+        x_file, x_field = xs[index] if len(xs) > 1 else xs[0] if xs else (None, INDEX)
         records = [dict(record) for record in rows.get(y_file, [])]
         if update["y"] == INFERRED_Y:
             _copy_field(records, INFERRED_Y, records, y_field)
-        if x_file is None and x_field == INDEX:
-            for position, record in enumerate(records):
-                record[INDEX] = position
-        else:
-            target = INFERRED_X if several_x else x_field
-            if len(rows.get(x_file, [])) != len(records):
-                raise FileProblem(
-                    f"Cannot join '{x_field}' from '{x_file}' and '{y_field}' from "
-                    f"'{y_file}'. They have to have same length."
-                )
-            _copy_field(records, target, rows.get(x_file, []), x_field)
+        _add_x(records, rows, (x_file, x_field), update["x"], (y_file, y_field))
+        shown = _short(y_file, _prefix(ys))
         for record in records:
-            record.update({"rev": revision, "filename": _short(y_file, prefix), "field": y_field})
+            record.update({"rev": revision, "filename": shown, "field": y_field})
         points += records
     return (points, props | update) if points else ([], {})
+
+
+def _prefix(ys: list[tuple[str, str]]) -> int:
+    """How much of the y files' paths they share (left out of `filename`), as dvc."""
+    files = {f for f, _ in ys}
+    return len(os.path.commonpath(list(files))) if len(files) > 1 else 0
+
+
+def _unified_axes(xs: list[tuple[str, str]], ys: list[tuple[str, str]]) -> dict[str, Any]:
+    """The x and y fields the records end up with, and dvc's y definitions."""
+    several_x = len(xs) > 1 and len({f for _, f in xs}) > 1
+    y_fields = {f for _, f in ys}
+    return {
+        "x": INFERRED_X if several_x else (xs[0][1] if xs else INDEX),
+        "y": INFERRED_Y if len(y_fields) > 1 else next(iter(y_fields), None),
+        "anchors_y_definitions": [
+            {"filename": _short(f, _prefix(ys)), "field": field} for f, field in ys
+        ],
+    }
+
+
+def _add_x(
+    records: list[dict],
+    rows: dict[str, list[dict]],
+    x: tuple[str | None, str],
+    target: str,
+    y: tuple[str, str],
+) -> None:
+    """Give each record its x: the row index, or the x field of the x file's row."""
+    (x_file, x_field), (y_file, y_field) = x, y
+    if x_file is None and x_field == INDEX:
+        for position, record in enumerate(records):
+            record[INDEX] = position
+        return
+    source = rows.get(x_file or "", [])
+    if len(source) != len(records):
+        raise FileProblem(
+            f"Cannot join '{x_field}' from '{x_file}' and '{y_field}' from "
+            f"'{y_file}'. They have to have same length."
+        )
+    _copy_field(records, target, source, x_field)
 
 
 def _completed(plot_id: str, data: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
