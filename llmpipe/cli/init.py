@@ -9,9 +9,6 @@ import click
 from .render import verbose_option
 
 _DVC_GITIGNORE = "/config.local\n/tmp\n/cache\n"
-# Machine-local state: the hash cache, scratch space, the lineage store, the audit
-# trail (it travels through remotes, not git) and local secrets.
-_LLMPIPE_GITIGNORE = "/state.db*\n/tmp\n/lineage\n/audit\n/config.local\n"
 
 
 @click.command()
@@ -29,8 +26,10 @@ def init(no_scm: bool, subdir: bool, hydra: bool, verbose: bool) -> None:
     if not no_scm:
         _check_git(root, subdir)
     created = _init_dvc_dir(root, no_scm)
-    os.makedirs(os.path.join(root, ".llmpipe"), exist_ok=True)
-    _write_if_missing(os.path.join(root, ".llmpipe", ".gitignore"), _LLMPIPE_GITIGNORE)
+    from ..project import LLMPIPE_DIR, committable_gitignore
+
+    os.makedirs(os.path.join(root, LLMPIPE_DIR), exist_ok=True)
+    _write_if_missing(os.path.join(root, LLMPIPE_DIR, ".gitignore"), committable_gitignore())
     if created:
         click.echo(f"Initialized llmpipe project in {root}")
     elif not hydra:

@@ -26,6 +26,7 @@ _MISSING = object()
 class Reason:
     kind: str  # new, cmd, dep-missing, dep-modified, deps-changed, param-*, out-*, always-changed
     path: str | None = None
+    file: str | None = None  # the params file (as the stage names it) of a param-* reason
 
     def __str__(self) -> str:
         text = {
@@ -40,6 +41,7 @@ class Reason:
             "param-changed": "param '{}' changed",
             "param-new": "param '{}' added",
             "param-deleted": "param '{}' removed",
+            "params-file-new": "params file '{}' not recorded yet",
             "out-missing": "out '{}' is missing",
             "out-modified": "out '{}' modified",
             "out-not-cached": "out '{}' is not in the cache",
@@ -189,18 +191,21 @@ def _is_legacy(stage: Stage, path: str, recorded: HashInfo) -> bool:
 def _compare_params(lock: LockEntry, status: StageStatus) -> None:
     recorded = lock.get("params") or {}
     for file, values in status.params.items():
+        if file not in recorded:
+            status.reasons.append(Reason("params-file-new", file, file))
+            continue
         old_values = recorded.get(file) or {}
         for key, value in values.items():
             old = old_values.get(key, _MISSING)
             if old is _MISSING:
-                status.reasons.append(Reason("param-new", key))
+                status.reasons.append(Reason("param-new", key, file))
             elif old != value:
-                status.reasons.append(Reason("param-changed", key))
+                status.reasons.append(Reason("param-changed", key, file))
         for key in old_values.keys() - values.keys():
-            status.reasons.append(Reason("param-deleted", key))
+            status.reasons.append(Reason("param-deleted", key, file))
     for file in recorded.keys() - status.params.keys():
         for key in recorded[file] or {}:
-            status.reasons.append(Reason("param-deleted", key))
+            status.reasons.append(Reason("param-deleted", key, file))
 
 
 def _compare_outs(ctx: RunContext, stage: Stage, lock: LockEntry, status: StageStatus) -> None:
@@ -230,6 +235,7 @@ class StatusEntry:
     address: str
     reasons: tuple[Reason, ...]
     frozen: bool = False
+    stage: Stage | None = field(default=None, compare=False, repr=False)
 
 
 def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> list[StatusEntry]:
@@ -241,10 +247,12 @@ def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> lis
     for address in order:
         stage = stages[address]
         if stage.is_data_source:
-            entries.append(StatusEntry(address, tuple(_data_source_reasons(ctx, stage))))
+            reasons = tuple(_data_source_reasons(ctx, stage))
+            entries.append(StatusEntry(address, reasons, stage=stage))
         else:
             result = stage_status(ctx, stage, locks.entry(stage.lockfile, stage.name))
-            entries.append(StatusEntry(address, tuple(result.reasons), frozen=stage.frozen))
+            reasons = tuple(result.reasons)
+            entries.append(StatusEntry(address, reasons, frozen=stage.frozen, stage=stage))
     return entries
 
 

@@ -171,7 +171,7 @@ def test_show_metrics_table_and_html_plot(models, tmp_path) -> None:  # noqa: AN
     assert "registered" in table and "0.8" in table and "accuracy" in table
     html = project.read("plot.html")
     assert html.count("<svg") == 2  # accuracy and perplexity
-    assert 'data-revision="versions"' in html
+    assert "<title>versions</title>" in html
 
 
 def test_gate_expressions_are_validated_not_evaluated(models) -> None:  # noqa: ANN001
