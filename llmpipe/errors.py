@@ -165,6 +165,10 @@ class CorruptObject(LlmpipeError):
     """A downloaded object does not match its hash."""
 
 
+class CheckpointError(LlmpipeError):
+    """A checkpoint stream's record, or a checkpoint to resume from, cannot be used."""
+
+
 class RegistryError(LlmpipeError):
     """The model registry refused an operation or failed verification."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,7 +221,8 @@ def _execute(
         if not out.persist:
             remove(ctx.abspath(stage, out.path))
     try:
-        run_commands(stage, ctx.root)
+        with _around_command(ctx, stage, status):
+            run_commands(stage, ctx.root)
     except RunError as exc:
         outcome.kind, outcome.error, outcome.ended = "failed", str(exc), time.time()
         outcome.exit_status = exc.exit_status
@@ -234,6 +236,14 @@ def _execute(
         runcache.save(ctx.runs_dir, entry, stage.name)
     outcome.ended = time.time()
     return outcome
+
+
+def _around_command(
+    ctx: RunContext, stage: Stage, status: StageStatus
+) -> AbstractContextManager[None]:
+    if ctx.around_command is None:
+        return nullcontext()
+    return ctx.around_command(stage, entry_for(stage, status.dep_hashes, status.params, {}))
 
 
 def _keep_legacy_entries(
