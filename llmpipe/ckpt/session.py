@@ -18,7 +18,7 @@ import json
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from .records import CheckpointRecord, RecordStore, RunState, checkpoint_id
 from .spec import CheckpointSpec, checkpoint_spec, kept
 
 if TYPE_CHECKING:
+    from ..config import RemoteConfig
     from ..project import Project
     from ..remote.layout import Layout
     from .snapshot import Snapshot
@@ -46,14 +47,21 @@ def input_key(inputs: dict[str, Any]) -> str:
 
 @contextlib.contextmanager
 def checkpoint_session(
-    project: Project, stage: Stage, inputs: dict[str, Any], wanted: str | None = None
+    project: Project,
+    stage: Stage,
+    inputs: dict[str, Any],
+    wanted: str | None = None,
+    check_rights: Callable[[RemoteConfig], None] | None = None,
 ) -> Iterator[None]:
-    """Around one execution of `stage`'s command (see the module doc)."""
+    """Around one execution of `stage`'s command (see the module doc).
+
+    `check_rights(remote)` raises when the access policy forbids streaming to it.
+    """
     spec = checkpoint_spec(stage)
     if spec is None:
         yield
         return
-    stream = open_stream(project, stage, spec, input_key(inputs), wanted is not None)
+    stream = open_stream(project, stage, spec, input_key(inputs), wanted is not None, check_rights)
     if stream is None:
         yield
         return
@@ -71,7 +79,12 @@ def checkpoint_session(
 
 
 def open_stream(
-    project: Project, stage: Stage, spec: CheckpointSpec, key: str, required: bool
+    project: Project,
+    stage: Stage,
+    spec: CheckpointSpec,
+    key: str,
+    required: bool,
+    check_rights: Callable[[RemoteConfig], None] | None = None,
 ) -> Stream | None:
     """The stage's stream on its remote; None when there is none (with a notice when
     the remote is configured but cannot be used)."""
@@ -82,6 +95,8 @@ def open_stream(
         return None  # a project without remotes keeps its checkpoints on its own disk
     try:
         remote = project.config.remote(out.remote)
+        if check_rights is not None:
+            check_rights(remote)
         layout = open_layout(project, remote, create=True)
     except LlmpipeError as exc:
         if required:

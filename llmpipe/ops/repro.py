@@ -174,9 +174,23 @@ def _around_command(project: Project, wanted: dict[str, str]) -> Any:
         # Imported on the first command run: a no-op repro never loads it.
         from ..ckpt.session import checkpoint_session
 
-        return checkpoint_session(project, stage, inputs, wanted.get(stage.address))
+        return checkpoint_session(
+            project, stage, inputs, wanted.get(stage.address), _streaming_rights(project)
+        )
 
     return around
+
+
+def _streaming_rights(project: Project) -> Any:
+    """Streaming checkpoints pushes, and resuming reads (and decrypts): the policy decides."""
+
+    def check(remote: Any) -> None:
+        from .transfer import require_transfer_rights
+
+        require_transfer_rights(project, [remote], upload=True)
+        require_transfer_rights(project, [remote], upload=False)
+
+    return check
 
 
 def _plan(project: Project, graph: Graph, request: ReproRequest) -> list[str]:

@@ -240,3 +240,32 @@ def test_dvc_reads_the_checkpoint_declaration(tmp_path) -> None:
 
 def _object(oid: str) -> str:
     return f"files/md5/{oid[:2]}/{oid[2:]}"
+
+
+def test_list_show_restore_and_repro_from_a_checkpoint(tmp_path) -> None:
+    site = local_site(tmp_path / "remote")
+    a = clone(make_origin(tmp_path), tmp_path / "a", site)
+    run_cli(a, "repro", env={"PAUSE": "0.4"})
+    lock = (a / "dvc.lock").read_bytes()
+
+    listed = json.loads(run_cli(a, "checkpoints", "list", "train", "--json").stdout)
+    assert [r["step"] for r in listed] == [1, 2, 3, 4]
+    assert [r["parent"] for r in listed] == [None] + [r["id"] for r in listed[:-1]]
+    assert {r["run"]["state"] for r in listed} == {"finished"}
+    table = run_cli(a, "checkpoints", "list", "train").stdout.splitlines()
+    assert table[0].split()[:3] == ["ID", "STEP", "CREATED"]
+    assert listed[1]["id"] in table[2] and "loss=0.5" in table[2]
+
+    second = listed[1]["id"]
+    shown = json.loads(run_cli(a, "checkpoints", "show", "train", second).stdout)
+    assert shown["step"] == 2 and shown["metrics"] == {"loss": 0.5}
+
+    run_cli(a, "checkpoints", "restore", "train", second)
+    assert sorted(p.name for p in (a / "ckpts").iterdir()) == ["step-000001", "step-000002"]
+
+    resumed = run_cli(a, "repro", "train", "--from-checkpoint", second)
+    assert "start 2" in resumed.stdout
+    assert (a / "dvc.lock").read_bytes() == lock
+
+    missing = run_cli(a, "checkpoints", "show", "train", "nosuch", check=False)
+    assert missing.returncode == 1 and "no checkpoint 'nosuch'" in missing.stderr
