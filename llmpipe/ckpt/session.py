@@ -207,6 +207,7 @@ class Stream:
                 metrics=newest.metrics,
             )
             self.store.put_checkpoint(record)
+            write_local_state(self.project.llmpipe_dir, self.run, record.tree)
             self.records.append(record)
             self.parent = record.id
             self._apply_retention()
@@ -228,6 +229,9 @@ class Stream:
                     f"stage '{self.stage.address}': a checkpoint was not streamed: {error}"
                 )
         state = "finished" if succeeded else "failed"
+        if self.records or self.parent:
+            tree = self.records[-1].tree if self.records else None
+            write_local_state(self.project.llmpipe_dir, replace(self.run, state=state), tree)
         try:
             self.store.put_run(replace(self.run, state=state, ended=utc_now()))
             if succeeded:
@@ -246,6 +250,38 @@ class Stream:
 
     def close(self) -> None:
         self.layout.backend.close()
+
+
+def _local_state_path(llmpipe_dir: str, address: str) -> str:
+    from urllib.parse import quote
+
+    return os.path.join(llmpipe_dir, "checkpoints", f"{quote(address, safe='')}.json")
+
+
+def write_local_state(llmpipe_dir: str, run: RunState, tree: str | None) -> None:
+    """What this clone last streamed for the stage, read by `gc` (`resumable_trees`)."""
+    from ..fsutil import atomic_write_text
+
+    path = _local_state_path(llmpipe_dir, run.stage)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    atomic_write_text(path, json.dumps({"run_id": run.run_id, "state": run.state, "tree": tree}))
+
+
+def resumable_trees(llmpipe_dir: str, hash_name: str) -> list[HashInfo]:
+    """The latest checkpoint snapshot of each stage whose last run here did not finish:
+    `gc` keeps their objects, so the stage can resume from this cache."""
+    folder = os.path.join(llmpipe_dir, "checkpoints")
+    found = []
+    with contextlib.suppress(FileNotFoundError):
+        for name in sorted(os.listdir(folder)):
+            try:
+                with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                    data = json.load(handle)
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict) and data.get("state") in RESUMABLE and data.get("tree"):
+                found.append(HashInfo(hash_name, str(data["tree"])))
+    return found
 
 
 def find_checkpoint(records: list[CheckpointRecord], wanted: str) -> CheckpointRecord:

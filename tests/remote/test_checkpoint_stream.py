@@ -269,3 +269,33 @@ def test_list_show_restore_and_repro_from_a_checkpoint(tmp_path) -> None:
 
     missing = run_cli(a, "checkpoints", "show", "train", "nosuch", check=False)
     assert missing.returncode == 1 and "no checkpoint 'nosuch'" in missing.stderr
+
+
+def test_retention_keeps_the_last_n_and_every_kth(tmp_path) -> None:
+    site = local_site(tmp_path / "remote")
+    origin = make_origin(tmp_path)
+    text = DVC_YAML.replace(
+        "checkpoints: ckpts", "checkpoints: {path: ckpts, keep_last: 1, keep_every: 2}"
+    )
+    (origin / "dvc.yaml").write_text(text)
+    git(origin, "commit", "-q", "-am", "retention")
+    a = clone(origin, tmp_path / "a", site)
+    run_cli(a, "repro", env={"PAUSE": "0.4"})
+    kept = checkpoint_records(site)
+    assert kept[-1]["step"] == 4  # the newest is always kept
+    last = kept[-1]["seq"]  # pushed checkpoints are numbered 1, 2, … in each run
+    assert [r["seq"] for r in kept] == sorted({last} | set(range(2, last + 1, 2)))
+
+
+def test_gc_keeps_what_a_resumable_stage_needs(tmp_path) -> None:
+    site = local_site(tmp_path / "remote")
+    a = clone(make_origin(tmp_path), tmp_path / "a", site)
+    run_cli(a, "repro", env={"DIE_AFTER": "2", "PAUSE": "0.3"}, check=False)
+    latest = checkpoint_records(site)[-1]
+    run_cli(a, "gc", "-w", "-f")
+    cache = a / ".dvc" / "cache"
+    manifest = json.loads((cache / _object(latest["tree"])).read_text())
+    assert all((cache / _object(e["md5"])).exists() for e in manifest)
+
+    run_cli(a, "repro")  # finished: its checkpoints are the lock's output now
+    assert json.loads((a / ".llmpipe/checkpoints/train.json").read_text())["state"] == "finished"
