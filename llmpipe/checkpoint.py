@@ -29,6 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .fsutil import _fsync_file
+
 INFO = "llmpipe-checkpoint.json"
 _TRAILING_NUMBER = re.compile(r"(\d+)$")
 
@@ -73,11 +75,11 @@ def commit(staging: str, step: int | None = None, metrics: dict[str, Any] | None
         json.dump(info, handle, sort_keys=True)
     for folder, _dirs, files in os.walk(staging):
         for name in files:
-            _fsync_path(os.path.join(folder, name))
+            _fsync_file(os.path.join(folder, name))
     final = os.path.join(root, hidden[1 : -len(".tmp")])
     shutil.rmtree(final, ignore_errors=True)
     os.replace(staging, final)
-    _fsync_path(root or ".")
+    _fsync_file(root or ".")
     return final
 
 
@@ -140,11 +142,3 @@ def remove_incomplete(root: str) -> None:
                     shutil.rmtree(entry.path, ignore_errors=True)
                 else:
                     os.unlink(entry.path)
-
-
-def _fsync_path(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
