@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "add": ("llmpipe.cli.data", "add"),
     "checkout": ("llmpipe.cli.data", "checkout"),
     "gc": ("llmpipe.cli.data", "gc"),
+    "diff": ("llmpipe.cli.diff", "diff"),
     "lineage": ("llmpipe.cli.lineage", "lineage"),
     "log": ("llmpipe.cli.lineage", "log"),
     "sweep": ("llmpipe.cli.sweep", "sweep"),
