@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "checkout": ("llmpipe.cli.data", "checkout"),
     "gc": ("llmpipe.cli.data", "gc"),
     "diff": ("llmpipe.cli.diff", "diff"),
+    "data": ("llmpipe.cli.data_status", "data"),
     "lineage": ("llmpipe.cli.lineage", "lineage"),
     "log": ("llmpipe.cli.lineage", "log"),
     "sweep": ("llmpipe.cli.sweep", "sweep"),

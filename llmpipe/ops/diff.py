@@ -22,7 +22,7 @@ from ..errors import CacheError, TargetError
 from ..outputs import recorded_outputs
 from ..revfs import GitObjects, RevTree, git_location
 from ..spec import load_stages
-from ..stage import Stage
+from ..stage import HashInfo, Stage
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -61,6 +61,8 @@ class DataDiff:
     modified: list[Change] = field(default_factory=list)
     renamed: list[Change] = field(default_factory=list)
     not_in_cache: list[Change] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # files inside a directory of unknown content
     against_workspace: bool = False
 
     def __bool__(self) -> bool:
@@ -102,6 +104,12 @@ def data_diff(
 def _rev_side(project: Project, tree: RevTree) -> Side:
     stages = load_stages(tree)
     recorded = {out.path: out.info for out in recorded_outputs(tree, stages) if out.cache}
+    return rev_side(project, stages, recorded)
+
+
+def rev_side(project: Project, stages: list[Stage], recorded: dict[str, HashInfo]) -> Side:
+    """The cached outputs of `stages` with the hashes `recorded` for them (None when not);
+    a directory's files come from its manifest in the cache."""
     side: Side = {}
     for path in _cached_paths(stages):
         info = recorded.get(path)
@@ -143,18 +151,27 @@ def workspace_side(project: Project, stages: Iterable[Stage]) -> Side:
 
 
 def compare_sides(old: Side, new: Side, roots: list[str] | None = None) -> DataDiff:
-    """Added, deleted, modified and renamed paths from `old` to `new` (within `roots`)."""
+    """Added, deleted, modified and renamed paths from `old` to `new` (within `roots`).
+
+    Also the unchanged paths, and the files of a directory whose content one
+    side does not know (`unknown`, those the new side has).
+    """
     result = DataDiff()
     added: list[tuple[str, str | None]] = []
     deleted: list[tuple[str, str | None]] = []
-    for path, before, after in _entries(old, new):
+    for path, before, after, unknown in _entries(old, new):
         if roots is not None and not _under(path.rstrip("/"), roots):
             continue
-        if before is None:
+        if unknown:
+            if after is not None:
+                result.unknown.append(path)
+        elif before == after:
+            result.unchanged.append(path)
+        elif before is None:
             added.append((path, after[0] if after else None))
         elif after is None:
             deleted.append((path, before[0]))
-        elif before != after:
+        else:
             result.modified.append(Change(_old_path(path, before), before[0], after[0]))
     _pair_renames(result, added, deleted)
     for changes in (result.added, result.deleted, result.modified, result.renamed):
@@ -165,22 +182,25 @@ def compare_sides(old: Side, new: Side, roots: list[str] | None = None) -> DataD
 Entry = tuple[str | None, bool]  # (hash, is a directory)
 
 
-def _entries(old: Side, new: Side) -> Iterator[tuple[str, Entry | None, Entry | None]]:
-    """(path, old entry, new entry) of every output and file inside one, on either side."""
+def _entries(old: Side, new: Side) -> Iterator[tuple[str, Entry | None, Entry | None, bool]]:
+    """(path, old entry, new entry, unknown) of every output and file inside one.
+
+    The files of a directory one side cannot list come with `unknown` set.
+    """
     for path in sorted(old.keys() | new.keys()):
         before, after = old.get(path), new.get(path)
         yield (
             _shown(path, before, after),
             (before.value, before.isdir) if before else None,
             (after.value, after.isdir) if after else None,
+            False,
         )
-        if _unknown(before) or _unknown(after):
-            continue
-        old_files = before.files if before and before.isdir else {}
-        new_files = after.files if after and after.isdir else {}
-        for rel in sorted((old_files or {}).keys() | (new_files or {}).keys()):
-            a, b = (old_files or {}).get(rel), (new_files or {}).get(rel)
-            yield f"{path}/{rel}", (a, False) if a else None, (b, False) if b else None
+        unknown = _unknown(before) or _unknown(after)
+        old_files = (before.files if before and before.isdir else {}) or {}
+        new_files = (after.files if after and after.isdir else {}) or {}
+        for rel in sorted(old_files.keys() | new_files.keys()):
+            a, b = old_files.get(rel), new_files.get(rel)
+            yield f"{path}/{rel}", (a, False) if a else None, (b, False) if b else None, unknown
 
 
 def _unknown(output: Output | None) -> bool:
