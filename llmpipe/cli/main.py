@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gc": ("llmpipe.cli.data", "gc"),
     "diff": ("llmpipe.cli.diff", "diff"),
     "data": ("llmpipe.cli.data_status", "data"),
+    "commit": ("llmpipe.cli.stage", "commit"),
     "lineage": ("llmpipe.cli.lineage", "lineage"),
     "log": ("llmpipe.cli.lineage", "log"),
     "sweep": ("llmpipe.cli.sweep", "sweep"),
