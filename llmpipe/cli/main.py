@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("llmpipe.cli.diff", "diff"),
     "data": ("llmpipe.cli.data_status", "data"),
     "commit": ("llmpipe.cli.stage", "commit"),
+    "stage": ("llmpipe.cli.stage", "stage"),
     "lineage": ("llmpipe.cli.lineage", "lineage"),
     "log": ("llmpipe.cli.lineage", "log"),
     "sweep": ("llmpipe.cli.sweep", "sweep"),
