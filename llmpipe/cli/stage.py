@@ -107,3 +107,34 @@ def _outs(flags: dict) -> tuple:
         for flag, (kind, cache, persist) in _OUT_FLAGS.items()
         for path in flags[flag]
     )
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@verbose_option
+def freeze(targets: tuple[str, ...], verbose: bool) -> None:
+    """Freeze stages: repro neither checks nor runs them until unfrozen."""
+    from ..ops.stage_edit import freeze as freeze_stages
+
+    run_verb(freeze_stages, targets)
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@verbose_option
+def unfreeze(targets: tuple[str, ...], verbose: bool) -> None:
+    """Unfreeze stages."""
+    from ..ops.stage_edit import freeze as freeze_stages
+
+    run_verb(freeze_stages, targets, frozen=False)
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--outs", is_flag=True, help="Delete the stages' outputs from the workspace too.")
+@verbose_option
+def remove(targets: tuple[str, ...], outs: bool, verbose: bool) -> None:
+    """Stop tracking stages or .dvc files (dvc.yaml, dvc.lock and .gitignore entries)."""
+    from ..ops.stage_edit import remove_stages
+
+    run_verb(remove_stages, targets, outs=outs)
