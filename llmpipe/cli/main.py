@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "freeze": ("llmpipe.cli.stage", "freeze"),
     "unfreeze": ("llmpipe.cli.stage", "unfreeze"),
     "remove": ("llmpipe.cli.stage", "remove"),
+    "config": ("llmpipe.cli.config", "config"),
     "lineage": ("llmpipe.cli.lineage", "lineage"),
     "log": ("llmpipe.cli.lineage", "log"),
     "sweep": ("llmpipe.cli.sweep", "sweep"),
