@@ -18,7 +18,14 @@ from ..outputs import recorded_outputs
 from ..revfs import GitObjects, RevTree, git_location
 from ..spec import load_stages
 from ..stage import Stage
-from .diff import DataDiff, Side, compare_sides, rev_side, workspace_side
+from .diff import (
+    DataDiff,
+    Side,
+    compare_sides,
+    not_in_cache,
+    rev_side,
+    workspace_side,
+)
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -51,7 +58,7 @@ def data_status(
     return DataStatus(
         committed=committed,
         uncommitted=uncommitted,
-        not_in_cache=_not_in_cache(project, recorded, roots),
+        not_in_cache=[c.path for c in not_in_cache(project, recorded, roots)],
         unchanged=unchanged,
         untracked=_untracked(project, roots) if untracked else [],
         git_dirty=scm.has_changes(project.root, untracked),
@@ -86,21 +93,6 @@ def _shallow(side: Side, granular: bool) -> Side:
 def _hashed(side: Side) -> Side:
     """dvc compares hashes only: an output never recorded counts as absent."""
     return {path: output for path, output in side.items() if output.value is not None}
-
-
-def _not_in_cache(project: Project, recorded: Side, roots: list[str] | None) -> list[str]:
-    missing = []
-    for path, output in recorded.items():
-        if output.value is None:
-            continue
-        entries = [(path + ("/" if output.isdir else ""), output.value)]
-        entries += [(f"{path}/{rel}", value) for rel, value in (output.files or {}).items()]
-        missing += [
-            shown
-            for shown, value in entries
-            if _within(shown, roots) and not project.odb.exists(value)
-        ]
-    return sorted(missing)
 
 
 def _within(path: str, roots: list[str] | None) -> bool:

@@ -97,7 +97,7 @@ def data_diff(
     result = compare_sides(old, new, roots)
     if b_rev is None:
         result.against_workspace = True
-        result.not_in_cache = _not_in_cache(project, old, roots)
+        result.not_in_cache = not_in_cache(project, old, roots)
     return result
 
 
@@ -240,8 +240,8 @@ def _key_order(item: tuple[str, str | None]) -> tuple[str, ...]:
     return tuple(item[0].rstrip("/").split("/"))
 
 
-def _not_in_cache(project: Project, old: Side, roots: list[str] | None) -> list[Change]:
-    """Recorded entries of the old side whose objects the cache lacks."""
+def not_in_cache(project: Project, old: Side, roots: list[str] | None) -> list[Change]:
+    """Recorded entries of `old` (within `roots`) whose objects the cache lacks."""
     missing = []
     for path, output in old.items():
         if output.value is None:
