@@ -247,7 +247,7 @@ def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> lis
     for address in order:
         stage = stages[address]
         if stage.is_data_source:
-            reasons = tuple(_data_source_reasons(ctx, stage))
+            reasons = tuple(data_source_reasons(ctx, stage))
             entries.append(StatusEntry(address, reasons, stage=stage))
         else:
             result = stage_status(ctx, stage, locks.entry(stage.lockfile, stage.name))
@@ -256,7 +256,7 @@ def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> lis
     return entries
 
 
-def _data_source_reasons(ctx: RunContext, stage: Stage) -> list[Reason]:
+def data_source_reasons(ctx: RunContext, stage: Stage) -> list[Reason]:
     from ..spec import read_dvcfile_hash
 
     out = stage.outs[0]
