@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("llmpipe.cli.deploy", "deploy"),
     "monitor": ("llmpipe.cli.monitor", "monitor"),
     "ui": ("llmpipe.cli.ui", "ui"),
+    "ls": ("llmpipe.cli.imports", "ls"),
+    "get": ("llmpipe.cli.imports", "get"),
+    "import": ("llmpipe.cli.imports", "import_"),
+    "update": ("llmpipe.cli.imports", "update"),
 }
 
 

@@ -103,7 +103,7 @@ def _local(url: str, rev: str | None) -> Source:
     except NotAProjectError:
         raise SourceError(_not_a_project(url)) from None
     if rev is None:
-        return Source(url, scm.head_commit(root), WorkTree(root), config, odb, root)
+        return Source(url, _head(root), WorkTree(root), config, odb, root)
     try:
         git_root, prefix = git_location(root)
     except LlmpipeError:
@@ -115,6 +115,45 @@ def _local(url: str, rev: str | None) -> Source:
         objects.close()
         raise
     return Source(url, commit, RevTree(objects, commit, prefix), config, odb, _objects=objects)
+
+
+def latest_commit(url: str, rev: str | None) -> str | None:
+    """The commit `rev` (default: the default branch) names in `url` now, without a clone.
+
+    None when it cannot be told (an unknown revision, an unreachable URL).
+    """
+    if os.path.isdir(url):
+        try:
+            git_root = git_location(url)[0]
+        except LlmpipeError:
+            return None
+        with GitObjects(git_root) as objects:
+            return objects.commit_of(rev or "HEAD")
+    if rev and len(rev) == 40 and all(c in "0123456789abcdef" for c in rev):
+        return rev
+    found = _ls_remote(url, rev or "HEAD")
+    return found
+
+
+def _ls_remote(url: str, rev: str) -> str | None:
+    result = subprocess.run(
+        ["git", "ls-remote", "--", url, rev, f"refs/tags/{rev}^{{}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+    )
+    refs = dict(reversed(line.split("\t", 1)) for line in result.stdout.splitlines())
+    peeled = refs.get(f"refs/tags/{rev}^{{}}")
+    return peeled or next(iter(refs.values()), None) if result.returncode == 0 else None
+
+
+def _head(root: str) -> str | None:
+    """HEAD's commit, asked afresh (`scm.head_commit` remembers answers per process)."""
+    if scm.git_root(root) is None:
+        return None
+    with GitObjects(git_location(root)[0]) as objects:
+        return objects.commit_of("HEAD")
 
 
 def _cloned(url: str, rev: str | None) -> Source:

@@ -8,6 +8,7 @@ and the lock entry do not hash anything twice.
 from __future__ import annotations
 
 import os
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,7 @@ class Reason:
             "out-modified": "out '{}' modified",
             "out-not-cached": "out '{}' is not in the cache",
             "outs-changed": "outs changed (added or removed: '{}')",
+            "update-available": "update available: {}",
         }[self.kind]
         return text.format(self.path)
 
@@ -268,4 +270,21 @@ def _data_source_reasons(ctx: RunContext, stage: Stage) -> list[Reason]:
         return [Reason("out-modified", out.path)]
     if not in_cache(ctx.odb, recorded):
         return [Reason("out-not-cached", out.path)]
-    return []
+    return _update_available(ctx, stage) if stage.frozen else []
+
+
+def _update_available(ctx: RunContext, stage: Stage) -> list[Reason]:
+    """dvc's "update available": an import whose source revision has moved on."""
+    from ..external.source import latest_commit
+    from ..spec.imports import read_import
+
+    spec = read_import(ctx.root, stage.dvcfile)
+    repo = spec.repo if spec else None
+    if spec is None or repo is None or not isinstance(repo.get("url"), str):
+        return []
+    url = repo["url"]
+    local = os.path.join(ctx.root, posixpath.dirname(stage.dvcfile), url)
+    latest = latest_commit(local if os.path.isdir(local) else url, repo.get("rev"))
+    if latest is None or latest == repo.get("rev_lock"):
+        return []
+    return [Reason("update-available", f"{spec.dep['path']} ({url})")]
