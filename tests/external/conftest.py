@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Project, llmpipe_env
+from tests.conftest import Project, llmpipe_env, new_project
 
 PIPELINE = """\
 stages:
@@ -32,11 +32,7 @@ stages:
 
 @pytest.fixture
 def registry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Project:
-    path = tmp_path / "registry"
-    path.mkdir()
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
-    reg = Project(path, capsys)
-    reg.ok("init")
+    reg = new_project(tmp_path / "registry", capsys)
     reg.write("data/a.txt", "hello\n")
     reg.write("data/dir/x", "x\n")
     reg.write("data/dir/sub/y", "y\n")
