@@ -97,6 +97,10 @@ class MissingDependencyError(RunError):
     """A stage's dependency does not exist."""
 
 
+class CommitRefusedError(LlmpipeError):
+    """`commit` of a changed stage that the user did not confirm (nor forced)."""
+
+
 class RepoLockedError(LlmpipeError):
     """Another llmpipe process holds the repository lock."""
 

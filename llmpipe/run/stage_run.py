@@ -107,7 +107,7 @@ def bring_frozen_up_to_date(
         status.dep_hashes = _dep_hashes_or_fail(ctx, stage)
         status.params = current_params(ctx, stage)
         outcome = _outcome(stage, "frozen", status, started)
-        outcome.out_hashes = _save_outputs(ctx, stage)
+        outcome.out_hashes = save_outputs(ctx, stage)
         entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
         locks.update(stage.lockfile, stage.name, entry)
         outcome.ended = time.time()
@@ -226,7 +226,7 @@ def _execute(
         outcome.exit_status = exc.exit_status
         return outcome
     outcome.exit_status = 0
-    outcome.out_hashes = _save_outputs(ctx, stage)
+    outcome.out_hashes = save_outputs(ctx, stage)
     _keep_legacy_entries(ctx, stage, lock, outcome.out_hashes)
     entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
     locks.update(stage.lockfile, stage.name, entry)
@@ -265,7 +265,7 @@ def _add_legacy_objects(
     odb.add_bytes(info.value, manifest.dir_bytes(LEGACY_MD5))
 
 
-def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
+def save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
     missing = [o.path for o in stage.outs if not os.path.exists(ctx.abspath(stage, o.path))]
     if missing:
         names = ", ".join(f"'{p}'" for p in missing)

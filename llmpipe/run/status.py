@@ -249,7 +249,7 @@ def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> lis
     for address in order:
         stage = stages[address]
         if stage.is_data_source:
-            reasons = tuple(_data_source_reasons(ctx, stage))
+            reasons = tuple(data_source_reasons(ctx, stage) or _update_available(ctx, stage))
             entries.append(StatusEntry(address, reasons, stage=stage))
         else:
             result = stage_status(ctx, stage, locks.entry(stage.lockfile, stage.name))
@@ -258,7 +258,7 @@ def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> lis
     return entries
 
 
-def _data_source_reasons(ctx: RunContext, stage: Stage) -> list[Reason]:
+def data_source_reasons(ctx: RunContext, stage: Stage) -> list[Reason]:
     from ..spec import read_dvcfile_hash
 
     out = stage.outs[0]
@@ -270,11 +270,14 @@ def _data_source_reasons(ctx: RunContext, stage: Stage) -> list[Reason]:
         return [Reason("out-modified", out.path)]
     if not in_cache(ctx.odb, recorded):
         return [Reason("out-not-cached", out.path)]
-    return _update_available(ctx, stage) if stage.frozen else []
+    return []
 
 
 def _update_available(ctx: RunContext, stage: Stage) -> list[Reason]:
-    """dvc's "update available": an import whose source revision has moved on."""
+    """dvc's "update available": an import whose source revision has moved on (only
+    `status` asks; `commit` and `repro` leave imports alone)."""
+    if not stage.frozen:
+        return []
     from ..external.source import latest_commit
     from ..spec.imports import read_import
 
