@@ -109,6 +109,15 @@ class NotAProjectError(LlmpipeError):
     """The current directory is not inside an llmpipe (or DVC) project."""
 
 
+class SourceError(LlmpipeError):
+    """A repository named as a data source (`ls`, `get`, `import`, `llmpipe.api`) cannot
+    serve the request: it cannot be cloned, is not a project, or lacks the revision."""
+
+
+class PathMissingError(SourceError, FileNotFoundError):
+    """The path is neither tracked by the source project nor a file git holds there."""
+
+
 class ConfigError(LlmpipeError):
     """A configuration file or setting is invalid."""
 

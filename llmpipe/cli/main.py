@@ -56,6 +56,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "monitor": ("llmpipe.cli.monitor", "monitor"),
     "ui": ("llmpipe.cli.ui", "ui"),
     "checkpoints": ("llmpipe.cli.checkpoints", "checkpoints"),
+    "ls": ("llmpipe.cli.imports", "ls"),
+    "get": ("llmpipe.cli.imports", "get"),
+    "import": ("llmpipe.cli.imports", "import_"),
+    "update": ("llmpipe.cli.imports", "update"),
 }
 
 
