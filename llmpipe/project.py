@@ -18,6 +18,7 @@ from .errors import NotAProjectError
 if TYPE_CHECKING:
     from .cache.odb import ObjectDB
     from .cache.state import StateDB
+    from .dvcignore import DvcIgnore
     from .lineage.store import LineageStore
     from .stage import Stage
 
@@ -94,6 +95,13 @@ class Project:
 
         os.makedirs(self.llmpipe_dir, exist_ok=True)
         return SqliteState(os.path.join(self.llmpipe_dir, "state.db"))
+
+    @cached_property
+    def ignore(self) -> DvcIgnore:
+        """The `.dvcignore` rules every walk of the workspace follows."""
+        from .dvcignore import DvcIgnore
+
+        return DvcIgnore.at(self.root)
 
     @cached_property
     def lineage(self) -> LineageStore:

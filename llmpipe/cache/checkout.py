@@ -19,6 +19,7 @@ import os
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
+from ..dvcignore import DvcIgnore
 from ..errors import CacheError
 from ..fsutil import remove, walk_files
 from ..pathguard import PathGuard
@@ -105,6 +106,7 @@ def checkout(
     *,
     guard: PathGuard,
     relink: bool = False,
+    ignore: DvcIgnore | None = None,
 ) -> CheckoutResult:
     """Make `path` hold the content of `hash_info`, discarding whatever is there.
 
@@ -113,7 +115,7 @@ def checkout(
     before touching it. Callers that must not lose unsaved work plan, check
     `unsaved_files`, then apply.
     """
-    plan = plan_checkout(odb, hash_info, path, state, guard, relink=relink)
+    plan = plan_checkout(odb, hash_info, path, state, guard, relink=relink, ignore=ignore)
     return apply_checkout(plan, odb, link_types, state, guard)
 
 
@@ -125,13 +127,18 @@ def plan_checkout(
     guard: PathGuard,
     *,
     relink: bool = False,
+    ignore: DvcIgnore | None = None,
 ) -> CheckoutPlan:
-    """Read the workspace at `path` and decide what `apply_checkout` will do."""
+    """Read the workspace at `path` and decide what `apply_checkout` will do.
+
+    Files of a directory that `ignore` (`.dvcignore`) leaves out are not looked
+    at: neither removed nor counted as unsaved, as in dvc.
+    """
     guard.check_output(path)
     if not odb.exists(hash_info.value):
         return CheckoutPlan(path, hash_info, missing=(path,))
     if hash_info.isdir:
-        plan = _plan_dir(odb, hash_info, path, state, relink)
+        plan = _plan_dir(odb, hash_info, path, state, relink, ignore)
     else:
         plan = _plan_file(odb, hash_info, path, state, relink)
     for target, _ in plan.write:
@@ -156,14 +163,20 @@ def _plan_file(
 
 
 def _plan_dir(
-    odb: ObjectDB, hash_info: HashInfo, path: str, state: StateDB, relink: bool
+    odb: ObjectDB,
+    hash_info: HashInfo,
+    path: str,
+    state: StateDB,
+    relink: bool,
+    ignore: DvcIgnore | None,
 ) -> CheckoutPlan:
     wanted = dict(odb.read_manifest(hash_info.value))
     clear = os.path.lexists(path) and not os.path.isdir(path)
     discarded: list[tuple[str, os.stat_result]] = []
     if clear and os.path.isfile(path):
         discarded.append((path, os.stat(path)))
-    existing = dict(walk_files(path)) if os.path.isdir(path) else {}
+    prune = ignore.pruner(path) if ignore is not None else None
+    existing = dict(walk_files(path, prune)) if os.path.isdir(path) else {}
     extra = sorted(set(existing) - set(wanted))
     current = {} if relink else _current_files(path, existing, wanted, odb, state)
     stale = [rel for rel in sorted(wanted) if current.get(rel) != wanted[rel]]

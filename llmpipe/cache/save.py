@@ -14,6 +14,7 @@ import os
 import stat
 from collections.abc import Sequence
 
+from ..dvcignore import DvcIgnore
 from ..errors import CacheError
 from ..progress import NoProgress, Progress
 from ..stage import HashInfo
@@ -30,17 +31,19 @@ def save(
     state: StateDB,
     link_types: Sequence[str],
     progress: Progress | None = None,
+    ignore: DvcIgnore | None = None,
 ) -> HashInfo:
     """Hash `path` through the state, store its object(s) in `odb`, and link it back.
 
     For a directory the `.dir` object is written last, so its presence means every
-    entry is in the cache. The workspace files' new stats go into the state.
+    entry is in the cache; files that `ignore` (`.dvcignore`) leaves out are not
+    part of it. The workspace files' new stats go into the state.
     Raises FileNotFoundError when `path` is missing, CacheError when no link type works.
     """
     linker = Linker(link_types)
     if _worth_overlapping(path, odb, state, linker):
         return _save_big_file(path, odb, state, linker, progress)
-    hash_info, manifest = build(path, odb.hash_name, state, progress)
+    hash_info, manifest = build(path, odb.hash_name, state, progress, ignore=ignore)
     if manifest is None:
         _record(state, odb, [_save_file(odb, linker, path, hash_info.value)])
         return hash_info

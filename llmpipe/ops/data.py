@@ -67,6 +67,7 @@ def add(project: Project, paths: Sequence[str], progress: Progress | None = None
                 project.state,
                 project.config.link_types,
                 progress,
+                ignore=project.ignore,
             )
             dvcfile = relpath + ".dvc"
             write_dvcfile(project.root, dvcfile, posixpath.basename(relpath), info)
@@ -131,7 +132,15 @@ def checkout_locked(
     guard = PathGuard(project.root)
     odb, state = project.odb, project.state
     plans = [
-        plan_checkout(odb, info, os.path.join(project.root, path), state, guard, relink=relink)
+        plan_checkout(
+            odb,
+            info,
+            os.path.join(project.root, path),
+            state,
+            guard,
+            relink=relink,
+            ignore=project.ignore,
+        )
         for path, info in recorded
     ]
     if not force:

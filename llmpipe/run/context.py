@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cache.odb import ObjectDB
 from ..cache.state import StateDB
+from ..dvcignore import DvcIgnore
 from ..errors import SpecError
 from ..pathguard import PathGuard
 from ..progress import NoProgress, Progress
@@ -27,6 +28,7 @@ class RunContext:
     link_types: tuple[str, ...]
     runs_dir: str
     progress: Progress = field(default_factory=NoProgress)
+    ignore: DvcIgnore | None = None  # the `.dvcignore` rules walks of directories follow
     _params_cache: dict[str, Any] = field(default_factory=dict)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
     guard: PathGuard = field(init=False)
@@ -64,4 +66,5 @@ def run_context(project: Project, progress: Progress | None = None) -> RunContex
         link_types=project.config.link_types,
         runs_dir=project.runs_dir,
         progress=progress or NoProgress(),
+        ignore=project.ignore,
     )

@@ -132,6 +132,7 @@ def _restore_from_run_cache(
                 ctx.link_types,
                 ctx.state,
                 guard=ctx.guard,
+                ignore=ctx.ignore,
             )
             if result.missing:
                 break
@@ -183,8 +184,12 @@ def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
     for out in stage.outs:
         path = ctx.abspath(stage, out.path)
         if out.cache:
-            hashes[out.path] = save(path, ctx.odb, ctx.state, ctx.link_types, ctx.progress)
+            hashes[out.path] = save(
+                path, ctx.odb, ctx.state, ctx.link_types, ctx.progress, ignore=ctx.ignore
+            )
             ignore_output(ctx.root, stage.repo_path(out.path))
         else:
-            hashes[out.path] = build(path, ctx.hash_name, ctx.state, ctx.progress)[0]
+            hashes[out.path] = build(
+                path, ctx.hash_name, ctx.state, ctx.progress, ignore=ctx.ignore
+            )[0]
     return hashes

@@ -65,7 +65,9 @@ class StageStatus:
 def current_hash(ctx: RunContext, stage: Stage, path: str) -> HashInfo | None:
     """Hash of a dep/out in the workspace, through the state DB; None when missing."""
     try:
-        info, _manifest = build(ctx.abspath(stage, path), ctx.hash_name, ctx.state, ctx.progress)
+        info, _manifest = build(
+            ctx.abspath(stage, path), ctx.hash_name, ctx.state, ctx.progress, ignore=ctx.ignore
+        )
     except FileNotFoundError:
         return None
     return info
