@@ -184,7 +184,9 @@ def _relink_existing(linker: Linker, path: str, obj_path: str, value: str) -> _R
     before = os.stat(path)
     if not _needs_relink(path, before, obj_path, linker.preferred):
         return None
-    linker.link(obj_path, path, mode=_workspace_mode(before.st_mode))
+    linker.link(
+        obj_path, path, isexec=is_exec(before.st_mode), mode=_workspace_mode(before.st_mode)
+    )
     return path, os.stat(path), value
 
 
@@ -202,12 +204,11 @@ def _needs_relink(path: str, now: os.stat_result, obj_path: str, wanted: str) ->
     return True  # reflink: clone to share blocks
 
 
-def _workspace_mode(mode: int) -> int:
+def _workspace_mode(mode: int) -> int | None:
+    """The user's own permissions; None for a read-only link to the cache, whose
+    copy gets a new file's (umask) mode, as a checkout gives it."""
     permissions = stat.S_IMODE(mode)
-    if permissions & stat.S_IWUSR:
-        return permissions
-    # The file was a read-only link to the cache: give the copy normal permissions.
-    return 0o755 if is_exec(mode) else 0o644
+    return permissions if permissions & stat.S_IWUSR else None
 
 
 def _record(state: StateDB, odb: ObjectDB, records: list[_Record | None]) -> None:
