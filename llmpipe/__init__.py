@@ -29,7 +29,7 @@ _LAZY = {
     "StatusEntry": "llmpipe.run.status",
     "Reason": "llmpipe.run.status",
     "Added": "llmpipe.ops.data",
-    "CheckoutSummary": "llmpipe.ops.data",
+    "CheckoutSummary": "llmpipe.ops.checkout",
     "GcResult": "llmpipe.cache.gc",
     "TransferResult": "llmpipe.remote.transfer",
     "Failure": "llmpipe.remote.transfer",

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from .cache.gc import GcResult
     from .compare.revisions import RevisionChoice
     from .graph import Graph
-    from .ops.data import Added, CheckoutSummary
+    from .ops.checkout import CheckoutSummary
+    from .ops.data import Added
     from .ops.transfer import PullResult
     from .progress import Progress, TransferProgress
     from .remote.transfer import TransferResult
@@ -92,7 +93,7 @@ class Repo(Project):
         self, targets: Sequence[str] = (), *, relink: bool = False, force: bool = False
     ) -> CheckoutSummary:
         """Restore recorded outputs; `force` discards workspace changes not in the cache."""
-        from .ops.data import checkout
+        from .ops.checkout import checkout
 
         return checkout(self, targets, relink=relink, force=force)
 

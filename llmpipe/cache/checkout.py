@@ -45,9 +45,11 @@ class CheckoutPlan:
 
     `clear`: remove what is at `path` first (a folder where a file goes, or the
     reverse). `extra`: files of a directory output that its manifest does not list.
-    `write`: (path, hash) to create or replace; `absent` of those did not exist.
-    `discarded`: (path, stat) of existing files whose content the plan deletes or
-    overwrites. `missing`: paths whose object is not in the cache (left alone).
+    `write`: (path, hash) to create or replace; `absent` of those did not exist,
+    `relinked` of those already had the right content (`relink`). `discarded`:
+    (path, stat) of existing files whose content the plan deletes or overwrites.
+    `missing`: paths whose object is not in the cache (left alone). `existed`:
+    whether anything was at `path` at all.
     """
 
     path: str
@@ -58,10 +60,31 @@ class CheckoutPlan:
     absent: frozenset[str] = frozenset()
     discarded: tuple[tuple[str, os.stat_result], ...] = ()
     missing: tuple[str, ...] = ()
+    existed: bool = True
+    relinked: frozenset[str] = frozenset()
+
+    @property
+    def added(self) -> list[str]:
+        """Files the plan creates."""
+        return [p for p, _ in self.write if p in self.absent]
+
+    @property
+    def modified(self) -> list[str]:
+        """Existing files whose content the plan replaces."""
+        return [p for p, _ in self.write if p not in self.absent and p not in self.relinked]
 
     @property
     def changed(self) -> tuple[str, ...]:
-        return tuple(sorted([p for p, _ in self.write] + list(self.extra)))
+        """Every file whose content changes: created, replaced or (`extra`) removed."""
+        return tuple(sorted(self.added + self.modified + list(self.extra)))
+
+    @property
+    def kind(self) -> str | None:
+        """As dvc reports an output: "added" when nothing was there, "modified" when
+        something changes, None when the checkout leaves its content as it was."""
+        if not self.changed and not self.clear:
+            return None
+        return "modified" if self.existed else "added"
 
 
 def in_cache(odb: ObjectDB, hash_info: HashInfo) -> bool:
@@ -149,17 +172,21 @@ def plan_checkout(
 def _plan_file(
     odb: ObjectDB, hash_info: HashInfo, path: str, state: StateDB, relink: bool
 ) -> CheckoutPlan:
+    write = ((path, hash_info.value),)
     if os.path.isdir(path) and not os.path.islink(path):
         discarded = tuple((os.path.join(path, rel), st) for rel, st in walk_files(path))
-        write = ((path, hash_info.value),)
         return CheckoutPlan(path, hash_info, clear=True, write=write, discarded=discarded)
     try:
         st = os.stat(path)
     except FileNotFoundError:  # missing, or a dangling symlink
-        return CheckoutPlan(path, hash_info, write=((path, hash_info.value),))
-    if not relink and _current_files(path, {"": st}, {"": hash_info.value}, odb, state):
+        existed = os.path.lexists(path)
+        return CheckoutPlan(path, hash_info, write=write, absent=frozenset({path}), existed=existed)
+    if not _current_files(path, {"": st}, {"": hash_info.value}, odb, state):
+        return CheckoutPlan(path, hash_info, write=write, discarded=((path, st),))
+    if not relink:
         return CheckoutPlan(path, hash_info)
-    return CheckoutPlan(path, hash_info, write=((path, hash_info.value),), discarded=((path, st),))
+    relinked = frozenset({path})
+    return CheckoutPlan(path, hash_info, write=write, discarded=((path, st),), relinked=relinked)
 
 
 def _plan_dir(
@@ -178,10 +205,11 @@ def _plan_dir(
     prune = ignore.pruner(path) if ignore is not None else None
     existing = dict(walk_files(path, prune)) if os.path.isdir(path) else {}
     extra = sorted(set(existing) - set(wanted))
-    current = {} if relink else _current_files(path, existing, wanted, odb, state)
+    current = _current_files(path, existing, wanted, odb, state)
     stale = [rel for rel in sorted(wanted) if current.get(rel) != wanted[rel]]
     missing = {rel for rel in stale if not odb.exists(wanted[rel])}
-    write = [rel for rel in stale if rel not in missing]
+    relinked = sorted(current) if relink else []
+    write = sorted([rel for rel in stale if rel not in missing] + relinked)
     discarded += [(os.path.join(path, rel), existing[rel]) for rel in extra]
     discarded += [(os.path.join(path, rel), existing[rel]) for rel in write if rel in existing]
     return CheckoutPlan(
@@ -193,6 +221,8 @@ def _plan_dir(
         absent=frozenset(os.path.join(path, rel) for rel in write if rel not in existing),
         discarded=tuple(discarded),
         missing=tuple(os.path.join(path, rel) for rel in sorted(missing)),
+        existed=os.path.lexists(path),
+        relinked=frozenset(os.path.join(path, rel) for rel in relinked),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import sys
+from typing import Any
 
 import click
 
@@ -59,28 +60,38 @@ def checkout(
     targets: tuple[str, ...], relink: bool, force: bool, as_json: bool, quiet: bool, verbose: bool
 ) -> None:
     """Restore recorded outputs (dvc.lock, .dvc files) from the cache."""
-    from ..ops.data import checkout as checkout_outputs
+    from ..ops.checkout import checkout as checkout_outputs
 
     summary = run_verb(checkout_outputs, targets, relink=relink, force=force)
     if as_json:
         emit_json(
             {
                 "changed": summary.changed,
+                "modified": summary.modified,
+                "added": summary.added,
+                "deleted": summary.deleted,
                 "missing": summary.missing,
                 "not_recorded": summary.untracked,
             }
         )
     elif not quiet:
-        for path in summary.changed:
-            click.echo(f"M\t{path}")
-        if not summary.changed and not summary.missing:
-            click.echo("Everything is already in place.")
+        print_checkout_changes(summary)
     for path in summary.missing:
         click.secho(
             f"missing from the cache: {path} (pull it or re-run its stage)", err=True, fg="red"
         )
     if summary.missing:
         sys.exit(1)
+    if relink and not quiet and not as_json:
+        click.echo("Relinked successfully")
+
+
+def print_checkout_changes(summary: Any) -> None:
+    """dvc's lines: `M`, then `A`, then `D`, and the output's path at column 9 (dvc
+    writes a tab that its console expands to spaces)."""
+    for letter, paths in (("M", summary.modified), ("A", summary.added), ("D", summary.deleted)):
+        for path in paths:
+            click.echo(f"{letter:<8}{path}")
 
 
 @click.command()

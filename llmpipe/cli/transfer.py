@@ -90,13 +90,23 @@ def fetch(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbos
 def pull(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose, force) -> None:  # noqa: ANN001
     """fetch, then check the outputs out into the workspace."""
     from ..ops.transfer import pull as do_pull
+    from .data import print_checkout_changes
 
     request = _request(targets, remote, jobs, run_cache, all_branches)
     result = run_verb(do_pull, request, CliProgress(not quiet), force=force)
     if not quiet and not as_json:
-        for path in result.checkout.changed:
-            click.echo(f"M\t{path}")
-    _report("fetched", result.fetched, as_json, quiet)
+        print_checkout_changes(result.checkout)
+        click.echo(pull_summary(len(result.fetched.transferred), result.checkout.files))
+    _report("fetched", result.fetched, as_json, quiet=quiet or not as_json)
+
+
+def pull_summary(fetched: int, files: tuple[int, int, int]) -> str:
+    """dvc's line: "5 files fetched and 4 files added" (or "Everything is up to date.")."""
+    counts = zip(("fetched", "modified", "added", "deleted"), (fetched, *files), strict=True)
+    parts = [f"{n} file{'s' if n > 1 else ''} {what}" for what, n in counts if n]
+    if not parts:
+        return "Everything is up to date."
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def print_cloud_status(entries: list[Any], as_json: bool) -> None:

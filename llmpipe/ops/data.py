@@ -1,4 +1,6 @@
-"""Data outside stages: `add` (track with a .dvc file), `checkout` and `gc` of the cache.
+"""Data outside stages: `add` (track with a .dvc file) and `gc` of the cache.
+
+`checkout` is `ops.checkout`'s.
 
 Each verb holds the repository lock and is audited with the paths it touched.
 """
@@ -11,17 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..cache.checkout import CheckoutPlan, apply_checkout, plan_checkout, unsaved_files
 from ..cache.gc import GcResult, gc
 from ..cache.save import save
-from ..errors import LlmpipeError, SpecError, UnsavedChangesError
+from ..errors import LlmpipeError, SpecError
 from ..fsutil import is_inside
 from ..gitignore import ignore_output
-from ..graph import build_graph, resolve_targets
+from ..graph import build_graph
 from ..outputs import revision_outputs, workspace_outputs
 from ..pathguard import PathGuard, protected_component
 from ..run.repolock import repo_lock
-from ..stage import HashInfo, Stage
+from ..stage import HashInfo
 from .audit import Outcome, Targets, audited
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ def add(project: Project, paths: Sequence[str], progress: Progress | None = None
             dvcfile = relpath + ".dvc"
             write_dvcfile(project.root, dvcfile, posixpath.basename(relpath), info)
             ignore_output(project.root, relpath)
+            project.links.record([relpath])
             added.append(Added(relpath, dvcfile, info))
     return added
 
@@ -86,103 +88,6 @@ def _repo_relpath(project: Project, path: str) -> str:
     if protected_component(relpath) is not None:
         raise SpecError(f"'{path}' is inside llmpipe's or git's own folders; it cannot be added")
     return relpath
-
-
-@dataclass(frozen=True)
-class CheckoutSummary:
-    changed: tuple[str, ...]
-    missing: tuple[str, ...]
-    untracked: tuple[str, ...]  # outputs with no recorded hash yet (never run)
-    hashes: tuple[tuple[str, str], ...] = ()  # (path, hash) of each changed output
-
-
-def describe_checkout(summary: CheckoutSummary) -> tuple[Targets, Outcome]:
-    targets: Targets = [{"path": path, "hash": value} for path, value in summary.hashes]
-    if summary.missing:
-        missing = ", ".join(summary.missing)
-        return targets, Outcome("failed", 1, f"missing from the cache: {missing}")
-    return targets, Outcome()
-
-
-@audited("checkout", describe=describe_checkout)
-def checkout(
-    project: Project, targets: Sequence[str] = (), relink: bool = False, force: bool = False
-) -> CheckoutSummary:
-    """Make the workspace match the recorded outputs of the targets (default: all).
-
-    Every output is planned before any is written. Without `force`, workspace
-    files that would be deleted or overwritten while their content is not in the
-    cache stop the whole checkout (UnsavedChangesError), as in `dvc checkout`.
-    """
-    with repo_lock(project.tmp_dir):
-        return checkout_locked(project, targets, relink=relink, force=force)
-
-
-def checkout_locked(
-    project: Project, targets: Sequence[str] = (), relink: bool = False, force: bool = False
-) -> CheckoutSummary:
-    """`checkout` for a caller that holds the repository lock (`pull`)."""
-    graph = build_graph(project.stages())
-    chosen = resolve_targets(graph, targets) if targets else list(graph.stages)
-    stages = [graph.stages[a] for a in chosen]
-    changed: list[str] = []
-    missing: list[str] = []
-    hashes: list[tuple[str, str]] = []
-    recorded = [(out.path, out.info) for out in workspace_outputs(project.root, stages)]
-    guard = PathGuard(project.root)
-    odb, state = project.odb, project.state
-    plans = [
-        plan_checkout(
-            odb,
-            info,
-            os.path.join(project.root, path),
-            state,
-            guard,
-            relink=relink,
-            ignore=project.ignore,
-        )
-        for path, info in recorded
-    ]
-    if not force:
-        _refuse_unsaved(project, plans)
-    for (path, info), plan in zip(recorded, plans, strict=True):
-        result = apply_checkout(plan, odb, project.config.link_types, state, guard)
-        if result.changed:  # one line per output, as DVC prints it
-            changed.append(path + ("/" if info.isdir else ""))
-            hashes.append((path, info.value))
-        missing.extend(_relative(project, p) for p in result.missing)
-    untracked = _never_recorded(stages, {path for path, _ in recorded})
-    return CheckoutSummary(tuple(changed), tuple(missing), tuple(untracked), tuple(hashes))
-
-
-def _refuse_unsaved(project: Project, plans: list[CheckoutPlan]) -> None:
-    odb, state = project.odb, project.state
-    unsaved = [_relative(project, p) for plan in plans for p in unsaved_files(plan, odb, state)]
-    if not unsaved:
-        return
-    listing = "".join(f"\n\t{path}" for path in unsaved)
-    raise UnsavedChangesError(
-        f"checkout would delete or overwrite {len(unsaved)} file(s) whose content is not in"
-        f" the cache; nothing was changed, these are kept as they are:{listing}\n"
-        "Save them first (llmpipe add, or llmpipe repro for stage outputs), or discard them"
-        " with --force",
-        tuple(unsaved),
-    )
-
-
-def _relative(project: Project, path: str) -> str:
-    if not os.path.isabs(path):
-        return path
-    return os.path.relpath(path, project.root).replace(os.sep, "/")
-
-
-def _never_recorded(stages: list[Stage], recorded: set[str]) -> list[str]:
-    return [
-        stage.repo_path(out.path)
-        for stage in stages
-        for out in stage.cached_outs
-        if stage.repo_path(out.path) not in recorded
-    ]
 
 
 @audited("gc")

@@ -86,7 +86,7 @@ def open_workspace(root: str, cache_dir: str, lineage_dir: str, dest: str) -> It
     runs in the user's lineage store, with the data of its `.dvc` files checked out."""
     from ..hydra.workspace import create_workspace
     from ..lineage.store import LineageStore
-    from .data import checkout
+    from .checkout import checkout
 
     create_workspace(root, cache_dir, dest)
     with Project(dest) as copy:

@@ -16,7 +16,7 @@ from ..remote.ops import TransferPlan, TransferRequest, plan_transfer, run_trans
 from ..remote.transfer import TransferResult
 from ..run.repolock import repo_lock
 from .audit import Outcome, Targets, audited
-from .data import CheckoutSummary, checkout_locked
+from .checkout import CheckoutSummary, checkout_locked
 
 if TYPE_CHECKING:
     from ..config import RemoteConfig

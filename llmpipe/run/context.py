@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..cache.linkdb import LinkDB
 from ..cache.odb import ObjectDB
 from ..cache.state import StateDB
 from ..dvcignore import DvcIgnore
@@ -29,6 +30,7 @@ class RunContext:
     runs_dir: str
     progress: Progress = field(default_factory=NoProgress)
     ignore: DvcIgnore | None = None  # the `.dvcignore` rules walks of directories follow
+    links: LinkDB | None = None  # records the outputs written (for checkout's "unused")
     _params_cache: dict[str, Any] = field(default_factory=dict)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
     guard: PathGuard = field(init=False)
@@ -67,4 +69,5 @@ def run_context(project: Project, progress: Progress | None = None) -> RunContex
         runs_dir=project.runs_dir,
         progress=progress or NoProgress(),
         ignore=project.ignore,
+        links=project.links,
     )

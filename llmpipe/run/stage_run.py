@@ -143,6 +143,7 @@ def _restore_from_run_cache(
                 stage.name,
                 entry_for(stage, status.dep_hashes, status.params, out_hashes),
             )
+            _record_links(ctx, stage)
             outcome = _outcome(stage, "restored", status, started)
             outcome.out_hashes = out_hashes
             return outcome
@@ -164,12 +165,19 @@ def _execute(
         return outcome
     outcome.exit_status = 0
     outcome.out_hashes = _save_outputs(ctx, stage)
+    _record_links(ctx, stage)
     entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
     locks.update(stage.lockfile, stage.name, entry)
     if runcache.cacheable(stage):
         runcache.save(ctx.runs_dir, entry, stage.name)
     outcome.ended = time.time()
     return outcome
+
+
+def _record_links(ctx: RunContext, stage: Stage) -> None:
+    """Remember the cached outputs as written, so a checkout can take them back."""
+    if ctx.links is not None:
+        ctx.links.record(stage.repo_path(out.path) for out in stage.cached_outs)
 
 
 def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
