@@ -28,7 +28,7 @@ _LAZY = {
     "StageOutcome": "llmpipe.run.stage_run",
     "StatusEntry": "llmpipe.run.status",
     "Reason": "llmpipe.run.status",
-    "Added": "llmpipe.ops.data",
+    "Added": "llmpipe.ops.add",
     "CheckoutSummary": "llmpipe.ops.checkout",
     "GcResult": "llmpipe.cache.gc",
     "TransferResult": "llmpipe.remote.transfer",

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from .cache.gc import GcResult
     from .compare.revisions import RevisionChoice
     from .graph import Graph
+    from .ops.add import Added
     from .ops.checkout import CheckoutSummary
-    from .ops.data import Added
     from .ops.transfer import PullResult
     from .progress import Progress, TransferProgress
     from .remote.transfer import TransferResult
@@ -85,7 +85,7 @@ class Repo(Project):
 
     def add(self, paths: Sequence[str], *, progress: Progress | None = None) -> list[Added]:
         """Track files or directories with `.dvc` files, saving them to the cache."""
-        from .ops.data import add
+        from .ops.add import add
 
         return add(self, paths, progress)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 import sys
 from typing import Any
 
@@ -19,7 +18,7 @@ from .session import run_verb
 @verbose_option
 def add(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> None:
     """Track files or directories with .dvc files and save them to the cache."""
-    from ..ops.data import add as add_paths
+    from ..ops.add import add as add_paths
 
     progress = CliProgress(enabled=not quiet)
     try:
@@ -42,8 +41,8 @@ def add(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> No
     elif not quiet:
         for item in added:
             click.echo(f"Added '{item.path}' ({item.hash_info.value[:8]}) -> {item.dvcfile}")
-        ignores = sorted({posixpath.join(posixpath.dirname(a.path), ".gitignore") for a in added})
-        files = " ".join([*(a.dvcfile for a in added), *ignores])
+        ignores = sorted({a.gitignore for a in added if a.gitignore})
+        files = " ".join([*dict.fromkeys(a.dvcfile for a in added), *ignores])
         click.echo(f"To track the changes with git, run:\n\tgit add {files}")
 
 
