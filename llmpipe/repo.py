@@ -41,7 +41,9 @@ class TransferOptions(TypedDict, total=False):
     remote: str | None  # default: each output's own remote, else the default remote
     jobs: int | None  # transfers at once
     run_cache: bool  # also the run-cache (`runs/`)
-    all_branches: bool  # also the outputs every local branch records
+    all_branches: bool  # also the outputs every local branch records (dvc's -a)
+    all_tags: bool  # ... every tag (-T)
+    all_commits: bool  # ... every commit (-A)
     progress: TransferProgress | None
 
 
@@ -136,6 +138,8 @@ class Repo(Project):
             options.get("jobs"),
             options.get("run_cache", False),
             options.get("all_branches", False),
+            all_tags=options.get("all_tags", False),
+            all_commits=options.get("all_commits", False),
         )
         return verb(self, request, options.get("progress"))
 

@@ -54,7 +54,13 @@ def fetch(
 def _fetch_locked(
     project: Project, request: TransferRequest, progress: TransferProgress | None
 ) -> TransferResult:
-    plan = plan_transfer(project, request, upload=False)
+    # Without a remote, outputs already in the cache need none: with nothing to fetch
+    # a pull then works, as dvc's does (with something to fetch, `remote add -d` is named).
+    no_remote = not (request.remote or project.config.default_remote)
+    plan = plan_transfer(project, request, upload=False, skip_cached=no_remote)
+    if no_remote and not plan.groups:
+        project.notices.append("No remote provided and no default remote set.")
+        return TransferResult()
     require_transfer_rights(project, plan.remotes.values(), upload=False)
     return run_transfer(project, plan, request, progress, upload=False)
 

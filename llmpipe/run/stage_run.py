@@ -116,7 +116,8 @@ def _restore_from_run_cache(
     if not runcache.cacheable(stage):
         return None
     inputs = entry_for(stage, status.dep_hashes, status.params, {})
-    inputs["outs"] = [{"path": out.path} for out in stage.outs]
+    # Sorted by path as in the lock entry: the key hashes the list in its order.
+    inputs["outs"] = [{"path": path} for path in sorted(out.path for out in stage.outs)]
     for entry in runcache.lookup(ctx.runs_dir, inputs):
         out_hashes = hashes_in(entry, "outs")
         if set(out_hashes) != {out.path for out in stage.outs}:
@@ -124,19 +125,21 @@ def _restore_from_run_cache(
         if not all(in_cache(ctx.odb, info) for info in out_hashes.values()):
             continue
         started = time.time()
+        uncached = {out.path for out in stage.outs if not out.cache}
         for path, info in out_hashes.items():
             result = checkout(
                 ctx.odb,
                 info,
                 ctx.abspath(stage, path),
-                ctx.link_types,
+                ("copy",) if path in uncached else ctx.link_types,  # as git would have it
                 ctx.state,
                 guard=ctx.guard,
                 ignore=ctx.ignore,
             )
             if result.missing:
                 break
-            ignore_output(ctx.root, stage.repo_path(path))
+            if path not in uncached:
+                ignore_output(ctx.root, stage.repo_path(path))
         else:
             locks.update(
                 stage.lockfile,
@@ -169,9 +172,19 @@ def _execute(
     entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
     locks.update(stage.lockfile, stage.name, entry)
     if runcache.cacheable(stage):
+        _commit_uncached(ctx, stage)
         runcache.save(ctx.runs_dir, entry, stage.name)
     outcome.ended = time.time()
     return outcome
+
+
+def _commit_uncached(ctx: RunContext, stage: Stage) -> None:
+    """Copy `cache: false` outputs into the cache (the workspace files stay as they are),
+    so that the run-cache can restore them, as dvc's does."""
+    for out in stage.outs:
+        if not out.cache:
+            path = ctx.abspath(stage, out.path)
+            save(path, ctx.odb, ctx.state, ("copy",), ctx.progress, ignore=ctx.ignore)
 
 
 def _record_links(ctx: RunContext, stage: Stage) -> None:
