@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# The dashboard's fixtures (a real browser, a real `llmpipe ui` server), for any test directory.
+pytest_plugins = ["tests.browser"]
+
 BUG_EXIT_CODE = 70  # llmpipe.errors.BUG_EXIT_CODE
 
 GIT_ENV = {

@@ -72,9 +72,16 @@ def checkout(
 
 
 def checkout_locked(
-    project: Project, targets: Sequence[str] = (), relink: bool = False, force: bool = False
+    project: Project,
+    targets: Sequence[str] = (),
+    relink: bool = False,
+    force: bool = False,
+    link_types: Sequence[str] | None = None,
 ) -> CheckoutSummary:
-    """`checkout` for a caller that holds the repository lock (`pull`)."""
+    """`checkout` for a caller that holds the repository lock (`pull`, a sweep job's copy).
+
+    `link_types` replaces the project's `cache.type` for this checkout.
+    """
     graph = build_graph(project.stages())
     chosen = resolve_targets(graph, targets) if targets else list(graph.stages)
     stages = [graph.stages[a] for a in chosen]
@@ -88,7 +95,8 @@ def checkout_locked(
     report = _Report()
     report.deleted(_remove_unused(project, guard, unused))
     for (path, info), plan in zip(recorded, plans, strict=True):
-        result = apply_checkout(plan, project.odb, project.config.link_types, project.state, guard)
+        links = link_types or project.config.link_types
+        result = apply_checkout(plan, project.odb, links, project.state, guard)
         report.output(path, info.value, plan)
         report.missing.extend(_relative(project, p) for p in result.missing)
     project.links.record(report.touched)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ..cache.gc import GcResult, gc
 from ..errors import LlmpipeError
 from ..outputs import revision_outputs, workspace_outputs
+from ..registry.kept import registered_outputs
 from ..run.repolock import repo_lock
 from .audit import audited
 
@@ -21,12 +22,18 @@ if TYPE_CHECKING:
 
 @audited("gc")
 def collect_garbage(
-    project: Project, workspace: bool, dry: bool = False, revisions: RevisionChoice | None = None
+    project: Project,
+    workspace: bool,
+    dry: bool = False,
+    revisions: RevisionChoice | None = None,
+    drop_unaliased: bool = False,
 ) -> GcResult:
     """Remove cache objects that the workspace's lock and .dvc files do not use.
 
     With `revisions` (branches, tags, commits), what their committed lock and
-    .dvc files record is kept as well; the workspace is always kept then.
+    .dvc files record is kept as well; the workspace is always kept then. The
+    artifact of every registered model version is kept too (with `drop_unaliased`,
+    only of those an alias points at).
     """
     chosen = revisions is not None and (
         revisions.revs or revisions.all_branches or revisions.all_tags or revisions.all_commits
@@ -38,6 +45,7 @@ def collect_garbage(
         )
     with repo_lock(project.tmp_dir):
         used = [out.info for out in workspace_outputs(project.root, project.stages())]
+        used.extend(out.info for out in registered_outputs(project.root, drop_unaliased))
         if chosen:
             from ..compare.revisions import revision_commits
 

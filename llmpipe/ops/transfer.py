@@ -9,7 +9,7 @@ then `checkout`, composed here under one lock.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..remote.ops import TransferPlan, TransferRequest, plan_transfer, run_transfer
@@ -20,6 +20,7 @@ from .checkout import CheckoutSummary, checkout_locked
 
 if TYPE_CHECKING:
     from ..config import RemoteConfig
+    from ..outputs import UsedOutput
     from ..progress import TransferProgress
     from ..project import Project
     from ..remote.status import CloudStatus
@@ -37,9 +38,40 @@ def push(
 ) -> TransferResult:
     """Send the used objects missing on their remote; missing local objects are failures."""
     with repo_lock(project.tmp_dir):
-        plan = plan_transfer(project, request, upload=True)
+        plan = _plan(project, request, upload=True)
         require_transfer_rights(project, plan.remotes.values(), upload=True)
         return run_transfer(project, plan, request, progress, upload=True)
+
+
+def _plan(
+    project: Project, request: TransferRequest, upload: bool, skip_cached: bool = False
+) -> TransferPlan:
+    """The transfer plan of `request`, whose targets may name registered versions
+    (`NAME@VERSION`, `NAME@ALIAS`): their artifacts go to or come from the remote
+    they were registered with. `skip_cached`: see `plan_transfer`."""
+    stages, registered = _split_targets(project, request.targets)
+    if not registered:
+        return plan_transfer(project, request, upload, skip_cached)
+    from ..remote.ops import with_outputs
+
+    plan = (
+        plan_transfer(project, replace(request, targets=stages), upload, skip_cached)
+        if stages
+        else None
+    )
+    return with_outputs(project, plan or TransferPlan(), registered, request.remote, upload)
+
+
+def _split_targets(
+    project: Project, targets: tuple[str, ...]
+) -> tuple[tuple[str, ...], list[UsedOutput]]:
+    """Stage targets, and the outputs of the registered versions `targets` name."""
+    if not any("@" in target for target in targets):
+        return targets, []
+    from ..registry.kept import split_refs
+
+    names = {name for stage in project.stages() for name in (stage.name, stage.address)}
+    return split_refs(project.root, targets, names)
 
 
 @audited("fetch", describe=describe_transfer)
@@ -57,7 +89,7 @@ def _fetch_locked(
     # Without a remote, outputs already in the cache need none: with nothing to fetch
     # a pull then works, as dvc's does (with something to fetch, `remote add -d` is named).
     no_remote = not (request.remote or project.config.default_remote)
-    plan = plan_transfer(project, request, upload=False, skip_cached=no_remote)
+    plan = _plan(project, request, upload=False, skip_cached=no_remote)
     if no_remote and not plan.groups:
         project.notices.append("No remote provided and no default remote set.")
         return TransferResult()
@@ -89,7 +121,20 @@ def pull(
     """fetch, then check the outputs out; `force` discards workspace changes not in the cache."""
     with repo_lock(project.tmp_dir):
         fetched = _fetch_locked(project, request, progress)
-        return PullResult(fetched, checkout_locked(project, request.targets, force=force))
+        targets = _checkout_targets(project, request.targets)
+        if targets is None:  # registered versions only: into the cache, not the workspace
+            return PullResult(fetched, CheckoutSummary((), (), ()))
+        return PullResult(fetched, checkout_locked(project, targets, force=force))
+
+
+def _checkout_targets(project: Project, targets: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The stage targets among `targets` (None when all were registered versions).
+
+    A registered version is fetched into the cache only: the workspace keeps
+    following dvc.lock.
+    """
+    stages, registered = _split_targets(project, targets)
+    return None if registered and not stages else stages
 
 
 def cloud_status(

@@ -12,6 +12,7 @@ from ..cache.odb import ObjectDB
 from ..cache.state import StateDB
 from ..dvcignore import DvcIgnore
 from ..errors import SpecError
+from ..hashing import LEGACY_MD5
 from ..pathguard import PathGuard
 from ..progress import NoProgress, Progress
 from ..stage import ParamRef, Stage
@@ -31,6 +32,8 @@ class RunContext:
     progress: Progress = field(default_factory=NoProgress)
     ignore: DvcIgnore | None = None  # the `.dvcignore` rules walks of directories follow
     links: LinkDB | None = None  # records the outputs written (for checkout's "unused")
+    # DVC 2's cache (`<cache>/ab/cdef…`), holding outputs whose lock entry has no `hash:`.
+    legacy_odb: ObjectDB | None = None
     _params_cache: dict[str, Any] = field(default_factory=dict)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
     guard: PathGuard = field(init=False)
@@ -41,6 +44,11 @@ class RunContext:
 
     def abspath(self, stage: Stage, path: str) -> str:
         return os.path.join(self.root, stage.repo_path(path))
+
+    def use_params(self, relpath: str, data: dict[str, Any]) -> None:
+        """Read the params file `relpath` as `data` (status: params.yaml as composed)."""
+        with self._mutex:
+            self._params_cache[relpath] = data
 
     def params_file(self, stage: Stage, ref: ParamRef) -> dict[str, Any]:
         """A params file's content, read once per run (they do not change mid-run)."""
@@ -70,4 +78,5 @@ def run_context(project: Project, progress: Progress | None = None) -> RunContex
         progress=progress or NoProgress(),
         ignore=project.ignore,
         links=project.links,
+        legacy_odb=ObjectDB(project.cache_dir, LEGACY_MD5),
     )
