@@ -31,6 +31,7 @@ _LAZY = {
     "Added": "llmpipe.ops.add",
     "CheckoutSummary": "llmpipe.ops.checkout",
     "GcResult": "llmpipe.cache.gc",
+    "GcReport": "llmpipe.ops.data",
     "TransferResult": "llmpipe.remote.transfer",
     "Failure": "llmpipe.remote.transfer",
     "PullResult": "llmpipe.ops.transfer",

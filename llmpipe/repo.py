@@ -20,11 +20,11 @@ from .project import Project, find_root
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from .cache.gc import GcResult
     from .compare.revisions import RevisionChoice
     from .graph import Graph
     from .ops.add import Added
     from .ops.checkout import CheckoutSummary
+    from .ops.data import GcReport
     from .ops.transfer import PullResult
     from .progress import Progress, TransferProgress
     from .remote.transfer import TransferResult
@@ -108,13 +108,15 @@ class Repo(Project):
         dry: bool = False,
         revisions: RevisionChoice | None = None,
         drop_unaliased: bool = False,
-    ) -> GcResult:
-        """Remove cache objects that neither the workspace, `revisions` nor the registry use."""
-        from .ops.data import collect_garbage
+        cloud: bool = False,
+        remote: str | None = None,
+    ) -> GcReport:
+        """Remove cache objects that neither the workspace, `revisions` nor the registry
+        use; with `cloud`, from the remote (`remote`, default: the default one) too."""
+        from .ops.data import GcRequest, collect_garbage
 
-        return collect_garbage(
-            self, workspace, dry=dry, revisions=revisions, drop_unaliased=drop_unaliased
-        )
+        request = GcRequest(workspace, revisions, dry, drop_unaliased, cloud, remote)
+        return collect_garbage(self, request)
 
     def push(
         self, targets: Sequence[str] = (), **options: Unpack[TransferOptions]

@@ -6,10 +6,13 @@ and is audited.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..cache.gc import GcResult, gc
+from ..cache.odb import ObjectDB
 from ..errors import LlmpipeError
+from ..hashing import LEGACY_MD5
 from ..outputs import revision_outputs, workspace_outputs
 from ..registry.kept import registered_outputs
 from ..run.repolock import repo_lock
@@ -18,37 +21,85 @@ from .audit import audited
 if TYPE_CHECKING:
     from ..compare.revisions import RevisionChoice
     from ..project import Project
+    from ..stage import HashInfo
+
+
+@dataclass(frozen=True)
+class GcReport:
+    """What `gc` removed from DVC 3's cache, DVC 2's (`legacy`) and, with `cloud`, the
+    remote; `removed`, `kept` and `bytes_freed` add up the two caches."""
+
+    cache: GcResult
+    legacy: GcResult
+    remote: GcResult | None = None
+    remote_name: str | None = None
+
+    @property
+    def removed(self) -> int:
+        return self.cache.removed + self.legacy.removed
+
+    @property
+    def kept(self) -> int:
+        return self.cache.kept + self.legacy.kept
+
+    @property
+    def bytes_freed(self) -> int:
+        return self.cache.bytes_freed + self.legacy.bytes_freed
+
+
+@dataclass(frozen=True)
+class GcRequest:
+    """What `gc` keeps beyond the workspace (dvc's flags) and where it collects."""
+
+    workspace: bool = False
+    revisions: RevisionChoice | None = None
+    dry: bool = False
+    drop_unaliased: bool = False
+    cloud: bool = False  # also remove from the remote (`-c`)
+    remote: str | None = None  # which one (default: the default remote)
+    jobs: int | None = None
 
 
 @audited("gc")
-def collect_garbage(
-    project: Project,
-    workspace: bool,
-    dry: bool = False,
-    revisions: RevisionChoice | None = None,
-    drop_unaliased: bool = False,
-) -> GcResult:
+def collect_garbage(project: Project, request: GcRequest) -> GcReport:
     """Remove cache objects that the workspace's lock and .dvc files do not use.
 
     With `revisions` (branches, tags, commits), what their committed lock and
     .dvc files record is kept as well; the workspace is always kept then. The
     artifact of every registered model version is kept too (with `drop_unaliased`,
-    only of those an alias points at).
+    only of those an alias points at). With `cloud`, the remote loses what the
+    cache loses (it needs the `push` permission under an access policy).
     """
-    chosen = revisions is not None and (
-        revisions.revs or revisions.all_branches or revisions.all_tags or revisions.all_commits
-    )
-    if not workspace and not chosen:
+    revisions = request.revisions
+    if not request.workspace and not (revisions is not None and revisions.any):
         raise LlmpipeError(
             "say which objects to keep: -w/--workspace keeps those the workspace uses;"
-            " -a/--all-branches, -T/--all-tags, --all-commits keep those revisions' too"
+            " -a/--all-branches, -T/--all-tags, -A/--all-commits, --rev keep those"
+            " revisions' too"
         )
     with repo_lock(project.tmp_dir):
-        used = [out.info for out in workspace_outputs(project.root, project.stages())]
-        used.extend(out.info for out in registered_outputs(project.root, drop_unaliased))
-        if chosen:
-            from ..compare.revisions import revision_commits
+        used = _used(project, request)
+        remote = project.config.remote(request.remote) if request.cloud else None
+        if remote is not None:
+            from .transfer import require_transfer_rights
 
-            commits = revision_commits(project.root, revisions)  # type: ignore[arg-type]
-            used.extend(out.info for out in revision_outputs(project.root, commits))
-        return gc(project.odb, used, dry=dry)
+            require_transfer_rights(project, [remote], upload=True)
+        cache = gc(project.odb, used, dry=request.dry)
+        legacy = gc(ObjectDB(project.cache_dir, LEGACY_MD5), used, dry=request.dry)
+        if remote is None:
+            return GcReport(cache, legacy)
+        from ..remote.gc import gc_remote
+
+        swept = gc_remote(project, remote, used, dry=request.dry, jobs=request.jobs)
+        return GcReport(cache, legacy, swept, remote.name)
+
+
+def _used(project: Project, request: GcRequest) -> list[HashInfo]:
+    used = [out.info for out in workspace_outputs(project.root, project.stages())]
+    used.extend(out.info for out in registered_outputs(project.root, request.drop_unaliased))
+    if request.revisions is not None and request.revisions.any:
+        from ..compare.revisions import revision_commits
+
+        commits = revision_commits(project.root, request.revisions)
+        used.extend(out.info for out in revision_outputs(project.root, commits))
+    return used
