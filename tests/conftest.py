@@ -91,7 +91,7 @@ class Project:
             capture_output=True,
             text=True,
             check=check,
-            env={**os.environ, **GIT_ENV},
+            env=llmpipe_env(),  # `python -m llmpipe` here is this checkout's
         )
 
     def llmpipe(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:

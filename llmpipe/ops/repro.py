@@ -82,15 +82,14 @@ def reproduce(
         _prepare_params(project, request, write=False)
         return _schedule(project, request, reporter, progress)
     with repo_lock(project.tmp_dir):
-        composition = _prepare_params(project, request, write=True)
+        changed = _prepare_params(project, request, write=True)
         result = _schedule(project, request, reporter, progress)
-        if composition is not None and composition.changes:
-            result.params_changed = tuple(composition.changed_keys())
+        result.params_changed = changed
         return result
 
 
-def _prepare_params(project: Project, request: ReproRequest, write: bool) -> Composition | None:
-    """Compose params.yaml (Hydra) and apply `-S` overrides; what composition did, if any.
+def _prepare_params(project: Project, request: ReproRequest, write: bool) -> tuple[str, ...]:
+    """Compose params.yaml (Hydra) and apply `-S` overrides; the keys of params.yaml they changed.
 
     A params.yaml edited by hand since the last composition stops the run
     (ConfigError) unless the request forces it.
@@ -99,11 +98,32 @@ def _prepare_params(project: Project, request: ReproRequest, write: bool) -> Com
 
     # Only import Hydra (and omegaconf) when there is something for it to do.
     if not (request.overrides or hydra_enabled(project.config)):
-        return None
+        return ()
     from ..hydra.compose import prepare_params
 
     force = request.force or request.overwrite_params
-    return prepare_params(project.root, project.config, request.overrides, write=write, force=force)
+    before = _params_values(project.root) if write else {}
+    prepare_params(project.root, project.config, request.overrides, write=write, force=force)
+    return _changed_keys(before, _params_values(project.root)) if write else ()
+
+
+def _params_values(root: str) -> dict[str, Any]:
+    from ..errors import SpecError
+    from ..metrics import flatten
+    from ..spec import read_params_file
+
+    try:
+        return flatten(read_params_file(os.path.join(root, "params.yaml")), keep_lists=True)
+    except (OSError, SpecError):
+        return {}  # missing or unreadable: every key composed counts as changed
+
+
+def _changed_keys(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+    keys = before.keys() | after.keys()
+    return tuple(sorted(k for k in keys if before.get(k, _ABSENT) != after.get(k, _ABSENT)))
+
+
+_ABSENT = object()
 
 
 def _schedule(

@@ -1,6 +1,6 @@
 """The plots page: every plot of the pipeline, one series per selected row, overlaid.
 
-Git rows are revisions, read by `compare.plots.collect_figures` as `llmpipe plots`
+Git rows are revisions, read by `compare.plots.collect_plots` as `llmpipe plots`
 reads them. A sweep job is drawn from the outputs its stage runs recorded in the
 lineage store: the plots files its runs wrote are read from the cache by the hash
 each record holds (a job's workspace is gone once it ends), and the pipeline's
@@ -14,14 +14,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..compare.collect import Comparison
-from ..compare.pipeline import Pipeline, PlotDef, TrackedFile
+from ..compare.pipeline import Pipeline
 from ..compare.revisions import WORKSPACE, Revision
 from ..lineage.query import normalize_path
+from ..outputs import UsedOutput
 from ..revfs import WorkTree
 from ..stage import HashInfo
 
 if TYPE_CHECKING:
-    from ..compare.plots import Figure
+    from ..compare.plots import Plot
     from ..lineage.record import RunRecord
     from ..project import Project
     from .experiments import Experiment
@@ -31,9 +32,9 @@ JOB_PREFIX = "job:"
 
 def figures(
     project: Project, rows: Sequence[Experiment], records: Sequence[RunRecord]
-) -> tuple[list[Figure], list[str]]:
-    """The figures of `rows` (revisions and sweep jobs) and the problems met."""
-    from ..compare.plots import collect_figures
+) -> tuple[list[Plot], list[str]]:
+    """The plots of `rows` (revisions and sweep jobs) and the problems met."""
+    from ..compare.plots import collect_plots
 
     revisions = []
     jobs: dict[str, dict[str, HashInfo]] = {}
@@ -45,7 +46,8 @@ def figures(
         else:
             revisions.append(Revision(row.name, row.commit))
     with _JobComparison(project, jobs) as comparison:
-        return collect_figures(comparison, revisions)
+        result = collect_plots(comparison, revisions)
+    return result.plots, result.problems
 
 
 def _job_outputs(row: Experiment, records: Sequence[RunRecord]) -> dict[str, HashInfo]:
@@ -81,15 +83,10 @@ class _JobComparison(Comparison):
         if outputs is None:
             return super().pipeline(revision)
         workspace = super().pipeline(Revision(WORKSPACE, None))
-        plots = tuple(_at_job(plot, outputs) for plot in workspace.plots)
-        return dataclasses.replace(workspace, plots=plots)
-
-
-def _at_job(plot: PlotDef, outputs: dict[str, HashInfo]) -> PlotDef:
-    files = tuple(
-        TrackedFile(f.path, True, outputs[f.path]) if f.path in outputs else f for f in plot.files
-    )
-    return dataclasses.replace(plot, files=files)
+        # The job's outputs stand in for the workspace's: its files are read from the cache.
+        job = tuple(UsedOutput(path, info) for path, info in outputs.items())
+        kept = tuple(out for out in workspace.outputs if out.path not in outputs)
+        return dataclasses.replace(workspace, outputs=job + kept)
 
 
 class _JobTree(WorkTree):
@@ -104,6 +101,6 @@ class _JobTree(WorkTree):
         return "job"
 
     def read_bytes(self, relpath: str) -> bytes | None:
-        if relpath in self.outputs:
-            return None
+        if any(relpath == out or relpath.startswith(out + "/") for out in self.outputs):
+            return None  # the job wrote it: read from the cache at the job's hash
         return super().read_bytes(relpath)

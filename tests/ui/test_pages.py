@@ -60,7 +60,7 @@ def test_experiments_are_the_workspace_branches_and_sweep_jobs(experiments_proje
         )  # tracked by the job's stage runs (lineage), not an override
     # The same values `metrics show -A --params` prints for each branch.
     for branch in BRANCHES:
-        shown = json.loads(llmpipe(experiments_project, "metrics", "show", "-A", "--json"))
+        shown = json.loads(llmpipe(experiments_project, "metrics", "show", "-a", "--json"))
         expected = shown[branch]["data"]["metrics.json"]["data"]["acc"]
         assert float(table[f"branch:{branch}"]["acc"]) == pytest.approx(expected, rel=1e-4)
 
@@ -104,8 +104,9 @@ def test_plots_overlay_branches_and_sweep_jobs(experiments_project, client) -> N
     query = f"rows=branch:exp-slow&rows=job:{sweep.id}:3&rows=workspace"
     page = client(experiments_project).get(f"/plots?{query}")
     series = re.findall(
-        r'<polyline class="series" data-revision="([^"]+)"[^>]*points="([^"]+)"', page.text
+        r'<polyline class="series"[^>]*points="([^"]+)"><title>([^<]+)</title>', page.text
     )
+    series = [(name, points) for points, name in series]
     short = sweep.id.rsplit("-", 1)[-1]
     assert [name for name, _ in series] == ["exp-slow", f"{short}#3", "workspace"]
     # exp-slow trained 12 epochs, job 3 16 (read from the cache by the job's lineage), main 10.
@@ -117,7 +118,7 @@ def test_plot_exports(experiments_project, client) -> None:  # noqa: ANN001
     svg = web.get("/plots/export.svg?rows=workspace&plot=logs/loss.csv")
     assert svg.headers["content-type"].startswith("image/svg+xml")
     assert 'filename="logs_loss.csv.svg"' in svg.headers["content-disposition"]
-    assert svg.text.startswith("<svg") and 'data-revision="workspace"' in svg.text
+    assert svg.text.startswith("<svg") and "<title>workspace</title>" in svg.text
     pytest.importorskip("PIL", reason="PNG export needs Pillow (llmpipe[plots])")
     png = web.get("/plots/export.png?rows=workspace&rows=branch:exp-fast&plot=logs/loss.csv")
     assert png.headers["content-type"] == "image/png"
