@@ -10,13 +10,25 @@ from typing import TYPE_CHECKING
 from ..errors import CacheError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from ..cache.odb import ObjectDB
+    from ..outputs import UsedOutput
     from ..stage import HashInfo
 
 
 def expand(odb: ObjectDB, info: HashInfo) -> list[str]:
     """Object ids of an output: the file's, or the `.dir` and its entries (if readable)."""
     return [oid for oid, _ in named(odb, info, "")]
+
+
+def object_names(odb: ObjectDB, outs: Iterable[UsedOutput]) -> dict[str, str]:
+    """Every object of `outs`, once, with the name dvc gives it (`data/f1`)."""
+    names: dict[str, str] = {}
+    for out in outs:
+        for oid, name in named(odb, out.info, out.path):
+            names.setdefault(oid, name)
+    return names
 
 
 def named(odb: ObjectDB, info: HashInfo, path: str) -> list[tuple[str, str]]:

@@ -20,7 +20,7 @@ from ..config import RemoteConfig
 from ..errors import LlmpipeError
 from ..outputs import UsedOutput, used_outputs
 from ..progress import NoProgress, TransferProgress
-from .objects import expand, named
+from .objects import expand, object_names
 from .transfer import (
     Missing,
     TransferResult,
@@ -234,7 +234,7 @@ def _push_to(repo: Project, leg: _Leg) -> TransferResult:
     with _connected(repo, leg, create=True) as layout:
         jobs = _jobs(request, remote, layout)
         result, outs = _with_run_cache(repo, leg, layout, jobs, upload=True)
-        names = _object_names(repo, outs)
+        names = object_names(repo.odb, outs)
         local = [oid for oid in names if repo.odb.exists(oid)]
         absent = [oid for oid in names if not repo.odb.exists(oid)]
         there = _present(layout, local + absent, remote, jobs)
@@ -248,15 +248,6 @@ def _push_to(repo: Project, leg: _Leg) -> TransferResult:
         result += run_tasks(ready, task, remote, jobs, progress)
     skipped = sum(1 for oid in local if oid in there)
     return result + TransferResult(skipped=skipped, missing=missing)
-
-
-def _object_names(repo: Project, outs: list[UsedOutput]) -> dict[str, str]:
-    """Every object of `outs`, once, with the name dvc gives it (`data/f1`)."""
-    names: dict[str, str] = {}
-    for out in outs:
-        for oid, name in named(repo.odb, out.info, out.path):
-            names.setdefault(oid, name)
-    return names
 
 
 def _with_run_cache(
@@ -331,7 +322,7 @@ def _fetch_from(repo: Project, leg: _Leg) -> TransferResult:
         progress.start(f"fetching from {remote.name}", None)
         result += run_tasks(list(dict.fromkeys(dirs)), task, remote, jobs, progress)
         failed = {f.oid for f in result.failed}  # reported once, not tried again below
-        wanted = [oid for oid in _object_names(repo, outs) if oid not in failed]
+        wanted = [oid for oid in object_names(repo.odb, outs) if oid not in failed]
         todo = [oid for oid in wanted if not repo.odb.exists(oid)]
         progress.start(f"fetching from {remote.name}", len(todo))
         object_jobs = _fetch_jobs(request, remote, layout, todo)

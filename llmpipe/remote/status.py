@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from ..errors import CacheError
-from .objects import named
+from .objects import object_names
 
 if TYPE_CHECKING:
     from ..outputs import UsedOutput
@@ -44,7 +44,7 @@ def cloud_status(repo: Project, plan: TransferPlan, jobs: int | None = None) -> 
         jobs_here = jobs or config.jobs or default_jobs()
         layout = open_layout(repo, config, create=False)
         try:
-            objects = _objects(repo, outs)
+            objects = object_names(repo.odb, outs)
             there = _present(layout, sorted(objects), config, jobs_here)
             entries = dict(_remote_entries(repo, layout, outs, there))
             readable = [oid for oid in entries if not oid.endswith(_UNREADABLE)]
@@ -55,14 +55,6 @@ def cloud_status(repo: Project, plan: TransferPlan, jobs: int | None = None) -> 
             layout.backend.close()
         found += [CloudStatus(n, name, _state(repo, oid, there)) for oid, n in objects.items()]
     return sorted(found, key=lambda s: (STATE_ORDER.index(s.state), s.path))
-
-
-def _objects(repo: Project, outs: list[UsedOutput]) -> dict[str, str]:
-    objects: dict[str, str] = {}
-    for out in outs:
-        for oid, name in named(repo.odb, out.info, out.path):
-            objects.setdefault(oid, name)
-    return objects
 
 
 _UNREADABLE = "-unreadable"

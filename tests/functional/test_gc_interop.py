@@ -12,26 +12,13 @@ from tests.conftest import needs_dvc
 
 pytestmark = [needs_dvc, pytest.mark.dvc]
 
-PIPELINE = (
-    "stages:\n  m:\n    cmd: cp data.txt copy.txt && echo 1 > m.json\n"
-    "    deps: [data.txt]\n    outs: [copy.txt]\n"
-    "    metrics:\n    - m.json:\n        cache: false\n"
-)
-
 
 def history(proj, remote) -> None:  # noqa: ANN001
-    """copy.txt at a tagged commit (v0), a commit no ref names (v1), a branch (v2), main
-    (v3); a stray file that is not a hash in an object folder; everything pushed."""
-    proj.run("dvc", "remote", "add", "-d", "store", str(remote))
-    proj.write("dvc.yaml", PIPELINE)
-    for version in ("v0", "v1", "v2", "v3"):
-        proj.write("data.txt", f"{version}\n")
-        proj.run("dvc", "repro", "-q")
-        proj.commit(version)
-        if version == "v0":
-            proj.git("tag", "t0")
-        elif version == "v2":
-            proj.git("branch", "side")
+    """The transfer tests' history (copy.txt at a tag, an unnamed commit, a branch and
+    main), everything pushed, and a stray file that is not a hash in an object folder."""
+    from tests.functional.test_transfer_interop import history as transfer_history
+
+    transfer_history(proj, remote)
     proj.run("dvc", "push", "-q", "-A")
     stray = proj.path / ".dvc/cache/files/md5/c3/NOTHEX"
     stray.parent.mkdir(exist_ok=True)
