@@ -6,7 +6,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import CacheError
 from ..stage import HashInfo
@@ -21,7 +21,7 @@ class GcResult:
     removed: int
     kept: int
     bytes_freed: int
-    paths: tuple[str, ...] = ()  # what went (with `dry`, what would go)
+    paths: tuple[str, ...] = field(default=(), compare=False)  # what went (`dry`: would go)
 
 
 def gc(odb: ObjectDB, used: Iterable[HashInfo], *, dry: bool = False) -> GcResult:
