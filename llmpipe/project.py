@@ -16,8 +16,10 @@ from .config import Config, load_config
 from .errors import NotAProjectError
 
 if TYPE_CHECKING:
+    from .cache.linkdb import LinkDB
     from .cache.odb import ObjectDB
     from .cache.state import StateDB
+    from .dvcignore import DvcIgnore
     from .lineage.store import LineageStore
     from .stage import Stage
 
@@ -102,6 +104,21 @@ class Project:
         return SqliteState(os.path.join(self.llmpipe_dir, "state.db"))
 
     @cached_property
+    def links(self) -> LinkDB:
+        """The outputs llmpipe put in the workspace (a checkout takes back unused ones)."""
+        from .cache.linkdb import LinkDB
+
+        os.makedirs(self.llmpipe_dir, exist_ok=True)
+        return LinkDB(os.path.join(self.llmpipe_dir, "state.db"), self.root, self.ignore)
+
+    @cached_property
+    def ignore(self) -> DvcIgnore:
+        """The `.dvcignore` rules every walk of the workspace follows."""
+        from .dvcignore import DvcIgnore
+
+        return DvcIgnore.at(self.root)
+
+    @cached_property
     def lineage(self) -> LineageStore:
         from .lineage.store import LineageStore
 
@@ -120,6 +137,8 @@ class Project:
     def close(self) -> None:
         if "state" in self.__dict__:
             self.state.close()
+        if "links" in self.__dict__:
+            self.links.close()
 
     def __enter__(self) -> Project:
         return self

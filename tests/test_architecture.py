@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "revfs",
             "config",
             "gitignore",
+            "dvcignore",
             "metrics",
             "progress",
             "checkpoint",

@@ -20,7 +20,7 @@ from ..run.context import RunContext, run_context
 from ..run.repolock import repo_lock
 from ..run.stage_run import save_outputs
 from ..run.status import StageStatus, current_params, data_source_reasons, stage_status
-from ..spec import update_dvcfile
+from ..spec import record_dvcfile_hashes
 from ..stage import HashInfo, Stage
 from .audit import Outcome, Targets, audited
 from .targets import project_graph, select_stages
@@ -105,7 +105,7 @@ def _record(ctx: RunContext, stage: Stage, status: StageStatus, locks: LockWrite
         raise RunError(f"stage '{stage.address}': output {', '.join(absent)} does not exist")
     if stage.is_data_source:
         hashes = save_outputs(ctx, stage)
-        update_dvcfile(ctx.root, stage.dvcfile, hashes)
+        record_dvcfile_hashes(ctx.root, stage.dvcfile, hashes)
         return Committed(stage.address, stage.dvcfile, _repo_paths(stage, hashes))
     missing = [d.path for d in stage.deps if d.path not in status.dep_hashes]
     if missing:

@@ -9,8 +9,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..cache.linkdb import LinkDB
 from ..cache.odb import ObjectDB
 from ..cache.state import StateDB
+from ..dvcignore import DvcIgnore
 from ..errors import SpecError
 from ..hashing import LEGACY_MD5
 from ..pathguard import PathGuard
@@ -30,6 +32,8 @@ class RunContext:
     link_types: tuple[str, ...]
     runs_dir: str
     progress: Progress = field(default_factory=NoProgress)
+    ignore: DvcIgnore | None = None  # the `.dvcignore` rules walks of directories follow
+    links: LinkDB | None = None  # records the outputs written (for checkout's "unused")
     # DVC 2's cache (`<cache>/ab/cdef…`), holding outputs whose lock entry has no `hash:`.
     legacy_odb: ObjectDB | None = None
     # Wraps each execution of a stage's command, given the stage and its inputs (the lock
@@ -77,5 +81,7 @@ def run_context(project: Project, progress: Progress | None = None) -> RunContex
         link_types=project.config.link_types,
         runs_dir=project.runs_dir,
         progress=progress or NoProgress(),
+        ignore=project.ignore,
+        links=project.links,
         legacy_odb=ObjectDB(project.cache_dir, LEGACY_MD5),
     )

@@ -81,7 +81,9 @@ def current_hash(
         return external_hash(path)
     name = hash_name or ctx.hash_name
     try:
-        info, _manifest = build(ctx.abspath(stage, path), name, ctx.state, ctx.progress)
+        info, _manifest = build(
+            ctx.abspath(stage, path), name, ctx.state, ctx.progress, ignore=ctx.ignore
+        )
     except FileNotFoundError:
         return None
     return info

@@ -82,6 +82,43 @@ def write_dvcfile(root: str, relpath: str, out_path: str, hash_info: HashInfo) -
     atomic_write_text(os.path.join(root, relpath), dvcfile_text(out_path, hash_info))
 
 
+def update_dvcfile(root: str, relpath: str, out_path: str, hash_info: HashInfo) -> None:
+    """Record `hash_info` for output `out_path` of the `.dvc` file at `relpath`, keeping
+    the rest of the file (comments, `desc`, `meta`, `type`, `labels`, `remote`, …) as
+    `dvc add` keeps it: hash fields change in place, new ones go last, stale ones go.
+
+    Writes a new file (`write_dvcfile`) when there is none, or none that names `out_path`.
+    """
+    from llmpipe.yamlio import load_for_update
+
+    path = os.path.join(root, relpath)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = load_for_update(handle.read())
+    except FileNotFoundError:  # (a malformed file stopped the caller loading the stages)
+        data = None
+    outs = data.get("outs") if isinstance(data, dict) else None
+    entry = next((e for e in outs or () if isinstance(e, dict) and e.get("path") == out_path), None)
+    if entry is None:
+        write_dvcfile(root, relpath, out_path, hash_info)
+        return
+    _record_hash(entry, hash_info)
+    atomic_write_text(path, dump_yaml(data))
+
+
+# The fields of an output entry that its hash decides, in the order dvc adds them.
+_HASH_FIELDS = ("md5", "size", "nfiles", "isexec", "hash")
+
+
+def _record_hash(entry: dict[str, Any], hash_info: HashInfo) -> None:
+    wanted = {hash_info.name: hash_info.value, **hash_info.facts(), "hash": hash_info.name}
+    for key in dict.fromkeys((*_HASH_FIELDS, hash_info.name)):
+        if key in wanted:
+            entry[key] = wanted[key]
+        elif key in entry:
+            del entry[key]
+
+
 def dvcfile_text(out_path: str, hash_info: HashInfo) -> str:
     """The text `dvc add` writes for one output with `hash_info`."""
     entry: dict[str, Any] = {hash_info.name: hash_info.value, **hash_info.facts()}
@@ -141,7 +178,7 @@ def _checked(relpath: str, wdir: str, path: str, what: str) -> str:
 _FACT_ORDER = ("md5", "size", "nfiles", "isexec", "hash", "path")
 
 
-def update_dvcfile(root: str, relpath: str, hashes: dict[str, HashInfo]) -> None:
+def record_dvcfile_hashes(root: str, relpath: str, hashes: dict[str, HashInfo]) -> None:
     """Record new `hashes` ({out path as written: hash}) in the `.dvc` file at `relpath`.
 
     As dvc does: comments, other keys and options stay where they are; only the
