@@ -233,6 +233,10 @@ def render_entry(name: str, entry: dict[str, Any]) -> str:
 
 
 _LOCK_HEADER = "schema: '2.0'\nstages:\n"
+# An anchor (`&name`) or alias (`*name`) where a value starts: after `key:`, `-`,
+# or a flow `[`/`{`/`,`. A shell `&&` or glob `*.txt` inside a command is not
+# one; a quoted value that looks like one only costs the reuse of blocks.
+_NODE_PROPERTY = re.compile(r"(?:^|[:\-\[{,])[ \t]*[&*][^\s&*]", re.M)
 
 
 def render_lock(stages: dict[str, dict[str, Any]], verbatim: dict[str, str] | None = None) -> str:
@@ -251,10 +255,11 @@ def render_lock(stages: dict[str, dict[str, Any]], verbatim: dict[str, str] | No
 def split_stage_blocks(text: str) -> dict[str, str]:
     """The text of each stage entry of a canonical dvc.lock, by stage name.
 
-    Anything unexpected (comments, other top-level keys, flow style) gives an
-    empty result, and callers then render every entry afresh.
+    Anything unexpected (comments, other top-level keys, flow style, anchors and
+    aliases, which tie one entry's text to another's) gives an empty result, and
+    callers then render every entry afresh.
     """
-    if not text.startswith(_LOCK_HEADER):
+    if not text.startswith(_LOCK_HEADER) or _NODE_PROPERTY.search(text):
         return {}
     blocks: dict[str, list[str]] = {}
     current: list[str] | None = None
