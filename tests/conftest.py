@@ -139,3 +139,7 @@ def project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Project:
     proj = Project(path, capsys)
     proj.ok("init")
     return proj
+
+
+# The end of a run names the skipped suites and the command that enables each.
+from tests.run_summary import pytest_terminal_summary  # noqa: E402, F401
