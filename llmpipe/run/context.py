@@ -27,6 +27,7 @@ class RunContext:
     link_types: tuple[str, ...]
     runs_dir: str
     progress: Progress = field(default_factory=NoProgress)
+    tmp_dir: str = ""  # `.dvc/tmp`, where dvc's rwlock lives
     _params_cache: dict[str, Any] = field(default_factory=dict)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
     guard: PathGuard = field(init=False)
@@ -64,4 +65,5 @@ def run_context(project: Project, progress: Progress | None = None) -> RunContex
         link_types=project.config.link_types,
         runs_dir=project.runs_dir,
         progress=progress or NoProgress(),
+        tmp_dir=project.tmp_dir,
     )
