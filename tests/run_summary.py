@@ -28,6 +28,15 @@ ENABLERS: tuple[tuple[str, str, str], ...] = (
 BY_DESIGN = re.compile(r"no credentials|no server to stop|best effort|not in this checkout")
 
 
+# Heavy suites that ran bounded in this run: (suite, how much ran, the full run's command).
+BOUNDED: list[tuple[str, str, str]] = []
+
+
+def note_bounded(suite: str, amount: str, full_command: str) -> None:
+    """Record that `suite` ran only `amount` (printed at the end of the run)."""
+    BOUNDED.append((suite, amount, full_command))
+
+
 def skipped_suites(reasons: list[str]) -> dict[tuple[str, str], int]:
     """{(suite, command): number of skipped tests}; unknown reasons are their own suite."""
     found: Counter[tuple[str, str]] = Counter()
@@ -46,6 +55,10 @@ def _reason(report: pytest.TestReport) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001, ARG001
+    if BOUNDED:
+        terminalreporter.section("bounded suites", sep="-")
+        for suite, amount, command in BOUNDED:
+            terminalreporter.write_line(f"{suite}: ran {amount}; the full run: `{command}`")
     reasons = [_reason(r) for r in terminalreporter.stats.get("skipped", ())]
     suites = skipped_suites(reasons)
     if not suites:

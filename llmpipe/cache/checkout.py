@@ -24,7 +24,7 @@ from ..pathguard import PathGuard
 from ..stage import HashInfo
 from .build import hash_files
 from .complete import directory_complete
-from .links import Linker
+from .links import Linker, is_link_temp
 from .odb import ObjectDB
 from .parallel import map_in_threads, mostly_large
 from .state import StateDB
@@ -165,8 +165,9 @@ def unsaved_files(plan: CheckoutPlan, odb: ObjectDB, state: StateDB) -> list[str
     """Paths the plan would delete or overwrite whose content is not in the cache.
 
     Files are hashed through the state, so those llmpipe wrote cost no reading.
+    A linker's temporary file (left by a checkout that was killed) is no one's work.
     """
-    files = [(path, st) for path, st in plan.discarded]
+    files = [(path, st) for path, st in plan.discarded if not is_link_temp(path)]
     values = hash_files("", files, odb.hash_name, state)
     return [path for (path, _), value in zip(files, values, strict=True) if not odb.exists(value)]
 
