@@ -98,10 +98,15 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
         text = self.construct_scalar(node).replace("_", "")
         sign = -1 if text.startswith("-") else 1
         digits = text.lstrip("+-")
-        for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
-            if digits.startswith(prefix):
-                return sign * int(digits[2:], base)
-        return sign * int(digits, 10)
+        try:
+            for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+                if digits.startswith(prefix):
+                    return sign * int(digits[2:], base)
+            return sign * int(digits, 10)
+        except ValueError:  # Python refuses integers of more than 4,300 digits
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer of {len(digits)} digits is too long", node.start_mark
+            ) from None
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
@@ -142,6 +147,8 @@ def load_with_lines(
         raise error(_yaml_error_message(exc, relpath)) from None
     except yaml.YAMLError as exc:
         raise error(f"{relpath}: invalid YAML: {exc}") from None
+    except RecursionError:
+        raise error(f"{relpath}: invalid YAML: nested too deeply") from None
     finally:
         loader.dispose()
 
@@ -158,8 +165,13 @@ def load_yaml_file(
 
     Errors name `display` (default: `path`).
     """
-    with open(path, encoding="utf-8") as handle:
-        return load_yaml(handle.read(), display or path, error)
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{display or path}: not UTF-8 text (byte {exc.start})") from None
+    return load_yaml(text, display or path, error)
 
 
 def _yaml_error_message(exc: yaml.MarkedYAMLError, relpath: str) -> str:

@@ -6,12 +6,17 @@ import posixpath
 
 from llmpipe.pathguard import protected_component
 
+# Linux's limits (NAME_MAX, PATH_MAX); beyond them every file operation fails.
+NAME_MAX = 255
+PATH_MAX = 4096
+
 
 def checked_path(wdir: str, path: str, what: str) -> str:
     """`path` (relative to repo-relative `wdir`) as a normalized repo-relative path.
 
     Raises ValueError, with a message saying how to fix it, when `path` is
-    empty, absolute, a URL, leaves the repository through `..`, or lies inside
+    empty, absolute, a URL, longer than the filesystem allows, leaves the
+    repository through `..`, or lies inside
     `.git`, `.dvc` or `.llmpipe` (where a write could run code or change settings).
     """
     if not path:
@@ -31,6 +36,13 @@ def checked_path(wdir: str, path: str, what: str) -> str:
         raise ValueError(
             f"'{what}' path '{path}' points outside the repository (it resolves to"
             f" '{joined}'); keep every path inside the project"
+        )
+    too_long = next((part for part in joined.split("/") if len(part.encode()) > NAME_MAX), None)
+    if too_long is not None or len(joined.encode()) > PATH_MAX:
+        what_is_long = f"a name of {len(too_long.encode())} bytes" if too_long else "its length"
+        raise ValueError(
+            f"'{what}' path '{path[:60]}…' is longer than the filesystem allows ({what_is_long};"
+            f" at most {NAME_MAX} bytes a name, {PATH_MAX} in all); use a shorter path"
         )
     found = protected_component(joined)
     if found is not None:
