@@ -208,6 +208,11 @@ KNOWN_FINDINGS = {
         b"  hash: []\n  path: raw\n",
     ),
     "policy.yaml not a mapping": ("policy", b"1\n...\n"),
+    ".dvc: hash not in the cache": (
+        ".dvc file",
+        b"outs:\n- md5: a62c55506cd2fa10372c1f9ba4b5e.dir\n  size: 2\n  nfiles: 1\n"
+        b"  hash: md5\n  path: raw\n",
+    ),
 }
 
 
