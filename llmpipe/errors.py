@@ -55,6 +55,18 @@ class FileProblem(LlmpipeError):
     """A metrics, params or plots file that is missing or cannot be parsed."""
 
 
+class FileAbsent(FileProblem):
+    """A metrics, params or plots file that a revision does not have (nor record)."""
+
+
+class ObjectsMissing(FileProblem):
+    """A file a revision records in its dvc.lock, whose cache object is not here."""
+
+    def __init__(self, message: str, oids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.oids = oids
+
+
 class UnsafePathError(LlmpipeError):
     """A path to write leads outside the workspace or into .git, .dvc or .llmpipe."""
 

@@ -16,13 +16,15 @@ def atomic_write_bytes(
     The bytes go to a temporary file in the same directory, are fsynced (unless
     `durable` is False, for files that are only an optimization and verified
     when read), and the file is renamed over `path`. A crash leaves at most a
-    stray `.tmp` file.
+    stray `.tmp` file. The file gets `mode`, by default the one a plain
+    `open(path, "w")` leaves (see `write_mode`).
     """
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(fd, write_mode(path, mode))
             handle.write(data)
             if durable:
                 handle.flush()
@@ -30,7 +32,7 @@ def atomic_write_bytes(
     except BaseException:
         discard(tmp)
         raise
-    publish(tmp, path, mode)
+    publish(tmp, path)
 
 
 def publish(tmp: str, path: str, mode: int | None = None) -> None:
@@ -59,12 +61,17 @@ def atomic_path(path: str, *, durable: bool = True) -> Iterator[str]:
 
     For writers that want a file name (pyarrow, archives, tools). With `durable`
     the written file is fsynced before the rename; on an exception the temporary
-    is removed and `path` is left as it was.
+    is removed and `path` is left as it was. The temporary starts with the mode
+    `write_mode(path)` gives; a writer that sets its own (a copy keeping its
+    source's) keeps it.
     """
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
-    os.close(fd)
+    try:
+        os.fchmod(fd, write_mode(path))
+    finally:
+        os.close(fd)
     try:
         yield tmp
         if durable:
@@ -98,6 +105,21 @@ def locked(path: str, *, shared: bool = False) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def write_mode(path: str, mode: int | None = None) -> int:
+    """`mode` if given, else the mode a plain `open(path, "w")` leaves: the existing
+    file's, or the umask's for a new one.
+
+    Temporary files (mkstemp) are private (0600); files that others read (dvc.lock,
+    `.dvc` files, a deploy's CURRENT, a plots page) must not stay so.
+    """
+    if mode is not None:
+        return mode
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        return new_file_mode()
 
 
 def new_file_mode(permissions: int = 0o666) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -186,16 +186,20 @@ def _check_acyclic(graph: Graph) -> None:
                 stack.append((child, sorted(graph.children[child])))
 
 
-def resolve_targets(graph: Graph, targets: Iterable[str]) -> list[str]:
+def resolve_targets(
+    graph: Graph, targets: Iterable[str], is_stageless_file: Callable[[str], bool] | None = None
+) -> list[str]:
     """Stage addresses for user targets: `train`, `train@lr1`, `dvc.yaml:train`, `sub/dvc.yaml`.
 
     A foreach/matrix group name (`train`) selects every generated stage; a
-    dvc.yaml path selects all of its stages; a `.dvc` file selects its data.
+    dvc.yaml path selects all of its stages; a `.dvc` file selects its data. A
+    target that matches nothing is an error unless `is_stageless_file` says it
+    names a dvc.yaml without stages (`stages: {}`), which dvc accepts.
     """
     resolved: list[str] = []
     for target in targets:
         matches = _match_target(graph, target)
-        if not matches:
+        if not matches and not (is_stageless_file and is_stageless_file(target)):
             raise TargetError(_unknown_target_message(graph, target))
         resolved.extend(m for m in matches if m not in resolved)
     return resolved
@@ -236,16 +240,32 @@ def select(
     *,
     single_item: bool = False,
     downstream: bool = False,
+    frozen_cut: bool = False,
 ) -> list[str]:
-    """The stages to consider, in order: targets plus their upstream (or downstream)."""
+    """The stages to consider, in order: targets plus their upstream (or downstream).
+
+    With `frozen_cut` (what `repro` plans with, as dvc does) a frozen stage is cut
+    from its dependencies: what lies upstream of it only through it is left out.
+    """
     if not targets:
         return graph.order()
+    walked = active_graph(graph) if frozen_cut else graph
     chosen: set[str] = set()
     for address in targets:
         if single_item:
             chosen.add(address)
         elif downstream:
-            chosen |= graph.downstream(address)
+            chosen |= walked.downstream(address)
         else:
-            chosen |= graph.upstream(address)
+            chosen |= walked.upstream(address)
     return graph.order(chosen)
+
+
+def active_graph(graph: Graph) -> Graph:
+    """dvc's active graph: the same stages, with no edge into a frozen stage."""
+    frozen = {address for address, stage in graph.stages.items() if stage.frozen}
+    if not frozen:
+        return graph
+    parents = {a: set() if a in frozen else ps for a, ps in graph.parents.items()}
+    children = {a: cs - frozen for a, cs in graph.children.items()}
+    return Graph(graph.stages, parents, children, graph.producers)

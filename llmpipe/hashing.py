@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from .progress import Progress
 
 HASH_NAMES = ("md5", "blake3")
+# DVC 2's md5: text files hashed after CRLF -> LF, judged per 1 MiB chunk on its first
+# 512 bytes (dvc_data's rule). Lock entries without `hash:` carry it; never written anew.
+LEGACY_MD5 = "md5-dos2unix"
+_LEGACY_CHUNK = 1 << 20
+_TEXT_CHARS = bytes(range(32, 127)) + b"\n\r\t\f\b"
 CHUNK_SIZE = 4 * 1024 * 1024
 # Above this size blake3 may use several threads for one file.
 _BLAKE3_MT_SIZE = 64 * 1024 * 1024
@@ -30,7 +35,7 @@ def new_hasher(name: str = "md5", size_hint: int = 0) -> Any:
 
     Raises ConfigError for an unknown name or when blake3 is not installed.
     """
-    if name == "md5":
+    if name in ("md5", LEGACY_MD5):  # a legacy .dir manifest is plain md5 of its bytes
         return hashlib.md5()
     if name == "blake3":
         return _new_blake3(size_hint)
@@ -55,6 +60,8 @@ def file_hash(path: str, name: str = "md5", progress: Progress | None = None) ->
     `progress.advance` receives the number of bytes read (start/finish are the
     caller's). Raises OSError (FileNotFoundError, …) when the file can't be read.
     """
+    if name == LEGACY_MD5:
+        return _legacy_file_hash(path, progress)
     with open(path, "rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
         hasher = new_hasher(name, size)
@@ -83,6 +90,30 @@ def _hash_chunked(handle: Any, hasher: Any, progress: Progress | None) -> None:
             progress.advance(count)
 
 
+def _legacy_file_hash(path: str, progress: Progress | None) -> str:
+    hasher = hashlib.md5()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_LEGACY_CHUNK):
+            hasher.update(chunk.replace(b"\r\n", b"\n") if _is_text(chunk[:512]) else chunk)
+            if progress is not None:
+                progress.advance(len(chunk))
+    return hasher.hexdigest()
+
+
+def _is_text(block: bytes) -> bool:
+    """dvc's guess: no NUL byte, and at most 30% of the bytes outside printable ASCII."""
+    if not block:
+        return True
+    if b"\x00" in block:
+        return False
+    return len(block.translate(None, _TEXT_CHARS)) / len(block) <= 0.30
+
+
+def manifest_key(name: str) -> str:
+    """The key a `.dir` manifest names each file's hash by (DVC 2's says `md5`)."""
+    return "md5" if name == LEGACY_MD5 else name
+
+
 def bytes_hash(data: bytes, name: str = "md5") -> str:
     """The hex digest of `data`."""
     hasher = new_hasher(name, len(data))
@@ -93,7 +124,8 @@ def bytes_hash(data: bytes, name: str = "md5") -> str:
 def dir_manifest_bytes(entries: Iterable[tuple[str, str]], name: str = "md5") -> bytes:
     """DVC's `.dir` object bytes for (posix relpath, hash) pairs, in any order."""
     ordered = sorted(entries)
-    listing = [{name: value, "relpath": relpath} for relpath, value in ordered]
+    key = manifest_key(name)
+    listing = [{key: value, "relpath": relpath} for relpath, value in ordered]
     return json.dumps(listing, sort_keys=True).encode("utf-8")
 
 
@@ -108,8 +140,9 @@ def parse_dir_manifest(data: bytes, name: str = "md5") -> list[tuple[str, str]]:
     if not isinstance(listing, list):
         raise ValueError("a .dir object must hold a JSON list")
     pairs = []
+    key = manifest_key(name)
     for item in listing:
-        value = item.get(name) if isinstance(item, dict) else None
+        value = item.get(key) if isinstance(item, dict) else None
         relpath = item.get("relpath") if isinstance(item, dict) else None
         if not isinstance(value, str) or not isinstance(relpath, str):
             raise ValueError(f"bad .dir entry {item!r}")

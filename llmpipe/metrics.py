@@ -51,6 +51,26 @@ def parse_text(text: str, path: str, rev: str | None = None) -> Any:
         raise FileProblem(str(exc)) from None
 
 
+def parse_plot_data(content: bytes, path: str, rev: str | None = None, header: bool = True) -> Any:
+    """A plots file's data as dvc reads it: CSV/TSV rows keep their text ("0.5"), and a
+    table without a header row (`header: false`) names its columns "0", "1", …"""
+    ext = posixpath.splitext(path)[1].lower()
+    if ext not in (".csv", ".tsv"):
+        return parse_data(content, path, rev)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FileProblem(f"{_where(path, rev)} is not UTF-8 text") from None
+    import csv
+
+    delimiter = "\t" if ext == ".tsv" else ","
+    names = None
+    if not header:
+        first = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        names = [str(index) for index in range(len(first))]
+    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter, fieldnames=names))
+
+
 def _where(path: str, rev: str | None) -> str:
     return path if rev is None else f"'{path}' at {rev}"
 
@@ -140,8 +160,19 @@ def flatten(data: Mapping[str, Any], keep_lists: bool = False) -> dict[str, Any]
     return flat
 
 
-def prune_lists(data: Any) -> Any:
-    """Nested data without list values (metrics are scalars)."""
-    if isinstance(data, Mapping):
-        return {k: prune_lists(v) for k, v in data.items() if not isinstance(v, list)}
-    return data
+def metric_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What dvc keeps of a metrics file: numbers, booleans and text at any depth.
+
+    Lists, nulls and mappings left empty by that are dropped, as `dvc metrics show`
+    drops them.
+    """
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            value = metric_values(value)
+            if not value:
+                continue
+        elif not isinstance(value, int | float | str):
+            continue
+        kept[key] = value
+    return kept

@@ -23,6 +23,18 @@ if TYPE_CHECKING:
 
 DVC_DIR = ".dvc"
 LLMPIPE_DIR = ".llmpipe"
+# What in .llmpipe/ belongs to this machine: the hash cache, scratch space, the lineage
+# store, the audit trail (it travels through remotes, not git), local secrets, this
+# clone's memory without git, sweep records. The rest (policy.*, root.yaml,
+# registry.yaml, config) is meant to be committed.
+MACHINE_LOCAL = ("/state.db*", "/tmp", "/lineage", "/audit", "/config.local", "/local", "/sweeps")
+# A .gitignore llmpipe writes itself ignores itself too, so a checkout stays clean;
+# `llmpipe init` writes one without that line, to be committed with .dvc/.
+_LAZY_GITIGNORE = (
+    "# Written by llmpipe: its machine-local files. Commit policy.*, root.yaml and\n"
+    "# registry.yaml when you create them; 'llmpipe init' writes a committable copy.\n"
+    + "".join(f"{entry}\n" for entry in ("/.gitignore", *MACHINE_LOCAL))
+)
 
 
 def find_root(start: str) -> str:
@@ -53,6 +65,7 @@ class Project:
             raise NotAProjectError(
                 f"'{self.root}' is not an llmpipe project: run 'llmpipe init' first"
             )
+        _keep_own_dir_ignored(self.llmpipe_dir)
 
     @classmethod
     def discover(cls, start: str = ".") -> Project:
@@ -120,3 +133,26 @@ class Project:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _keep_own_dir_ignored(llmpipe_dir: str) -> None:
+    """Create `.llmpipe/` with its .gitignore before anything writes into it.
+
+    Every command may write there (the state DB, even for `status`), and a project
+    set up by `dvc init` has no `.llmpipe/`: without this, `git status` would show it.
+    One stat when it exists; a read-only checkout is left alone.
+    """
+    path = os.path.join(llmpipe_dir, ".gitignore")
+    if os.path.exists(path):
+        return
+    try:
+        os.makedirs(llmpipe_dir, exist_ok=True)
+        with open(path, "x", encoding="utf-8") as handle:
+            handle.write(_LAZY_GITIGNORE)
+    except OSError:
+        pass  # read-only, or written meanwhile by another process: nothing to keep clean
+
+
+def committable_gitignore() -> str:
+    """The `.llmpipe/.gitignore` that `llmpipe init` writes, to be committed."""
+    return "".join(f"{entry}\n" for entry in MACHINE_LOCAL)

@@ -64,15 +64,17 @@ class Repo(Project):
         keep_going: bool = False,
         use_run_cache: bool = True,
         overrides: Sequence[str] = (),
+        all_pipelines: bool = False,
         reporter: Reporter | None = None,
         progress: Progress | None = None,
     ) -> ReproResult:
-        """Bring `targets` (default: all stages) up to date; nothing is printed."""
+        """Bring `targets` (default: the root dvc.yaml's stages; with `all_pipelines`,
+        every stage) up to date; nothing is printed."""
         from .ops.repro import ReproRequest, reproduce
 
         request = ReproRequest(
             tuple(targets), force, single_item, downstream, force_downstream,
-            jobs, dry, keep_going, use_run_cache, tuple(overrides),
+            jobs, dry, keep_going, use_run_cache, tuple(overrides), all_pipelines,
         )  # fmt: skip
         return reproduce(self, request, reporter, progress)
 
@@ -102,11 +104,14 @@ class Repo(Project):
         workspace: bool = True,
         dry: bool = False,
         revisions: RevisionChoice | None = None,
+        drop_unaliased: bool = False,
     ) -> GcResult:
-        """Remove cache objects that neither the workspace nor `revisions` use."""
+        """Remove cache objects that neither the workspace, `revisions` nor the registry use."""
         from .ops.data import collect_garbage
 
-        return collect_garbage(self, workspace, dry=dry, revisions=revisions)
+        return collect_garbage(
+            self, workspace, dry=dry, revisions=revisions, drop_unaliased=drop_unaliased
+        )
 
     def push(
         self, targets: Sequence[str] = (), **options: Unpack[TransferOptions]

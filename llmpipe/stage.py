@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 OutKind = Literal["out", "metric", "plot"]
+# What dvc records for a dependency named by URL (HTTP's checksum header, S3's ETag).
+EXTERNAL_HASH_NAMES = ("checksum", "etag")
+
+
+def is_url(path: str) -> bool:
+    """A dependency named by URL (`https://…`, `s3://…`): an external dependency."""
+    return "://" in path
 
 
 @dataclass(frozen=True)
@@ -32,8 +39,15 @@ class HashInfo:
         return self.value.endswith(".dir")
 
     def to_lock_dict(self) -> dict[str, Any]:
-        """The `hash`/`md5`/`size`/`nfiles` part of a dvc.lock entry, in DVC's order."""
-        return {"hash": self.name, self.name: self.value, **self.facts()}
+        """The `hash`/`md5`/`size`/`nfiles` part of a dvc.lock entry, in DVC's order.
+
+        An external dependency's `checksum`/`etag` is still written under `hash: md5`,
+        as dvc writes it.
+        """
+        if self.name == "md5-dos2unix":  # DVC 2's entry, kept as dvc 3 keeps it
+            return {"md5": self.value, **self.facts()}
+        kind = "md5" if self.name in EXTERNAL_HASH_NAMES else self.name
+        return {"hash": kind, self.name: self.value, **self.facts()}
 
     def facts(self) -> dict[str, Any]:
         """`size`, `nfiles` and `isexec` where known, in the order DVC writes them."""
@@ -48,8 +62,11 @@ class HashInfo:
 
     @classmethod
     def from_lock_dict(cls, entry: dict[str, Any]) -> HashInfo | None:
-        name = entry.get("hash", "md5")
-        name = "md5" if name in ("md5", "md5-dos2unix") else name
+        name = entry.get("hash")
+        if name is None:  # written by DVC 2: its md5 hashed text files after CRLF -> LF
+            name = "md5-dos2unix" if "md5" in entry else "md5"
+        elif name == "md5" and "md5" not in entry:
+            name = next((n for n in EXTERNAL_HASH_NAMES if n in entry), name)
         value = entry.get(name) or entry.get("md5")
         if not value:
             return None
@@ -113,6 +130,12 @@ class Stage:
         return self.cmd is None
 
     @property
+    def is_callback(self) -> bool:
+        """dvc's rule: a command with no deps (params count as deps) and no outs is
+        always changed, so it runs on every `repro`."""
+        return self.cmd is not None and not (self.deps or self.params or self.outs)
+
+    @property
     def address(self) -> str:
         """How users name the stage: `train`, or `sub/dvc.yaml:train` outside the root."""
         if self.is_data_source or self.dvcfile == "dvc.yaml":
@@ -133,8 +156,20 @@ class Stage:
         return (self.cmd,) if isinstance(self.cmd, str) else self.cmd
 
     def repo_path(self, path: str) -> str:
-        """A dep/out/params path as a normalized repository-relative posix path."""
+        """A dep/out/params path as a normalized repository-relative posix path.
+
+        A path outside the repository comes back as `../x` or absolute, a URL as written.
+        """
+        if is_url(path):
+            return path
         return posixpath.normpath(posixpath.join(self.wdir, path))
+
+    def in_repo(self, path: str) -> bool:
+        """dvc's `is_in_repo`: neither a URL, nor absolute, nor above the repository."""
+        if is_url(path) or posixpath.isabs(path):
+            return False
+        joined = self.repo_path(path)
+        return joined != ".." and not joined.startswith("../")
 
     @property
     def cached_outs(self) -> tuple[Out, ...]:

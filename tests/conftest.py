@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# The dashboard's fixtures (a real browser, a real `llmpipe ui` server), for any test directory.
+pytest_plugins = ["tests.browser"]
+
 BUG_EXIT_CODE = 70  # llmpipe.errors.BUG_EXIT_CODE
 
 GIT_ENV = {
@@ -88,7 +91,7 @@ class Project:
             capture_output=True,
             text=True,
             check=check,
-            env={**os.environ, **GIT_ENV},
+            env=llmpipe_env(),  # `python -m llmpipe` here is this checkout's
         )
 
     def llmpipe(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:

@@ -52,6 +52,31 @@ def test_reads_what_dvc_reads(tmp_path: Path) -> None:
     assert ours.remote("home").url == os.path.expanduser("~/store")
 
 
+QUOTED = """\
+[cache]
+    type = "reflink,hardlink"
+[core]
+    remote = "store"
+['remote "store"']
+    url = "/srv/store"
+    jobs = '4'
+"""
+
+
+def test_quoted_values_are_read_unquoted_as_dvc_reads_them(tmp_path: Path) -> None:
+    """configobj strips the quotes; `type = "reflink,hardlink"` is two link types."""
+    dvc_config = pytest.importorskip("dvc.config")
+    dvc_dir, llmpipe_dir = make_dirs(tmp_path)
+    (dvc_dir / "config").write_text(QUOTED)
+    theirs = dvc_config.Config.load_file(str(dvc_dir / "config"))
+    ours = load_config(str(dvc_dir), str(llmpipe_dir))
+    assert ours.get("cache", "type") == theirs["cache"]["type"] == "reflink,hardlink"
+    assert ours.link_types == ("reflink", "hardlink")
+    assert ours.default_remote == theirs["core"]["remote"] == "store"
+    assert ours.remote("store").url == theirs["remote"]["store"]["url"] == "/srv/store"
+    assert ours.remote("store").options["jobs"] == str(theirs["remote"]["store"]["jobs"])
+
+
 def test_later_files_win_and_each_resolves_its_own_paths(tmp_path: Path) -> None:
     dvc_dir, llmpipe_dir = make_dirs(tmp_path)
     (dvc_dir / "config").write_text("['remote \"a\"']\n    url = one\n    jobs = 2\n")

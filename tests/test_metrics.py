@@ -10,8 +10,8 @@ from llmpipe.metrics import (
     FileProblem,
     as_mapping,
     flatten,
+    metric_values,
     parse_data,
-    prune_lists,
     read_data_file,
     read_metrics,
 )
@@ -25,8 +25,10 @@ def test_flatten_nested_keys_and_lists():
     assert flatten({1: {"x": None}}) == {"1.x": None}
 
 
-def test_prune_lists_at_every_level():
-    assert prune_lists({"a": [1], "b": {"c": [2], "d": 3}}) == {"b": {"d": 3}}
+def test_metric_values_keep_what_dvc_shows():
+    assert metric_values({"a": [1], "b": {"c": [2], "d": 3}}) == {"b": {"d": 3}}
+    data = {"n": None, "e": {"x": None}, "ok": False, "s": "", "z": 0}
+    assert metric_values(data) == {"ok": False, "s": "", "z": 0}
 
 
 @pytest.mark.parametrize(
@@ -121,7 +123,7 @@ def test_every_reader_of_the_project_sees_the_same_metrics(project):
     project.write("write_metrics.py", WRITER)
     project.ok("repro")
     shown = json.loads(project.ok("metrics", "show", "--json").out)
-    flat = {path: flatten(value["data"]) for path, value in shown["workspace"]["data"].items()}
+    flat = {path: flatten(value["data"]) for path, value in shown[""]["data"].items()}
     assert flat == EXPECTED
     with Repo(str(project.path)) as repo:
         swept = collect_metrics(repo)
@@ -139,7 +141,7 @@ def test_metrics_show_reads_files_as_dvc_does(project):
     project.write("dvc.yaml", PIPELINE)
     project.write("write_metrics.py", WRITER)
     project.ok("repro")
-    ours = json.loads(project.ok("metrics", "show", "--json").out)["workspace"]["data"]
+    ours = json.loads(project.ok("metrics", "show", "--json").out)[""]["data"]
     theirs = json.loads(project.run("dvc", "metrics", "show", "--json").stdout)[""]["data"]
     # DVC reads a .csv metrics file as YAML (one string); llmpipe reads it as a one-row table.
     del ours["table.csv"], theirs["table.csv"]

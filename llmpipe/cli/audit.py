@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .render import emit_json, verbose_option
+
+if TYPE_CHECKING:
+    from ..security.identity import ActorQuery
 
 
 @click.group()
@@ -18,9 +21,15 @@ def audit() -> None:
 
 @audit.command(name="log")
 @click.option("--since", help="Only records at or after T (ISO date/time, or 30m, 12h, 7d ago).")
-@click.option("--actor", help="Only records by A (fingerprint prefix, or part of the name).")
 @click.option(
-    "--action", help="Only records of command X (e.g. repro, 'policy grant', promote:production)."
+    "--actor",
+    help="Only records by A: a policy member name, a key fingerprint (or its start), or part of "
+    "a git name.",
+)
+@click.option(
+    "--action",
+    help="Only records of action X: a command (repro, 'policy grant') or a policy action "
+    "(promote, promote:production, deploy).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
 @verbose_option
@@ -30,10 +39,13 @@ def log(
     """Show audit records, oldest first."""
     from ..project import find_root
     from ..security.audit.log import AuditLog, audit_dir
+    from ..security.identity import actor_query
 
-    records = AuditLog(audit_dir(find_root("."))).records()
+    root = find_root(".")
+    records = AuditLog(audit_dir(root)).records()
     cutoff = _parse_since(since) if since else None
-    chosen = [r for r in records if _matches(r, cutoff, actor, action)]
+    who = actor_query(root, actor) if actor else None
+    chosen = [r for r in records if _matches(r, cutoff, who, action)]
     if as_json:
         emit_json(chosen)
         return
@@ -60,25 +72,21 @@ def _parse_since(text: str) -> str:
 
 
 def _matches(
-    record: dict[str, Any], cutoff: str | None, actor: str | None, action: str | None
+    record: dict[str, Any], cutoff: str | None, who: ActorQuery | None, action: str | None
 ) -> bool:
+    from ..security.audit.select import action_matches
+
     if cutoff and str(record.get("time", "")) < cutoff:
         return False
-    if actor and not (
-        str(record.get("actor", "")).startswith(actor)
-        or actor.lower() in str(record.get("actor_name") or "").lower()
-    ):
+    if who is not None and not who.matches(record):
         return False
-    if action:
-        refused = {r.get("action") for r in record.get("refused", [])}
-        command = str(record.get("command", ""))
-        if not (command == action or command.startswith(action + " ") or action in refused):
-            return False
-    return True
+    return action is None or action_matches(record, action)
 
 
 def _line(record: dict[str, Any]) -> str:
-    who = record.get("actor_name") or ""
+    from ..security.identity import actor_label
+
+    who = actor_label(record)
     actor = str(record.get("actor", ""))
     short = actor if actor == "unsigned" else actor[:15]
     args = " ".join(str(a) for a in record.get("args", []))
@@ -112,7 +120,7 @@ def verify(require_signed: bool, as_json: bool, verbose: bool) -> None:
     if policy_in_force(root):
         current = load_policy(root)
         require_signed = require_signed or bool(current.settings.get("audit_requires_signature"))
-        known = {m.fingerprint for m in current.members.values()}
+        known = {m.fingerprint: m.name for m in current.members.values()}
     report = verify_log(AuditLog(audit_dir(root)), require_signed=require_signed, known_keys=known)
     if as_json:
         emit_json(

@@ -93,6 +93,12 @@ def checkout(
 @click.option("--rev", "revs", multiple=True, metavar="REV", help="Also keep what REV uses.")
 @click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--dry", is_flag=True, help="Only count what would be removed.")
+@click.option(
+    "--drop-unaliased",
+    is_flag=True,
+    help="Keep registered model versions only when an alias points at them "
+    "(default: every registered version is kept).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @verbose_option
 def gc(
@@ -103,6 +109,7 @@ def gc(
     revs: tuple[str, ...],
     force: bool,
     dry: bool,
+    drop_unaliased: bool,
     as_json: bool,
     verbose: bool,
 ) -> None:
@@ -114,7 +121,9 @@ def gc(
     keeping = workspace or revs or all_branches or all_tags or all_commits
     if keeping and not force and not dry:
         click.confirm("Remove every cache object the kept revisions do not use?", abort=True)
-    result = run_verb(collect_garbage, workspace, dry=dry, revisions=choice)
+    result = run_verb(
+        collect_garbage, workspace, dry=dry, revisions=choice, drop_unaliased=drop_unaliased
+    )
     if as_json:
         emit_json(
             {

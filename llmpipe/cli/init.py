@@ -9,9 +9,6 @@ import click
 from .render import verbose_option
 
 _DVC_GITIGNORE = "/config.local\n/tmp\n/cache\n"
-# Machine-local state: the hash cache, scratch space, the lineage store, the audit
-# trail (it travels through remotes, not git) and local secrets.
-_LLMPIPE_GITIGNORE = "/state.db*\n/tmp\n/lineage\n/audit\n/config.local\n"
 
 
 @click.command()
@@ -29,18 +26,32 @@ def init(no_scm: bool, subdir: bool, hydra: bool, verbose: bool) -> None:
     if not no_scm:
         _check_git(root, subdir)
     created = _init_dvc_dir(root, no_scm)
-    os.makedirs(os.path.join(root, ".llmpipe"), exist_ok=True)
-    _write_if_missing(os.path.join(root, ".llmpipe", ".gitignore"), _LLMPIPE_GITIGNORE)
-    if hydra:
-        from ..config import set_value
+    from ..project import LLMPIPE_DIR, committable_gitignore
 
-        # As `dvc config hydra.enabled True` writes it.
-        set_value(os.path.join(root, ".dvc", "config"), "hydra", "enabled", "True")
-        click.echo("Hydra enabled: repro composes conf/config.yaml into params.yaml")
+    os.makedirs(os.path.join(root, LLMPIPE_DIR), exist_ok=True)
+    _write_if_missing(os.path.join(root, LLMPIPE_DIR, ".gitignore"), committable_gitignore())
     if created:
         click.echo(f"Initialized llmpipe project in {root}")
-    else:
+    elif not hydra:
         click.echo(f"{root} is already an llmpipe project; nothing to do")
+    if hydra:
+        _enable_hydra(root)
+
+
+def _enable_hydra(root: str) -> None:
+    from ..config import load_config, set_value
+    from ..hydra.scaffold import scaffold_config
+
+    # As `dvc config hydra.enabled True` writes it.
+    set_value(os.path.join(root, ".dvc", "config"), "hydra", "enabled", "True")
+    click.echo("Hydra enabled: repro composes conf/config.yaml into params.yaml")
+    done = scaffold_config(
+        root, load_config(os.path.join(root, ".dvc"), os.path.join(root, ".llmpipe"))
+    )
+    if done.created:
+        click.echo(f"Created {done.created} from params.yaml: edit the config there from now on")
+    else:
+        click.echo(f"Nothing scaffolded: {done.reason}")
 
 
 def _check_git(root: str, subdir: bool) -> None:

@@ -24,31 +24,39 @@ SHORT_COMMIT = 7
 
 @click.command("lineage")
 @click.argument("path")
+@click.option("--rev", help="The content PATH has at this git revision (default: the workspace).")
+@click.option(
+    "--hash", "content_hash", help="The content with this hash (or unique prefix) instead."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @verbose_option
-def lineage(path: str, as_json: bool, verbose: bool) -> None:
-    """Show the runs that produced PATH, back to the raw inputs they read."""
-    from ..lineage.query import trace
-    from ..project import Project
+def lineage(
+    path: str, rev: str | None, content_hash: str | None, as_json: bool, verbose: bool
+) -> None:
+    """Show the runs that produced the content of PATH, back to the raw inputs they read.
 
-    repo = Project.discover()
-    target = repo_relative(repo.root, path)
-    result = trace(repo.lineage, target)
-    _warn(repo.lineage.warnings)
-    if not result.runs:
-        raise TargetError(
-            f"no recorded run produced '{target}' (lineage store: {repo.lineage.path}): "
-            "run 'llmpipe repro' to build it and record its lineage"
-        )
+    The content is PATH's in the workspace, or at --rev REV, or the one --hash names.
+    """
+    from ..ops.lineage import lineage as trace_content
+    from .session import open_project
+
+    with open_project() as project:
+        target = repo_relative(project.root, path)
+        answer = trace_content(project, target, rev=rev, hash=content_hash)
+    _warn(list(answer.warnings))
+    result = answer.trace
     if as_json:
         payload = {
             "path": target,
+            "output": answer.output,
+            "hash": answer.hash,
+            "source": answer.source,
             "runs": [run.to_dict() for run in result.runs],
             "raw_inputs": [_artifact_dict(ref) for ref in result.raw_inputs],
         }
         click.echo(json.dumps(payload, indent=2, default=str))
         return
-    click.echo(render_trace(target, result.runs, result.raw_inputs))
+    click.echo(render_trace(target, result.runs, result.raw_inputs, answer.hash, answer.source))
 
 
 @click.command("log")
@@ -87,11 +95,19 @@ def repo_relative(root: str, path: str) -> str:
     return relative.replace(os.sep, "/")
 
 
-def render_trace(target: str, runs: list[RunRecord], raw_inputs: list[ArtifactRef]) -> str:
-    """The chain as text: raw inputs, then each run upstream first."""
+def render_trace(
+    target: str,
+    runs: list[RunRecord],
+    raw_inputs: list[ArtifactRef],
+    content: str | None = None,
+    source: str = "workspace",
+) -> str:
+    """The chain as text: the content traced, raw inputs, then each run upstream first."""
     noun = "run" if len(runs) == 1 else "runs"
+    what = f"; content {ArtifactRef(target, content).short_hash} ({source})" if content else ""
     lines = [
-        click.style(f"lineage of {target}", bold=True) + f" ({len(runs)} {noun}, upstream first)"
+        click.style(f"lineage of {target}", bold=True)
+        + f" ({len(runs)} {noun}, upstream first{what})"
     ]
     if raw_inputs:
         lines += ["", click.style("raw inputs", bold=True)]

@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "registry": ("llmpipe.cli.registry", "registry"),
     "deploy": ("llmpipe.cli.deploy", "deploy"),
     "monitor": ("llmpipe.cli.monitor", "monitor"),
+    "ui": ("llmpipe.cli.ui", "ui"),
 }
 
 

@@ -1,13 +1,17 @@
 """`llmpipe metrics show/diff` (and, through `compare_group`, `llmpipe params`).
 
 Values come from git objects and the cache through `llmpipe.compare`; this
-module only parses flags and renders tables, Markdown and JSON.
+module parses flags and prints dvc's tables, Markdown and JSON. A file that a
+revision records but that could not be read is shown as such (an `error` entry,
+`-` in tables) and makes the command exit 1: never a silent "no change".
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,23 +21,18 @@ from .render import emit_json, verbose_option
 if TYPE_CHECKING:
     from ..compare.collect import Comparison, RevisionValues
     from ..compare.diff import Change
-    from ..compare.revisions import Revision
+    from ..compare.revisions import Revision, RevisionChoice
 
 
 def revision_options(func: Callable) -> Callable:
-    """--rev, -A/-a/--all-branches, -T/--all-tags, --all-commits.
-
-    `-A` for branches follows llmpipe's other commands (push, pull, gc); `-a`, DVC's
-    short flag for branches, is accepted too. `--all-commits` has no short form,
-    because DVC's `-A` means all commits and llmpipe's means all branches.
-    """
+    """dvc's -a/--all-branches, -T/--all-tags, -A/--all-commits, and llmpipe's --rev."""
     options = [
         click.option(
             "--rev", "revs", multiple=True, metavar="REV", help="A revision to show (repeatable)."
         ),
-        click.option("-A", "-a", "--all-branches", is_flag=True, help="Show every branch."),
+        click.option("-a", "--all-branches", is_flag=True, help="Show every branch."),
         click.option("-T", "--all-tags", is_flag=True, help="Show every tag."),
-        click.option("--all-commits", is_flag=True, help="Show every commit."),
+        click.option("-A", "--all-commits", is_flag=True, help="Show every commit."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -42,14 +41,12 @@ def revision_options(func: Callable) -> Callable:
 
 def output_options(func: Callable) -> Callable:
     options = [
-        click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON (dvc's shape)."),
         click.option("--md", "as_md", is_flag=True, help="Print a Markdown table."),
         click.option(
             "--precision",
             type=int,
-            default=5,
-            show_default=True,
-            help="Significant digits of floats.",
+            help="Round floats to this many decimal places (metrics: 5 by default).",
         ),
         verbose_option,
     ]
@@ -58,12 +55,18 @@ def output_options(func: Callable) -> Callable:
     return func
 
 
-def open_comparison() -> Comparison:
+@contextmanager
+def open_comparison() -> Iterator[Comparison]:
+    """A `Comparison` of this project that fetches what the cache lacks from its remote."""
     from ..compare.collect import Comparison
-    from ..project import Project
+    from ..ops.compare import fetcher
+    from .session import open_project
 
-    repo = Project.discover()
-    return Comparison(repo.root, repo.odb)
+    with (
+        open_project() as project,
+        Comparison(project.root, project.odb, fetcher(project)) as comparison,
+    ):
+        yield comparison
 
 
 def compare_group(kind: str) -> click.Group:
@@ -74,38 +77,33 @@ def compare_group(kind: str) -> click.Group:
     def group() -> None:
         pass
 
-    @group.command(
-        name="show", help=f"Show every {noun} of every file, one row per revision and file."
-    )
+    @group.command(name="show", help=f"Show every {noun} of every file, per revision and file.")
     @click.argument("targets", nargs=-1)
     @revision_options
     @output_options
     @_kind_options(kind)
-    def show(
-        targets: tuple[str, ...],
-        revs: tuple[str, ...],
-        all_branches: bool,
-        all_tags: bool,
-        all_commits: bool,
-        as_json: bool,
-        as_md: bool,
-        precision: int,
-        verbose: bool,
-        deps: bool = False,
-    ) -> None:
+    def show(targets: tuple[str, ...], revs: tuple[str, ...], all_branches: bool,
+             all_tags: bool, all_commits: bool, as_json: bool, as_md: bool,
+             precision: int | None, verbose: bool, deps: bool = False) -> None:  # fmt: skip
         from ..compare.revisions import RevisionChoice
 
         choice = RevisionChoice(revs, all_branches, all_tags, all_commits)
         with open_comparison() as comparison:
+            paths = _repo_paths(comparison.root, targets)
             results = [
-                _values(comparison, kind, rev, targets, deps) for rev in comparison.select(choice)
+                _values(comparison, kind, rev, paths, deps) for rev in comparison.select(choice)
             ]
+            results = _hide_workspace(comparison.root, choice, results)
         _warn(results)
+        precision = _precision(kind, precision)
         if as_json:
-            emit_json(_show_json(results))
-            return
-        headers, rows = _show_rows(results, precision)
-        _print_table(headers, rows, as_md, f"no {kind} found")
+            emit_json({r.revision.name: _revision_json(r, comparison.root) for r in results},
+                      like_dvc=True)  # fmt: skip
+        elif kind == "metrics" and deps:
+            _print_table(*_experiment_rows(results, precision, choice.any), as_md)
+        else:
+            _print_table(*_show_rows(results, precision, choice.any, comparison.root), as_md)
+        _fail_on_problems(kind, results)
 
     @group.command(
         name="diff",
@@ -115,49 +113,35 @@ def compare_group(kind: str) -> click.Group:
     @click.argument("b_rev", required=False)
     @click.option("--targets", multiple=True, metavar="FILE", help="Only these files (repeatable).")
     @click.option("--all", "include_all", is_flag=True, help="Include unchanged values.")
+    @click.option("--no-path", is_flag=True, help="Leave out the Path column.")
     @click.option(
-        "--only",
-        "only",
-        multiple=True,
-        metavar="KEY",
-        help="Only keys matching KEY (a glob, repeatable).",
+        "--only", multiple=True, metavar="KEY", help="Only keys matching KEY (a glob, repeatable)."
     )
     @output_options
     @_kind_options(kind)
-    def diff(
-        a_rev: str,
-        b_rev: str | None,
-        targets: tuple[str, ...],
-        include_all: bool,
-        only: tuple[str, ...],
-        as_json: bool,
-        as_md: bool,
-        precision: int,
-        verbose: bool,
-        deps: bool = False,
-    ) -> None:
+    def diff(a_rev: str, b_rev: str | None, targets: tuple[str, ...], include_all: bool,
+             no_path: bool, only: tuple[str, ...], as_json: bool, as_md: bool,
+             precision: int | None, verbose: bool, deps: bool = False) -> None:  # fmt: skip
         from ..compare.diff import changes_to_json, diff_values
-        from ..compare.revisions import WORKSPACE, Revision, resolve
 
         with open_comparison() as comparison:
-            old = Revision(a_rev, resolve(comparison.git_root, comparison.objects, a_rev))
-            new = (
-                Revision(b_rev, resolve(comparison.git_root, comparison.objects, b_rev))
-                if b_rev
-                else Revision(WORKSPACE, None)
-            )
-            pair = [_values(comparison, kind, rev, targets, deps) for rev in (old, new)]
+            old, new = (_revision(comparison, rev) for rev in (a_rev, b_rev))
+            paths = _repo_paths(comparison.root, targets)
+            pair = [_values(comparison, kind, rev, paths, deps) for rev in (old, new)]
         _warn(pair)
-        changes = diff_values(
-            pair[0].flat(kind == "params"), pair[1].flat(kind == "params"), include_all
-        )
+        keep_lists = kind == "params"
+        changes = diff_values(pair[0].flat(keep_lists), pair[1].flat(keep_lists), include_all)
         changes = [c for c in changes if _matches(c, only)]
         if as_json:
-            emit_json(changes_to_json(changes, stringify_lists=kind == "params"))
-            return
-        headers = ["Path", noun.capitalize(), old.name, new.name, "Change", "Relative"]
-        rows = [_diff_row(c, precision) for c in changes]
-        _print_table(headers, rows, as_md, f"no {kind} changed" if not include_all else "")
+            found = changes_to_json(changes, stringify_lists=keep_lists)
+            emit_json(_relative(found, comparison.root), like_dvc=True)
+        else:
+            titles = (a_rev, b_rev or "workspace")
+            table = _diff_rows(changes, kind, titles, _precision(kind, precision), no_path)
+            _print_table(*_relative_rows(table, comparison.root, no_path), as_md)
+            if not changes and not include_all:
+                click.echo(f"no {kind} changed", err=True)
+        _fail_on_problems(kind, pair)
 
     return group
 
@@ -168,9 +152,23 @@ def _kind_options(kind: str) -> Callable:
             "--params",
             "deps",
             is_flag=True,
-            help="Show params files too, in one table (like `dvc exp show`).",
+            help="Show params too: one row per revision (like `dvc exp show`).",
         )
-    return click.option("--deps", is_flag=True, help="Only params that stages track.")
+    return click.option("--deps", is_flag=True, help="Only params that stages depend on.")
+
+
+def _precision(kind: str, precision: int | None) -> int | None:
+    from ..compare.render import DEFAULT_PRECISION
+
+    return precision if precision is not None or kind != "metrics" else DEFAULT_PRECISION
+
+
+def _revision(comparison: Comparison, rev: str | None) -> Revision:
+    from ..compare.revisions import WORKSPACE, Revision, resolve
+
+    if rev is None or rev == WORKSPACE:
+        return Revision(WORKSPACE, None)
+    return Revision(rev, resolve(comparison.git_root, comparison.objects, rev))
 
 
 def _values(
@@ -185,6 +183,54 @@ def _values(
     return comparison.params(revision, targets, deps_only=deps)
 
 
+def _hide_workspace(
+    root: str, choice: RevisionChoice, results: list[RevisionValues]
+) -> list[RevisionValues]:
+    """As dvc: the workspace is left out when it shows what the checked-out branch shows."""
+    from .. import scm
+
+    branch = scm.current_branch(root)
+    by_name = {r.revision.name: r for r in results}
+    workspace, checked_out = by_name.get("workspace"), by_name.get(branch or "")
+    if choice.any and workspace and checked_out and workspace.to_json() == checked_out.to_json():
+        return [r for r in results if r is not workspace]
+    return results
+
+
+def _repo_paths(root: str, targets: Sequence[str]) -> list[str]:
+    """Targets named from the current folder, as repository-relative posix paths."""
+    return [os.path.relpath(os.path.abspath(t), root).replace(os.sep, "/") for t in targets]
+
+
+def _shown_path(root: str, path: str) -> str:
+    """A repository path as dvc prints it: relative to the current folder inside the project."""
+    cwd = os.path.abspath(os.getcwd())
+    if cwd == root or not cwd.startswith(root + os.sep):
+        return path
+    return os.path.relpath(os.path.join(root, path), cwd).replace(os.sep, "/")
+
+
+def _relative(paths: dict[str, Any], root: str) -> dict[str, Any]:
+    """`{path: …}` with the paths as dvc prints them."""
+    return {_shown_path(root, path): value for path, value in paths.items()}
+
+
+def _revision_json(result: RevisionValues, root: str) -> dict[str, Any]:
+    shown = result.to_json()
+    if "data" in shown:
+        shown["data"] = _relative(shown["data"], root)
+    return shown
+
+
+def _relative_rows(
+    table: tuple[list[str], list[list[str]]], root: str, no_path: bool
+) -> tuple[list[str], list[list[str]]]:
+    headers, rows = table
+    if no_path:
+        return headers, rows
+    return headers, [[_shown_path(root, row[0]), *row[1:]] for row in rows]
+
+
 def _matches(change: Change, patterns: Sequence[str]) -> bool:
     if not patterns:
         return True
@@ -197,68 +243,121 @@ def _warn(results: Sequence[RevisionValues]) -> None:
         if result.error:
             click.secho(f"WARNING: {result.error}", fg="yellow", err=True)
         for values in result.files.values():
-            if values.error:
+            if values.error is not None:
                 click.secho(f"WARNING: {values.error}", fg="yellow", err=True)
 
 
-def _show_json(results: Sequence[RevisionValues]) -> dict[str, Any]:
-    """DVC's `metrics show --json` shape: {rev: {"data": {path: {"data": {...}}}}}."""
-    out: dict[str, Any] = {}
-    for result in results:
-        if result.error:
-            out[result.revision.name] = {"error": {"msg": result.error}}
-            continue
-        files = {
-            path: {"data": v.data} if v.error is None else {"error": {"msg": v.error}}
-            for path, v in result.files.items()
-        }
-        out[result.revision.name] = {"data": files}
-    return out
+def _fail_on_problems(kind: str, results: Sequence[RevisionValues]) -> None:
+    """Exit 1 (after the output) when a revision, or a file it records, could not be read."""
+    from ..errors import FileProblem
+
+    failed = [r.revision.label for r in results if r.problems]
+    if failed:
+        raise FileProblem(
+            f"could not read {kind} of {', '.join(repr(n) for n in dict.fromkeys(failed))}"
+            " (see the warnings above); no value is shown for what could not be read"
+        )
 
 
 def _show_rows(
-    results: Sequence[RevisionValues], precision: int
+    results: Sequence[RevisionValues], precision: int | None, by_revision: bool, root: str
 ) -> tuple[list[str], list[list[str]]]:
+    """dvc's `metrics show` table: a row per revision and file (unreadable ones too)."""
     from ..compare.render import format_value
 
-    keep_lists = True
     keys: dict[str, None] = {}
     table: list[tuple[str, str, dict[str, Any]]] = []
     for result in results:
         for path, values in result.files.items():
-            if values.error is None:
-                flat = values.flat(keep_lists)
-                keys.update(dict.fromkeys(flat))
-                table.append((result.revision.name, path, flat))
+            flat = values.flat(keep_lists=True)
+            keys.update(dict.fromkeys(flat))
+            table.append((result.revision.label, _shown_path(root, path), flat))
     columns = sorted(keys)
     rows = [
         [rev, path, *(format_value(flat.get(k), precision) for k in columns)]
         for rev, path, flat in table
     ]
+    if not by_revision:
+        return ["Path", *columns], [row[1:] for row in rows]
     return ["Revision", "Path", *columns], rows
 
 
-def _diff_row(change: Change, precision: int) -> list[str]:
+def _experiment_rows(
+    results: Sequence[RevisionValues], precision: int | None, by_revision: bool
+) -> tuple[list[str], list[list[str]]]:
+    """One row per revision with every metric and param, as `dvc exp show` lays it out.
+
+    A column is the key, or `path:key` when files share the key; `!` marks a file
+    that could not be read.
+    """
+
+    files = list(dict.fromkeys(path for result in results for path in result.files))
+    found: dict[tuple[str, str], None] = {}
+    for result in results:
+        for path, values in result.files.items():
+            found.update(dict.fromkeys((path, key) for key in values.flat(keep_lists=True)))
+    columns = sorted(found, key=lambda column: files.index(column[0]))  # stable: keys in order
+    owners: dict[str, set[str]] = {}
+    for path, key in columns:
+        owners.setdefault(key, set()).add(path)
+    headers = [key if len(owners[key]) == 1 else f"{path}:{key}" for path, key in columns]
+    rows = []
+    for result in results:
+        flat = result.flat(keep_lists=True)
+        cells = [_cell(result, flat, path, key, precision) for path, key in columns]
+        rows.append([result.revision.label, *cells] if by_revision else cells)
+    return (["Revision", *headers] if by_revision else headers), rows
+
+
+def _cell(
+    result: RevisionValues,
+    flat: dict[str, dict[str, Any]],
+    path: str,
+    key: str,
+    precision: int | None,
+) -> str:
+    from ..compare.render import format_value
+
+    values = result.files.get(path)
+    if values is not None and values.unreadable:
+        return "!"
+    return format_value(flat.get(path, {}).get(key), precision)
+
+
+def _diff_rows(
+    changes: Sequence[Change],
+    kind: str,
+    titles: tuple[str, str],
+    precision: int | None,
+    no_path: bool,
+) -> tuple[list[str], list[list[str]]]:
+    """dvc's diff table (params: no Change column), llmpipe's Relative after it for metrics."""
     from ..compare.render import format_relative, format_value
 
-    return [
-        change.path,
-        change.key,
-        format_value(change.old, precision),
-        format_value(change.new, precision),
-        format_value(change.diff, precision),
-        format_relative(change.relative),
-    ]
+    title = "Metric" if kind == "metrics" else "Param"
+    headers = ["Path", title, *titles] + (["Change", "Relative"] if kind == "metrics" else [])
+    rows = []
+    for change in changes:
+        row = [change.path, change.key, format_value(_shown(change.old), precision),
+               format_value(_shown(change.new), precision)]  # fmt: skip
+        if kind == "metrics":
+            row += [format_value(change.diff, precision), format_relative(change.relative)]
+        rows.append(row)
+    if no_path:
+        return headers[1:], [row[1:] for row in rows]
+    return headers, rows
 
 
-def _print_table(headers: list[str], rows: list[list[str]], as_md: bool, empty: str) -> None:
+def _shown(value: Any) -> Any:
+    return str(value) if isinstance(value, list) else value
+
+
+def _print_table(headers: list[str], rows: list[list[str]], as_md: bool) -> None:
     from ..compare.render import markdown_table, text_table
 
-    if not rows:
-        if empty:
-            click.echo(empty, err=True)
-        return
-    click.echo(markdown_table(headers, rows) if as_md else text_table(headers, rows))
+    text = markdown_table(headers, rows) if as_md else text_table(headers, rows)
+    if text:
+        click.echo(text)
 
 
 metrics = compare_group("metrics")

@@ -134,11 +134,14 @@ def _version_json(model: Any, version: Any) -> dict[str, Any]:
         "registered": version.time,
         "actor": version.actor,
         "actor_name": version.actor_name,
+        "actor_member": version.actor_member,
         **version.data,
     }
 
 
 def _print_version(model: Any, version: Any) -> None:
+    from ..registry.card import registrant
+
     data = version.data
     lineage = data.get("lineage") or {}
     aliases = ", ".join(model.aliases_of(version.version)) or "-"
@@ -146,12 +149,13 @@ def _print_version(model: Any, version: Any) -> None:
     click.echo(f"  aliases:    {aliases}")
     click.echo(f"  path:       {data.get('path')}  ({(data.get('hash') or {}).get('md5')})")
     click.echo(f"  digest:     {version.digest}")
-    click.echo(f"  registered: {version.time} by {version.actor_name or ''} ({version.actor})")
+    click.echo(f"  registered: {version.time} by {registrant(version)} ({version.actor})")
     if data.get("message"):
         click.echo(f"  message:    {data['message']}")
+    dirty = "+dirty" if lineage.get("git_dirty") else ""
     click.echo(
         f"  run:        {lineage.get('run_id')} (stage {lineage.get('stage')}, "
-        f"commit {str(lineage.get('git_commit'))[:12]})"
+        f"commit {str(lineage.get('git_commit'))[:12]}{dirty})"
     )
     for dep in lineage.get("deps") or []:
         click.echo(f"  input:      {dep['path']}  {dep['hash']}")
@@ -201,17 +205,26 @@ def _write_plot(model: Any, path: str) -> None:
 
 @registry.command()
 @click.argument("name")
+@click.option(
+    "--actor", help="Only events by A: a policy member name, a key fingerprint, or a git name."
+)
 @click.option("--json", "as_json", is_flag=True)
 @verbose_option
-def history(name: str, as_json: bool, verbose: bool) -> None:
+def history(name: str, actor: str | None, as_json: bool, verbose: bool) -> None:
     """Every event of model NAME: registered, promoted/demoted, rolled back, deprecated, ..."""
+    from ..project import find_root
     from ..registry.card import history_lines
+    from ..security.identity import actor_query
 
     model = _state().model(name)
+    events = model.events
+    if actor:
+        who = actor_query(find_root("."), actor)
+        events = [e for e in events if who.matches(e)]
     if as_json:
-        emit_json(model.events)
+        emit_json(events)
         return
-    for line in history_lines(model):
+    for line in history_lines(model, events):
         click.echo(line)
 
 

@@ -18,8 +18,10 @@ _BAR_MIN_ITEMS = 2000
 _BAR_MIN_TRANSFERS = 20  # network objects take long enough to be worth a bar
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
+def emit_json(data: Any, like_dvc: bool = False) -> None:
+    """`data` as JSON; `like_dvc` prints it as dvc does (on one line unless on a terminal)."""
+    indent = None if like_dvc and not sys.stdout.isatty() else 2
+    click.echo(json.dumps(data, indent=indent, default=str))
 
 
 def verbose_option(func):  # noqa: ANN001, ANN201

@@ -24,6 +24,12 @@ from .render import CliProgress, CliReporter, quiet_option, verbose_option
     default=None,
     help="Stages to run at once where the DAG allows (default 1).",
 )
+@click.option(
+    "-P",
+    "--all-pipelines",
+    is_flag=True,
+    help="Every pipeline of the project (default: the root dvc.yaml's, as in dvc).",
+)
 @click.option("--dry", is_flag=True, help="Say what would run and why; change nothing.")
 @click.option(
     "-k",
@@ -49,6 +55,7 @@ def repro(
     downstream: bool,
     force_downstream: bool,
     jobs: int | None,
+    all_pipelines: bool,
     dry: bool,
     keep_going: bool,
     no_run_cache: bool,
@@ -58,7 +65,8 @@ def repro(
 ) -> None:
     """Reproduce the pipeline: run exactly the stages whose inputs changed.
 
-    TARGETS are stage names (train, train@lr1), dvc.yaml:stage or a dvc.yaml path.
+    TARGETS are stage names (train, train@lr1), dvc.yaml:stage or a dvc.yaml path;
+    without them, the stages of the root dvc.yaml and their upstream.
     """
     from ..ops.repro import ReproRequest, reproduce
     from .session import invocation, open_project
@@ -75,6 +83,7 @@ def repro(
             keep_going=keep_going,
             use_run_cache=not no_run_cache,
             overrides=set_params,
+            all_pipelines=all_pipelines,
         )
         progress = CliProgress(enabled=not quiet)
         try:
@@ -87,6 +96,8 @@ def repro(
 
 
 def _summarize(result, quiet: bool, dry: bool) -> None:  # noqa: ANN001
+    if result.params_changed:
+        click.echo(_params_line(result.params_changed), err=quiet)
     failed = result.failed
     if failed:
         if result.not_run:
@@ -105,3 +116,9 @@ def _summarize(result, quiet: bool, dry: bool) -> None:  # noqa: ANN001
         ran = len(result.of_kind("ran"))
         restored = len(result.of_kind("restored"))
         click.echo(f"{ran} stage(s) ran, {restored} restored from run-cache.")
+
+
+def _params_line(keys: tuple[str, ...]) -> str:
+    """One line saying that params.yaml was rewritten before the run, and which keys."""
+    shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+    return f"params.yaml rewritten (Hydra composition / -S overrides): {shown}"

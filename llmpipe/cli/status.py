@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from .render import emit_json, verbose_option
@@ -37,7 +39,9 @@ def status(
         entries = compute_status(project, targets)
     changed = [e for e in entries if e.reasons]
     if as_json:
-        emit_json({e.address: [str(r) for r in e.reasons] for e in changed})
+        from ..run.dvcform import dvc_status
+
+        emit_json(dvc_status(changed, project.root, os.getcwd()), like_dvc=True)
         return
     if not changed:
         click.echo("Data and pipelines are up to date.")

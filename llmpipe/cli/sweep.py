@@ -87,7 +87,7 @@ def run(
     hydra/launcher=… and hydra.launcher.…=… configure the launcher.
     """
     from ..ops.sweep import SweepRequest, run_sweep
-    from .session import open_project
+    from .session import invocation, open_project
 
     request = SweepRequest(
         overrides=overrides,
@@ -99,7 +99,8 @@ def run(
         share_upstream=not no_share,
     )
     with open_project() as project:
-        record = run_sweep(project, request, None if quiet or as_json else _print_progress)
+        progress = None if quiet or as_json else _print_progress
+        record = run_sweep(project, request, progress, invocation=invocation())
     _show(record, sort_by, descending, metrics, as_json, quiet)
     if any(job.status != "succeeded" for job in record.jobs):
         sys.exit(1)

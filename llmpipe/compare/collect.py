@@ -8,15 +8,15 @@ or one file that is missing or malformed, is reported and the rest are shown.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import FileProblem
-from ..metrics import as_mapping, flatten, parse_data, prune_lists
+from ..errors import FileAbsent, FileProblem
+from ..metrics import as_mapping, flatten, metric_values, parse_data
 from ..revfs import GitObjects, RevTree, Tree, TreeMemo, WorkTree, git_location
-from .formats import read_tracked
-from .pipeline import Pipeline, TrackedFile, load_pipeline
+from .formats import Fetch, RevisionFiles
+from .pipeline import ParamsFile, Pipeline, load_pipeline, vars_params
 from .revisions import Revision, RevisionChoice, select_revisions
 
 if TYPE_CHECKING:
@@ -27,11 +27,24 @@ if TYPE_CHECKING:
 class FileValues:
     """The parsed content of one file at one revision, or why there is none."""
 
-    data: dict[str, Any] | None = None
-    error: str | None = None
+    data: Any = None
+    error: FileProblem | None = None
+
+    @property
+    def unreadable(self) -> bool:
+        """True when the revision records the file but it could not be read or parsed."""
+        return self.error is not None and not isinstance(self.error, FileAbsent)
 
     def flat(self, keep_lists: bool) -> dict[str, Any]:
-        return flatten(self.data, keep_lists) if self.data else {}
+        if isinstance(self.data, Mapping):
+            return flatten(self.data, keep_lists)
+        return {} if self.data is None else {"": self.data}
+
+    def to_json(self) -> dict[str, Any]:
+        """dvc's form: `{"data": …}`, or `{"error": {"type": …, "msg": …}}`."""
+        if self.error is None:
+            return {"data": self.data}
+        return {"error": {"type": type(self.error).__name__, "msg": str(self.error)}}
 
 
 @dataclass
@@ -46,17 +59,31 @@ class RevisionValues:
         """{path: {flattened key: value}}; files with errors count as empty."""
         return {path: values.flat(keep_lists) for path, values in self.files.items()}
 
+    @property
+    def problems(self) -> list[str]:
+        """What could not be read: the revision, or each file it records but we could not."""
+        if self.error:
+            return [self.error]
+        return [str(v.error) for v in self.files.values() if v.unreadable]
+
+    def to_json(self) -> dict[str, Any]:
+        if self.error:
+            return {"error": {"type": "RevisionError", "msg": self.error}}
+        return {"data": {path: values.to_json() for path, values in self.files.items()}}
+
 
 class Comparison:
     """Reads revisions of the project at `root` (a git work tree or a folder inside one).
 
-    Use as a context manager. `odb` (optional) serves cached outputs.
+    Use as a context manager. `odb` (optional) serves cached outputs; `fetch`
+    (optional) brings an object the cache lacks from a remote.
     Raises RevisionError outside a git repository.
     """
 
-    def __init__(self, root: str, odb: ObjectDB | None = None) -> None:
+    def __init__(self, root: str, odb: ObjectDB | None = None, fetch: Fetch | None = None) -> None:
         self.root = os.path.abspath(root)
         self.odb = odb
+        self.fetch = fetch
         self.git_root, self.prefix = git_location(self.root)
         self.objects = GitObjects(self.git_root)
         self._memo = TreeMemo()  # branches mostly share their dvc.yaml: parse it once
@@ -89,54 +116,62 @@ class Comparison:
             self._pipelines[revision.commit] = load_pipeline(self.tree(revision), self._memo)
         return self._pipelines[revision.commit]
 
-    def metrics(self, revision: Revision, targets: Sequence[str] = ()) -> RevisionValues:
-        """Every metrics file of `revision` (or just `targets`), lists pruned."""
+    def files(self, revision: Revision) -> RevisionFiles:
+        """Reads files of `revision` from git, else from the cache through its lock."""
         pipeline = self.pipeline(revision)
-        problem = _pipeline_problem(pipeline, revision)
-        if problem and not targets:
-            return RevisionValues(revision, error=problem)
-        declared = {f.path: f for f in pipeline.metrics}
-        files = [declared.get(t, TrackedFile(t)) for t in targets] or list(declared.values())
+        return RevisionFiles(self.tree(revision), pipeline, self.odb, revision.label, self.fetch)
+
+    def metrics(self, revision: Revision, targets: Sequence[str] = ()) -> RevisionValues:
+        """Every metrics file of `revision` (or just `targets`), as dvc reads them."""
+        pipeline = self.pipeline(revision)
+        if pipeline.error and not targets:
+            return RevisionValues(revision, error=f"{revision.label}: {pipeline.error}")
+        files = self.files(revision)
+        declared = targets or pipeline.metrics
         values = RevisionValues(revision)
-        for tracked in files:
-            values.files[tracked.path] = self._read(revision, tracked, metrics=True)
+        for path in dict.fromkeys(p for d in declared for p in files.files_under(d)):
+            values.files[path] = self._read(files, path, None, metrics=True)
         return values
 
     def params(
         self, revision: Revision, targets: Sequence[str] = (), deps_only: bool = False
     ) -> RevisionValues:
-        """Every params file of `revision` (or `targets`); `deps_only` keeps tracked keys."""
+        """The params files of `revision` (or `targets`) with the keys dvc shows of each.
+
+        `deps_only` keeps the files and keys stages depend on.
+        """
         pipeline = self.pipeline(revision)
-        problem = _pipeline_problem(pipeline, revision)
-        if problem and not targets:
-            return RevisionValues(revision, error=problem)
+        if pipeline.error and not targets:
+            return RevisionValues(revision, error=f"{revision.label}: {pipeline.error}")
+        files = self.files(revision)
+        chosen = [ParamsFile(t) for t in targets] or list(
+            pipeline.deps_params if deps_only else pipeline.params
+        )
         values = RevisionValues(revision)
-        for path in targets or pipeline.params:
-            found = self._read(revision, TrackedFile(path), metrics=False)
-            if deps_only and found.data is not None and path in pipeline.tracked_params:
-                found.data = _only_keys(found.data, pipeline.tracked_params[path])
-            values.files[path] = found
+        for params_file in chosen:
+            values.files[params_file.path] = self._read(
+                files, params_file.path, params_file.keys, metrics=False
+            )
+        if not targets:
+            for path, used in vars_params(pipeline, set(values.files)).items():
+                values.files[path] = FileValues(data=used)
         return values
 
-    def _read(self, revision: Revision, tracked: TrackedFile, metrics: bool) -> FileValues:
-        where = f"'{tracked.path}' at {revision.name}"
+    def _read(
+        self, files: RevisionFiles, path: str, keys: tuple[str, ...] | None, metrics: bool
+    ) -> FileValues:
+        where = f"'{path}' at {files.label}"
         try:
-            content = read_tracked(self.tree(revision), tracked, self.odb, revision.name)
-            data = as_mapping(parse_data(content, tracked.path, revision.name), where)
+            data = parse_data(files.read(path), path, files.label)
+            if metrics:
+                return FileValues(data=metric_values(as_mapping(data, where)))
+            data = as_mapping(data, where)
         except FileProblem as exc:
-            return FileValues(error=str(exc))
-        return FileValues(data=prune_lists(data) if metrics else dict(data))
+            return FileValues(error=exc)
+        return FileValues(data=_only_keys(dict(data), keys))
 
 
-def _pipeline_problem(pipeline: Pipeline, revision: Revision) -> str | None:
-    if pipeline.error:
-        return f"{revision.name}: {pipeline.error}"
-    if not pipeline.dvcyamls:
-        return f"{revision.name}: no dvc.yaml at this revision"
-    return None
-
-
-def _only_keys(data: dict[str, Any], keys: set[str] | None) -> dict[str, Any]:
+def _only_keys(data: dict[str, Any], keys: Sequence[str] | None) -> dict[str, Any]:
     """The nested subset of `data` holding the dotted `keys` (None keeps everything)."""
     if keys is None:
         return data

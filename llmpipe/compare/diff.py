@@ -17,26 +17,23 @@ class Change:
 
     @property
     def changed(self) -> bool:
-        return self.old != self.new or type(self.old) is not type(self.new)
+        """As dvc decides: the values differ (so 1 and 1.0, or 1 and true, do not)."""
+        return bool(self.old != self.new)
 
     @property
     def diff(self) -> float | int | None:
-        """new - old when both are numbers (booleans are not), else None."""
-        if _is_number(self.old) and _is_number(self.new):
+        """new - old when both are numbers, booleans counted as 0 and 1 (as dvc); else None."""
+        if isinstance(self.old, int | float) and isinstance(self.new, int | float):
             return self.new - self.old
         return None
 
     @property
     def relative(self) -> float | None:
-        """diff / |old|, or None when undefined."""
+        """diff / |old| for numbers (not booleans), or None when undefined."""
         diff = self.diff
-        if diff is None or not self.old:
+        if diff is None or not self.old or isinstance(self.old, bool):
             return None
         return diff / abs(self.old)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def diff_values(
@@ -59,7 +56,7 @@ def diff_values(
 def changes_to_json(changes: list[Change], stringify_lists: bool = False) -> dict[str, Any]:
     """DVC's `metrics diff --json` / `params diff --json` shape:
 
-    {path: {key: {"old": x, "new": y, "diff": d}}}, "diff" only for numbers.
+    {path: {key: {"old": x, "new": y, "diff": d}}}, "diff" only for numbers and booleans.
     """
     out: dict[str, dict[str, Any]] = {}
     for change in changes:

@@ -1,57 +1,79 @@
-"""The pipeline as one revision declares it: its metrics, params and plots files.
+"""The pipeline as one revision declares it: its metrics, params and plots files,
+and the outputs it records (where a file that git lacks is found in the cache).
 
-The spec loader and `llmpipe.outputs` read a commit's dvc.yaml, params, `vars`
-and lock files straight from git objects (a `revfs` tree), as they read the
-workspace's files from disk.
+The spec loader and `llmpipe.outputs` read a commit's dvc.yaml, `.dvc`, params,
+`vars` and lock files straight from git objects (a `revfs` tree), as they read
+the workspace's files from disk. The lists follow dvc's rules and order: stage
+metrics before top-level ones; params files with the keys stages track, whole
+when any stage, the top-level `params:` or the default `params.yaml` names the
+file; values stages interpolate from other files (dvc's tracked `vars`).
 """
 
 from __future__ import annotations
 
-import os
 import posixpath
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import LlmpipeError
-from ..outputs import recorded_outputs
-from ..revfs import RevTree, Tree, TreeMemo, WorkTree
-from ..spec import discover_dvcfiles, dvcfiles_at, parse_dvcyaml
-from ..stage import HashInfo, Stage
+from ..outputs import UsedOutput, recorded_outputs
+from ..revfs import Tree, TreeMemo, WorkTree
+from ..spec import discover_dvcfiles, dvcfiles_at, load_file_stages, parse_dvcyaml
+from ..stage import Stage
+
+DEFAULT_PARAMS = "params.yaml"
 
 
 @dataclass(frozen=True)
-class TrackedFile:
-    """A metrics or plots file: repo-relative `path`; the hash its revision's lock records."""
+class ParamsFile:
+    """A params file and the dotted keys shown of it (None: the whole file)."""
 
     path: str
-    cached: bool = False
-    hash_info: HashInfo | None = None
+    keys: tuple[str, ...] | None = None
+
+
+# The options of a plot that dvc reads; others (cache, persist, …) belong to the output.
+PLOT_PROPS = ("template", "x", "y", "x_label", "y_label", "title", "header")
 
 
 @dataclass(frozen=True)
 class PlotDef:
-    """One plot: an id, the files it draws from and its options (x, y, title, …)."""
+    """One plot as a dvc file defines it (dvc's "definition").
 
+    `config` is the dvc.yaml of a top-level plot ('' for a stage's plots output).
+    `id` is a repository path when `is_path` (it may name a folder of plots files),
+    else a name whose `y` (and `x`) map repository paths to fields.
+    """
+
+    config: str
     id: str
-    files: tuple[TrackedFile, ...]
     props: dict[str, Any] = field(default_factory=dict)
+    is_path: bool = True
 
 
 @dataclass(frozen=True)
 class Pipeline:
-    """What one revision's dvc.yaml files declare; `error` when they could not be read."""
+    """What one revision's dvc files declare and record; `error` when they could not be read.
+
+    `params` is every params file shown by default, `deps_params` only those
+    stages depend on (with the keys they track), `vars_used` the values stages
+    interpolate from files (see `vars_params`). `outputs` holds every output the
+    revision records, `cached_outs` the paths declared as cached outputs.
+    """
 
     dvcyamls: tuple[str, ...] = ()
-    metrics: tuple[TrackedFile, ...] = ()
-    params: tuple[str, ...] = ()
-    tracked_params: dict[str, set[str] | None] = field(default_factory=dict)
+    metrics: tuple[str, ...] = ()  # repository paths of metrics files (or folders)
+    params: tuple[ParamsFile, ...] = ()
+    deps_params: tuple[ParamsFile, ...] = ()
+    vars_used: tuple[tuple[str, dict[str, Any]], ...] = ()
     plots: tuple[PlotDef, ...] = ()
+    outputs: tuple[UsedOutput, ...] = ()
+    cached_outs: frozenset[str] = frozenset()
     error: str | None = None
 
 
 def load_pipeline(tree: Tree, memo: TreeMemo | None = None) -> Pipeline:
-    """Parse every dvc.yaml of `tree`; a spec error becomes `Pipeline.error`.
+    """Parse every dvc.yaml and `.dvc` file of `tree`; a spec error becomes `Pipeline.error`.
 
     `memo` (when reading many revisions) parses each file once per content.
     """
@@ -61,113 +83,120 @@ def load_pipeline(tree: Tree, memo: TreeMemo | None = None) -> Pipeline:
         return Pipeline(error=str(exc))
 
 
-def _dvcyamls(tree: Tree) -> list[str]:
-    files = discover_dvcfiles(tree.root) if isinstance(tree, WorkTree) else dvcfiles_at(tree)
-    return [path for path in files if posixpath.basename(path) == "dvc.yaml"]
+def _dvcfiles(tree: Tree) -> list[str]:
+    return discover_dvcfiles(tree.root) if isinstance(tree, WorkTree) else dvcfiles_at(tree)
 
 
 def _load(tree: Tree, memo: TreeMemo) -> Pipeline:
-    metrics: list[TrackedFile] = []
-    params: list[str] = []
-    tracked: dict[str, set[str] | None] = {}
-    plots: list[PlotDef] = []
-    dvcyamls = _dvcyamls(tree)
-    for relpath in dvcyamls:
-        spec = memo.get(parse_dvcyaml, relpath, tree)
-        base = posixpath.dirname(relpath)
-        recorded = {out.path: out.info for out in recorded_outputs(tree, spec.stages)}
-        for stage in spec.stages:
-            metrics.extend(_stage_files(stage, "metric", recorded))
-            plots.extend(_stage_plots(stage, recorded, spec.plot_props.get(stage.name, {})))
-            _add_params(stage, params, tracked)
-        metrics.extend(_top_files(tree, base, spec.metrics))
-        params.extend(_join(base, p) for p in spec.params)
-        plots.extend(_top_plots(tree, base, spec.plots))
-        default = _join(base, "params.yaml")
-        if tree.exists(default):
-            params.append(default)
+    found = _Declared()
+    dvcyamls = []
+    for relpath in _dvcfiles(tree):
+        if posixpath.basename(relpath) != "dvc.yaml":
+            found.stages.extend(memo.get(load_file_stages, relpath, tree))
+            continue
+        dvcyamls.append(relpath)
+        found.add_dvcyaml(tree, relpath, memo.get(parse_dvcyaml, relpath, tree))
+    if tree.exists(DEFAULT_PARAMS):
+        found.whole_params.append(DEFAULT_PARAMS)
+    params = _merge(found.stage_params, found.whole_params)
     return Pipeline(
         dvcyamls=tuple(dvcyamls),
-        metrics=tuple(_dedupe(metrics)),
-        params=tuple(dict.fromkeys(params)),
-        tracked_params=tracked,
-        plots=tuple(plots),
+        metrics=tuple(dict.fromkeys(found.metrics + found.top_metrics)),
+        params=params,
+        deps_params=_merge(found.stage_params, []),
+        vars_used=tuple(found.vars),
+        plots=tuple(found.top_plots + found.plots),  # dvc's order: dvc.yaml files first
+        outputs=tuple(recorded_outputs(tree, found.stages)),
+        cached_outs=frozenset(
+            stage.repo_path(out.path) for stage in found.stages for out in stage.cached_outs
+        ),
     )
+
+
+class _Declared:
+    """What the dvc files of a revision declare, gathered file by file in dvc's order."""
+
+    def __init__(self) -> None:
+        self.stages: list[Stage] = []
+        self.metrics: list[str] = []
+        self.top_metrics: list[str] = []
+        self.stage_params: list[tuple[str, tuple[str, ...]]] = []
+        self.whole_params: list[str] = []
+        self.vars: list[tuple[str, dict[str, Any]]] = []
+        self.plots: list[PlotDef] = []  # stages' plots outputs
+        self.top_plots: list[PlotDef] = []
+
+    def add_dvcyaml(self, tree: Tree, relpath: str, spec: Any) -> None:
+        base = posixpath.dirname(relpath)
+        self.stages.extend(spec.stages)
+        for stage in spec.stages:
+            self.metrics += [stage.repo_path(o.path) for o in stage.outs if o.kind == "metric"]
+            self.plots += _stage_plots(stage, spec.plot_props.get(stage.name, {}))
+            self.stage_params += [(stage.repo_path(r.file), r.keys) for r in stage.params]
+            self.vars += list(spec.tracked_params.get(stage.name, {}).items())
+        self.top_metrics += [_join(base, path) for path in spec.metrics]
+        self.whole_params += [_join(base, path) for path in spec.params]
+        self.top_plots += _top_plots(relpath, spec.plots)
+
+
+def _merge(stage_params: list[tuple[str, tuple[str, ...]]], whole: list[str]) -> tuple:
+    """Params files in first-mention order; a file named whole anywhere is shown whole."""
+    keys: dict[str, list[str] | None] = {}
+    for path, tracked in [*stage_params, *((path, ()) for path in whole)]:
+        if not tracked:
+            keys[path] = None
+        elif keys.get(path, []) is not None:
+            keys.setdefault(path, []).extend(tracked)  # type: ignore[union-attr]
+    return tuple(
+        ParamsFile(path, None if k is None else tuple(dict.fromkeys(k))) for path, k in keys.items()
+    )
+
+
+def vars_params(pipeline: Pipeline, shown: set[str]) -> dict[str, dict[str, Any]]:
+    """{file: {dotted key: value}} stages interpolated, from files not `shown` as params.
+
+    dvc lists these with the params files (they are not in dvc.lock)."""
+    found: dict[str, dict[str, Any]] = {}
+    for path, values in pipeline.vars_used:
+        if path not in shown:
+            found.setdefault(path, {}).update(values)
+    return found
 
 
 def _join(base: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(base, path))
 
 
-def _stage_files(stage: Stage, kind: str, recorded: dict[str, HashInfo]) -> Iterator[TrackedFile]:
-    """`kind` outputs of `stage`; `recorded` holds hashes by repository path."""
+def _stage_plots(stage: Stage, props: dict) -> list[PlotDef]:
+    plots = []
     for out in stage.outs:
-        if out.kind == kind:
-            path = stage.repo_path(out.path)
-            yield TrackedFile(path, out.cache, recorded.get(path))
-
-
-def _stage_plots(stage: Stage, recorded: dict[str, HashInfo], props: dict) -> Iterator[PlotDef]:
-    for tracked in _stage_files(stage, "plot", recorded):
-        local = posixpath.relpath(tracked.path, stage.wdir) if stage.wdir != "." else tracked.path
-        options = props.get(local) or props.get(tracked.path) or {}
-        yield PlotDef(tracked.path, (tracked,), options if isinstance(options, dict) else {})
-
-
-def _add_params(stage: Stage, params: list[str], tracked: dict[str, set[str] | None]) -> None:
-    for ref in stage.params:
-        path = stage.repo_path(ref.file)
-        params.append(path)
-        if not ref.keys:
-            tracked[path] = None
-        elif tracked.get(path, set()) is not None:
-            tracked.setdefault(path, set()).update(ref.keys)  # type: ignore[union-attr]
-
-
-def _top_files(tree: Tree, base: str, paths: tuple[str, ...]) -> Iterator[TrackedFile]:
-    for path in paths:
-        for found in _expand_dir(tree, _join(base, path)):
-            yield TrackedFile(found)
-
-
-def _expand_dir(tree: Tree, path: str) -> list[str]:
-    """`path` itself, or the files under it when it names a directory of the tree."""
-    if isinstance(tree, RevTree):
-        inside = sorted(p for p in tree.paths() if p.startswith(path + "/"))
-    else:
-        full = os.path.join(tree.root, path)
-        inside = sorted(
-            posixpath.join(path, os.path.relpath(os.path.join(d, f), full).replace(os.sep, "/"))
-            for d, _, files in os.walk(full)
-            for f in files
-        )
-    return inside or [path]
-
-
-def _top_plots(tree: Tree, base: str, entries: tuple[Any, ...]) -> Iterator[PlotDef]:
-    for entry in entries:
-        if isinstance(entry, str):
-            for found in _expand_dir(tree, _join(base, entry)):
-                yield PlotDef(found, (TrackedFile(found),))
+        if out.kind != "plot":
             continue
-        for plot_id, options in entry.items():
-            options = options if isinstance(options, dict) else {}
-            files = _plot_files(base, str(plot_id), options)
-            yield PlotDef(str(plot_id), tuple(TrackedFile(f) for f in files), options)
+        path = stage.repo_path(out.path)
+        local = posixpath.relpath(path, stage.wdir) if stage.wdir != "." else path
+        options = props.get(out.path) or props.get(local) or props.get(path) or {}
+        plots.append(PlotDef("", path, _plot_props(options)))
+    return plots
 
 
-def _plot_files(base: str, plot_id: str, options: dict) -> list[str]:
-    """Files a top-level plot reads: the keys of a mapping `y` (or `x`), else its id."""
-    for axis in ("y", "x"):
-        value = options.get(axis)
-        if isinstance(value, dict):
-            return [_join(base, str(f)) for f in value]
-    return [_join(base, plot_id)]
+def _plot_props(options: Any) -> dict[str, Any]:
+    if not isinstance(options, dict):
+        return {}
+    return {key: value for key, value in options.items() if key in PLOT_PROPS}
 
 
-def _dedupe(files: list[TrackedFile]) -> list[TrackedFile]:
-    seen: dict[str, TrackedFile] = {}
-    for item in files:
-        if item.path not in seen or (item.hash_info and not seen[item.path].hash_info):
-            seen[item.path] = item
-    return list(seen.values())
+def _top_plots(config: str, entries: tuple[Any, ...]) -> list[PlotDef]:
+    """The top-level `plots:` of the dvc.yaml `config`: paths are made repository paths."""
+    base = posixpath.dirname(config)
+    plots = []
+    for entry in entries:
+        for plot_id, options in ({entry: None} if isinstance(entry, str) else entry).items():
+            props = options if isinstance(options, dict) else {}
+            if not isinstance(props.get("y"), dict):
+                plots.append(PlotDef(config, _join(base, str(plot_id)), dict(props)))
+                continue
+            for axis in ("x", "y"):
+                if isinstance(props.get(axis), dict):
+                    props = {**props, axis: {_join(base, f): v for f, v in props[axis].items()}}
+            plots.append(PlotDef(config, str(plot_id), props, is_path=False))
+    return plots

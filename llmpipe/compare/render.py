@@ -1,4 +1,5 @@
-"""Plain-text and Markdown tables of values, with DVC's number formatting."""
+"""Plain-text and Markdown tables of values, as dvc prints them (tabulate's `plain` and
+`github` layouts, dvc's number formatting)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,16 @@ from typing import Any
 
 DEFAULT_PRECISION = 5
 MISSING = "-"
+_PADDING = 2  # a column is at least its header and two spaces wide
 
 
-def format_value(value: Any, precision: int = DEFAULT_PRECISION) -> str:
-    """Floats to `precision` significant digits; None as '-'; the rest as text."""
+def format_value(value: Any, precision: int | None = DEFAULT_PRECISION) -> str:
+    """dvc's cell text: floats rounded to `precision` decimal places, None as '-',
+    everything else as Python prints it (`True`, `[1, 2]`)."""
     if value is None:
         return MISSING
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:.{precision}g}"
+    if isinstance(value, float) and precision:
+        return str(round(value, precision))
     return str(value)
 
 
@@ -24,20 +25,30 @@ def format_relative(value: float | None) -> str:
     return MISSING if value is None else f"{value * 100:+.2f}%"
 
 
+def _widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
+    return [max([len(h) + _PADDING, *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+
+
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns separated by two spaces, padded to the widest cell."""
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
-    lines = [headers, *rows]
+    """Columns left-aligned, two spaces apart, no trailing blanks; '' without rows."""
+    if not rows:
+        return ""
+    widths = _widths(headers, rows)
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in lines
+        for line in [headers, *rows]
     )
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A GitHub-flavoured Markdown table; pipes inside cells are escaped."""
+    """A GitHub-flavoured Markdown table (pipes inside cells escaped); '' without rows."""
+    if not rows:
+        return ""
+    escaped = [[c.replace("|", "\\|") for c in r] for r in [headers, *rows]]
+    widths = _widths(escaped[0], escaped[1:])
 
     def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+        return "|" + "|".join(f" {c.ljust(w)} " for c, w in zip(cells, widths, strict=True)) + "|"
 
-    return "\n".join([line(headers), line(["---"] * len(headers)), *(line(r) for r in rows)])
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(escaped[0]), rule, *(line(r) for r in escaped[1:])]) + "\n"

@@ -20,7 +20,12 @@ WORKSPACE = "workspace"
 
 @dataclass(frozen=True)
 class Revision:
-    """`name` as shown to users; `commit` is None for the working directory."""
+    """`name` is dvc's key for it; `commit` is None for the working directory.
+
+    dvc names the workspace `""` when it is all that is shown and `workspace`
+    beside revisions, and a commit by the names that led to it (`main,v1`), or
+    its full sha for `-A`. `label` is what messages call it.
+    """
 
     name: str
     commit: str | None
@@ -28,6 +33,10 @@ class Revision:
     @property
     def is_workspace(self) -> bool:
         return self.commit is None
+
+    @property
+    def label(self) -> str:
+        return self.name or WORKSPACE
 
 
 @dataclass(frozen=True)
@@ -40,22 +49,38 @@ class RevisionChoice:
     all_commits: bool = False
     workspace: bool = True
 
+    @property
+    def any(self) -> bool:
+        return bool(self.revs) or self.all_branches or self.all_tags or self.all_commits
+
 
 def select_revisions(root: str, objects: GitObjects, choice: RevisionChoice) -> list[Revision]:
-    """The revisions of `choice`, workspace first, each commit label listed once.
+    """The revisions of `choice` as dvc lists them: the workspace first, then each commit
+    once, named by every name that chose it (`--rev` names, branches, tags; shas for
+    all commits), in that order.
 
     Raises RevisionError for a name git cannot resolve.
     """
-    chosen: list[Revision] = [Revision(WORKSPACE, None)] if choice.workspace else []
+    if not choice.any:
+        return [Revision("", None)] if choice.workspace else []
+    names: dict[str, list[str]] = {}
     for rev in choice.revs:
-        chosen.append(Revision(rev, resolve(root, objects, rev)))
-    if choice.all_branches:
-        chosen.extend(Revision(name, sha) for name, sha in scm.list_refs(root, "refs/heads"))
-    if choice.all_tags:
-        chosen.extend(Revision(name, sha) for name, sha in scm.list_refs(root, "refs/tags"))
+        if rev != WORKSPACE:
+            names.setdefault(resolve(root, objects, rev), []).append(rev)
     if choice.all_commits:
-        chosen.extend(Revision(sha[:7], sha) for sha in scm.all_commits(root))
-    return _unique(chosen)
+        for sha in scm.all_commits(root):
+            names.setdefault(sha, []).append(sha)
+    else:
+        refs = []
+        if choice.all_branches:
+            refs += scm.list_refs(root, "refs/heads")
+        if choice.all_tags:
+            refs += scm.list_refs(root, "refs/tags")
+        for name, sha in refs:
+            names.setdefault(sha, []).append(name)
+    chosen = [Revision(WORKSPACE, None)] if choice.workspace else []
+    chosen += [Revision(",".join(dict.fromkeys(n)), sha) for sha, n in names.items()]
+    return chosen
 
 
 def resolve(root: str, objects: GitObjects, rev: str) -> str:
@@ -76,16 +101,6 @@ def resolve(root: str, objects: GitObjects, rev: str) -> str:
     elif not close:
         hint += "; list revisions with 'git branch -a' and 'git tag'"
     raise RevisionError(f"unknown revision '{rev}'{hint}")
-
-
-def _unique(revisions: list[Revision]) -> list[Revision]:
-    seen: set[str] = set()
-    unique = []
-    for revision in revisions:
-        if revision.name not in seen:
-            seen.add(revision.name)
-            unique.append(revision)
-    return unique
 
 
 def revision_commits(root: str, choice: RevisionChoice) -> list[str]:

@@ -18,6 +18,7 @@ from .dialect import remote_section
 from .document import ConfigDocument
 from .model import ConfigFiles
 from .read import load_config
+from .schema import remote_option_problem
 
 LLMPIPE_KEYS = frozenset({"encrypt", "key_file", "key_env", "known_hosts"})
 SECRET_KEYS = frozenset(
@@ -103,8 +104,12 @@ def modify_remote(
     local: bool = False,
     cwd: str | None = None,
 ) -> str:
-    """Set (with value None, unset) option `key` of remote `name`; returns the file changed."""
-    load_config(files.dvc_dir, files.llmpipe_dir).remote(name)
+    """Set (with value None, unset) option `key` of remote `name`; returns the file changed.
+
+    RemoteConfigError, with nothing written, for an option or value dvc would refuse.
+    """
+    remote = load_config(files.dvc_dir, files.llmpipe_dir).remote(name)
+    _check_option(remote.url, name, key, value)
     path = _file_for(files, key, local)
     document = ConfigDocument.load(path)
     section = remote_section(name)
@@ -120,6 +125,19 @@ def modify_remote(
     if path == files.llmpipe_local:
         add_entry(os.path.join(files.llmpipe_dir, ".gitignore"), "/config.local")
     return path
+
+
+def _check_option(url: str, name: str, key: str, value: str | None) -> None:
+    if key in LLMPIPE_KEYS:
+        return
+    if key == "url" and value is None:
+        raise RemoteConfigError(
+            f"remote '{name}' needs a url (dvc refuses a remote without one); "
+            f"use 'llmpipe remote remove {name}' to remove it"
+        )
+    problem = remote_option_problem(value if key == "url" and value else url, key, value)
+    if problem:
+        raise RemoteConfigError(f"cannot set option of remote '{name}': {problem}")
 
 
 def _dvc_file(files: ConfigFiles, local: bool) -> str:

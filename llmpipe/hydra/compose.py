@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
@@ -178,27 +179,170 @@ def compose_params_text(repo_root: str, settings: HydraSettings, overrides: Sequ
     return to_yaml(compose_config(settings, overrides))
 
 
+@dataclass(frozen=True)
+class Composition:
+    """params.yaml as composition makes it: the text it had (`before`, None: no file), the
+    text composed (`after`), whether the file was edited by hand since llmpipe last composed
+    it (then only `force` overwrites it), and whether it was `written`."""
+
+    relpath: str
+    before: str | None
+    after: str
+    hand_edited: bool = False
+    written: bool = False
+
+    @property
+    def changes(self) -> bool:
+        return self.before != self.after
+
+    def changed_keys(self) -> list[str]:
+        """The dotted keys whose values composition adds, removes or changes, sorted."""
+        old, new = _flat_params(self.before, self.relpath), _flat_params(self.after, self.relpath)
+        return sorted(
+            key for key in old.keys() | new.keys() if old.get(key, _GONE) != new.get(key, _GONE)
+        )
+
+
+_GONE = object()
+
+
+def _flat_params(text: str | None, relpath: str) -> dict[str, Any]:
+    from ..metrics import flatten
+    from ..yamlio import load_yaml
+
+    try:
+        data = load_yaml(text or "", relpath, ConfigError)
+    except ConfigError:
+        return {}  # a file that does not parse: composition replaces all of it
+    return flatten(data, keep_lists=True) if isinstance(data, dict) else {}
+
+
+def compose_params(root: str, config: Config, overrides: Sequence[str]) -> Composition | None:
+    """What composing params.yaml with `overrides` gives (None: Hydra is not enabled).
+
+    Nothing is written; ConfigError for a bad override.
+    """
+    settings = hydra_settings(config, root)
+    if not settings.enabled:
+        return None
+    after = compose_params_text(root, settings, overrides)
+    before = _read_text(os.path.join(root, PARAMS_FILE))
+    edited = before is not None and before != after and _edited_by_hand(root, before)
+    return Composition(PARAMS_FILE, before, after, edited)
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+# The sha256 of the params.yaml text llmpipe last composed in this clone: a file that
+# differs from it (and from the committed one) was edited since.
+_COMPOSED_RECORD = os.path.join(".llmpipe", "tmp", "composed-params.json")
+
+
+def _edited_by_hand(root: str, text: str) -> bool:
+    """Whether `text` (params.yaml now) is neither llmpipe's last composition nor committed."""
+    if _recorded_digest(root) == _digest(text):
+        return False
+    return _committed_text(root, PARAMS_FILE) != text
+
+
+def _recorded_digest(root: str) -> str | None:
+    import json
+
+    try:
+        with open(os.path.join(root, _COMPOSED_RECORD), encoding="utf-8") as handle:
+            recorded = json.load(handle)
+    except (OSError, ValueError):
+        return None  # no record (a fresh clone, a sweep job's copy): only git can vouch
+    return recorded.get(PARAMS_FILE) if isinstance(recorded, dict) else None
+
+
+def remember_composed(root: str, text: str) -> None:
+    """Record `text` as params.yaml's last composition (a file of that text is no hand
+    edit); nothing is written when it is recorded already, so a no-op repro writes nothing."""
+    import json
+
+    from ..fsutil import atomic_write_text
+
+    digest = _digest(text)
+    if _recorded_digest(root) == digest:
+        return
+    path = os.path.join(root, _COMPOSED_RECORD)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    atomic_write_text(path, json.dumps({PARAMS_FILE: digest}) + "\n")
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _committed_text(root: str, relpath: str) -> str | None:
+    """The text of `relpath` at HEAD (None outside git, before the first commit, or absent)."""
+    from ..errors import LlmpipeError
+    from ..revfs import GitObjects, RevTree, git_location
+    from ..scm import head_commit
+
+    try:
+        commit = head_commit(root)
+        if commit is None:
+            return None
+        git_root, prefix = git_location(root)
+        with GitObjects(git_root) as objects:
+            data = RevTree(objects, commit, prefix).read_bytes(relpath)
+    except LlmpipeError:
+        return None
+    return data.decode("utf-8", errors="replace") if data is not None else None
+
+
+def refuse_hand_edits(composition: Composition, shown_dir: str) -> None:
+    """ConfigError when composing would overwrite a params.yaml edited by hand."""
+    if not composition.hand_edited:
+        return
+    keys = composition.changed_keys()
+    listed = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+    raise ConfigError(
+        f"{composition.relpath} was edited by hand since llmpipe last composed it from "
+        f"{shown_dir}, and composing would overwrite that edit ({listed or 'formatting'}): "
+        f"move the change into {shown_dir} (or pass it as -S key=value), delete "
+        f"{composition.relpath} to recompose it, or run 'llmpipe repro --force' to overwrite "
+        "it (and re-run every stage)"
+    )
+
+
 def prepare_params(
-    root: str, config: Config, overrides: Sequence[str], *, write: bool = True
-) -> None:
+    root: str, config: Config, overrides: Sequence[str], *, write: bool = True, force: bool = False
+) -> Composition | None:
     """Before a `repro`: compose params.yaml (Hydra enabled) and/or apply `-S` overrides.
 
     Overrides of the form `file:key=value` go to that params file; the others go to
     params.yaml (through Hydra when enabled). Every override is validated before
-    any file changes. With `write=False` only the validation happens.
+    any file changes. With `write=False` only the validation happens. A params.yaml
+    edited by hand since the last composition is not overwritten (ConfigError)
+    unless `force`. Returns what composition did (None without Hydra).
     """
     from .overrides import apply_to_params_file
 
     grouped = split_path_overrides(overrides)
-    settings = hydra_settings(config, root)
     composed = None
-    if settings.enabled:
-        composed = compose_params_text(root, settings, grouped.pop(PARAMS_FILE, []))
+    if hydra_settings(config, root).enabled:  # else params.yaml overrides edit it in place
+        composed = compose_params(root, config, grouped.pop(PARAMS_FILE, []))
     if grouped:
         params_with_overrides(root, grouped)  # validates every file before any is written
+    if composed is not None and not force:
+        refuse_hand_edits(composed, hydra_settings(config, root).shown_dir)
     if not write:
-        return
+        return composed
     if composed is not None:
-        write_params(root, composed)
+        written = write_params(root, composed.after)
+        remember_composed(root, composed.after)
+        composed = replace(composed, written=written)
     for relpath, file_overrides in grouped.items():
         apply_to_params_file(root, relpath, file_overrides)
+    return composed

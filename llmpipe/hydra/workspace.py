@@ -2,7 +2,8 @@
 
 A workspace holds every file git sees in the user's project (tracked files plus
 untracked, not-ignored ones, with their uncommitted edits), `.dvc/config.local`,
-and the data tracked by `.dvc` files, checked out from the shared cache. Its
+and (by the caller, `ops.sweep_job`) the data tracked by `.dvc` files, linked from the
+shared cache. Its
 `.llmpipe/config` points `cache.dir` at the user's cache, so outputs and the
 run-cache are shared; its own state DB and repo lock keep jobs independent. A `.git` file points at
 the user's git directory (read-only use: commit and dirty flag for lineage).

@@ -70,11 +70,22 @@ class ProducerIndex:
         return matches[0] if verified and matches else None
 
     def _inside_directory_output(self, path: str) -> list[tuple[RunRecord, ArtifactRef]]:
-        # The nearest produced ancestor wins: outputs never overlap in a valid pipeline.
-        for parent in _ancestors(path):
-            if parent in self._by_path:
-                return self._by_path[parent]
-        return []
+        output = self.output_path(path)
+        return self._by_path[output] if output is not None else []
+
+    def output_path(self, path: str) -> str | None:
+        """The recorded output that is `path` or holds it (a directory output); None if none.
+
+        The nearest produced ancestor wins: outputs never overlap in a valid pipeline.
+        """
+        path = normalize_path(path)
+        if path in self._by_path:
+            return path
+        return next((parent for parent in _ancestors(path) if parent in self._by_path), None)
+
+    def outputs_of(self, path: str) -> list[ArtifactRef]:
+        """What the successful runs wrote at output `path`, newest first (one per run)."""
+        return [out for _run, out in self._by_path.get(normalize_path(path), [])]
 
 
 def _ancestors(path: str) -> Iterator[str]:
@@ -96,15 +107,15 @@ def producer_of(source: RecordSource, path: str, hash: str | None = None) -> Run
     return ProducerIndex(_records(source)).find(path, hash)
 
 
-def trace(source: RecordSource, path: str, hash: str | None = None) -> Trace:
+def trace(source: RecordSource | ProducerIndex, path: str, hash: str | None = None) -> Trace:
     """Walk upstream from `path` through each dep to the runs that produced it.
 
     Runs come deduplicated in topological order, upstream first: each run follows
     the runs that produced its deps, and the producer of `path` is last. Each dep
     links to its latest producer that ended before the consuming run started.
-    Empty when no recorded run produced `path`.
+    Empty when no recorded run produced `path`. `source` may be an index already built.
     """
-    index = ProducerIndex(_records(source))
+    index = source if isinstance(source, ProducerIndex) else ProducerIndex(_records(source))
     root = index.find(path, hash)
     if root is None:
         return Trace([], [])

@@ -106,6 +106,7 @@ def _failure(exc: BaseException) -> Outcome:
 def _write(project: Project, called: Invocation, targets: Targets, outcome: Outcome) -> None:
     """Append the record; a log that cannot be written must not hide the verb's result."""
     from ..security.audit.log import AuditLog, audit_dir, signing_key_or_none
+    from ..security.identity import member_name
 
     entry: dict[str, Any] = {
         "command": called.command,
@@ -119,6 +120,9 @@ def _write(project: Project, called: Invocation, targets: Targets, outcome: Outc
         entry["refused"] = list(outcome.refused)
     try:
         key = signing_key_or_none(called.passphrase)
+        member = member_name(project.root, key.fingerprint if key else None)
+        if member is not None:
+            entry["actor_member"] = member
         AuditLog(audit_dir(project.root)).append(entry, key)
     except (LlmpipeError, OSError) as exc:
         project.notices.append(f"could not write the audit record: {exc}")

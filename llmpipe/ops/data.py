@@ -20,6 +20,7 @@ from ..gitignore import ignore_output
 from ..graph import build_graph, resolve_targets
 from ..outputs import revision_outputs, workspace_outputs
 from ..pathguard import PathGuard, protected_component
+from ..registry.kept import registered_outputs
 from ..run.repolock import repo_lock
 from ..stage import HashInfo, Stage
 from .audit import Outcome, Targets, audited
@@ -118,9 +119,16 @@ def checkout(
 
 
 def checkout_locked(
-    project: Project, targets: Sequence[str] = (), relink: bool = False, force: bool = False
+    project: Project,
+    targets: Sequence[str] = (),
+    relink: bool = False,
+    force: bool = False,
+    link_types: Sequence[str] | None = None,
 ) -> CheckoutSummary:
-    """`checkout` for a caller that holds the repository lock (`pull`)."""
+    """`checkout` for a caller that holds the repository lock (`pull`, a sweep job's copy).
+
+    `link_types` replaces the project's `cache.type` for this checkout.
+    """
     graph = build_graph(project.stages())
     chosen = resolve_targets(graph, targets) if targets else list(graph.stages)
     stages = [graph.stages[a] for a in chosen]
@@ -137,7 +145,7 @@ def checkout_locked(
     if not force:
         _refuse_unsaved(project, plans)
     for (path, info), plan in zip(recorded, plans, strict=True):
-        result = apply_checkout(plan, odb, project.config.link_types, state, guard)
+        result = apply_checkout(plan, odb, link_types or project.config.link_types, state, guard)
         if result.changed:  # one line per output, as DVC prints it
             changed.append(path + ("/" if info.isdir else ""))
             hashes.append((path, info.value))
@@ -178,12 +186,18 @@ def _never_recorded(stages: list[Stage], recorded: set[str]) -> list[str]:
 
 @audited("gc")
 def collect_garbage(
-    project: Project, workspace: bool, dry: bool = False, revisions: RevisionChoice | None = None
+    project: Project,
+    workspace: bool,
+    dry: bool = False,
+    revisions: RevisionChoice | None = None,
+    drop_unaliased: bool = False,
 ) -> GcResult:
     """Remove cache objects that the workspace's lock and .dvc files do not use.
 
     With `revisions` (branches, tags, commits), what their committed lock and
-    .dvc files record is kept as well; the workspace is always kept then.
+    .dvc files record is kept as well; the workspace is always kept then. The
+    artifact of every registered model version is kept too (with `drop_unaliased`,
+    only of those an alias points at).
     """
     chosen = revisions is not None and (
         revisions.revs or revisions.all_branches or revisions.all_tags or revisions.all_commits
@@ -195,6 +209,7 @@ def collect_garbage(
         )
     with repo_lock(project.tmp_dir):
         used = [out.info for out in workspace_outputs(project.root, project.stages())]
+        used.extend(out.info for out in registered_outputs(project.root, drop_unaliased))
         if chosen:
             from ..compare.revisions import revision_commits
 

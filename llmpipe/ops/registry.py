@@ -8,6 +8,7 @@ may run an evaluation stage and roll a degraded alias back.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AccessError, RegistryError
@@ -21,9 +22,16 @@ from .audit import Outcome, Targets, audited
 
 if TYPE_CHECKING:
     from ..project import Project
-    from ..registry.state import RegistryState
+    from ..registry.state import RegistryState, Version
     from ..registry.storage import EventStore
     from ..registry.verify import VerifyReport
+
+
+def _authorized(project: Project, action: str, writer: Writer) -> Writer:
+    """Check that `writer` may do `action` (AccessError if not); the writer, named as the
+    policy member its key belongs to, so that the events it signs say who."""
+    decision = require(project.root, action, writer.key)
+    return replace(writer, member=decision.member) if decision.member else writer
 
 
 def open_registry(project: Project) -> EventStore:
@@ -56,13 +64,33 @@ def register(
     from ..registry.names import check_model_name
 
     check_model_name(name)
-    require(project.root, "register", writer.key)
+    writer = _authorized(project, "register", writer)
     artifact = find_artifact(project, path)
     remote = _ensure_pushed(project, artifact)
-    return engine.register(
-        project, open_registry(project), writer, name, artifact, remote,
-        version, bump, message, metrics_file,
+    store = open_registry(project)
+    event = engine.register(
+        project, store, writer, name, artifact, remote, version, bump, message, metrics_file,
     )  # fmt: skip
+    _warn_if_registered_before(project, store, event)
+    return event
+
+
+def _warn_if_registered_before(project: Project, store: EventStore, event: dict[str, Any]) -> None:
+    """A notice when the model already has a version with exactly these files (same digest)."""
+    from ..registry.state import replay
+
+    data = event["data"]
+    model = replay(store.events(), store.location).model(event["model"])
+    same = [
+        v.version
+        for v in model.versions.values()
+        if v.digest == data["digest"] and v.version != data["version"]
+    ]
+    if same:
+        project.notices.append(
+            f"{event['model']} {data['version']} has exactly the files of {', '.join(same)} "
+            f"({data['digest'][:19]}…): registered again as a new version"
+        )
 
 
 def _ensure_pushed(project: Project, artifact: Any) -> str | None:
@@ -89,10 +117,12 @@ def _ensure_pushed(project: Project, artifact: Any) -> str | None:
 
 
 def describe_promote(result: PromoteResult) -> tuple[Targets, Outcome]:
+    """The alias and version promoted (so `audit log --action promote:ALIAS` finds it)."""
+    target = {"model": result.model, "version": result.version, "alias": result.alias}
     if result.event is None:
         failed = sum(not c.passed for c in result.checks)
-        return [], Outcome("failed", 1, f"{failed} gate(s) failed")
-    return [], Outcome()
+        return [target], Outcome("failed", 1, f"{failed} gate(s) failed")
+    return [target], Outcome()
 
 
 @audited("registry promote", describe=describe_promote)
@@ -103,7 +133,7 @@ def promote(
     from ..registry.names import check_alias
 
     store = open_registry(project)
-    require(project.root, f"promote:{check_alias(alias)}", writer.key)
+    writer = _authorized(project, f"promote:{check_alias(alias)}", writer)
     if force and engine.gates_fail(project, store, name, version, alias):
         try:
             require(project.root, "admin", writer.key)
@@ -117,7 +147,7 @@ def promote(
 @audited("registry rollback")
 def rollback(project: Project, writer: Writer, name: str, alias: str) -> dict[str, Any]:
     """Point `alias` back at the (non-deprecated) version that held it before."""
-    require(project.root, "rollback", writer.key)
+    writer = _authorized(project, "rollback", writer)
     return engine.rollback(project, open_registry(project), writer, name, alias)
 
 
@@ -126,7 +156,7 @@ def deprecate(
     project: Project, writer: Writer, name: str, version: str, message: str | None = None
 ) -> dict[str, Any]:
     """Mark a version deprecated: it can no longer be promoted or rolled back to."""
-    require(project.root, "register", writer.key)
+    writer = _authorized(project, "register", writer)
     return engine.deprecate(project, open_registry(project), writer, name, version, message)
 
 
@@ -141,8 +171,33 @@ def deploy(project: Project, writer: Writer, name: str, ref: str, url: str) -> D
     """Verify the registry and the artifact, then publish version `ref` of `name` at `url`."""
     from ..registry.deploy import deploy as publish
 
-    require(project.root, "deploy", writer.key)
-    return publish(project, open_registry(project), writer, name, ref, url)
+    writer = _authorized(project, "deploy", writer)
+
+    def fetch_missing(version: Version) -> None:
+        _fetch_if_missing(project, version)
+
+    return publish(project, open_registry(project), writer, name, ref, url, fetch_missing)
+
+
+def _fetch_if_missing(project: Project, version: Version) -> None:
+    """Bring `version` from the remote it was registered with, when the cache lacks any
+    of its objects (after `gc`, in a fresh clone). Reading the remote needs `pull`."""
+    from ..cache.checkout import in_cache
+    from ..registry.kept import version_output
+    from ..remote.ops import TransferRequest
+    from .transfer import fetch
+
+    wanted = version_output(version)
+    if wanted.remote is None or in_cache(project.odb, wanted.info):
+        return  # present, or registered without a remote: publishing says which
+    request = TransferRequest(targets=(f"{version.model}@{version.version}",), audit=False)
+    result = fetch(project, request, audit=False)  # the deploy record covers it
+    if result.failed:
+        reasons = "; ".join(f"{f.oid}: {f.reason}" for f in result.failed[:3])
+        raise RegistryError(
+            f"{version.model} {version.version} is not in the cache and could not be fetched "
+            f"from remote '{wanted.remote}', where it was registered ({reasons}); deploy refused"
+        )
 
 
 def describe_monitor(result: MonitorResult) -> tuple[Targets, Outcome]:
@@ -166,7 +221,7 @@ def monitor(
     from ..registry.config import load_config
     from ..registry.monitor import monitor as judge
 
-    require(project.root, "deploy", writer.key)
+    writer = _authorized(project, "deploy", writer)
     fresh = _fresh_metrics(project, metrics_file, stage)
     checks = load_config(project.root).monitor_for(alias)
     store = open_registry(project)

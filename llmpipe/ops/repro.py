@@ -8,22 +8,27 @@ the outputs each stage produced.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ..graph import build_graph, resolve_targets, select
-from ..run.context import run_context
+from ..errors import RunError, TargetError
+from ..graph import Graph, build_graph, resolve_targets, select
+from ..run.context import RunContext, run_context
 from ..run.repolock import repo_lock
 from ..run.scheduler import ReproResult, Scheduler, SchedulerOptions
-from ..run.stage_run import RunOptions, StageOutcome
-from ..run.status import StatusEntry, statuses
+from ..run.stage_run import RunOptions, StageOutcome, frozen_missing_message
+from ..run.status import Reason, StatusEntry, frozen_missing_outputs, statuses
+from ..spec import names_dvcyaml
 from .audit import Outcome, Targets, audited
 
 if TYPE_CHECKING:
+    from ..hydra.compose import Composition
     from ..progress import Progress
     from ..project import Project
     from ..run.reporter import Reporter
+    from ..stage import Stage
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,9 @@ class ReproRequest:
     keep_going: bool = False
     use_run_cache: bool = True
     overrides: tuple[str, ...] = ()
+    all_pipelines: bool = False
+    # Compose over a params.yaml edited by hand since the last composition (`force` does too).
+    overwrite_params: bool = False
 
 
 def describe_repro(result: ReproResult) -> tuple[Targets, Outcome]:
@@ -71,21 +79,51 @@ def reproduce(
     lock, before the graph is read); a dry run only validates the overrides.
     """
     if request.dry:
-        _prepare_params(project, request.overrides, write=False)
+        _prepare_params(project, request, write=False)
         return _schedule(project, request, reporter, progress)
     with repo_lock(project.tmp_dir):
-        _prepare_params(project, request.overrides, write=True)
-        return _schedule(project, request, reporter, progress)
+        changed = _prepare_params(project, request, write=True)
+        result = _schedule(project, request, reporter, progress)
+        result.params_changed = changed
+        return result
 
 
-def _prepare_params(project: Project, overrides: tuple[str, ...], write: bool) -> None:
+def _prepare_params(project: Project, request: ReproRequest, write: bool) -> tuple[str, ...]:
+    """Compose params.yaml (Hydra) and apply `-S` overrides; the keys of params.yaml they changed.
+
+    A params.yaml edited by hand since the last composition stops the run
+    (ConfigError) unless the request forces it.
+    """
     from ..hydra.settings import hydra_enabled
 
     # Only import Hydra (and omegaconf) when there is something for it to do.
-    if overrides or hydra_enabled(project.config):
-        from ..hydra.compose import prepare_params
+    if not (request.overrides or hydra_enabled(project.config)):
+        return ()
+    from ..hydra.compose import prepare_params
 
-        prepare_params(project.root, project.config, overrides, write=write)
+    force = request.force or request.overwrite_params
+    before = _params_values(project.root) if write else {}
+    prepare_params(project.root, project.config, request.overrides, write=write, force=force)
+    return _changed_keys(before, _params_values(project.root)) if write else ()
+
+
+def _params_values(root: str) -> dict[str, Any]:
+    from ..errors import SpecError
+    from ..metrics import flatten
+    from ..spec import read_params_file
+
+    try:
+        return flatten(read_params_file(os.path.join(root, "params.yaml")), keep_lists=True)
+    except (OSError, SpecError):
+        return {}  # missing or unreadable: every key composed counts as changed
+
+
+def _changed_keys(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+    keys = before.keys() | after.keys()
+    return tuple(sorted(k for k in keys if before.get(k, _ABSENT) != after.get(k, _ABSENT)))
+
+
+_ABSENT = object()
 
 
 def _schedule(
@@ -95,15 +133,16 @@ def _schedule(
     progress: Progress | None,
 ) -> ReproResult:
     graph = build_graph(project.stages())
-    targets = resolve_targets(graph, request.targets)
-    order = select(graph, targets, single_item=request.single_item, downstream=request.downstream)
+    order = _plan(project, graph, request)
+    ctx = run_context(project, progress)
+    if not request.dry:
+        _check_frozen_outputs(ctx, graph, order)
     options = SchedulerOptions(
         jobs=request.jobs,
         keep_going=request.keep_going,
         force_downstream=request.force_downstream,
         run=RunOptions(force=request.force, dry=request.dry, use_run_cache=request.use_run_cache),
     )
-    ctx = run_context(project, progress)
     if request.dry:
         return Scheduler(ctx, graph, order, options, reporter).run()
     recorder = _LazyRecorder(project, request.overrides)
@@ -111,6 +150,45 @@ def _schedule(
         return Scheduler(ctx, graph, order, options, reporter, on_outcome=recorder).run()
     finally:
         recorder.close()
+
+
+def _plan(project: Project, graph: Graph, request: ReproRequest) -> list[str]:
+    """The stages `repro` considers, in order, chosen as dvc chooses them.
+
+    No targets means the root dvc.yaml (`-P` every pipeline). Targets that select
+    no stage (a dvc.yaml with `stages: {}`) leave the whole graph, as in dvc.
+    """
+    if request.all_pipelines:
+        return graph.order()
+    targets = request.targets or (_root_dvcyaml(project),)
+    addresses = resolve_targets(graph, targets, names_dvcyaml(project.root))
+    return select(
+        graph,
+        addresses,
+        single_item=request.single_item,
+        downstream=request.downstream,
+        frozen_cut=True,
+    )
+
+
+def _root_dvcyaml(project: Project) -> str:
+    if not os.path.isfile(os.path.join(project.root, "dvc.yaml")):
+        raise TargetError(
+            f"'{os.path.join(project.root, 'dvc.yaml')}' does not exist; name the stages"
+            " or dvc.yaml files to reproduce, or run every pipeline with -P/--all-pipelines"
+        )
+    return "dvc.yaml"
+
+
+def _check_frozen_outputs(ctx: RunContext, graph: Graph, order: list[str]) -> None:
+    """Stop before running anything when a frozen stage's outputs are missing (dvc
+    fails on reaching the stage; its upstream is not run either way)."""
+    for address in order:
+        stage = graph.stages[address]
+        if stage.frozen:
+            missing = frozen_missing_outputs(ctx, stage)
+            if missing:
+                raise RunError(frozen_missing_message(stage, missing))
 
 
 class _LazyRecorder:
@@ -135,7 +213,80 @@ class _LazyRecorder:
 def status(
     project: Project, targets: Sequence[str] = (), progress: Progress | None = None
 ) -> list[StatusEntry]:
-    """Per stage (targets and their upstream), why it would run; empty reasons: up to date."""
-    graph = build_graph(project.stages())
-    order = select(graph, resolve_targets(graph, targets))
-    return statuses(run_context(project, progress), graph.stages, order)
+    """Per stage (targets and their upstream), why it would run; empty reasons: up to date.
+
+    With Hydra enabled, params.yaml is composed as `repro` would compose it (nothing
+    is written) and the stages are judged against that, so the two never disagree.
+    A params.yaml edited by hand, which `repro` would refuse to overwrite, is judged
+    as it is, with a notice saying so.
+    """
+    composition = _composition_for_status(project)
+    composed = composition is not None and composition.changes and not composition.hand_edited
+    stages = _stages_with_params(project.root, composition) if composed else project.stages()
+    graph = build_graph(stages)
+    addresses = resolve_targets(graph, targets, names_dvcyaml(project.root))
+    if targets and not addresses:
+        return []  # a dvc.yaml without stages: nothing to report, as in dvc
+    order = select(graph, addresses)
+    ctx = run_context(project, progress)
+    if not composed:
+        return statuses(ctx, graph.stages, order)
+    from ..spec.params import parse_params
+
+    ctx.use_params(composition.relpath, parse_params(composition.after, composition.relpath))
+    entries = statuses(ctx, graph.stages, order)
+    return [_with_params_dep(entry, graph.stages[entry.address], composition) for entry in entries]
+
+
+def _composition_for_status(project: Project) -> Composition | None:
+    from ..hydra.settings import hydra_enabled
+
+    if not hydra_enabled(project.config):
+        return None
+    from ..hydra.compose import compose_params
+
+    composition = compose_params(project.root, project.config, ())
+    if composition is not None and composition.hand_edited:
+        project.notices.append(
+            f"{composition.relpath} was edited by hand since llmpipe last composed it: "
+            "'llmpipe repro' will refuse to overwrite it (see 'llmpipe repro --force'); "
+            "the stages are judged by the file as it is"
+        )
+    return composition
+
+
+def _stages_with_params(root: str, composition: Composition) -> list[Stage]:
+    """The stages as they load once params.yaml holds the composed text (`${…}` included)."""
+    from ..spec import discover_dvcfiles, load_file_stages
+
+    tree = _WithFile(root, composition.relpath, composition.after.encode("utf-8"))
+    return [stage for rel in discover_dvcfiles(root) for stage in load_file_stages(tree, rel)]
+
+
+class _WithFile:
+    """The working directory, with one file's content replaced (nothing is written)."""
+
+    commit = None
+
+    def __init__(self, root: str, relpath: str, content: bytes) -> None:
+        from ..revfs import WorkTree
+
+        self.tree, self.relpath, self.content = WorkTree(root), relpath, content
+
+    def exists(self, relpath: str) -> bool:
+        return relpath == self.relpath or self.tree.exists(relpath)
+
+    def read_bytes(self, relpath: str) -> bytes | None:
+        return self.content if relpath == self.relpath else self.tree.read_bytes(relpath)
+
+
+def _with_params_dep(entry: StatusEntry, stage: Stage, composition: Composition) -> StatusEntry:
+    """A stage with params.yaml as a file dep changes when composition rewrites it."""
+    if entry.frozen or stage.is_data_source:
+        return entry
+    if not any(stage.repo_path(dep.path) == composition.relpath for dep in stage.deps):
+        return entry
+    reason = Reason("dep-modified", composition.relpath)
+    if reason in entry.reasons:
+        return entry
+    return replace(entry, reasons=(*entry.reasons, reason))

@@ -32,6 +32,7 @@ from ..hydra.results import (
     write_json,
 )
 from ..hydra.settings import PARAMS_FILE, hydra_settings
+from .audit import Outcome, Targets, audited
 from .sweep_job import job_status_path, open_workspace
 
 if TYPE_CHECKING:
@@ -64,6 +65,20 @@ class _Plan:
     params: list[dict[str, Any]] = field(default_factory=list)  # per job: file -> data
 
 
+def describe_sweep(record: SweepRecord) -> tuple[Targets, Outcome]:
+    """One target per job (its overrides and status); failed jobs fail the record."""
+    targets: Targets = [
+        {"path": f"sweep {record.id} job {job.job}", "hash": None, "overrides": job.overrides,
+         "status": job.status}
+        for job in record.jobs
+    ]  # fmt: skip
+    failed = [job.job for job in record.jobs if job.status != "succeeded"]
+    if failed:
+        return targets, Outcome("failed", 1, f"job(s) {failed} did not succeed")
+    return targets, Outcome()
+
+
+@audited("sweep run", describe=describe_sweep)
 def run_sweep(
     repo: Project,
     request: SweepRequest,
@@ -139,11 +154,13 @@ def shared_stages(stages: dict[str, Stage], order: Sequence[str], plan: _Plan) -
     varying_files = {path for job in plan.params for path in job}
     shared: list[str] = []
     parents = _parents(stages)
+    # Data tracked by `.dvc` files is the same in every job: a parent that never varies.
+    fixed = {address for address, stage in stages.items() if stage.is_data_source}
     for address in order:
         stage = stages[address]
         if stage.is_data_source or stage.always_changed or stage.frozen or not stage.cmd:
             continue
-        if not parents[address] <= set(shared):
+        if not parents[address] <= fixed.union(shared):
             continue
         if any(stage.repo_path(d.path) in varying_files for d in stage.deps):
             continue  # reads a whole params file the sweep rewrites
@@ -197,7 +214,9 @@ def run_shared_upstream(
         lineage = os.path.join(repo.llmpipe_dir, "lineage")
         with open_workspace(repo.root, repo.cache_dir, lineage, workspace) as ws:
             overrides = tuple(plan.expansion.jobs[0])
-            shared_run = ReproRequest(targets=tuple(shared), overrides=overrides)
+            shared_run = ReproRequest(
+                targets=tuple(shared), overrides=overrides, overwrite_params=True
+            )
             result = reproduce(ws, shared_run, audit=False)
     finally:
         if not request.keep_workspaces:

@@ -70,6 +70,8 @@ def _reproduce_in_workspace(plan: dict[str, Any], workspace: str, result: JobRes
             targets=tuple(plan.get("targets", ())),
             overrides=tuple(result.overrides),
             jobs=int(plan.get("stage_jobs", 1)),
+            all_pipelines=not plan.get("targets"),  # a sweep plans every stage
+            overwrite_params=True,  # the copy's params.yaml is the job's to compose
         )
         outcome = reproduce(repo, request, audit=False)  # the copy is thrown away
         result.stages = {o.stage.address: o.kind for o in outcome.outcomes}
@@ -80,20 +82,30 @@ def _reproduce_in_workspace(plan: dict[str, Any], workspace: str, result: JobRes
         result.error = f"stage '{failed[0].stage.address}' failed: {failed[0].error}"
 
 
+# Tracked data is only read in a job: link it from the cache (read-only objects) rather
+# than copy it into every job; a copy is the last resort, as in checkout.
+TRACKED_DATA_LINKS = ("reflink", "hardlink", "symlink", "copy")
+
+
 @contextmanager
 def open_workspace(root: str, cache_dir: str, lineage_dir: str, dest: str) -> Iterator[Project]:
     """A copy of the project at `root` in `dest`, sharing its cache, recording its stage
-    runs in the user's lineage store, with the data of its `.dvc` files checked out."""
+    runs in the user's lineage store, with the data of its `.dvc` files linked from the cache.
+
+    Stage outputs made in the copy follow the project's own `cache.type`.
+    """
     from ..hydra.workspace import create_workspace
     from ..lineage.store import LineageStore
-    from .data import checkout
+    from ..run.repolock import repo_lock
+    from .data import checkout_locked
 
     create_workspace(root, cache_dir, dest)
     with Project(dest) as copy:
         copy.use_lineage(LineageStore(lineage_dir))
         sources = [s.address for s in copy.stages() if s.is_data_source]
         if sources:
-            checkout(copy, sources, audit=False)
+            with repo_lock(copy.tmp_dir):
+                checkout_locked(copy, sources, link_types=TRACKED_DATA_LINKS)
         yield copy
 
 

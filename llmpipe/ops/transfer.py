@@ -9,7 +9,7 @@ then `checkout`, composed here under one lock.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..remote.ops import TransferPlan, TransferRequest, plan_transfer, run_transfer
@@ -20,6 +20,7 @@ from .data import CheckoutSummary, checkout_locked
 
 if TYPE_CHECKING:
     from ..config import RemoteConfig
+    from ..outputs import UsedOutput
     from ..progress import TransferProgress
     from ..project import Project
     from ..remote.status import CloudStatus
@@ -37,9 +38,34 @@ def push(
 ) -> TransferResult:
     """Send the used objects missing on their remote; missing local objects are failures."""
     with repo_lock(project.tmp_dir):
-        plan = plan_transfer(project, request, upload=True)
+        plan = _plan(project, request, upload=True)
         require_transfer_rights(project, plan.remotes.values(), upload=True)
         return run_transfer(project, plan, request, progress, upload=True)
+
+
+def _plan(project: Project, request: TransferRequest, upload: bool) -> TransferPlan:
+    """The transfer plan of `request`, whose targets may name registered versions
+    (`NAME@VERSION`, `NAME@ALIAS`): their artifacts go to or come from the remote
+    they were registered with."""
+    stages, registered = _split_targets(project, request.targets)
+    if not registered:
+        return plan_transfer(project, request, upload)
+    from ..remote.ops import with_outputs
+
+    plan = plan_transfer(project, replace(request, targets=stages), upload) if stages else None
+    return with_outputs(project, plan or TransferPlan(), registered, request.remote, upload)
+
+
+def _split_targets(
+    project: Project, targets: tuple[str, ...]
+) -> tuple[tuple[str, ...], list[UsedOutput]]:
+    """Stage targets, and the outputs of the registered versions `targets` name."""
+    if not any("@" in target for target in targets):
+        return targets, []
+    from ..registry.kept import split_refs
+
+    names = {name for stage in project.stages() for name in (stage.name, stage.address)}
+    return split_refs(project.root, targets, names)
 
 
 @audited("fetch", describe=describe_transfer)
@@ -54,7 +80,7 @@ def fetch(
 def _fetch_locked(
     project: Project, request: TransferRequest, progress: TransferProgress | None
 ) -> TransferResult:
-    plan = plan_transfer(project, request, upload=False)
+    plan = _plan(project, request, upload=False)
     require_transfer_rights(project, plan.remotes.values(), upload=False)
     return run_transfer(project, plan, request, progress, upload=False)
 
@@ -83,7 +109,20 @@ def pull(
     """fetch, then check the outputs out; `force` discards workspace changes not in the cache."""
     with repo_lock(project.tmp_dir):
         fetched = _fetch_locked(project, request, progress)
-        return PullResult(fetched, checkout_locked(project, request.targets, force=force))
+        targets = _checkout_targets(project, request.targets)
+        if targets is None:  # registered versions only: into the cache, not the workspace
+            return PullResult(fetched, CheckoutSummary((), (), ()))
+        return PullResult(fetched, checkout_locked(project, targets, force=force))
+
+
+def _checkout_targets(project: Project, targets: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The stage targets among `targets` (None when all were registered versions).
+
+    A registered version is fetched into the cache only: the workspace keeps
+    following dvc.lock.
+    """
+    stages, registered = _split_targets(project, targets)
+    return None if registered and not stages else stages
 
 
 def cloud_status(

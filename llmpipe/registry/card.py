@@ -32,12 +32,19 @@ def describe_event(event: dict[str, Any]) -> str:
     return str(kind)
 
 
-def history_lines(model: ModelState) -> list[str]:
+def history_lines(model: ModelState, events: list[dict[str, Any]] | None = None) -> list[str]:
+    """One line per event (default: all of the model's): time, who, key, what happened."""
+    from ..security.identity import actor_label
+
     return [
-        f"{e.get('time')}  {e.get('actor_name') or ''} [{str(e.get('actor'))[:15]}]  "
-        f"{describe_event(e)}"
-        for e in model.events
+        f"{e.get('time')}  {actor_label(e)} [{str(e.get('actor'))[:15]}]  {describe_event(e)}"
+        for e in (model.events if events is None else events)
     ]
+
+
+def registrant(version: Version) -> str:
+    """Who registered `version`: the policy member, else the git name, else ''."""
+    return version.actor_member or version.actor_name or ""
 
 
 def render_card(model: ModelState, version: Version, ref: str) -> str:
@@ -49,7 +56,7 @@ def render_card(model: ModelState, version: Version, ref: str) -> str:
         f"- deployed as: `{ref}`",
         f"- digest: `{version.digest}`",
         f"- content hash: `{(data.get('hash') or {}).get('md5', '')}` (`{data.get('path')}`)",
-        f"- registered: {version.time} by {version.actor_name or ''} ({version.actor})",
+        f"- registered: {version.time} by {registrant(version)} ({version.actor})",
     ]
     if data.get("message"):
         lines.append(f"- message: {data['message']}")

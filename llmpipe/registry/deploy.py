@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,11 +65,18 @@ class DeployResult:
 
 
 def deploy(
-    repo: Project, store: EventStore, writer: Writer, name: str, ref: str, url: str
+    repo: Project,
+    store: EventStore,
+    writer: Writer,
+    name: str,
+    ref: str,
+    url: str,
+    fetch: Callable[[Version], None] | None = None,
 ) -> DeployResult:
     """Verify the registry and the artifact, publish version `ref` of `name` at `url`.
 
-    Whether the writer may deploy is for the caller to check.
+    Whether the writer may deploy is for the caller to check; `fetch`, called once
+    the registry verifies, brings the version's objects the cache lacks.
     """
     from .location import storage_location
     from .ops import record
@@ -84,6 +92,8 @@ def deploy(
         )
     model = replay(store.events(), store.location).model(name)
     version = model.resolve(ref)
+    if fetch is not None:
+        fetch(version)
     files = verified_files(repo, version)
     release = release_name(name, version.version, version.digest)
     contents = _release_contents(model, version, ref, files)
@@ -96,13 +106,19 @@ def deploy(
 
 def verified_files(repo: Project, version: Version) -> list[tuple[str, str]]:
     """(name at the destination, cache path) of the version's files, digest checked."""
+    from ..cache.checkout import in_cache
     from .artifact import cache_files, strong_digest
 
     info = HashInfo.from_lock_dict(dict(version.data.get("hash") or {}))
-    if info is None or not repo.odb.exists(info.value):
+    if info is None or not in_cache(repo.odb, info):
+        remote = version.data.get("remote")
+        where = (
+            f"fetching them from remote '{remote}', where it was registered, did not bring them"
+            if remote
+            else "it was registered without a remote, so only a cache that has them can deploy it"
+        )
         raise RegistryError(
-            f"the files of {version.model} {version.version} are not in the cache: "
-            "run 'llmpipe pull' (or 'llmpipe fetch') first"
+            f"the files of {version.model} {version.version} are not in the cache, and {where}"
         )
     files = cache_files(repo.odb, info)
     digest, _ = strong_digest(files, info.isdir)

@@ -3,7 +3,8 @@
 An event: `format`, `seq` (0, 1, ...), `prev` (`sha256:<hex>` of the previous
 event's canonical JSON, null for the first), `time` (UTC), `type`, `model`,
 `data` (type-specific), `actor` (key fingerprint), `actor_key` (public key),
-`actor_name` (git identity, display only) and `sig`: the actor's ed25519
+`actor_member` (the access-policy member holding that key, when a policy is in
+force), `actor_name` (git identity, display only) and `sig`: the actor's ed25519
 signature over the canonical JSON of the event without `sig`.
 """
 
@@ -38,8 +39,13 @@ def make_event(
     data: Mapping[str, Any],
     key: SigningKey,
     actor_name: str | None,
+    actor_member: str | None = None,
 ) -> dict[str, Any]:
-    """A signed event following `previous` (None: the first event of the log)."""
+    """A signed event following `previous` (None: the first event of the log).
+
+    `actor_member` is the policy member holding `key` (left out when None, so a
+    project without a policy writes events of the same shape as before).
+    """
     event: dict[str, Any] = {
         "format": FORMAT,
         "seq": 0 if previous is None else int(previous["seq"]) + 1,
@@ -52,6 +58,8 @@ def make_event(
         "actor_key": key.public_key,
         "actor_name": actor_name,
     }
+    if actor_member is not None:
+        event["actor_member"] = actor_member
     event["sig"] = key.sign(canonical_json(event))
     return event
 

@@ -18,7 +18,7 @@ from .events import make_event
 from .expr import CheckResult
 from .gates import check_not_older, gate_checks, gates_for
 from .names import check_alias, check_event_names, check_model_name
-from .state import RegistryState, replay
+from .state import ModelState, RegistryState, replay
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -28,10 +28,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class Writer:
-    """Who signs: the loaded key and the git identity shown beside it."""
+    """Who signs: the loaded key, the git identity shown beside it, and the policy member
+    holding the key (set by the verb that checked the permission; None without a policy)."""
 
     key: SigningKey
     name: str | None
+    member: str | None = None
 
     @classmethod
     def current(cls, passphrase: PassphraseSource | None = None) -> Writer:
@@ -60,7 +62,9 @@ def _append(
 
     def make(events: list[dict[str, Any]]) -> dict[str, Any]:
         state = replay(events, store.location)
-        event = make_event(state.last, kind, model, build(state), writer.key, writer.name)
+        event = make_event(
+            state.last, kind, model, build(state), writer.key, writer.name, writer.member
+        )
         check_event_names(event)
         return event
 
@@ -139,6 +143,9 @@ class PromoteResult:
     event: dict[str, Any] | None
     checks: list[CheckResult] = field(default_factory=list)
     previous: str | None = None
+    model: str | None = None
+    version: str | None = None  # as resolved (an alias given as the version is resolved)
+    alias: str | None = None
 
     @property
     def gates_passed(self) -> bool:
@@ -164,11 +171,12 @@ def promote(
     """
     check_alias(alias)
     gates = gates_for(repo.root, alias)
-    result = PromoteResult(None)
+    result = PromoteResult(None, model=name, version=version, alias=alias)
 
     def build(state: RegistryState) -> dict[str, Any]:
         model = state.model(name)
         chosen = model.resolve(version)
+        result.version = chosen.version
         if chosen.deprecated:
             raise RegistryError(f"version {chosen.version} of '{name}' is deprecated; not promoted")
         result.previous = model.aliases.get(alias)
@@ -223,10 +231,7 @@ def rollback(
         stack = model.alias_stack.get(alias, [])
         earlier = [v for v in stack[:-1] if not model.versions[v].deprecated]
         if not earlier:
-            raise RegistryError(
-                f"'{alias}' of '{name}' has no earlier version to roll back to "
-                f"(it has only held {', '.join(dict.fromkeys(stack))})"
-            )
+            raise RegistryError(_nothing_earlier(model, alias))
         return {
             "alias": alias,
             "from": model.aliases[alias],
@@ -235,6 +240,39 @@ def rollback(
         }
 
     return _append(store, writer, "rollback", name, build)
+
+
+def _nothing_earlier(model: ModelState, alias: str) -> str:
+    """Why `alias` cannot roll back: what it points at, and every version it has held.
+
+    A rollback goes down the alias's stack; versions rolled back from are off it
+    (they are later, not earlier), and deprecated ones are skipped.
+    """
+    stack = model.alias_stack.get(alias, [])
+    current = model.aliases[alias]
+    message = f"'{alias}' of '{model.name}' has no earlier version to roll back to: it points at"
+    deprecated = [v for v in dict.fromkeys(stack[:-1]) if model.versions[v].deprecated]
+    if deprecated:
+        message += (
+            f" {current}, and the versions before it ({', '.join(deprecated)}) are deprecated"
+        )
+    else:
+        message += f" {current}, the first version it held"
+    held = list(dict.fromkeys(_holders(model, alias)))
+    later = [v for v in held if v not in stack]
+    if later:
+        message += f" (it has held {', '.join(held)}, and was rolled back from {', '.join(later)})"
+    return message
+
+
+def _holders(model: ModelState, alias: str) -> list[str]:
+    """Every version `alias` pointed at, in the order of the events that moved it."""
+    moved = []
+    for event in model.events:
+        data = event.get("data") or {}
+        if event.get("type") in ("promote", "rollback") and data.get("alias") == alias:
+            moved.append(str(data.get("version")))
+    return moved
 
 
 def deprecate(

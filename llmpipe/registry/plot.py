@@ -1,31 +1,32 @@
-"""Metrics across versions and monitoring checks, as figures for the compare HTML renderer."""
+"""Metrics across versions and monitoring checks, as plots for the compare HTML renderer."""
 
 from __future__ import annotations
 
-from ..compare.plots import Figure, Series
+from ..compare.plots import Plot
 from .state import ModelState
 
 
-def metric_figures(model: ModelState) -> list[Figure]:
-    """One figure per metric; x is the event number, so versions and checks share a timeline."""
-    registered: dict[str, list[tuple[float, float]]] = {}
-    checked: dict[str, list[tuple[float, float]]] = {}
+def metric_plots(model: ModelState) -> list[Plot]:
+    """One plot per metric; x is the event number, so versions and checks share a timeline."""
+    points: dict[str, list[dict]] = {}
     for event in model.events:
         data = event.get("data") or {}
-        target = {"register": registered, "monitor": checked}.get(str(event.get("type")))
-        if target is None:
+        label = {"register": "versions", "monitor": "monitoring"}.get(str(event.get("type")))
+        if label is None:
             continue
         for key, value in (data.get("metrics") or {}).items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                target.setdefault(key, []).append((float(event["seq"]), float(value)))
-    figures = []
-    for metric in sorted({*registered, *checked}):
-        figure = Figure(metric, f"{model.name}: {metric}", "registry event", metric)
-        for label, points in (("versions", registered), ("monitoring", checked)):
-            if points.get(metric):
-                figure.series.append(Series(label, "registry", metric, tuple(points[metric])))
-        figures.append(figure)
-    return figures
+                point = {"event": event["seq"], key: value, "rev": label}
+                points.setdefault(key, []).append({**point, "filename": "registry", "field": key})
+    plots = []
+    for metric in sorted(points):
+        props = {"x": "event", "y": metric, "title": f"{model.name}: {metric}",
+                 "x_label": "registry event", "y_label": metric}  # fmt: skip
+        # Versions first, then monitoring: the order of the legend.
+        ordered = sorted(points[metric], key=lambda p: p["rev"] != "versions")
+        revisions = list(dict.fromkeys(p["rev"] for p in ordered))
+        plots.append(Plot(metric, "vega", props, ordered, revisions))
+    return plots
 
 
 def render_html(model: ModelState) -> str:
@@ -33,4 +34,6 @@ def render_html(model: ModelState) -> str:
     from ..compare.html import render_page
 
     versions = [f"{v.version} (event {v.seq})" for v in model.versions.values()]
-    return render_page(metric_figures(model), [model.name, *versions], [])
+    plots = metric_plots(model)
+    data = {plot.id: plot.datapoints for plot in plots}
+    return render_page(plots, [model.name, *versions], [], data)

@@ -26,6 +26,7 @@ class Version:
     actor: str
     actor_name: str | None
     deprecated: bool = False
+    actor_member: str | None = None  # the policy member holding the key, when recorded
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -123,6 +124,7 @@ def _register(model: ModelState, event: Mapping[str, Any]) -> None:
         str(event["time"]),
         str(event["actor"]),
         event.get("actor_name"),
+        actor_member=event.get("actor_member"),
     )
 
 

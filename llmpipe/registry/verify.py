@@ -95,6 +95,9 @@ def _check_line(
     unsafe = _names_fault(event)
     if unsafe:
         report.problems.append(f"{where} ({event.get('type')} {event.get('model')}): {unsafe}")
+    claim = _member_fault(event, policy)
+    if claim:
+        report.problems.append(f"{where} ({event.get('type')} {event.get('model')}): {claim}")
     for action in actions_of(event) if policy is not None else ():
         decision = policy.decide(event.get("actor"), action)
         if not decision.allowed:
@@ -119,6 +122,17 @@ def _signature_fault(event: dict[str, Any]) -> str:
         return "unsigned"
     if not signature_ok(event):
         return f"bad signature: not signed by its actor {event.get('actor')} (edited or forged)"
+    return ""
+
+
+def _member_fault(event: dict[str, Any], policy: Any) -> str:
+    """An `actor_member` the signing key does not belong to (a signer posing as another)."""
+    claimed = event.get("actor_member")
+    if claimed is None or policy is None:
+        return ""
+    member = policy.member_for(str(event.get("actor")))
+    if member is not None and member.name != claimed:
+        return f"names member '{claimed}', but its key {event.get('actor')} is {member.name}'s"
     return ""
 
 

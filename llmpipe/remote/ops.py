@@ -131,6 +131,20 @@ def plan_transfer(repo: Project, request: TransferRequest, upload: bool) -> Tran
     return TransferPlan(groups, {name: repo.config.remote(name) for name in groups})
 
 
+def with_outputs(
+    repo: Project,
+    plan: TransferPlan,
+    outputs: list[UsedOutput],
+    chosen: str | None,
+    upload: bool,
+) -> TransferPlan:
+    """`plan` with `outputs` added (registered versions), each to its own remote or `chosen`."""
+    groups = {name: list(outs) for name, outs in plan.groups.items()}
+    for name, outs in _by_remote(repo, outputs, chosen, pushing=upload).items():
+        groups.setdefault(name, []).extend(outs)
+    return TransferPlan(groups, {name: repo.config.remote(name) for name in groups})
+
+
 def run_transfer(
     repo: Project,
     plan: TransferPlan,

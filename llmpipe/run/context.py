@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..cache.odb import ObjectDB
 from ..cache.state import StateDB
 from ..errors import SpecError
+from ..hashing import LEGACY_MD5
 from ..pathguard import PathGuard
 from ..progress import NoProgress, Progress
 from ..stage import ParamRef, Stage
@@ -28,6 +29,8 @@ class RunContext:
     runs_dir: str
     progress: Progress = field(default_factory=NoProgress)
     tmp_dir: str = ""  # `.dvc/tmp`, where dvc's rwlock lives
+    # DVC 2's cache (`<cache>/ab/cdef…`), holding outputs whose lock entry has no `hash:`.
+    legacy_odb: ObjectDB | None = None
     _params_cache: dict[str, Any] = field(default_factory=dict)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
     guard: PathGuard = field(init=False)
@@ -38,6 +41,11 @@ class RunContext:
 
     def abspath(self, stage: Stage, path: str) -> str:
         return os.path.join(self.root, stage.repo_path(path))
+
+    def use_params(self, relpath: str, data: dict[str, Any]) -> None:
+        """Read the params file `relpath` as `data` (status: params.yaml as composed)."""
+        with self._mutex:
+            self._params_cache[relpath] = data
 
     def params_file(self, stage: Stage, ref: ParamRef) -> dict[str, Any]:
         """A params file's content, read once per run (they do not change mid-run)."""
@@ -66,4 +74,5 @@ def run_context(project: Project, progress: Progress | None = None) -> RunContex
         runs_dir=project.runs_dir,
         progress=progress or NoProgress(),
         tmp_dir=project.tmp_dir,
+        legacy_odb=ObjectDB(project.cache_dir, LEGACY_MD5),
     )

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from ..graph import Graph
 from ..lockfile import LockWriter
+from ..stage import Stage
 from .context import RunContext
 from .execute import terminate_all
 from .reporter import NullReporter, Reporter
-from .stage_run import RunOptions, StageOutcome, bring_up_to_date
+from .stage_run import RunOptions, StageOutcome, bring_frozen_up_to_date, bring_up_to_date
 from .status import Reason
 
 
@@ -24,6 +25,8 @@ from .status import Reason
 class ReproResult:
     outcomes: list[StageOutcome] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)  # blocked by a failed upstream
+    # Keys of params.yaml that Hydra composition or -S overrides changed before the run.
+    params_changed: tuple[str, ...] = ()
 
     def of_kind(self, kind: str) -> list[StageOutcome]:
         return [o for o in self.outcomes if o.kind == kind]
@@ -101,8 +104,7 @@ class Scheduler:
         if stage.is_data_source:
             return None
         if stage.frozen:
-            self.reporter.stage_skipped(stage, "frozen")
-            return StageOutcome(stage, "frozen")
+            return self._process_frozen(stage)
         if self.options.run.dry and address in self.dirty_upstream:
             # Its inputs will change once upstream runs; they may not even exist yet.
             outcome = StageOutcome(stage, "would-run", [Reason("upstream")])
@@ -119,6 +121,16 @@ class Scheduler:
             announce=self.reporter.stage_started,
         )
         self._report(outcome)
+        return outcome
+
+    def _process_frozen(self, stage: Stage) -> StageOutcome:
+        lock = self.locks.entry(stage.lockfile, stage.name)
+        outcome = bring_frozen_up_to_date(self.ctx, stage, lock, self.locks, self.options.run.dry)
+        if outcome.kind == "failed":
+            self._report(outcome)
+        else:
+            recorded = "; its changed outputs were recorded" if outcome.out_hashes else ""
+            self.reporter.stage_skipped(stage, f"frozen{recorded}")
         return outcome
 
     def _report(self, outcome: StageOutcome) -> None:

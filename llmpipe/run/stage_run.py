@@ -13,19 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cache.build import build
+from ..cache.build import Manifest, build
 from ..cache.checkout import checkout, in_cache
+from ..cache.odb import ObjectDB
 from ..cache.save import save
 from ..errors import LlmpipeError, MissingDependencyError, RunError
 from ..fsutil import remove
 from ..gitignore import ignore_output
+from ..hashing import LEGACY_MD5
 from ..lockfile import LockEntry, LockWriter, entry_for, hashes_in
 from ..stage import HashInfo, Stage
 from . import runcache
 from .context import RunContext
 from .execute import run_commands
 from .repolock import stage_rwlock
-from .status import Reason, StageStatus, stage_status
+from .status import Reason, StageStatus, current_params, dep_hashes, stage_status
 
 
 @dataclass
@@ -78,17 +80,74 @@ def bring_up_to_date(
             return _outcome(stage, "skipped", status, started)
         if options.dry:
             return _outcome(stage, "would-run", status, started)
+        _refuse_cached_external_outputs(ctx, stage)
         if options.use_run_cache and not (options.force or forced):
             restored = _restore_from_run_cache(ctx, stage, status, locks)
             if restored is not None:
                 return restored
         if announce is not None:
             announce(stage, status.reasons)
-        return _execute(ctx, stage, status, locks, started)
+        return _execute(ctx, stage, status, locks, started, lock)
     except LlmpipeError as exc:
         outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
         outcome.error = str(exc)
         return outcome
+
+
+def bring_frozen_up_to_date(
+    ctx: RunContext, stage: Stage, lock: LockEntry | None, locks: LockWriter, dry: bool
+) -> StageOutcome:
+    """dvc's rule: a frozen stage never runs its command. When its outputs (or command)
+    changed, the outputs are verified to exist, saved and recorded with the current
+    deps; a missing one fails the stage."""
+    started = time.time()
+    try:
+        status = stage_status(ctx, stage, lock)
+        if not status.changed or dry:
+            return _outcome(stage, "frozen", status, started)
+        status.dep_hashes = _dep_hashes_or_fail(ctx, stage)
+        status.params = current_params(ctx, stage)
+        outcome = _outcome(stage, "frozen", status, started)
+        outcome.out_hashes = _save_outputs(ctx, stage)
+        entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
+        locks.update(stage.lockfile, stage.name, entry)
+        outcome.ended = time.time()
+        return outcome
+    except LlmpipeError as exc:
+        outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
+        outcome.error = str(exc)
+        return outcome
+
+
+def _refuse_cached_external_outputs(ctx: RunContext, stage: Stage) -> None:
+    """dvc 3 refuses to save an output outside the repository to the cache; llmpipe
+    refuses it before the command runs (and before the old output is removed)."""
+    for out in stage.outs:
+        if out.cache and not stage.in_repo(out.path):
+            path = os.path.normpath(ctx.abspath(stage, out.path))
+            raise RunError(
+                f"stage '{stage.address}': Saving cached external output {path} is not"
+                " supported since DVC 3.0. See <https://dvc.org/doc/user-guide/upgrade> for"
+                " more info. Set 'cache: false' on it, or write it inside the project"
+            )
+
+
+def frozen_missing_message(stage: Stage, missing: list[str]) -> str:
+    """dvc's words for a frozen stage whose outputs are gone, and what to do."""
+    source = "source" if len(missing) == 1 else "sources"
+    return (
+        f"failed to reproduce '{stage.address}': missing data '{source}': {', '.join(missing)}"
+        " (verifying outputs in frozen stage; restore them with 'llmpipe checkout' or"
+        " 'llmpipe pull', or unfreeze the stage)"
+    )
+
+
+def _dep_hashes_or_fail(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
+    probe = StageStatus(stage)
+    hashes = dep_hashes(ctx, stage, probe)
+    if probe.missing_deps:
+        raise MissingDependencyError(_missing_dep_message(stage, probe.missing_deps))
+    return hashes
 
 
 def _missing_dep_message(stage: Stage, missing: list[str]) -> str:
@@ -150,17 +209,27 @@ def _restore_from_run_cache(
 
 
 def _execute(
-    ctx: RunContext, stage: Stage, status: StageStatus, locks: LockWriter, started: float
+    ctx: RunContext,
+    stage: Stage,
+    status: StageStatus,
+    locks: LockWriter,
+    started: float,
+    lock: LockEntry | None,
 ) -> StageOutcome:
     # dvc's rwlock: what this stage reads and writes, for a dvc process to see.
     reads = [ctx.abspath(stage, dep.path) for dep in stage.deps if "://" not in dep.path]
     writes = [ctx.abspath(stage, out.path) for out in stage.outs]
     with stage_rwlock(ctx.tmp_dir, reads, writes):
-        return _run_and_save(ctx, stage, status, locks, started)
+        return _run_and_save(ctx, stage, status, locks, started, lock)
 
 
 def _run_and_save(
-    ctx: RunContext, stage: Stage, status: StageStatus, locks: LockWriter, started: float
+    ctx: RunContext,
+    stage: Stage,
+    status: StageStatus,
+    locks: LockWriter,
+    started: float,
+    lock: LockEntry | None,
 ) -> StageOutcome:
     outcome = _outcome(stage, "ran", status, started)
     for out in stage.outs:
@@ -174,12 +243,42 @@ def _run_and_save(
         return outcome
     outcome.exit_status = 0
     outcome.out_hashes = _save_outputs(ctx, stage)
+    _keep_legacy_entries(ctx, stage, lock, outcome.out_hashes)
     entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
     locks.update(stage.lockfile, stage.name, entry)
     if runcache.cacheable(stage):
         runcache.save(ctx.runs_dir, entry, stage.name)
     outcome.ended = time.time()
     return outcome
+
+
+def _keep_legacy_entries(
+    ctx: RunContext, stage: Stage, lock: LockEntry | None, out_hashes: dict[str, HashInfo]
+) -> None:
+    """dvc's rule for a DVC 2 output entry (no `hash:`): when the run produced the same
+    content by DVC 2's md5, the entry stays as it was and the object goes to DVC 2's
+    cache; otherwise the new md5 entry replaces it."""
+    for path, old in hashes_in(lock or {}, "outs").items():
+        if old.name != LEGACY_MD5 or path not in out_hashes or not stage.in_repo(path):
+            continue
+        info, manifest = build(ctx.abspath(stage, path), LEGACY_MD5, ctx.state, ctx.progress)
+        if info.value != old.value:
+            continue
+        out = next(o for o in stage.outs if o.path == path)
+        if out.cache and ctx.legacy_odb is not None:
+            _add_legacy_objects(ctx.legacy_odb, ctx.abspath(stage, path), info, manifest)
+        out_hashes[path] = info
+
+
+def _add_legacy_objects(
+    odb: ObjectDB, path: str, info: HashInfo, manifest: Manifest | None
+) -> None:
+    if manifest is None:
+        odb.add_file(path, info.value, move=False)
+        return
+    for rel, value, _size, _exec in manifest.entries:
+        odb.add_file(os.path.join(path, rel), value, move=False)
+    odb.add_bytes(info.value, manifest.dir_bytes(LEGACY_MD5))
 
 
 def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:

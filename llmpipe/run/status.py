@@ -7,14 +7,16 @@ and the lock entry do not hash anything twice.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..cache.build import build
 from ..cache.checkout import in_cache
 from ..errors import SpecError
+from ..hashing import LEGACY_MD5
 from ..lockfile import LockEntry, hashes_in
-from ..stage import HashInfo, Stage
+from ..stage import HashInfo, Stage, is_url
 from .context import RunContext
 
 _MISSING = object()
@@ -24,12 +26,13 @@ _MISSING = object()
 class Reason:
     kind: str  # new, cmd, dep-missing, dep-modified, deps-changed, param-*, out-*, always-changed
     path: str | None = None
+    file: str | None = None  # the params file (as the stage names it) of a param-* reason
 
     def __str__(self) -> str:
         text = {
             "new": "never run",
             "cmd": "command changed",
-            "always-changed": "always_changed is set",
+            "always-changed": "always changed",
             "forced": "forced",
             "upstream": "an upstream stage would run",
             "dep-missing": "dep '{}' is missing",
@@ -38,6 +41,7 @@ class Reason:
             "param-changed": "param '{}' changed",
             "param-new": "param '{}' added",
             "param-deleted": "param '{}' removed",
+            "params-file-new": "params file '{}' not recorded yet",
             "out-missing": "out '{}' is missing",
             "out-modified": "out '{}' modified",
             "out-not-cached": "out '{}' is not in the cache",
@@ -62,10 +66,20 @@ class StageStatus:
         return [r.path for r in self.reasons if r.kind == "dep-missing" and r.path]
 
 
-def current_hash(ctx: RunContext, stage: Stage, path: str) -> HashInfo | None:
-    """Hash of a dep/out in the workspace, through the state DB; None when missing."""
+def current_hash(
+    ctx: RunContext, stage: Stage, path: str, hash_name: str | None = None
+) -> HashInfo | None:
+    """Hash of a dep/out in the workspace, through the state DB; None when missing.
+
+    A dep named by URL is fingerprinted where it lives, as dvc records it.
+    """
+    if is_url(path):
+        from ..storage import external_hash
+
+        return external_hash(path)
+    name = hash_name or ctx.hash_name
     try:
-        info, _manifest = build(ctx.abspath(stage, path), ctx.hash_name, ctx.state, ctx.progress)
+        info, _manifest = build(ctx.abspath(stage, path), name, ctx.state, ctx.progress)
     except FileNotFoundError:
         return None
     return info
@@ -96,21 +110,46 @@ def current_params(ctx: RunContext, stage: Stage) -> dict[str, dict[str, Any]]:
 def stage_status(ctx: RunContext, stage: Stage, lock: LockEntry | None) -> StageStatus:
     """Compare `stage` with its lock entry; reasons are empty when it is up to date."""
     status = StageStatus(stage)
-    status.dep_hashes = _dep_hashes(ctx, stage, status)
+    if stage.frozen:
+        return _frozen_status(ctx, stage, lock, status)
+    status.dep_hashes = dep_hashes(ctx, stage, status)
     status.params = current_params(ctx, stage)
-    if stage.always_changed:
+    if stage.always_changed or stage.is_callback:
         status.reasons.append(Reason("always-changed"))
     if lock is None:
         status.reasons.insert(0, Reason("new"))
         return status
     _compare_cmd(stage, lock, status)
-    _compare_deps(lock, status)
+    _compare_deps(ctx, lock, status)
     _compare_params(lock, status)
     _compare_outs(ctx, stage, lock, status)
     return status
 
 
-def _dep_hashes(ctx: RunContext, stage: Stage, status: StageStatus) -> dict[str, HashInfo]:
+def _frozen_status(
+    ctx: RunContext, stage: Stage, lock: LockEntry | None, status: StageStatus
+) -> StageStatus:
+    """dvc's rule for a frozen stage: its deps and params are not looked at; its
+    command and outputs are (missing outputs stop `repro`, changed ones are re-recorded)."""
+    if stage.always_changed or stage.is_callback:
+        status.reasons.append(Reason("always-changed"))
+    if lock is None:
+        missing = [o.path for o in stage.outs if current_hash(ctx, stage, o.path) is None]
+        status.reasons[:0] = [Reason("new"), *(Reason("out-missing", p) for p in missing)]
+        return status
+    _compare_cmd(stage, lock, status)
+    _compare_outs(ctx, stage, lock, status)
+    return status
+
+
+def frozen_missing_outputs(ctx: RunContext, stage: Stage) -> list[str]:
+    """Repository-relative paths of a frozen stage's outputs that do not exist."""
+    paths = [stage.repo_path(out.path) for out in stage.outs]
+    return [path for path in paths if not os.path.lexists(os.path.join(ctx.root, path))]
+
+
+def dep_hashes(ctx: RunContext, stage: Stage, status: StageStatus) -> dict[str, HashInfo]:
+    """Current hashes of the stage's deps; a missing one is a reason in `status`."""
     hashes = {}
     for dep in stage.deps:
         info = current_hash(ctx, stage, dep.path)
@@ -128,32 +167,45 @@ def _compare_cmd(stage: Stage, lock: LockEntry, status: StageStatus) -> None:
         status.reasons.append(Reason("cmd"))
 
 
-def _compare_deps(lock: LockEntry, status: StageStatus) -> None:
+def _compare_deps(ctx: RunContext, lock: LockEntry, status: StageStatus) -> None:
     recorded = hashes_in(lock, "deps")
     declared = {dep.path for dep in status.stage.deps}
     for path in sorted(set(recorded) ^ declared):
         status.reasons.append(Reason("deps-changed", path))
-    for path, info in status.dep_hashes.items():
+    for path, info in list(status.dep_hashes.items()):
         old = recorded.get(path)
+        if old is not None and _is_legacy(status.stage, path, old):
+            legacy = current_hash(ctx, status.stage, path, LEGACY_MD5)
+            if legacy is not None and legacy.value == old.value:
+                status.dep_hashes[path] = legacy  # unchanged: its entry stays DVC 2's
+                continue
         if old is not None and old.value != info.value:
             status.reasons.append(Reason("dep-modified", path))
+
+
+def _is_legacy(stage: Stage, path: str, recorded: HashInfo) -> bool:
+    """A DVC 2 entry (no `hash:`), compared by DVC 2's md5 as dvc does (inside the repo)."""
+    return recorded.name == LEGACY_MD5 and stage.in_repo(path)
 
 
 def _compare_params(lock: LockEntry, status: StageStatus) -> None:
     recorded = lock.get("params") or {}
     for file, values in status.params.items():
+        if file not in recorded:
+            status.reasons.append(Reason("params-file-new", file, file))
+            continue
         old_values = recorded.get(file) or {}
         for key, value in values.items():
             old = old_values.get(key, _MISSING)
             if old is _MISSING:
-                status.reasons.append(Reason("param-new", key))
+                status.reasons.append(Reason("param-new", key, file))
             elif old != value:
-                status.reasons.append(Reason("param-changed", key))
+                status.reasons.append(Reason("param-changed", key, file))
         for key in old_values.keys() - values.keys():
-            status.reasons.append(Reason("param-deleted", key))
+            status.reasons.append(Reason("param-deleted", key, file))
     for file in recorded.keys() - status.params.keys():
         for key in recorded[file] or {}:
-            status.reasons.append(Reason("param-deleted", key))
+            status.reasons.append(Reason("param-deleted", key, file))
 
 
 def _compare_outs(ctx: RunContext, stage: Stage, lock: LockEntry, status: StageStatus) -> None:
@@ -165,12 +217,14 @@ def _compare_outs(ctx: RunContext, stage: Stage, lock: LockEntry, status: StageS
         old = recorded.get(out.path)
         if old is None:
             continue
-        info = current_hash(ctx, stage, out.path)
+        legacy = _is_legacy(stage, out.path, old)
+        info = current_hash(ctx, stage, out.path, LEGACY_MD5 if legacy else None)
+        odb = ctx.legacy_odb if legacy and ctx.legacy_odb is not None else ctx.odb
         if info is None:
             status.reasons.append(Reason("out-missing", out.path))
         elif info.value != old.value:
             status.reasons.append(Reason("out-modified", out.path))
-        elif out.cache and not in_cache(ctx.odb, old):
+        elif out.cache and not in_cache(odb, old):
             status.reasons.append(Reason("out-not-cached", out.path))
 
 
@@ -181,6 +235,7 @@ class StatusEntry:
     address: str
     reasons: tuple[Reason, ...]
     frozen: bool = False
+    stage: Stage | None = field(default=None, compare=False, repr=False)
 
 
 def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> list[StatusEntry]:
@@ -191,13 +246,13 @@ def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> lis
     entries = []
     for address in order:
         stage = stages[address]
-        if stage.frozen:
-            entries.append(StatusEntry(address, (), frozen=True))
-        elif stage.is_data_source:
-            entries.append(StatusEntry(address, tuple(_data_source_reasons(ctx, stage))))
+        if stage.is_data_source:
+            reasons = tuple(_data_source_reasons(ctx, stage))
+            entries.append(StatusEntry(address, reasons, stage=stage))
         else:
             result = stage_status(ctx, stage, locks.entry(stage.lockfile, stage.name))
-            entries.append(StatusEntry(address, tuple(result.reasons)))
+            reasons = tuple(result.reasons)
+            entries.append(StatusEntry(address, reasons, frozen=stage.frozen, stage=stage))
     return entries
 
 

@@ -3,7 +3,13 @@
 The public surface of the spec package; the modules behind it are private.
 """
 
-from llmpipe.spec.discover import discover_dvcfiles, dvcfiles_at, load_file_stages, load_stages
+from llmpipe.spec.discover import (
+    discover_dvcfiles,
+    dvcfiles_at,
+    load_file_stages,
+    load_stages,
+    names_dvcyaml,
+)
 from llmpipe.spec.dvcfile import (
     dvcfile_text,
     load_dvcfile,
@@ -25,6 +31,7 @@ __all__ = [
     "load_file_stages",
     "load_stages",
     "lookup_param",
+    "names_dvcyaml",
     "parse_dvcyaml",
     "read_dvcfile",
     "read_dvcfile_hash",

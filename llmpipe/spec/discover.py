@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Collection
+import posixpath
+from collections.abc import Callable, Collection
 
 from llmpipe.revfs import FileTree, RevTree, read_text
 from llmpipe.spec.dvcfile import load_dvcfile
@@ -40,6 +41,19 @@ def load_file_stages(root: str | FileTree, relpath: str) -> tuple[Stage, ...]:
     if posix_basename(relpath) == "dvc.yaml":
         return tuple(load_dvcyaml(root, relpath))
     return (load_dvcfile(root, relpath),)
+
+
+def names_dvcyaml(root: str) -> Callable[[str], bool]:
+    """A check for targets that matched no stage: does it name a dvc.yaml of the
+    project (one without stages, which dvc accepts as a target)?"""
+
+    def check(target: str) -> bool:
+        relpath = posixpath.normpath(target.rstrip("/"))
+        inside = not relpath.startswith("../") and relpath != ".."
+        named = posix_basename(relpath) == "dvc.yaml"
+        return inside and named and os.path.isfile(os.path.join(root, relpath))
+
+    return check
 
 
 def posix_basename(relpath: str) -> str:

@@ -445,9 +445,11 @@ class _Loader:
             raise self.fail(f"stage '{name}': 'wdir' must be a string", definition, "wdir")
         return self._checked(name, self.base_dir, value, "wdir", definition)
 
-    def _checked(self, name: str, wdir: str, path: str, what: str, owner: Any) -> str:
+    def _checked(
+        self, name: str, wdir: str, path: str, what: str, owner: Any, **external: bool
+    ) -> str:
         try:
-            return checked_path(wdir, path, what)
+            return checked_path(wdir, path, what, **external)
         except ValueError as exc:
             raise self.fail(f"stage '{name}': {exc}", owner, what) from None
 
@@ -560,7 +562,10 @@ class _StageBuilder:
         return value
 
     def _path(self, path: str, key: str) -> str:
-        self.loader._checked(self.name, self.wdir, path, key, self.raw)
+        # As dvc: deps may be URLs or lie outside the repository (hashed, never cached);
+        # outputs outside it are refused only when a run would save them to the cache.
+        external = {"outside": key in _KINDS or key == "deps", "url": key == "deps"}
+        self.loader._checked(self.name, self.wdir, path, key, self.raw, **external)
         return path
 
     def _flag(self, d: dict, key: str) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .backend import Backend
 from .errors import is_transient, translate, translated
+from .external import external_hash
 from .local import LocalBackend
 from .location import ErrorKinds, Location
 from .protocols import PROTOCOLS, open_backend
@@ -22,6 +23,7 @@ __all__ = [
     "Backend",
     "ErrorKinds",
     "LocalBackend",
+    "external_hash",
     "Location",
     "is_transient",
     "open_backend",

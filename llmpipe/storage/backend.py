@@ -7,6 +7,7 @@ see `FileNotFoundError` for a missing object and the location's own
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn, TypeVar
 
@@ -66,6 +67,24 @@ class Backend:
         exclusive create (see `FsspecBackend`), where it may be seen half-written.
         """
         return self._call(self._create_bytes, relpath, data)
+
+    def fingerprint(self, relpath: str) -> tuple[str, str, int | None]:
+        """(kind, value, size) identifying `relpath`'s content as dvc records an external
+        dependency: `md5` of the bytes by default, a store's `etag` where it has one.
+
+        FileNotFoundError when it does not exist.
+        """
+        return self._call(self._fingerprint, relpath)
+
+    def _fingerprint(self, relpath: str) -> tuple[str, str, int | None]:
+        import tempfile
+
+        from ..hashing import file_hash
+
+        with tempfile.TemporaryDirectory(prefix="llmpipe-") as folder:
+            local = f"{folder}/object"
+            self._get_file(relpath, local, None)
+            return "md5", file_hash(local), os.path.getsize(local)
 
     def remove(self, relpath: str) -> None:
         """Delete `relpath` (nothing when it is already gone)."""

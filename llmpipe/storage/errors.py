@@ -75,6 +75,12 @@ def translate(exc: BaseException, location: Location) -> LlmpipeError:
         return exc
     where, kinds = location.where, location.errors
     detail = str(exc) or type(exc).__name__
+    if "HostKeyNotVerifiable" in _names(exc):
+        return kinds.auth(
+            f"{where}: the server's host key is not known ({detail}). Connect once with "
+            "'ssh' to check and record it in ~/.ssh/known_hosts, or set the remote's "
+            "known_hosts option to a file that lists it"
+        )
     if _names(exc) & _AUTH_NAMES:
         return kinds.auth(
             f"{where} refused access: {detail}; check the credentials ({location.credentials})"

@@ -121,6 +121,10 @@ class S3Backend(Backend):
     def _remove(self, relpath: str) -> None:
         self._obs.delete(self.store, relpath)
 
+    def _fingerprint(self, relpath: str) -> tuple[str, str, int | None]:
+        meta = self._obs.head(self.store, relpath)  # dvc records S3's ETag, unquoted
+        return "etag", str(meta["e_tag"]).strip('"'), meta["size"]
+
     def _failure(self, exc: Exception) -> BaseException:
         """obstore reports failures as text: read it for what went wrong."""
         text = str(exc)

@@ -2,8 +2,12 @@
 
 Options: `user`, `port`, `keyfile`, `password`, `passphrase`, `known_hosts`
 (a file, or `none`), `timeout` (connect, seconds), `host`. Without `keyfile`,
-asyncssh's default keys (`~/.ssh`) are tried; without `known_hosts`, sshfs does
-not check the server's host key.
+asyncssh's default keys (`~/.ssh`) are tried. The server's host key is checked
+as OpenSSH checks it: against `known_hosts` when given, else against
+`~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts`; a host in neither is refused
+(sshfs, and so dvc, would accept any key: whoever sits between you and the
+server could then read and replace the data). `known_hosts = none` turns the
+check off.
 """
 
 from __future__ import annotations
@@ -46,6 +50,23 @@ class SSHBackend(FsspecBackend):
             await sftp.rename(old, new)
 
 
+_DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "/etc/ssh/ssh_known_hosts")
+
+
+def _known_hosts(option: str | None) -> Any:
+    """What asyncssh checks the host key against (None: no check, only when asked)."""
+    if option:
+        return None if option.lower() == "none" else os.path.expanduser(option)
+    found = [p for p in map(os.path.expanduser, _DEFAULT_KNOWN_HOSTS) if os.path.exists(p)]
+    if found:
+        return found
+    import asyncssh
+
+    # No known_hosts file at all: asyncssh would then skip the check; an empty list
+    # of known hosts makes every host unknown, and so refused, instead.
+    return asyncssh.import_known_hosts("")
+
+
 def open_ssh(location: Location, filesystem_class: Any) -> SSHBackend:
     """The backend for `ssh://[user@]host[:port]/path`; connects now (errors translated)."""
     parts = urlsplit(location.url)
@@ -62,9 +83,7 @@ def open_ssh(location: Location, filesystem_class: Any) -> SSHBackend:
     for key in ("password", "passphrase"):
         if opts.get(key):
             kwargs[key] = opts[key]
-    known = opts.get("known_hosts")
-    if known:
-        kwargs["known_hosts"] = None if known.lower() == "none" else os.path.expanduser(known)
+    kwargs["known_hosts"] = _known_hosts(opts.get("known_hosts"))
     kwargs["connect_timeout"] = float(opts.get("timeout", 30))
     host = opts.get("host") or parts.hostname or ""
     try:

@@ -19,27 +19,39 @@ def experiments(project):
 
 def test_metrics_show_all_branches_reads_git_and_cache(experiments):
     shown = json.loads(experiments.ok("metrics", "show", "-a", "--json").out)
-    assert list(shown) == ["workspace", "exp-a", "exp-b", "main"]
+    # As dvc: the workspace is left out when it shows what the checked-out branch shows.
+    assert list(shown) == ["exp-a", "exp-b", "main"]
     for branch in ("main", "exp-a", "exp-b"):
         files = {path: v["data"] for path, v in shown[branch]["data"].items()}
         assert files == metrics_of(branch), branch
-    assert shown["workspace"] == shown["main"]
+    experiments.write("metrics.json", '{"acc": 0.25}')
+    shown = json.loads(experiments.ok("metrics", "show", "-a", "--json").out)
+    assert list(shown) == ["workspace", "exp-a", "exp-b", "main"]
+
+
+def test_metrics_show_without_revisions_is_the_workspace(experiments):
+    shown = json.loads(experiments.ok("metrics", "show", "--json").out)
+    assert list(shown) == [""]
+    table = experiments.ok("metrics", "show").out.splitlines()
+    assert table[0].split() == ["Path", "acc", "better", "f1", "loss.val", "name"]
+    assert table[1].split() == ["metrics.json", "0.2", "False", "-", "0.9", "m"]
 
 
 def test_metrics_show_table_flattens_keys(experiments):
     out = experiments.ok("metrics", "show", "--rev", "exp-b").out.splitlines()
-    assert out[0].split() == ["Revision", "Path", "acc", "f1", "loss.val", "name"]
+    assert out[0].split() == ["Revision", "Path", "acc", "better", "f1", "loss.val", "name"]
     rows = {tuple(line.split()[:2]): line.split()[2:] for line in out[1:]}
-    assert rows[("exp-b", "metrics.json")] == ["0.8", "-", "0.6", "m"]
-    assert rows[("exp-b", "eval.json")] == ["-", "1.2", "-", "-"]
-    assert rows[("workspace", "eval.json")] == ["-", "0.3", "-", "-"]
+    assert rows[("exp-b", "metrics.json")] == ["0.8", "True", "-", "0.6", "m"]
+    assert rows[("exp-b", "eval.json")] == ["-", "-", "1.2", "-", "-"]
+    assert rows[("workspace", "eval.json")] == ["-", "-", "0.3", "-", "-"]
 
 
 def test_metrics_show_tags_and_commits(experiments):
     tags = json.loads(experiments.ok("metrics", "show", "-T", "--json").out)
     assert list(tags) == ["workspace", "v1"]
-    commits = json.loads(experiments.ok("metrics", "show", "--all-commits", "--json").out)
-    assert len(commits) == 1 + 3  # workspace and three commits
+    commits = json.loads(experiments.ok("metrics", "show", "-A", "--json").out)
+    shas = experiments.git("rev-list", "--all").split()
+    assert list(commits) == ["workspace", *shas]  # full shas, as dvc names them
 
 
 def test_metrics_diff_between_branches(experiments):
@@ -48,6 +60,7 @@ def test_metrics_diff_between_branches(experiments):
         "eval.json": {"f1": {"old": 0.3, "new": 1.2, "diff": pytest.approx(0.9)}},
         "metrics.json": {
             "acc": {"old": 0.2, "new": 0.8, "diff": pytest.approx(0.6)},
+            "better": {"old": False, "new": True, "diff": 1},
             "loss.val": {"old": 0.9, "new": 0.6, "diff": pytest.approx(-0.3)},
         },
     }
@@ -57,7 +70,9 @@ def test_metrics_diff_between_branches(experiments):
 
 def test_metrics_diff_defaults_to_head_vs_workspace(experiments):
     assert experiments.ok("metrics", "diff", "--json").out.strip() == "{}"
-    experiments.write("metrics.json", '{"acc": 0.25, "loss": {"val": 0.9}, "name": "m"}')
+    experiments.write(
+        "metrics.json", '{"acc": 0.25, "loss": {"val": 0.9}, "name": "m", "better": false}'
+    )
     diff = json.loads(experiments.ok("metrics", "diff", "--json").out)
     assert diff == {"metrics.json": {"acc": {"old": 0.2, "new": 0.25, "diff": pytest.approx(0.05)}}}
     table = experiments.ok("metrics", "diff").out.splitlines()
@@ -69,10 +84,14 @@ def test_metrics_diff_only_precision_and_markdown(experiments):
     result = experiments.ok(
         "metrics", "diff", "main", "exp-a", "--only", "loss.*", "--precision", "2", "--md"
     )
-    lines = result.out.strip().splitlines()
-    assert lines[0] == "| Path | Metric | main | exp-a | Change | Relative |"
-    assert lines[1] == "| --- | --- | --- | --- | --- | --- |"
-    assert lines[2:] == ["| metrics.json | loss.val | 0.9 | 0.8 | -0.1 | -11.11% |"]
+    assert result.out.splitlines() == [
+        "| Path         | Metric   | main   | exp-a   | Change   | Relative   |",
+        "|--------------|----------|--------|---------|----------|------------|",
+        "| metrics.json | loss.val | 0.9    | 0.8     | -0.1     | -11.11%    |",
+        "",
+    ]
+    no_path = experiments.ok("metrics", "diff", "main", "exp-a", "--only", "acc", "--no-path")
+    assert no_path.out.splitlines()[0].split() == ["Metric", "main", "exp-a", "Change", "Relative"]
 
 
 def test_params_show_and_diff(experiments):
@@ -92,7 +111,9 @@ def test_params_show_and_diff(experiments):
     assert every["params.yaml"]["train.layers"] == {"old": "[1, 2]", "new": "[1, 2]"}
     assert every["params.yaml"]["seed"] == {"old": 7, "new": 7, "diff": 0}
     deps = json.loads(experiments.ok("params", "show", "--deps", "--json").out)
-    assert deps["workspace"]["data"]["params.yaml"]["data"] == {"train": {"lr": 0.1, "epochs": 3}}
+    assert deps[""]["data"]["params.yaml"]["data"] == {"train": {"lr": 0.1, "epochs": 3}}
+    table = experiments.ok("params", "diff", "main", "exp-b").out.splitlines()
+    assert table[0].split() == ["Path", "Param", "main", "exp-b"]  # no Change column, as dvc
 
 
 def test_unknown_revision_suggests_branches(experiments):
@@ -101,42 +122,44 @@ def test_unknown_revision_suggests_branches(experiments):
     assert "unknown revision 'exp-c'" in result.err and "'exp-a'" in result.err
 
 
-def test_revision_without_dvc_yaml_is_reported(project):
+def test_revision_without_dvc_yaml_has_no_metrics(project):
     project.write("README", "start\n")
     project.commit("before the pipeline")
     first = project.git("rev-parse", "HEAD").strip()
     build(project)
     result = project.ok("metrics", "show", "--rev", first, "--rev", "exp-a", "--json")
     shown = json.loads(result.out)
-    assert "no dvc.yaml" in shown[first]["error"]["msg"]
+    assert shown[first] == {"data": {}}  # as dvc: nothing declared, nothing to read
     assert shown["exp-a"]["data"]["metrics.json"]["data"]["acc"] == 0.4
-    assert "no dvc.yaml at this revision" in result.err
 
 
-def test_invalid_metrics_file_at_one_revision(experiments):
+def test_invalid_metrics_file_at_one_revision_fails_after_showing_the_rest(experiments):
     experiments.git("checkout", "-q", "-b", "broken", "main")
     experiments.write("metrics.json", "{not json")
     experiments.commit("broken metrics")
     experiments.git("checkout", "-q", "main")
-    result = experiments.ok("metrics", "show", "-a", "--json")
+    result = experiments.cli("metrics", "show", "-a", "--json")
+    assert result.code == 1 and "could not read metrics of 'broken'" in result.err
     shown = json.loads(result.out)
     assert "invalid JSON" in shown["broken"]["data"]["metrics.json"]["error"]["msg"]
     assert shown["broken"]["data"]["eval.json"]["data"] == {"f1": 0.3}
     assert shown["exp-a"]["data"]["metrics.json"]["data"]["acc"] == 0.4
     assert "'metrics.json' at broken: invalid JSON" in result.err
-    diff = json.loads(experiments.ok("metrics", "diff", "main", "broken", "--json").out)
-    assert diff["metrics.json"]["acc"] == {"old": 0.2, "new": None}
+    diff = experiments.cli("metrics", "diff", "main", "broken", "--json")
+    assert diff.code == 1  # never a quiet "changed to nothing"
+    assert json.loads(diff.out)["metrics.json"]["acc"] == {"old": 0.2, "new": None}
 
 
-def test_cached_metric_missing_from_cache_says_pull(experiments):
+def test_cached_metric_missing_from_cache_says_fetch(experiments):
     lock = experiments.git("show", "exp-b:dvc.lock")
     digest = lock.split("path: eval.json")[1].split("md5: ")[1].split()[0]
     cache_file = experiments.path / ".dvc/cache/files/md5" / digest[:2] / digest[2:]
     os.chmod(cache_file, 0o644)
     cache_file.unlink()
-    result = experiments.ok("metrics", "show", "--rev", "exp-b", "--json")
+    result = experiments.cli("metrics", "show", "--rev", "exp-b", "--json")
+    assert result.code == 1
     error = json.loads(result.out)["exp-b"]["data"]["eval.json"]["error"]["msg"]
-    assert "not in the cache" in error and "llmpipe pull" in error
+    assert "not in the cache" in error and "llmpipe fetch" in error
 
 
 def test_shallow_clone_names_missing_history(experiments, tmp_path):
@@ -157,12 +180,18 @@ def test_shallow_clone_names_missing_history(experiments, tmp_path):
     assert "shallow clone" in experiments._capsys.readouterr().err
 
 
-def test_metrics_show_with_params_is_one_table(experiments):
+def test_metrics_show_with_params_is_one_row_per_revision(experiments):
     shown = json.loads(
         experiments.ok("metrics", "show", "--rev", "exp-a", "--params", "--json").out
     )
     files = shown["exp-a"]["data"]
     assert files["params.yaml"]["data"]["train"]["lr"] == 0.2
     assert files["metrics.json"]["data"]["acc"] == 0.4
-    header = experiments.ok("metrics", "show", "--params").out.splitlines()[0].split()
-    assert {"acc", "f1", "train.lr", "seed"} <= set(header)
+    table = experiments.ok("metrics", "show", "-a", "--params", "--md").out.splitlines()
+    header, *rows = ([c.strip() for c in line.strip("|").split("|")] for line in table if line)
+    assert header[0] == "Revision" and {"acc", "f1", "train.lr", "seed"} <= set(header)
+    rows = [row for row in rows if not row[0].startswith("-")]
+    assert [row[0] for row in rows] == ["exp-a", "exp-b", "main"]
+    row = dict(zip(header, rows[1], strict=True))
+    assert row["acc"] == "0.8" and row["f1"] == "1.2" and row["train.lr"] == "0.4"
+    assert row["train.layers"] == "[1, 2]"

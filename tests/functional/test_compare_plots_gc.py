@@ -25,29 +25,48 @@ def _plot_data(html: str) -> dict:
     return json.loads(match.group(1))
 
 
+def _values(data: dict, plot_id: str) -> list[dict]:
+    (entry,) = data["data"][plot_id]
+    assert entry["type"] == "vega"
+    return entry["content"]["data"]["values"]
+
+
 def test_plots_diff_overlays_every_revision(experiments, tmp_path):
     out = tmp_path / "plots"
     result = experiments.ok("plots", "diff", "main", "exp-a", "exp-b", "-o", str(out))
     assert "Wrote 1 plot(s)" in result.out
     html = (out / "index.html").read_text()
-    assert "<script src" not in html and "http" not in html.replace("http://www.w3.org", "")
-    series = _plot_data(html)["loss.csv"]["series"]
-    assert [s["revision"] for s in series] == ["main", "exp-a", "exp-b"]
-    assert series[2]["points"] == [[0, 0.4], [1, 0.2], [2, pytest.approx(0.133333)], [3, 0.1]]
+    assert "<script src" not in html and "http" not in html.replace(
+        "http://www.w3.org", ""
+    ).replace("https://vega.github.io", "")
+    data = _plot_data(html)
+    assert data["data"]["loss.csv"][0]["revisions"] == ["main", "exp-a", "exp-b"]
+    exp_b = [(p["step"], p["loss"]) for p in _values(data, "loss.csv") if p["rev"] == "exp-b"]
+    assert exp_b == [
+        ("0", "0.4"),
+        ("1", "0.2"),
+        ("2", "0.133333"),
+        ("3", "0.1"),
+    ]  # CSV text, as dvc
     assert html.count('<polyline class="series"') == 3
     for name in ("main", "exp-a", "exp-b"):
-        assert f'data-revision="{name}"' in html
+        assert f"<title>{name}</title>" in html
 
 
 def test_plots_show_workspace_json_md_and_png(experiments, tmp_path):
     data = json.loads(experiments.ok("plots", "show", "--json").out)
-    assert data["loss.csv"]["x_label"] == "step" and data["loss.csv"]["y_label"] == "loss"
-    assert [s["revision"] for s in data["loss.csv"]["series"]] == ["workspace"]
+    (entry,) = data["data"]["loss.csv"]
+    assert entry["revisions"] == ["workspace"]
+    content = entry["content"]
+    assert content["encoding"]["x"]["field"] == "step" and content["title"]["text"] == "loss.csv"
+    experiments.write("loss.csv", "step,loss\n0,0.1\n1,0.05\n2,0.02\n")
     md = experiments.ok("plots", "diff", "--md").out.strip().splitlines()
-    assert md[0] == "| Plot | Revision | Series | Points | Last y |"
-    assert md[2:] == [
-        "| loss.csv | workspace | loss.csv:loss | 3 | 0.033333 |",
-        "| loss.csv | HEAD | loss.csv:loss | 3 | 0.033333 |",
+    assert md[0].split("|")[1:-1] == [" Plot     ", " Revision   ", " Series        ", " Points   ",
+                                      " Last y   "]  # fmt: skip
+    rows = [[c.strip() for c in line.split("|")[1:-1]] for line in md[2:]]
+    assert rows == [
+        ["loss.csv", "workspace", "loss.csv:loss", "3", "0.02"],
+        ["loss.csv", "HEAD", "loss.csv:loss", "3", "0.03333"],
     ]
     pytest.importorskip("PIL", reason="PNG export needs Pillow (llmpipe[plots])")
     out = tmp_path / "png"
@@ -62,8 +81,9 @@ def test_top_level_plot_with_file_mapping(experiments, tmp_path):
         + "plots:\n  - curves:\n      x: step\n      y:\n        loss.csv: [loss]\n      title: Loss\n",
     )
     data = json.loads(experiments.ok("plots", "show", "--json").out)
-    assert data["curves"]["title"] == "Loss"
-    assert data["curves"]["series"][0]["points"][0] == [0, 0.1]
+    (entry,) = data["data"]["curves"]
+    assert entry["content"]["title"]["text"] == "Loss"
+    assert _values(data, "curves")[0]["loss"] == "0.1"
 
 
 def test_checkout_after_switching_branches_restores_outputs(experiments):

@@ -78,6 +78,76 @@ def test_bad_overrides_refused_before_anything_runs(hydra_project, override, exp
     assert "Running stage" not in result.out
 
 
+def test_hand_edited_params_yaml_is_not_overwritten_without_force(hydra_project) -> None:  # noqa: ANN001
+    hydra_project.ok("repro")
+    edited = hydra_project.read("params.yaml").replace("lr: 0.1", "lr: 0.3")
+    hydra_project.write("params.yaml", edited)
+    refused = hydra_project.cli("repro")
+    assert refused.code == 1
+    assert "params.yaml was edited by hand since llmpipe last composed it" in refused.err
+    assert "(train.lr)" in refused.err and "llmpipe repro --force" in refused.err
+    assert hydra_project.read("params.yaml") == edited  # the edit is kept
+    status = hydra_project.ok("status")
+    assert "WARNING: params.yaml was edited by hand" in status.err
+    assert "param 'train' changed" in status.out  # judged by the file as it is
+    hydra_project.ok("repro", "--force")
+    assert "lr: 0.1" in hydra_project.read("params.yaml")
+    hydra_project.write("conf/config.yaml", hydra_project.read("conf/config.yaml") + "extra: 1\n")
+    hydra_project.ok("repro")
+    assert "extra: 1" in hydra_project.read("params.yaml")  # llmpipe's own text: no refusal
+
+
+def test_status_composes_as_repro_does(hydra_project) -> None:  # noqa: ANN001
+    hydra_project.ok("repro")
+    hydra_project.ok("repro", "-S", "train.lr=0.2")
+    assert "lr: 0.2" in hydra_project.read("params.yaml")
+    # the next plain repro composes conf/ again (lr 0.1): status must say train would run
+    status = hydra_project.ok("status")
+    assert "train:" in status.out and "param 'train' changed" in status.out
+    assert "prepare" not in status.out
+    assert "lr: 0.2" in hydra_project.read("params.yaml")  # status writes nothing
+    hydra_project.ok("repro")
+    assert "lr: 0.1" in hydra_project.read("params.yaml")
+    assert "up to date" in hydra_project.ok("status").out
+    hydra_project.write("conf/config.yaml", hydra_project.read("conf/config.yaml").replace(
+        "n: 3", "n: 4"))  # fmt: skip
+    assert "param 'prep.n' changed" in hydra_project.ok("status").out
+
+
+def test_status_sees_composed_params_in_interpolation_and_file_deps(hydra_project) -> None:  # noqa: ANN001
+    hydra_project.write(
+        "dvc.yaml",
+        hydra_project.read("dvc.yaml")
+        + "  snapshot:\n    cmd: cp params.yaml snap-${train.epochs}.yaml\n"
+        "    deps: [params.yaml]\n    outs: ['snap-${train.epochs}.yaml']\n",
+    )
+    hydra_project.ok("repro")
+    hydra_project.write("conf/config.yaml", hydra_project.read("conf/config.yaml").replace(
+        "epochs: 2", "epochs: 3"))  # fmt: skip
+    status = hydra_project.ok("status").out
+    assert "snapshot:" in status and "dep 'params.yaml' modified" in status
+    assert "snap-3.yaml" in status  # the stage as repro will load it: outs changed
+    hydra_project.ok("repro")
+    assert (hydra_project.path / "snap-3.yaml").exists()
+    assert "up to date" in hydra_project.ok("status").out
+
+
+def test_init_hydra_in_an_existing_project_scaffolds_conf_from_params(plain_project) -> None:  # noqa: ANN001
+    plain_project.ok("repro")
+    params = plain_project.read("params.yaml")
+    result = plain_project.ok("init", "--hydra")
+    assert "nothing to do" not in result.out
+    assert "Created conf/config.yaml from params.yaml" in result.out
+    assert plain_project.read("conf/config.yaml") == params  # comments and all
+    assert "up to date" in plain_project.ok("status").out
+    assert "up to date" in plain_project.ok("repro").out  # same values: nothing re-runs
+    plain_project.ok("repro", "-S", "train.lr=0.4")
+    assert json.loads(plain_project.read("metrics.json"))["acc"] == pytest.approx(0.4)
+    again = plain_project.ok("init", "--hydra")
+    assert "conf/config.yaml exists; kept as it is" in again.out
+    assert plain_project.read("conf/config.yaml") == params
+
+
 def test_missing_conf_is_a_clear_error(project) -> None:  # noqa: ANN001
     project.ok("init", "--hydra")
     result = project.cli("repro")

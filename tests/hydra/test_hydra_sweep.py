@@ -9,6 +9,7 @@ import pytest
 
 from llmpipe.errors import ConfigError
 from llmpipe.hydra.expand import expand
+from tests.hydra.conftest import DVC_YAML
 
 
 def _snapshot(project) -> dict[str, bytes]:  # noqa: ANN001
@@ -137,8 +138,63 @@ def test_plain_params_sweep_and_apply(plain_project) -> None:  # noqa: ANN001
     assert "lr: 0.1  # learning rate" in plain_project.read("params.yaml")
     plain_project.ok("sweep", "apply", record["id"], "1")
     assert "lr: 0.4  # learning rate" in plain_project.read("params.yaml")
+    (audited,) = json.loads(plain_project.ok("audit", "log", "--json").out)
+    assert audited["command"] == "sweep run" and audited["result"] == "ok"
+    assert [t["overrides"] for t in audited["targets"]] == [["train.lr=0.2"], ["train.lr=0.4"]]
 
 
 def test_show_without_sweeps(hydra_project) -> None:  # noqa: ANN001
     result = hydra_project.cli("sweep", "show")
     assert result.code == 1 and "no sweeps recorded yet" in result.err
+
+
+# prepare also reads data tracked with `llmpipe add`
+TRACKED_DVC_YAML = DVC_YAML.replace(
+    "    params: [prep.n]\n", "    deps: [raw, prepare.py]\n    params: [prep.n]\n", 1
+)
+
+
+def _linked_from_cache(path, project) -> bool:  # noqa: ANN001
+    """Whether the workspace file `path` is the cache object (a link), not a copy of it."""
+    from llmpipe.cache.links import make_link
+
+    if path.is_symlink() or path.stat().st_nlink > 1:
+        return True
+    probe = project.path / ".reflink-probe"
+    try:  # a filesystem with reflinks may clone instead: that shares the blocks too
+        make_link("reflink", str(path), str(probe))
+    except OSError:
+        return False
+    probe.unlink()
+    return True
+
+
+def _track_raw_data(project) -> None:  # noqa: ANN001
+    (project.path / "raw").mkdir()
+    for index in range(3):
+        (project.path / "raw" / f"part-{index}.txt").write_text(f"row {index}\n" * 100)
+    project.ok("add", "raw")
+    project.write("dvc.yaml", TRACKED_DVC_YAML)
+    project.commit("tracked data")
+
+
+def test_sweep_shares_stages_that_read_tracked_data(hydra_project) -> None:  # noqa: ANN001
+    _track_raw_data(hydra_project)
+    result, record = _run_sweep(hydra_project, "train.lr=0.1,0.2", "--launcher", "basic")
+    assert result.code == 0, result.err
+    assert record["shared_stages"] == ["prepare"]
+    assert hydra_project.prepare_runs() == 1  # once for the sweep, restored in both jobs
+    assert {j["stages"]["prepare"] for j in record["jobs"]} == {"restored"}
+
+
+def test_job_workspaces_link_tracked_data_from_the_cache(hydra_project) -> None:  # noqa: ANN001
+    _track_raw_data(hydra_project)
+    result, _ = _run_sweep(
+        hydra_project, "train.lr=0.1,0.2", "--launcher", "basic", "--keep-workspaces"
+    )
+    assert result.code == 0, result.err
+    jobs = sorted((hydra_project.path / ".llmpipe" / "tmp" / "sweeps").glob("*/job-*"))
+    assert len(jobs) == 2
+    for job in jobs:
+        for part in sorted((job / "raw").iterdir()):
+            assert _linked_from_cache(part, hydra_project), f"{part} is a full copy"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -13,6 +14,8 @@ from llmpipe.lineage.record import ArtifactRef
 from llmpipe.lineage.store import LineageStore
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODEL = b"weights"
+MODEL_MD5 = hashlib.md5(MODEL).hexdigest()
 
 
 @pytest.fixture
@@ -32,13 +35,14 @@ def project(tmp_path, monkeypatch, make_run):
         "train",
         1,
         deps=[("data/prepared/train.parquet", "6" * 32)],
-        outs=[("models/model.pt", "7" * 32)],
+        outs=[("models/model.pt", MODEL_MD5)],
         from_run_cache=True,
         status="restored",
     )
     failed = make_run("evaluate", 2, status="failed", exit_status=2, error="bad")
     LineageStore(str(tmp_path / ".llmpipe" / "lineage")).append([prepare, train, failed])
     (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "model.pt").write_bytes(MODEL)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

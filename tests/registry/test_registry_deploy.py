@@ -140,6 +140,25 @@ def test_monitor_rollback_refused_without_the_permission(models, tmp_path, monke
     assert shown["version"] == "0.1.1"
 
 
+def test_monitor_rollback_refusal_names_every_version_the_alias_held(models, tmp_path) -> None:  # noqa: ANN001
+    project = models.project
+    models.gates(MONITOR)
+    _promote_two(models)
+    project.ok("registry", "rollback", "llm", "--alias", "production")  # back to 0.1.0
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"accuracy": 0.1, "perplexity": 100}))
+    result = project.cli(
+        "monitor", "llm@production", "--metrics", str(bad), "--rollback-on-degradation"
+    )
+    assert result.code == 1
+    assert "has only held" not in result.err
+    assert (
+        "Not rolled back: 'production' of 'llm' has no earlier version to roll back to: it points"
+        " at 0.1.0, the first version it held (it has held 0.1.0, 0.1.1, and was rolled back"
+        " from 0.1.1)"
+    ) in " ".join(result.err.split())
+
+
 def test_monitor_runs_an_evaluation_stage(models) -> None:  # noqa: ANN001
     project = models.project
     project.write(
@@ -157,3 +176,21 @@ def test_monitor_runs_an_evaluation_stage(models) -> None:  # noqa: ANN001
     result = project.cli("monitor", "llm@production", "--stage", "evaluate")
     assert result.code == 1 and "0.2 >= 0.6" in result.out
     assert json.loads(project.read("eval.json")) == {"accuracy": 0.2}
+
+
+def test_deployed_files_are_readable_by_the_serving_user(models, tmp_path) -> None:  # noqa: ANN001
+    """A server running as another user reads CURRENT and the generated files."""
+    import os
+
+    project = models.project
+    dest = tmp_path / "serving"
+    models.register()
+    project.ok("registry", "promote", "llm", "0.1.0", "--to", "production")
+    previous = os.umask(0o022)
+    try:
+        project.ok("deploy", "llm@production", "--to", str(dest))
+    finally:
+        os.umask(previous)
+    for path in (dest / "CURRENT", dest / "current" / "deployment.json"):
+        assert path.stat().st_mode & 0o777 == 0o644, path
+    assert (dest / "current" / "weights.bin").stat().st_mode & 0o004

@@ -41,6 +41,29 @@ def test_semantic_versions_increment_and_explicit_versions(models) -> None:  # n
     assert bad.code != 0 and "not a semantic version" in bad.err
 
 
+def test_registering_the_same_files_again_warns(models) -> None:  # noqa: ANN001
+    project = models.project
+    first = project.ok("registry", "register", "llm", "model")
+    assert "WARNING" not in first.err
+    again = project.ok("registry", "register", "llm", "model")
+    assert "WARNING: llm 0.1.1 has exactly the files of 0.1.0 (sha256:" in again.err
+    models.train(0.9)
+    assert "WARNING" not in project.ok("registry", "register", "llm", "model").err
+
+
+def test_show_keeps_the_dirty_flag_of_the_run(models) -> None:  # noqa: ANN001
+    from llmpipe import scm
+
+    project = models.project
+    project.commit("quality 0.7")
+    scm.clear_cache()  # the CLI runs in this process: forget the unborn HEAD it saw
+    models.train(0.8)  # params.yaml edited, not committed: the run is dirty
+    shown = models.register()
+    assert shown["lineage"]["git_dirty"] is True
+    commit = shown["lineage"]["git_commit"][:12]
+    assert f"commit {commit}+dirty)" in project.ok("registry", "show", "llm").out
+
+
 def test_register_refuses_what_is_not_a_cached_output(models) -> None:  # noqa: ANN001
     project = models.project
     result = project.cli("registry", "register", "llm", "train.py")
@@ -148,7 +171,7 @@ def test_show_metrics_table_and_html_plot(models, tmp_path) -> None:  # noqa: AN
     assert "registered" in table and "0.8" in table and "accuracy" in table
     html = project.read("plot.html")
     assert html.count("<svg") == 2  # accuracy and perplexity
-    assert 'data-revision="versions"' in html
+    assert "<title>versions</title>" in html
 
 
 def test_gate_expressions_are_validated_not_evaluated(models) -> None:  # noqa: ANN001

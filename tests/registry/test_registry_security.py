@@ -109,6 +109,24 @@ def test_event_signed_by_a_key_without_the_permission_is_flagged(team) -> None: 
     assert "lacks the permission 'promote:production'" in result.err
 
 
+def test_event_naming_another_member_than_its_signer_is_flagged(team) -> None:  # noqa: ANN001
+    from llmpipe.registry.events import make_event
+
+    models, bob = team
+    project = models.project
+    registered = models.register()
+    assert registered["actor_member"] == "alice"  # recorded from the policy, not git
+    events = models.events()
+    # bob signs a promotion to staging (he may) but names alice as its author
+    posing = make_event(events[-1], "promote", "llm", {"version": "0.1.0", "alias": "staging",
+                        "previous": None, "gates": [], "forced": False}, bob, "bob", "alice")  # fmt: skip
+    with open(_log(project), "ab") as handle:
+        handle.write(canonical_json(posing) + b"\n")
+    result = project.cli("registry", "verify")
+    assert result.code == 1
+    assert "names member 'alice', but its key" in result.err and "is bob's" in result.err
+
+
 def test_register_without_a_key_says_how_to_make_one(project) -> None:  # noqa: ANN001
     result = project.cli("registry", "register", "llm", "model")
     assert result.code != 0 and "llmpipe keys generate" in result.err

@@ -56,10 +56,10 @@ def test_dvc_reads_what_llmpipe_lists(project) -> None:
 
 def test_list_default_modify_unset_and_errors(project) -> None:
     project.ok("remote", "add", "-d", "a", "/tmp/a")
-    project.ok("remote", "add", "b", "/tmp/b")
+    project.ok("remote", "add", "b", "ssh://host/b")
     assert json.loads(project.ok("remote", "list", "--json").out) == [
         {"name": "a", "url": "/tmp/a", "default": True},
-        {"name": "b", "url": "/tmp/b", "default": False},
+        {"name": "b", "url": "ssh://host/b", "default": False},
     ]
     assert project.ok("remote", "default").out.strip() == "a"
     project.ok("remote", "default", "b")
@@ -72,9 +72,11 @@ def test_list_default_modify_unset_and_errors(project) -> None:
     project.ok("remote", "modify", "b", "key_file", "/keys/b")
     assert "key_file" in project.read(".llmpipe/config.local")
     assert "/config.local" in project.read(".llmpipe/.gitignore")
-    project.ok("remote", "modify", "--unset", "a", "url")
+    no_url = project.cli("remote", "modify", "--unset", "a", "url")
+    assert no_url.code != 0 and "needs a url" in no_url.err
     unknown = project.cli("remote", "modify", "zzz", "url", "/x")
     assert unknown.code != 0 and "not configured" in unknown.err
+    project.ok("remote", "remove", "a")
     project.ok("remote", "remove", "b")
     assert "remote" not in project.read(".dvc/config")
     assert project.cli("remote", "default").code != 0
@@ -204,15 +206,55 @@ def test_file_modes_follow_dvc(project, tmp_path) -> None:
     assert (project.path / ".dvc" / "config").stat().st_mode & 0o777 == 0o640
     assert (theirs / ".dvc" / "config").stat().st_mode & 0o777 == 0o640
     # Unlike dvc (0644), a new .local file, which may hold secrets, is private.
-    project.ok("remote", "modify", "b", "password", "hunter2")
+    project.ok("remote", "add", "c", "ssh://host/c")
+    project.ok("remote", "modify", "c", "password", "hunter2")
     assert (project.path / ".dvc" / "config.local").stat().st_mode & 0o777 == 0o600
 
 
 def test_remove_local_leaves_the_shared_remote(project) -> None:
     project.ok("remote", "add", "-d", "s", "s3://b/p")
-    project.ok("remote", "modify", "s", "password", "pw")
+    project.ok("remote", "modify", "s", "secret_access_key", "pw")
     project.ok("remote", "remove", "--local", "s")
     assert "pw" not in project.read(".dvc/config.local")
     assert "url = s3://b/p" in project.read(".dvc/config")
     missing = project.cli("remote", "remove", "--local", "s")
     assert missing.code != 0 and "does not exist in .dvc/config.local" in missing.err
+
+
+@pytest.mark.dvc
+@needs_dvc
+@pytest.mark.parametrize(
+    ("url", "key", "value"),
+    [
+        ("/srv/store", "unknown_option", "v"),
+        ("/srv/store", "password", "pw"),  # no password on a local remote
+        ("s3://bucket/x", "account_name", "x"),  # an Azure option
+        ("ssh://host/x", "port", "many"),
+        ("s3://bucket/x", "jobs", "0"),
+    ],
+)
+def test_modify_refuses_what_dvc_refuses_and_writes_nothing(
+    project, tmp_path, url: str, key: str, value: str
+) -> None:
+    theirs = dvc_project(tmp_path, "theirs")
+    subprocess.run(["dvc", "remote", "add", "r", url], cwd=theirs, check=True)
+    project.ok("remote", "add", "r", url)
+    before = {p: read_or_empty(p) for p in _config_files(project.path)}
+    refused = subprocess.run(
+        ["dvc", "remote", "modify", "r", key, value], cwd=theirs, capture_output=True
+    )
+    assert refused.returncode != 0
+    result = project.cli("remote", "modify", "r", key, value)
+    assert result.code == 1 and result.err.startswith("ERROR:") and f"'{key}'" in result.err
+    assert {p: read_or_empty(p) for p in _config_files(project.path)} == before
+
+
+def test_modify_accepts_what_dvc_accepts(project) -> None:
+    project.ok("remote", "add", "r", "s3://bucket/x")
+    for key, value in (("region", "us-east-1"), ("jobs", "4"), ("use_ssl", "False")):
+        project.ok("remote", "modify", "r", key, value)
+    project.ok("remote", "modify", "r", "encrypt", "true")  # llmpipe's own, in .llmpipe/
+
+
+def _config_files(root) -> list:  # noqa: ANN001
+    return [root / ".dvc" / "config", root / ".dvc" / "config.local", root / ".llmpipe" / "config"]

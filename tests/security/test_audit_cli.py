@@ -158,3 +158,52 @@ def test_audit_verify_in_a_subprocess_exit_code(signed) -> None:  # noqa: ANN001
     path.write_bytes(b"")
     broken = project.llmpipe("audit", "verify")
     assert broken.returncode == 1 and "truncated" in broken.stderr
+
+
+def test_records_name_the_policy_member_and_filter_by_member_and_action(
+    signed, monkeypatch: pytest.MonkeyPatch
+) -> None:  # noqa: ANN001
+    project, alice = signed
+    bob = keys.generate_key("bob")
+    project.ok("policy", "init", "--name", "alice")
+    project.ok("policy", "add-member", "bob", bob.public_key, "--role", "contributor")
+    project.write("model.bin", "weights")
+    project.ok("add", "model.bin")
+    project.ok("registry", "register", "llm", "model.bin")
+    use_key_file(monkeypatch, bob.path)
+    project.ok("registry", "promote", "llm", "0.1.0", "--to", "staging")
+    assert project.cli("registry", "promote", "llm", "0.1.0", "--to", "production").code == 1
+
+    promoted = records(project)[-2]
+    assert promoted["actor_member"] == "bob" and promoted["actor"] == bob.fingerprint
+    by_bob = json.loads(project.ok("audit", "log", "--actor", "bob", "--json").out)
+    assert [r["command"] for r in by_bob] == ["registry promote"] * 2
+    assert all(r["actor"] == bob.fingerprint for r in by_bob)
+    assert "bob" in project.ok("audit", "log", "--actor", "bob").out.splitlines()[0]
+
+    def actions(action: str) -> list[str]:
+        chosen = json.loads(project.ok("audit", "log", "--action", action, "--json").out)
+        return [r["result"] for r in chosen]
+
+    assert actions("promote") == ["ok", "refused"]
+    assert actions("promote:staging") == ["ok"]
+    assert actions("promote:production") == ["refused"]
+    assert actions("register") == ["ok"]
+
+    history = project.ok("registry", "history", "llm").out.splitlines()
+    assert history[0].split()[1] == "alice" and history[1].split()[1] == "bob"
+    only_bob = json.loads(project.ok("registry", "history", "llm", "--actor", "bob", "--json").out)
+    assert [(e["type"], e["actor_member"]) for e in only_bob] == [("promote", "bob")]
+    shown = project.ok("registry", "show", "llm").out
+    assert f"by alice ({alice.fingerprint})" in shown
+    assert project.ok("registry", "verify").code == 0
+
+
+def test_require_signed_says_which_records_are_unsigned_and_how_many(project) -> None:  # noqa: ANN001
+    for name in ("a", "b", "c"):
+        project.write(f"{name}.txt", name)
+        project.ok("add", f"{name}.txt")
+    result = project.cli("audit", "verify", "--require-signed")
+    assert result.code == 1
+    assert "3 unsigned record(s) in this chain (records 0, 1, 2)" in result.err
+    assert "FAILED: 3 record(s) in 1 chain(s), 3 unsigned" in result.out

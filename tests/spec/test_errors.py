@@ -69,12 +69,16 @@ def test_missing_key_inside_foreach_names_generated_stage(project):
 
 
 @pytest.mark.parametrize(
-    ("path", "reason"),
-    [("/etc/passwd", "is absolute"), ("../outside.txt", "points outside the repository"),
-     ("a/../../x", "points outside the repository"), ("s3://b/k", "is a URL")],
+    ("entry", "reason"),
+    [("params: [{/etc/p.yaml: [a]}]", "is absolute"),
+     ("params: [{../p.yaml: [a]}]", "points outside the repository"),
+     ("outs: ['s3://b/k']", "only dependencies may be URLs"),
+     ("deps: ['ftp://b/k']", "unsupported scheme 'ftp://'"),
+     ("deps: ['.git/config']", "inside the '.git' folder")],
 )  # fmt: skip
-def test_paths_must_stay_inside_the_repository(project, path, reason):
-    message = load_error(project, f"stages:\n  s:\n    cmd: x\n    deps: ['{path}']\n")
+def test_paths_dvc_refuses_are_refused(project, entry, reason):
+    """Deps outside the repository and URL deps are dvc's external dependencies (accepted)."""
+    message = load_error(project, f"stages:\n  s:\n    cmd: x\n    {entry}\n")
     assert message.startswith("dvc.yaml:4: stage 's':") and reason in message
 
 

@@ -11,8 +11,9 @@ Layout under `.llmpipe/audit/` (ignored by git; shared through the remote):
 - `lock`: the flock that serializes appends of concurrent processes.
 
 A record: `chain`, `seq` (0, 1, …), `prev` (sha256 of the previous line),
-`time`, `actor` (key fingerprint, or "unsigned"), `actor_key`, `actor_name`
-(git identity, display only), `command`, `args`, `targets` [{path, hash}],
+`time`, `actor` (key fingerprint, or "unsigned"), `actor_key`, `actor_member`
+(the access-policy member holding that key, when a policy is in force),
+`actor_name` (git identity, display only), `command`, `args`, `targets` [{path, hash}],
 `result` (ok, failed, refused), `exit`, `error`, and `sig`: the actor's
 ed25519 signature of the record without `sig`. A record's hash is sha256
 of its line.

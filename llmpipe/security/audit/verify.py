@@ -8,6 +8,7 @@ more records) or rewound behind what this clone has seen.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,11 +49,13 @@ class VerifyReport:
 
 
 def verify_log(
-    log: AuditLog, require_signed: bool = False, known_keys: set[str] | None = None
+    log: AuditLog, require_signed: bool = False, known_keys: Collection[str] | None = None
 ) -> VerifyReport:
     """Check every chain of `log`; each problem names the first bad record of its chain.
 
-    Records signed by a key outside `known_keys` (when given) are warnings;
+    Records signed by a key outside `known_keys` (when given) are warnings, and
+    so are records naming another member than the one `known_keys` (when a
+    mapping of fingerprint to member name) gives their key to;
     unsigned records are problems only with `require_signed`. A chain the
     log's witness has seen further (or whose file is gone) is a problem.
     """
@@ -80,7 +83,11 @@ def _check_seen(
 
 
 def _verify_chain(
-    log: AuditLog, chain: str, report: VerifyReport, require_signed: bool, known: set[str] | None
+    log: AuditLog,
+    chain: str,
+    report: VerifyReport,
+    require_signed: bool,
+    known: Collection[str] | None,
 ) -> list[str] | None:
     """Check one chain into `report`; the hashes of its records when it has no problem."""
     with open(log.chain_path(chain), "rb") as handle:
@@ -88,8 +95,9 @@ def _verify_chain(
     lines = data.split(b"\n")
     partial = lines.pop()  # b"" when the file ends with a newline
     previous: dict[str, Any] | None = None
+    unsigned: list[int] = []  # line numbers
     for number, raw in enumerate(lines, 1):
-        problem = _check_record(chain, number, raw, previous, require_signed)
+        problem = _check_record(chain, number, raw, previous)
         if problem is not None:
             report.problems.append(problem)
             return None
@@ -97,11 +105,9 @@ def _verify_chain(
         report.records += 1
         if previous["actor"] == UNSIGNED:
             report.unsigned += 1
-        elif known is not None and previous["actor"] not in known:
-            report.warnings.append(
-                f"chain {chain}, record {previous['seq']}: signed by {previous['actor']}, "
-                "a key that is not a member of the access policy"
-            )
+            unsigned.append(number)
+        elif known is not None:
+            _check_known(chain, previous, known, report)
     if partial:
         report.problems.append(
             Problem(
@@ -114,12 +120,46 @@ def _verify_chain(
         return None
     problems = len(report.problems)
     _check_head(log, chain, previous, report)
+    if len(report.problems) != problems:
+        return None
+    if require_signed and unsigned:
+        report.problems.append(_unsigned_problem(chain, unsigned))
     # A canonical line is the record's canonical JSON, so its hash is the record's.
-    return [sha256_hex(raw) for raw in lines] if len(report.problems) == problems else None
+    return [sha256_hex(raw) for raw in lines]
+
+
+def _check_known(
+    chain: str, record: dict[str, Any], known: Collection[str], report: VerifyReport
+) -> None:
+    actor, where = record["actor"], f"chain {chain}, record {record['seq']}"
+    if actor not in known:
+        report.warnings.append(
+            f"{where}: signed by {actor}, a key that is not a member of the access policy"
+        )
+        return
+    claimed = record.get("actor_member")
+    holder = known.get(actor) if isinstance(known, Mapping) else None
+    if claimed is not None and holder is not None and claimed != holder:
+        report.warnings.append(
+            f"{where}: names member '{claimed}', but the policy gives its key to '{holder}'"
+        )
+
+
+def _unsigned_problem(chain: str, numbers: list[int], shown: int = 10) -> Problem:
+    """One problem for every unsigned record of a chain: how many, and which (seq = line - 1)."""
+    listed = ", ".join(str(n - 1) for n in numbers[:shown])
+    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
+    return Problem(
+        chain,
+        numbers[0] - 1,
+        numbers[0],
+        f"is unsigned, and signatures are required: {len(numbers)} unsigned record(s) in this "
+        f"chain (records {listed}{more})",
+    )
 
 
 def _check_record(
-    chain: str, number: int, raw: bytes, previous: dict[str, Any] | None, require_signed: bool
+    chain: str, number: int, raw: bytes, previous: dict[str, Any] | None
 ) -> Problem | None:
     expected_seq = 0 if previous is None else previous["seq"] + 1
     try:
@@ -154,16 +194,13 @@ def _check_record(
                 "before it was changed, replaced or removed"
             ),
         )
-    return _check_signature(chain, number, record, require_signed)
+    return _check_signature(chain, number, record)
 
 
-def _check_signature(
-    chain: str, number: int, record: dict[str, Any], require_signed: bool
-) -> Problem | None:
+def _check_signature(chain: str, number: int, record: dict[str, Any]) -> Problem | None:
+    """A signature that does not verify; an unsigned record is counted by the caller."""
     seq = record["seq"]
     if record.get("actor") == UNSIGNED and not record.get("actor_key") and not record.get("sig"):
-        if require_signed:
-            return Problem(chain, seq, number, "is unsigned, and signatures are required")
         return None
     key = record.get("actor_key")
     try:
