@@ -36,7 +36,68 @@ def parse_lock(text: str, relpath: str) -> dict[str, LockEntry]:
     stages = data.get("stages") or {}
     if not isinstance(stages, dict):
         raise SpecError(f"{relpath}: 'stages' must be a mapping; delete the file and re-run")
+    for name, entry in stages.items():
+        problem = _entry_problem(entry)
+        if problem:
+            raise SpecError(
+                f"{relpath}: stage '{name}': {problem}; delete the entry (or the file) and "
+                "re-run the stage"
+            )
     return stages
+
+
+def _entry_problem(entry: object) -> str | None:
+    """What makes a lock entry unusable (as dvc's lock schema would say), or None."""
+    if not isinstance(entry, dict):
+        return "the entry must be a mapping"
+    cmd = entry.get("cmd")
+    if cmd is not None and not _is_text_or_texts(cmd):
+        return "'cmd' must be a string or a list of strings"
+    for section in ("deps", "outs"):
+        items = entry.get(section)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            return f"'{section}' must be a list of entries with a 'path'"
+        problem = next(filter(None, map(item_problem, items)), None)
+        if problem:
+            return f"'{section}': {problem}"
+    params = entry.get("params")
+    if params is not None and not (
+        isinstance(params, dict) and all(isinstance(v, dict) for v in params.values())
+    ):
+        return "'params' must map each params file to its values"
+    return None
+
+
+def _is_text_or_texts(value: object) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(item, str) for item in value)
+    )
+
+
+# dvc's types for the fields of a recorded dep or out (its output and meta schemas).
+_ITEM_FIELD_TYPES: dict[str, tuple[type, str]] = {
+    "hash": (str, "a string"),
+    "size": (int, "an integer"),
+    "nfiles": (int, "an integer"),
+    "isexec": (bool, "true or false"),
+}
+_CHECKSUM_FIELDS = ("md5", "etag", "checksum")
+
+
+def item_problem(item: object) -> str | None:
+    """What is wrong with one recorded dep or out (a lock or .dvc file entry), or None."""
+    if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+        return "every entry needs a 'path' string"
+    for field, (expected, described) in _ITEM_FIELD_TYPES.items():
+        if field in item and not isinstance(item[field], expected):
+            return f"'{field}' of '{item['path']}' must be {described}"
+    for field in _CHECKSUM_FIELDS:
+        value = item.get(field)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+            return f"'{field}' of '{item['path']}' must be a hash string"
+    return None
 
 
 def _item(path: str, hash_info: HashInfo) -> dict[str, Any]:

@@ -98,10 +98,15 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
         text = self.construct_scalar(node).replace("_", "")
         sign = -1 if text.startswith("-") else 1
         digits = text.lstrip("+-")
-        for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
-            if digits.startswith(prefix):
-                return sign * int(digits[2:], base)
-        return sign * int(digits, 10)
+        try:
+            for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+                if digits.startswith(prefix):
+                    return sign * int(digits[2:], base)
+            return sign * int(digits, 10)
+        except ValueError:  # Python refuses integers of more than 4,300 digits
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer of {len(digits)} digits is too long", node.start_mark
+            ) from None
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
@@ -142,6 +147,8 @@ def load_with_lines(
         raise error(_yaml_error_message(exc, relpath)) from None
     except yaml.YAMLError as exc:
         raise error(f"{relpath}: invalid YAML: {exc}") from None
+    except RecursionError:
+        raise error(f"{relpath}: invalid YAML: nested too deeply") from None
     finally:
         loader.dispose()
 
@@ -158,8 +165,13 @@ def load_yaml_file(
 
     Errors name `display` (default: `path`).
     """
-    with open(path, encoding="utf-8") as handle:
-        return load_yaml(handle.read(), display or path, error)
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{display or path}: not UTF-8 text (byte {exc.start})") from None
+    return load_yaml(text, display or path, error)
 
 
 def _yaml_error_message(exc: yaml.MarkedYAMLError, relpath: str) -> str:
@@ -233,6 +245,10 @@ def render_entry(name: str, entry: dict[str, Any]) -> str:
 
 
 _LOCK_HEADER = "schema: '2.0'\nstages:\n"
+# An anchor (`&name`) or alias (`*name`) where a value starts: after `key:`, `-`,
+# or a flow `[`/`{`/`,`. A shell `&&` or glob `*.txt` inside a command is not
+# one; a quoted value that looks like one only costs the reuse of blocks.
+_NODE_PROPERTY = re.compile(r"(?:^|[:\-\[{,])[ \t]*[&*][^\s&*]", re.M)
 
 
 def render_lock(stages: dict[str, dict[str, Any]], verbatim: dict[str, str] | None = None) -> str:
@@ -251,10 +267,11 @@ def render_lock(stages: dict[str, dict[str, Any]], verbatim: dict[str, str] | No
 def split_stage_blocks(text: str) -> dict[str, str]:
     """The text of each stage entry of a canonical dvc.lock, by stage name.
 
-    Anything unexpected (comments, other top-level keys, flow style) gives an
-    empty result, and callers then render every entry afresh.
+    Anything unexpected (comments, other top-level keys, flow style, anchors and
+    aliases, which tie one entry's text to another's) gives an empty result, and
+    callers then render every entry afresh.
     """
-    if not text.startswith(_LOCK_HEADER):
+    if not text.startswith(_LOCK_HEADER) or _NODE_PROPERTY.search(text):
         return {}
     blocks: dict[str, list[str]] = {}
     current: list[str] | None = None

@@ -146,3 +146,7 @@ def new_project(path: Path, capsys: pytest.CaptureFixture[str]) -> Project:
 @pytest.fixture
 def project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Project:
     return new_project(tmp_path / "proj", capsys)
+
+
+# The end of a run names the skipped suites and the command that enables each.
+from tests.run_summary import pytest_terminal_summary  # noqa: E402, F401

@@ -20,12 +20,12 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from ..dvcignore import DvcIgnore
-from ..errors import CacheError
 from ..fsutil import remove, walk_files
 from ..pathguard import PathGuard
 from ..stage import HashInfo
 from .build import hash_files
-from .links import Linker
+from .complete import directory_complete
+from .links import Linker, is_link_temp
 from .odb import ObjectDB
 from .parallel import map_in_threads, mostly_large
 from .state import StateDB
@@ -90,34 +90,12 @@ class CheckoutPlan:
 def in_cache(odb: ObjectDB, hash_info: HashInfo) -> bool:
     """True when the object is cached; for a directory, its `.dir` and every entry.
 
-    A directory found complete once is remembered with an empty marker file, so
-    that `status` of a 10,000-file output costs one stat, not 10,000. Objects only
-    leave the cache through `gc`, which drops every marker.
+    A directory's entries are checked through its completeness marker (one stat
+    per shard folder once found complete; see `complete.py`).
     """
     if not odb.exists(hash_info.value):
         return False
-    if not hash_info.isdir:
-        return True
-    marker = complete_marker(odb, hash_info.value)
-    if os.path.exists(marker):
-        return True
-    try:
-        entries = odb.read_manifest(hash_info.value)
-    except CacheError:
-        return False
-    if not all(odb.exists(value) for _, value in entries):
-        return False
-    with contextlib.suppress(OSError):
-        os.makedirs(os.path.dirname(marker), exist_ok=True)
-        with open(marker, "wb"):
-            pass
-    return True
-
-
-def complete_marker(odb: ObjectDB, value: str) -> str:
-    """Where the "every entry of this .dir is cached" marker lives (beside `files/`)."""
-    cache_root = os.path.dirname(os.path.dirname(odb.root))
-    return os.path.join(cache_root, "llmpipe", "complete", odb.hash_name, value)
+    return not hash_info.isdir or directory_complete(odb, hash_info.value)
 
 
 def checkout(
@@ -230,8 +208,9 @@ def unsaved_files(plan: CheckoutPlan, odb: ObjectDB, state: StateDB) -> list[str
     """Paths the plan would delete or overwrite whose content is not in the cache.
 
     Files are hashed through the state, so those llmpipe wrote cost no reading.
+    A linker's temporary file (left by a checkout that was killed) is no one's work.
     """
-    files = [(path, st) for path, st in plan.discarded]
+    files = [(path, st) for path, st in plan.discarded if not is_link_temp(path)]
     values = hash_files("", files, odb.hash_name, state)
     return [path for (path, _), value in zip(files, values, strict=True) if not odb.exists(value)]
 

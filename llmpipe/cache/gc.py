@@ -57,7 +57,7 @@ def gc(odb: ObjectDB, used: Iterable[HashInfo], *, dry: bool = False) -> GcResul
 def _forget_complete_markers(odb: ObjectDB) -> None:
     """A removed entry may belong to a directory once found complete: forget them all."""
     from ..fsutil import remove
-    from .checkout import complete_marker
+    from .complete import complete_marker
 
     remove(os.path.dirname(complete_marker(odb, "x")))
 

@@ -11,6 +11,7 @@ import contextlib
 import errno
 import io
 import os
+import re
 import shutil
 import stat
 import threading
@@ -56,6 +57,14 @@ def _symlink(src: str, dst: str) -> None:
 
 
 _SMALL_FILE = 1024 * 1024
+_TMP_TAIL = ".tmp"
+# `.<name>.<32 hex>.tmp`: the temporary sibling `Linker.link` renames into place.
+_TMP_NAME = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
+
+
+def is_link_temp(path: str) -> bool:
+    """True for a temporary file a linker left behind (killed before its rename)."""
+    return bool(_TMP_NAME.match(os.path.basename(path)))
 
 
 def _copy(src: str, dst: str) -> None:
@@ -158,18 +167,21 @@ class Linker:
         """Replace `dst` with the object at `obj_path`; return the link type used."""
         directory = os.path.dirname(dst) or "."
         _ensure_parent(directory)
-        tmp = os.path.join(directory, f".{os.path.basename(dst)}.{uuid.uuid4().hex}.tmp")
+        tmp = os.path.join(directory, f".{os.path.basename(dst)}.{uuid.uuid4().hex}{_TMP_TAIL}")
         name = self.make(obj_path, tmp)
         return self._finish(name, tmp, dst, isexec, mode)
 
     def link_new(self, obj_path: str, dst: str, *, isexec: bool = False) -> str:
         """Create `dst`, which did not exist, from the object; return the link type used.
 
-        No temporary sibling and rename: with no old content there is nothing for a
-        reader to see half-replaced. A crash can leave `dst` partial; it then does
-        not match its hash and the next checkout replaces it. If `dst` appeared
-        meanwhile, it is replaced as `link` does.
+        A hard link or symlink appears whole, so it is made in place. A copy (or
+        reflink) goes through a temporary sibling and a rename, as `link` does: a
+        copy cut short by a crash at `dst` would look like a file the user wrote
+        (not in the cache), which the next checkout refuses to overwrite. If
+        `dst` appeared meanwhile, it is replaced as `link` does.
         """
+        if self.preferred not in ("hardlink", "symlink"):
+            return self.link(obj_path, dst, isexec=isexec)
         directory = os.path.dirname(dst) or "."
         if directory not in self._made_dirs:
             _ensure_parent(directory)

@@ -77,7 +77,9 @@ def checkout(
         print_checkout_changes(summary)
     for path in summary.missing:
         click.secho(
-            f"missing from the cache: {path} (pull it or re-run its stage)", err=True, fg="red"
+            f"ERROR: missing from the cache: {path} (pull it or re-run its stage)",
+            err=True,
+            fg="red",
         )
     if summary.missing:
         sys.exit(1)

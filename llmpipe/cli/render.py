@@ -62,7 +62,13 @@ class CliReporter:
         self._say(f"Stage '{stage.address}' done in {duration:.2f}s", fg="green")
 
     def stage_failed(self, stage: Stage, error: str) -> None:
-        self._say(f"Stage '{stage.address}' failed: {error}", err=True, fg="red")
+        # An `ERROR:` line, as every failure gets; most messages name the stage already.
+        named = error.startswith(f"stage '{stage.address}'")
+        self._say(
+            f"ERROR: {error if named else f'stage {stage.address!r} failed: {error}'}",
+            err=True,
+            fg="red",
+        )
 
     def would_run(self, stage: Stage, reasons: list[Reason]) -> None:
         self._say(f"Would run stage '{stage.address}': {describe_reasons(reasons)}")

@@ -34,6 +34,7 @@ class RunContext:
     progress: Progress = field(default_factory=NoProgress)
     ignore: DvcIgnore | None = None  # the `.dvcignore` rules walks of directories follow
     links: LinkDB | None = None  # records the outputs written (for checkout's "unused")
+    tmp_dir: str = ""  # `.dvc/tmp`, where dvc's rwlock lives
     # DVC 2's cache (`<cache>/ab/cdef…`), holding outputs whose lock entry has no `hash:`.
     legacy_odb: ObjectDB | None = None
     # Wraps each execution of a stage's command, given the stage and its inputs (the lock
@@ -83,5 +84,6 @@ def run_context(project: Project, progress: Progress | None = None) -> RunContex
         progress=progress or NoProgress(),
         ignore=project.ignore,
         links=project.links,
+        tmp_dir=project.tmp_dir,
         legacy_odb=ObjectDB(project.cache_dir, LEGACY_MD5),
     )

@@ -27,6 +27,7 @@ from ..stage import HashInfo, Stage
 from . import runcache
 from .context import RunContext
 from .execute import run_commands
+from .repolock import stage_rwlock
 from .status import Reason, StageStatus, current_params, dep_hashes, stage_status
 
 
@@ -214,6 +215,21 @@ def _restore_from_run_cache(
 
 
 def _execute(
+    ctx: RunContext,
+    stage: Stage,
+    status: StageStatus,
+    locks: LockWriter,
+    started: float,
+    lock: LockEntry | None,
+) -> StageOutcome:
+    # dvc's rwlock: what this stage reads and writes, for a dvc process to see.
+    reads = [ctx.abspath(stage, dep.path) for dep in stage.deps if "://" not in dep.path]
+    writes = [ctx.abspath(stage, out.path) for out in stage.outs]
+    with stage_rwlock(ctx.tmp_dir, reads, writes):
+        return _run_and_save(ctx, stage, status, locks, started, lock)
+
+
+def _run_and_save(
     ctx: RunContext,
     stage: Stage,
     status: StageStatus,

@@ -19,7 +19,7 @@ from typing import Any
 
 from llmpipe.errors import SpecError
 from llmpipe.fsutil import atomic_write_text
-from llmpipe.lockfile import hashes_in
+from llmpipe.lockfile import hashes_in, item_problem
 from llmpipe.revfs import FileTree, as_tree, read_text
 from llmpipe.spec.paths import checked_path
 from llmpipe.stage import HashInfo, Out, Stage
@@ -147,12 +147,13 @@ def _outs_list(relpath: str, data: dict[str, Any]) -> list[Any]:
             f"{relpath}: a .dvc file needs a non-empty 'outs' list;"
             " re-create it with `llmpipe add <path>`"
         )
+    problem = next(filter(None, map(item_problem, outs)), None)
+    if problem:
+        raise SpecError(f"{relpath}: 'outs': {problem}; re-create it with `llmpipe add <path>`")
     return outs
 
 
-def _out(relpath: str, wdir: str, entry: Any) -> Out:
-    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-        raise SpecError(f"{relpath}: every entry of 'outs' needs a 'path' string")
+def _out(relpath: str, wdir: str, entry: dict[str, Any]) -> Out:
     path = entry["path"]
     _checked(relpath, wdir, path, "outs")
     for option, expected in _OUT_OPTION_TYPES.items():

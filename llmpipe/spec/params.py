@@ -18,6 +18,8 @@ def read_params_file(path: str, relpath: str | None = None) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"params file '{shown}' is not UTF-8 text (byte {exc.start})") from None
     except FileNotFoundError:
         raise SpecError(
             f"params file '{shown}' does not exist; create it or fix the path"

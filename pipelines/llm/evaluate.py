@@ -17,6 +17,7 @@ import numpy as np
 from .common import (
     Field,
     PipelineError,
+    Progress,
     atomic_write_text,
     load_params,
     read_json,
@@ -36,6 +37,10 @@ SCHEMA = {
     "seed": Field((int,), low=0),
     "device": Field((str,), choices=("auto", "cpu", "cuda")),
 }
+
+
+# Tokens generated between two looks at the clock for a progress line.
+SAMPLE_CHUNK = 8
 
 
 def validate_params(params: dict[str, Any]) -> None:
@@ -70,15 +75,18 @@ def score(
 
     block = model.config.block_size
     total = torch.zeros(block, dtype=torch.float64)
+    batches = range(0, len(starts), batch_size)
+    progress = Progress("evaluate: scoring", len(batches), "batches")
     model.eval()
     with torch.no_grad():
-        for first in range(0, len(starts), batch_size):
+        for done, first in enumerate(batches, 1):
             x, y = windows(tokens, starts[first : first + batch_size], block)
             logits = model(torch.from_numpy(x).to(device))
             loss = F.cross_entropy(
                 logits.transpose(1, 2), torch.from_numpy(y).to(device), reduction="none"
             )
             total += loss.double().sum(dim=0).cpu()
+            progress.step(done)
     return (total / len(starts)).numpy()
 
 
@@ -94,6 +102,20 @@ def load_release(release: str, device: str) -> tuple[Any, dict[str, Any]]:
 
 
 def samples(model: Any, params: dict[str, Any], device: str) -> list[dict[str, str]]:
+    """A completion of each prompt, generated on one CPU thread."""
+    import torch
+
+    # One prompt's next token is a handful of tiny matrix products: more CPU threads
+    # only add synchronisation (20-100x slower per token on a busy 2-core machine).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _samples(model, params, device)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _samples(model: Any, params: dict[str, Any], device: str) -> list[dict[str, str]]:
     import torch
 
     from .tokenizer import ByteTokenizer
@@ -101,11 +123,17 @@ def samples(model: Any, params: dict[str, Any], device: str) -> list[dict[str, s
     tokenizer = ByteTokenizer()
     generator = torch.Generator(device=device).manual_seed(params["seed"])
     result = []
-    for prompt in params["prompts"]:
+    new_tokens = params["max_new_tokens"]
+    progress = Progress("evaluate: sampling", len(params["prompts"]) * new_tokens, "tokens")
+    for number, prompt in enumerate(params["prompts"]):
         idx = torch.from_numpy(tokenizer.encode(prompt, eos=False).astype(np.int64))[None, :]
-        out = model.generate(
-            idx.to(device), params["max_new_tokens"], float(params["temperature"]), generator
-        )
+        out = idx.to(device)
+        # In chunks, for progress lines: generating token by token from the same
+        # generator, the result is the same as one call for all of them.
+        for made in range(0, new_tokens, SAMPLE_CHUNK):
+            count = min(SAMPLE_CHUNK, new_tokens - made)
+            out = model.generate(out, count, float(params["temperature"]), generator)
+            progress.step(number * new_tokens + made + count)
         result.append({"prompt": prompt, "completion": tokenizer.decode(out[0, idx.shape[1] :])})
     return result
 

@@ -319,9 +319,10 @@ def train(run: Run, train_log: str, val_log: str) -> None:
         step = trainer.step
         if step % settings["log_interval"] == 0 or step == settings["max_steps"]:
             rate = (time.perf_counter() - started) / (step - first) * 1000
+            eta = rate * (settings["max_steps"] - step) / 1000
             print(
                 f"train: step {step}/{settings['max_steps']} loss {loss:.4f} "
-                f"lr {trainer.history.train[-1][2]:.2e} ({rate:.0f} ms/step)",
+                f"lr {trainer.history.train[-1][2]:.2e} ({rate:.0f} ms/step, ETA {eta:.0f}s)",
                 flush=True,
             )
         last = step == settings["max_steps"]

@@ -130,7 +130,8 @@ def test_init_twice_is_harmless_and_no_scm_needs_no_git(project, tmp_path, monke
 
 def test_complete_directory_marker_is_dropped_by_gc(project):
     from llmpipe import Repo
-    from llmpipe.cache.checkout import complete_marker, in_cache
+    from llmpipe.cache.checkout import in_cache
+    from llmpipe.cache.complete import complete_marker
     from llmpipe.spec import read_dvcfile_hash
 
     project.write("d1/a.txt", "a\n")

@@ -25,7 +25,7 @@ def test_failing_command_reports_status_blocks_downstream_and_keeps_lock(project
     project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", "exit 3"))
     result = project.cli("repro")
     assert result.code != 0
-    assert "exit status 3" in result.err
+    assert "ERROR: stage 'a': command 'exit 3' failed with exit status 3" in result.err
     assert "b" in result.err  # named as not run
     assert not (project.path / "dvc.lock").exists()
     assert not (project.path / "b.txt").exists()

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 
+import yaml
+
+from tests.conftest import ROOT
 from tests.pipelines.conftest import needs_torch, ran_stages
 
 needs_torch()
@@ -14,7 +19,10 @@ STAGES = {"prepare", "train", "checkpoint", "evaluate"}
 def test_full_repro_runs_every_stage_and_the_model_learns(built):
     repo, stdout = built
     assert ran_stages(stdout) == STAGES
-    assert "train: step 60/60 loss" in stdout  # progress is shown while training
+    # Every long stage says how far it is, how fast it goes and when it will be done.
+    assert re.search(r"train: step 60/60 loss .* ms/step, ETA 0s\)", stdout)
+    assert re.search(r"evaluate: scoring 1/\d+ batches, [\d.e+]+ batches/s, ETA \d+s", stdout)
+    assert "evaluate: sampling 40/40 tokens" in stdout
     metrics = json.loads((repo.path / "reports/metrics.json").read_text())
     assert metrics["uniform_perplexity"] == 257.0
     assert metrics["test_perplexity"] < metrics["uniform_perplexity"] / 5
@@ -87,3 +95,23 @@ def test_lineage_of_the_release_leads_back_to_the_corpus(built):
     assert corpus["source"] == "stdlib" and corpus["include"] == ["*.py"]
     text = repo.llmpipe("lineage", "models/release/model.safetensors").stdout
     assert "prepare" in text and "pipelines/llm/corpus.py" in text
+
+
+def readme_quick_run() -> list[str]:
+    """The `-S` settings of the README's "run of about a minute"."""
+    readme = (ROOT / "README.md").read_text()
+    (command,) = re.findall(r"^llmpipe repro -S .*$", readme, flags=re.M)
+    return shlex.split(command)[2:]
+
+
+def test_the_readme_one_minute_settings_apply_to_the_default_params(built_copy):
+    """The settings are accepted by `repro -S` and valid for every stage (not run here:
+    the default model trains for a minute)."""
+    from pipelines.llm import evaluate, train
+
+    (built_copy.path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    built_copy.repro(*readme_quick_run(), "prepare")
+    params = yaml.safe_load((built_copy.path / "params.yaml").read_text())
+    assert params["train"]["max_steps"] < 600 and params["train"]["threads"] == 1
+    train.validate_params(params["model"], params["train"])
+    evaluate.validate_params(params["evaluate"])

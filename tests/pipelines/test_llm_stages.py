@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipelines.llm import checkpoints as ckpt
-from pipelines.llm.common import PipelineError
+from pipelines.llm.common import PipelineError, Progress, progress_line
 from pipelines.llm.data import batch_for_step, check_fits
 from pipelines.llm.prepare import prepare
 from pipelines.llm.tokenizer import ByteTokenizer
@@ -152,3 +152,26 @@ def test_stale_temp_files_of_interrupted_writes_are_removed(tmp_path):
     assert not stale.exists() and (tmp_path / ".other.csv.abc123.tmp").exists()
     assert target.read_text() == "step\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.csv.abc123.tmp", "train_log.csv"]
+
+
+def test_progress_lines_give_step_rate_and_eta():
+    assert (
+        progress_line("evaluate: scoring", 0, 16, "batches", 0.0)
+        == "evaluate: scoring 0/16 batches"
+    )
+    assert (
+        progress_line("evaluate: scoring", 4, 16, "batches", 2.0)
+        == "evaluate: scoring 4/16 batches, 2 batches/s, ETA 6s"
+    )
+    assert progress_line("x", 16, 16, "batches", 8.0) == "x 16/16 batches, 2 batches/s, done"
+
+
+def test_progress_prints_the_first_and_last_step_and_then_only_every_few_seconds(capsys):
+    progress = Progress("evaluate: sampling", 100, "tokens", every=3600)
+    for done in range(1, 101):
+        progress.step(done)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        "evaluate: sampling 1/100 tokens",
+        "evaluate: sampling 100/100 tokens",
+    ]

@@ -33,12 +33,12 @@ def has_policy(root: str) -> bool:
 def read_log(log_path: str) -> list[dict[str, Any]]:
     """The envelopes of `log_path`, oldest first (unverified); PolicyError naming a bad line."""
     envelopes = []
-    with open(log_path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            text = line.rstrip("\n")
+    with open(log_path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
             try:
+                text = raw.decode("utf-8").rstrip("\n")
                 envelope = json.loads(text)
-            except ValueError:
+            except ValueError:  # not UTF-8, not JSON, or a number too long to read
                 raise PolicyError(f"{log_path}:{number}: not a JSON policy version") from None
             if not isinstance(envelope, dict) or canonical_json(envelope).decode() != text:
                 raise PolicyError(f"{log_path}:{number}: the line was edited (not canonical JSON)")
@@ -57,9 +57,8 @@ def check_yaml_matches(yaml_path: str, last: dict[str, Any]) -> None:
     except FileNotFoundError:
         raise PolicyError(f"{yaml_path} is missing: restore it from git") from None
     if current != last:
-        fields = sorted(
-            k for k in set(last) | set(current or {}) if (current or {}).get(k) != last.get(k)
-        )
+        current = current if isinstance(current, dict) else {}  # edited into a non-mapping
+        fields = sorted(k for k in set(last) | set(current) if current.get(k) != last.get(k))
         raise PolicyError(
             f"{yaml_path} differs from signed version {last['version']} in policy.log "
             f"(fields: {', '.join(fields)}): it was edited by hand. Undo the edit "
