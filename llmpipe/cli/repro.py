@@ -46,6 +46,11 @@ from .render import CliProgress, CliReporter, quiet_option, verbose_option
     metavar="OVERRIDE",
     help="Hydra override for params.yaml ([file:]key=value, +key=v, ~key, group=option).",
 )
+@click.option(
+    "--from-checkpoint",
+    metavar="ID",
+    help="Resume the one target stage from this pushed checkpoint (llmpipe checkpoints list).",
+)
 @quiet_option
 @verbose_option
 def repro(
@@ -60,6 +65,7 @@ def repro(
     keep_going: bool,
     no_run_cache: bool,
     set_params: tuple[str, ...],
+    from_checkpoint: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -84,6 +90,7 @@ def repro(
             use_run_cache=not no_run_cache,
             overrides=set_params,
             all_pipelines=all_pipelines,
+            from_checkpoint=from_checkpoint,
         )
         progress = CliProgress(enabled=not quiet)
         try:

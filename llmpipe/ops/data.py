@@ -94,9 +94,16 @@ def collect_garbage(project: Project, request: GcRequest) -> GcReport:
         return GcReport(cache, legacy, swept, remote.name)
 
 
+def _resumable_checkpoints(project: Project) -> list[HashInfo]:
+    from ..ckpt.session import resumable_trees
+
+    return resumable_trees(project.llmpipe_dir, project.odb.hash_name)
+
+
 def _used(project: Project, request: GcRequest) -> list[HashInfo]:
     used = [out.info for out in workspace_outputs(project.root, project.stages())]
     used.extend(out.info for out in registered_outputs(project.root, request.drop_unaliased))
+    used.extend(_resumable_checkpoints(project))
     if request.revisions is not None and request.revisions.any:
         from ..compare.revisions import revision_commits
 

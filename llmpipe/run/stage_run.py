@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +108,7 @@ def bring_frozen_up_to_date(
         status.dep_hashes = _dep_hashes_or_fail(ctx, stage)
         status.params = current_params(ctx, stage)
         outcome = _outcome(stage, "frozen", status, started)
-        outcome.out_hashes = _save_outputs(ctx, stage)
+        outcome.out_hashes = save_outputs(ctx, stage)
         entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
         locks.update(stage.lockfile, stage.name, entry)
         outcome.ended = time.time()
@@ -225,13 +226,14 @@ def _execute(
         if not out.persist:
             remove(ctx.abspath(stage, out.path))
     try:
-        run_commands(stage, ctx.root)
+        with _around_command(ctx, stage, status):
+            run_commands(stage, ctx.root)
     except RunError as exc:
         outcome.kind, outcome.error, outcome.ended = "failed", str(exc), time.time()
         outcome.exit_status = exc.exit_status
         return outcome
     outcome.exit_status = 0
-    outcome.out_hashes = _save_outputs(ctx, stage)
+    outcome.out_hashes = save_outputs(ctx, stage)
     _record_links(ctx, stage)
     _keep_legacy_entries(ctx, stage, lock, outcome.out_hashes)
     entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
@@ -241,6 +243,14 @@ def _execute(
         runcache.save(ctx.runs_dir, entry, stage.name)
     outcome.ended = time.time()
     return outcome
+
+
+def _around_command(
+    ctx: RunContext, stage: Stage, status: StageStatus
+) -> AbstractContextManager[None]:
+    if ctx.around_command is None:
+        return nullcontext()
+    return ctx.around_command(stage, entry_for(stage, status.dep_hashes, status.params, {}))
 
 
 def _commit_uncached(ctx: RunContext, stage: Stage) -> None:
@@ -287,7 +297,7 @@ def _add_legacy_objects(
     odb.add_bytes(info.value, manifest.dir_bytes(LEGACY_MD5))
 
 
-def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
+def save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
     missing = [o.path for o in stage.outs if not os.path.exists(ctx.abspath(stage, o.path))]
     if missing:
         names = ", ".join(f"'{p}'" for p in missing)

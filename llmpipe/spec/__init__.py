@@ -16,6 +16,7 @@ from llmpipe.spec.dvcfile import (
     read_dvcfile,
     read_dvcfile_hash,
     read_dvcfile_hashes,
+    record_dvcfile_hashes,
     update_dvcfile,
     write_dvcfile,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "read_dvcfile_hash",
     "read_dvcfile_hashes",
     "read_params_file",
+    "record_dvcfile_hashes",
     "update_dvcfile",
     "write_dvcfile",
 ]
