@@ -116,8 +116,11 @@ def _refuse_symlinked_dir(root: str, relpath: str) -> None:
         linked = os.path.islink(folder)
         folder = os.path.dirname(folder)
     if linked:
+        # dvc's reason; and the danger, when the link leads out of the project.
+        outside = not is_inside(os.path.realpath(absolute), os.path.realpath(root))
+        where = f" ('{relpath}' leads outside the project)" if outside else ""
         raise SpecError(
-            "Cannot add files inside symlinked directories to DVC. "
+            f"Cannot add files inside symlinked directories to DVC{where}. "
             f"See <{SYMLINK_LINK}> for more information."
         )
 

@@ -7,7 +7,8 @@ the whole entry (both as JSON with sorted keys, `size` and `nfiles` left out at
 every depth, as dvc's `dict_sha256` does); the file holds the lock entry.
 
 As in dvc, a stage is run-cached when it has a command, dependencies (files or
-params) and outputs, is not `always_changed`, and has no persistent output.
+params, none of them a URL) and outputs (all inside the repository, none
+persistent), and is not `always_changed`.
 Outputs with `cache: false` are run-cached too: their content goes into the
 cache when the stage runs, and a restore copies it back.
 """
@@ -21,7 +22,7 @@ from typing import Any
 
 from ..fsutil import atomic_write_text
 from ..lockfile import LockEntry
-from ..stage import Stage
+from ..stage import Stage, is_url
 from ..yamlio import load_yaml
 
 # Left out of both hashes, at any depth (dvc: `exclude=[Meta.PARAM_SIZE, Meta.PARAM_NFILES]`).
@@ -34,7 +35,8 @@ def cacheable(stage: Stage) -> bool:
         and bool(stage.commands)
         and bool(stage.deps or stage.params)
         and bool(stage.outs)
-        and not any(out.persist for out in stage.outs)
+        and not any(out.persist or not stage.in_repo(out.path) for out in stage.outs)
+        and not any(is_url(dep.path) for dep in stage.deps)
     )
 
 
