@@ -269,3 +269,57 @@ def user_identity(cwd: str = ".") -> str | None:
     if name and email:
         return f"{name} <{email}>"
     return name or email
+
+
+# -- writing commits and refs (experiments) ---------------------------------------
+
+
+def run_git(root: str, *args: str, env: dict[str, str] | None = None) -> str:
+    """Stripped stdout of `git -C root args`; LlmpipeError naming the command when it fails.
+
+    `env` adds variables (a temporary `GIT_INDEX_FILE`) to the environment.
+    """
+    try:
+        result = subprocess.run(
+            ["git", "-C", root, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
+        )
+    except OSError as exc:
+        raise LlmpipeError(f"cannot run git: {exc}") from None
+    if result.returncode != 0:
+        detail = result.stderr.strip().splitlines()
+        raise LlmpipeError(f"git {args[0]} failed: {detail[-1] if detail else 'no message'}")
+    return result.stdout.strip()
+
+
+def full_refs(root: str, namespace: str) -> list[tuple[str, str]]:
+    """(full ref name, sha) of every ref under `namespace` (`refs/exps`), sorted by name."""
+    output = _git_output(root, "for-each-ref", "--format=%(refname)%00%(objectname)", namespace)
+    return [tuple(line.split("\0", 1)) for line in (output or "").splitlines()]  # type: ignore[misc]
+
+
+def index_path(root: str) -> str | None:
+    """The index file of the work tree holding `root`, or None outside git."""
+    top = git_root(root)
+    git_dir = _git_dir(top) if top is not None else None
+    return None if git_dir is None else os.path.join(git_dir, "index")
+
+
+def ignored_paths(root: str, paths: list[str]) -> set[str]:
+    """Those of `paths` (relative to `root`) that git ignores and does not track."""
+    if not paths:
+        return set()
+    try:
+        result = subprocess.run(
+            ["git", "-C", root, "check-ignore", "--stdin", "-z"],
+            input="\0".join(paths).encode("utf-8", "surrogateescape"),
+            capture_output=True,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except OSError as exc:
+        raise LlmpipeError(f"cannot run git: {exc}") from None
+    return {p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p}

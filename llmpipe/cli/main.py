@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("llmpipe.cli.deploy", "deploy"),
     "monitor": ("llmpipe.cli.monitor", "monitor"),
     "ui": ("llmpipe.cli.ui", "ui"),
+    "exp": ("llmpipe.cli.exp", "exp"),
 }
 
 

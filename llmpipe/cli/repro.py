@@ -92,10 +92,10 @@ def repro(
             )
         finally:
             progress.finish()
-    _summarize(result, quiet, dry)
+    summarize(result, quiet, dry)
 
 
-def _summarize(result, quiet: bool, dry: bool) -> None:  # noqa: ANN001
+def summarize(result, quiet: bool, dry: bool) -> None:  # noqa: ANN001
     if result.params_changed:
         click.echo(_params_line(result.params_changed), err=quiet)
     failed = result.failed
