@@ -158,3 +158,164 @@ def show(all_branches: bool, all_tags: bool, all_commits: bool, revs: tuple[str,
     text = markdown_table(headers, rows) if as_md else text_table(headers, rows)
     if text:
         click.echo(text)
+
+
+@exp.command(name="diff")
+@click.argument("a_rev", required=False)
+@click.argument("b_rev", required=False)
+@click.option("--all", "include_all", is_flag=True, help="Include unchanged values.")
+@click.option("--param-deps", is_flag=True, help="Only params that stages depend on.")
+@click.option("--no-path", is_flag=True, help="Leave out the Path column.")
+@click.option("--precision", type=int, help="Round floats to this many decimal places.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (dvc's shape).")
+@click.option("--md", "as_md", is_flag=True, help="Print Markdown tables.")
+@verbose_option
+def diff(a_rev: str | None, b_rev: str | None, include_all: bool, param_deps: bool,
+         no_path: bool, precision: int | None, as_json: bool, as_md: bool,
+         verbose: bool) -> None:  # fmt: skip
+    """Compare params and metrics of A_REV (default HEAD) and B_REV (default the workspace).
+
+    Each may be a git revision or an experiment name.
+    """
+    from ..compare.diff import changes_to_json
+    from ..errors import FileProblem
+    from ..ops.compare import fetcher
+    from ..ops.exp.diff import diff as exp_diff
+    from .session import open_project
+
+    with open_project() as project:
+        found = exp_diff(project, a_rev, b_rev, include_all, param_deps, fetcher(project))
+    for problem in found.problems:
+        click.secho(f"WARNING: {problem}", fg="yellow", err=True)
+    if as_json:
+        emit_json({"metrics": changes_to_json(found.metrics),
+                   "params": changes_to_json(found.params, stringify_lists=True)},
+                  like_dvc=True)  # fmt: skip
+    else:
+        titles = (a_rev or "HEAD", b_rev or "workspace")
+        tables = [
+            _diff_table(changes, title, titles, precision, no_path, as_md)
+            for title, changes in (("Metric", found.metrics), ("Param", found.params))
+            if changes
+        ]
+        if tables:
+            click.echo("\n\n".join(t.rstrip("\n") for t in tables))
+    if found.problems:
+        raise FileProblem("could not read every file of both revisions (see the warnings above)")
+
+
+def _diff_table(changes, title: str, titles: tuple[str, str], precision: int | None,  # noqa: ANN001
+                no_path: bool, as_md: bool) -> str:  # fmt: skip
+    """dvc's `exp diff` table: Path, the key, both values and the change."""
+    from ..compare.render import markdown_table, text_table
+    from .exptable import format_cell
+
+    digits = 5 if precision is None else precision
+    headers = ["Path", title, *titles, "Change"]
+    rows = [
+        [c.path, c.key, *(format_cell(v, digits) for v in (c.old, c.new, c.diff))] for c in changes
+    ]
+    if no_path:
+        headers, rows = headers[1:], [row[1:] for row in rows]
+    return markdown_table(headers, rows) if as_md else text_table(headers, rows)
+
+
+@exp.command(name="apply")
+@click.argument("experiment")
+@quiet_option
+@verbose_option
+def apply(experiment: str, quiet: bool, verbose: bool) -> None:
+    """Put an experiment's files and outputs in the workspace (HEAD does not move)."""
+    from ..ops.exp.manage import apply as apply_verb
+    from .session import run_verb
+
+    applied = run_verb(apply_verb, experiment)
+    if not quiet:
+        click.echo(
+            f"Changes for experiment '{applied.exp.name}' have been applied"
+            " to your current workspace."
+        )
+
+
+@exp.command(name="branch")
+@click.argument("experiment")
+@click.argument("branch", required=False)
+@verbose_option
+def branch(experiment: str, branch: str | None, verbose: bool) -> None:
+    """Make a git branch (default EXPERIMENT-branch) at an experiment's commit."""
+    from ..ops.exp.manage import branch as branch_verb
+    from .session import run_verb
+
+    made, exp_ref = run_verb(branch_verb, experiment, branch)
+    click.echo(
+        f"Git branch '{made}' has been created from experiment '{exp_ref.name}'.\n"
+        f"To switch to the new branch run:\n\n\tgit checkout {made}"
+    )
+
+
+def _baseline_options(func):  # noqa: ANN001, ANN202
+    options = [
+        click.option("--rev", "revs", multiple=True, metavar="REV",
+                     help="Experiments of this baseline (repeatable; default HEAD)."),
+        click.option("-A", "--all-commits", is_flag=True, help="Experiments of every baseline."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@exp.command(name="list")
+@click.argument("git_remote", required=False)
+@_baseline_options
+@click.option("--name-only", "--names-only", is_flag=True, help="Only the names.")
+@click.option("--sha-only", "--shas-only", is_flag=True, help="Only the commit shas.")
+@verbose_option
+def list_(git_remote: str | None, revs: tuple[str, ...], all_commits: bool, name_only: bool,
+          sha_only: bool, verbose: bool) -> None:  # fmt: skip
+    """List experiments (of HEAD by default), or those a git remote holds."""
+    from ..ops.exp.manage import list_experiments
+    from ..ops.exp.show import describe_baselines
+    from .session import open_project
+
+    with open_project() as project:
+        baselines = _resolve_baselines(project.root, revs)
+        grouped = list_experiments(project, baselines, all_commits, git_remote)
+        names = describe_baselines(project.root, list(grouped))
+    for baseline, exps in grouped.items():
+        if not (name_only or sha_only):
+            click.echo(f"{names.get(baseline) or baseline[:7]}:")
+        for exp_ref in exps:
+            if name_only:
+                click.echo(exp_ref.name)
+            elif sha_only:
+                click.echo(exp_ref.commit)
+            else:
+                click.echo(f"\t{exp_ref.commit[:7]} [{exp_ref.name}]")
+
+
+def _resolve_baselines(root: str, revs: tuple[str, ...]) -> list[str]:
+    from ..ops.exp.refs import commit_of
+
+    return [commit_of(root, rev, None) for rev in revs]
+
+
+@exp.command(name="remove")
+@click.argument("experiments", nargs=-1)
+@_baseline_options
+@click.option("-g", "--git-remote", metavar="REMOTE", help="Remove them from this git remote.")
+@verbose_option
+def remove(experiments: tuple[str, ...], revs: tuple[str, ...], all_commits: bool,
+           git_remote: str | None, verbose: bool) -> None:  # fmt: skip
+    """Remove experiments by name, all of a baseline (--rev) or every one (-A)."""
+    from ..ops.exp.manage import remove as remove_verb
+    from .session import open_project, run_verb
+
+    if not (experiments or revs or all_commits):
+        raise click.UsageError("name the experiments to remove, or use --rev or -A")
+    with open_project() as project:
+        baselines = _resolve_baselines(project.root, revs)
+    removed = run_verb(remove_verb, experiments, baselines, all_commits, git_remote)
+    if removed:
+        click.echo(f"Removed experiments: {', '.join(repr(e.name) for e in removed)}")
+    else:
+        click.echo("No experiments to remove.")

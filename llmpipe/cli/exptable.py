@@ -123,11 +123,13 @@ def _cell(item: dict[str, Any] | None, key: str, precision: int | None, fill: st
     value = flatten(data, keep_lists=True).get(key) if isinstance(data, dict) else None
     if value is None:
         return ERRORED if item.get("error") else fill
-    return _format(value, precision)
+    return format_cell(value, precision)
 
 
-def _format(value: Any, precision: int | None) -> str:
-    """dvc's cell: floats to `precision` significant digits, containers with theirs."""
+def format_cell(value: Any, precision: int | None) -> str:
+    """dvc's cell: floats to `precision` significant digits, containers with theirs; None '-'."""
+    if value is None:
+        return FILL
 
     def shape(v: Any) -> Any:
         if isinstance(v, float) and precision:

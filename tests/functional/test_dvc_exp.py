@@ -51,3 +51,19 @@ def test_llmpipe_lists_dvc_experiments_as_dvc_does(project):
     assert names == {"by-dvc", "on-a"}
     _same(project, "exp", "show", "--csv", "-a")
     _same(project, "exp", "show", "--json", "--rev", "exp-a")
+
+
+def test_exp_list_and_diff_match_dvc_and_dvc_applies_llmpipe_experiments(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "-S", "train.lr=0.5", "-n", "lr5")
+    for flags in ((), ("--name-only",), ("-A",), ("--sha-only",)):
+        _same(project, "exp", "list", *flags)
+    for revs in ((), ("main", "lr5"), ("lr3", "lr5"), ("exp-a", "lr3")):
+        ours = json.loads(project.llmpipe("exp", "diff", *revs, "--json").stdout)
+        assert ours == json.loads(project.run("dvc", "exp", "diff", *revs, "--json").stdout)
+    project.run("dvc", "exp", "apply", "lr3")
+    assert "lr: 0.3" in project.read("params.yaml")
+    assert project.llmpipe("status").stdout.startswith("Data and pipelines are up to date")
+    project.run("dvc", "exp", "remove", "lr5")
+    assert project.llmpipe("exp", "list", "--name-only").stdout == "lr3\n"

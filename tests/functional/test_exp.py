@@ -84,3 +84,47 @@ def test_exp_show_lists_workspace_baseline_and_experiments(project):
     assert sorted_csv.splitlines()[0].startswith("Experiment,rev,typ,Created,parent,")
     unknown = project.cli("exp", "show", "--sort-by", "nope")
     assert unknown.code == 1 and "unknown sort column 'nope'" in unknown.err
+
+
+def test_exp_apply_puts_an_experiments_files_and_outputs_in_the_workspace(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "-S", "train.lr=0.5", "-n", "lr5")
+    head = project.git("rev-parse", "HEAD").strip()
+    project.ok("exp", "apply", "lr3")
+    assert "lr: 0.3" in project.read("params.yaml")
+    assert json.loads(project.read("eval.json")) == {"f1": 0.9}  # a cached output, checked out
+    assert project.git("rev-parse", "HEAD").strip() == head
+    assert project.git("diff", "--cached", "--name-only") == ""
+    assert "up to date" in project.ok("status").out
+    missing = project.cli("exp", "apply", "nope")
+    assert missing.code == 1 and "no experiment named 'nope'" in missing.err
+
+
+def test_exp_branch_list_remove_and_diff(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "-S", "train.lr=0.5", "-n", "lr5")
+    commit = _exp_refs(project)[next(r for r in _exp_refs(project) if r.endswith("/lr3"))]
+    listed = project.ok("exp", "list").out
+    assert listed == f"main:\n\t{_short(project, 'lr3')} [lr3]\n\t{_short(project, 'lr5')} [lr5]\n"
+    assert project.ok("exp", "list", "--name-only").out == "lr3\nlr5\n"
+    project.ok("exp", "branch", "lr3")
+    assert project.git("rev-parse", "lr3-branch").strip() == commit
+    taken = project.cli("exp", "branch", "lr3")
+    assert taken.code == 1 and "already exists" in taken.err
+    changed = json.loads(project.ok("exp", "diff", "main", "lr5", "--json").out)
+    assert changed["params"]["params.yaml"]["train.lr"] == {"old": 0.1, "new": 0.5, "diff": 0.4}
+    assert changed["metrics"]["metrics.json"]["acc"]["new"] == 1.0
+    unknown = project.cli("exp", "diff", "nope")
+    assert unknown.code == 1 and "neither a git revision nor an experiment" in unknown.err
+    assert "Removed experiments: 'lr5'" in project.ok("exp", "remove", "lr5").out
+    assert project.ok("exp", "list", "--name-only").out == "lr3\n"
+    project.ok("exp", "remove", "-A")
+    assert _exp_refs(project) == {}
+    assert project.cli("exp", "remove").code == 2
+
+
+def _short(project, name: str) -> str:
+    ref = next(r for r in _exp_refs(project) if r.endswith("/" + name))
+    return _exp_refs(project)[ref][:7]

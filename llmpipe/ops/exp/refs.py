@@ -65,7 +65,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def resolve(root: str, name: str, baseline: str | None) -> ExpRef:
+def find(root: str, name: str, baseline: str | None) -> ExpRef:
     """The experiment `name` names: a name, a full ref, or (a prefix of) its commit sha.
 
     A name shared by experiments of several baselines means the one on `baseline`
@@ -87,9 +87,7 @@ def resolve(root: str, name: str, baseline: str | None) -> ExpRef:
             f"'{name}' names {len(matches)} experiments; name one by its full ref:\n{refs}"
         )
     if not matches:
-        raise ExperimentError(
-            f"no experiment named '{name}'; list them with 'llmpipe exp list --all'"
-        )
+        raise ExperimentError(f"no experiment named '{name}'; list them with 'llmpipe exp list -A'")
     return matches[0]
 
 
@@ -125,3 +123,37 @@ _NOUNS = _words(
     "reef ridge robin sage seal shore slate sparrow spruce stone swan thorn tiger trout "
     "tulip vale wasp willow wolf wren yak yew zebra"
 )
+
+
+def remote_experiments(root: str, remote: str) -> list[ExpRef]:
+    """The experiments a git remote holds (`git ls-remote`), sorted by ref name."""
+    output = scm.run_git(root, "ls-remote", "--refs", remote, f"{NAMESPACE}/*")
+    found = []
+    for line in output.splitlines():
+        sha, _, ref = line.partition("\t")
+        exp = ExpRef.parse(ref, sha)
+        if exp is not None:
+            found.append(exp)
+    return sorted(found, key=lambda exp: exp.ref)
+
+
+def commit_of(root: str, rev: str, baseline: str | None) -> str:
+    """The commit `rev` names: a git revision, else an experiment (dvc's resolve order)."""
+    from ...errors import RevisionError
+    from ...revfs import GitObjects
+
+    with GitObjects(scm.git_root(root) or root) as objects:
+        sha = objects.commit_of(rev)
+        if sha is not None:
+            return sha
+        try:
+            return resolve_commit(root, rev, baseline)
+        except ExperimentError:
+            raise RevisionError(
+                f"'{rev}' is neither a git revision nor an experiment; list experiments with"
+                " 'llmpipe exp list -A' and revisions with 'git branch -a' and 'git tag'"
+            ) from None
+
+
+def resolve_commit(root: str, name: str, baseline: str | None) -> str:
+    return find(root, name, baseline).commit

@@ -113,7 +113,7 @@ class _Collector:
         if scm.head_commit(self.root) is None:
             return []  # dvc shows nothing in a repository without commits
         baselines = self._baselines()
-        names = _describe(self.root, baselines)
+        names = describe_baselines(self.root, baselines)
         by_baseline: dict[str, list[ExpRef]] = {}
         for exp in experiments(self.root):
             by_baseline.setdefault(exp.baseline, []).append(exp)
@@ -220,7 +220,7 @@ def _parse_commit(content: bytes) -> tuple[list[str], int]:
     return parents, when
 
 
-def _describe(root: str, shas: list[str]) -> dict[str, str | None]:
+def describe_baselines(root: str, shas: list[str]) -> dict[str, str | None]:
     """dvc's names of baselines: the checked-out branch for HEAD, else a tag, else a branch."""
     head, branch = scm.head_commit(root), scm.current_branch(root)
     tags: dict[str, str] = {}
