@@ -130,7 +130,6 @@ def show(all_branches: bool, all_tags: bool, all_commits: bool, revs: tuple[str,
          only_changed: bool, precision: int | None, as_json: bool, as_md: bool, as_csv: bool,
          no_pager: bool, verbose: bool) -> None:  # fmt: skip
     """Show the workspace, the baseline(s) and their experiments, with params and metrics."""
-    from ..ops.compare import fetcher
     from ..ops.exp.show import ShowRequest, show
     from .exptable import TableOptions, tabulate, to_csv
     from .session import open_project
@@ -138,7 +137,7 @@ def show(all_branches: bool, all_tags: bool, all_commits: bool, revs: tuple[str,
     request = ShowRequest(revs, all_branches, all_tags, all_commits, num, hide_workspace,
                           param_deps)  # fmt: skip
     with open_project() as project:
-        states = show(project, request, fetcher(project))
+        states = show(project, request, _fetcher(project))
     if as_json:
         emit_json([state.to_json() for state in states], like_dvc=True)
         return
@@ -160,6 +159,15 @@ def show(all_branches: bool, all_tags: bool, all_commits: bool, revs: tuple[str,
         click.echo(text)
 
 
+def _fetcher(project):  # noqa: ANN001, ANN202
+    """What fetches objects the cache lacks; the transfer code is imported only with a remote."""
+    if not project.config.remotes:
+        return None
+    from ..ops.compare import fetcher
+
+    return fetcher(project)
+
+
 @exp.command(name="diff")
 @click.argument("a_rev", required=False)
 @click.argument("b_rev", required=False)
@@ -179,12 +187,11 @@ def diff(a_rev: str | None, b_rev: str | None, include_all: bool, param_deps: bo
     """
     from ..compare.diff import changes_to_json
     from ..errors import FileProblem
-    from ..ops.compare import fetcher
     from ..ops.exp.diff import diff as exp_diff
     from .session import open_project
 
     with open_project() as project:
-        found = exp_diff(project, a_rev, b_rev, include_all, param_deps, fetcher(project))
+        found = exp_diff(project, a_rev, b_rev, include_all, param_deps, _fetcher(project))
     for problem in found.problems:
         click.secho(f"WARNING: {problem}", fg="yellow", err=True)
     if as_json:
@@ -277,6 +284,8 @@ def list_(git_remote: str | None, revs: tuple[str, ...], all_commits: bool, name
     from ..ops.exp.show import describe_baselines
     from .session import open_project
 
+    if sha_only and git_remote:
+        raise click.UsageError("--sha-only cannot be used with a git remote")
     with open_project() as project:
         baselines = _resolve_baselines(project.root, revs)
         grouped = list_experiments(project, baselines, all_commits, git_remote)
@@ -289,6 +298,8 @@ def list_(git_remote: str | None, revs: tuple[str, ...], all_commits: bool, name
                 click.echo(exp_ref.name)
             elif sha_only:
                 click.echo(exp_ref.commit)
+            elif git_remote:  # as dvc: a remote's experiments are listed by name
+                click.echo(f"\t{exp_ref.name}")
             else:
                 click.echo(f"\t{exp_ref.commit[:7]} [{exp_ref.name}]")
 
@@ -319,3 +330,62 @@ def remove(experiments: tuple[str, ...], revs: tuple[str, ...], all_commits: boo
         click.echo(f"Removed experiments: {', '.join(repr(e.name) for e in removed)}")
     else:
         click.echo("No experiments to remove.")
+
+
+def _sync_options(func):  # noqa: ANN001, ANN202
+    options = [
+        click.argument("git_remote"),
+        click.argument("experiments", nargs=-1),
+        click.option("-A", "--all-commits", is_flag=True, help="Every experiment."),
+        click.option("--rev", "revs", multiple=True, metavar="REV",
+                     help="The experiments of this baseline (repeatable; default HEAD)."),
+        click.option("-f", "--force", is_flag=True, help="Overwrite experiments that diverged."),
+        click.option("--no-cache", is_flag=True, help="Only the git refs, not the outputs."),
+        click.option("-r", "--remote", help="Data remote (default: the default remote)."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parallel transfers."),
+        verbose_option,
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _sync(verb_name: str, git_remote: str, experiments: tuple[str, ...], all_commits: bool,
+          revs: tuple[str, ...], force: bool, no_cache: bool, remote: str | None,
+          jobs: int | None) -> None:  # fmt: skip
+    from ..ops.exp import transfer
+    from .session import open_project, run_verb
+
+    with open_project() as project:
+        baselines = tuple(_resolve_baselines(project.root, revs))
+    selection = transfer.ExpSelection(experiments, baselines, all_commits)
+    data = transfer.DataOptions(not no_cache, remote, jobs)
+    verb = transfer.push if verb_name == "push" else transfer.pull
+    result = run_verb(verb, git_remote, selection, data, force)
+    done = "Pushed" if verb_name == "push" else "Pulled"
+    if not result.exps:
+        click.echo("No experiments to " + verb_name + ".")
+        return
+    names = ", ".join(repr(e.name) for e in result.exps)
+    where = "to" if verb_name == "push" else "from"
+    click.echo(f"{done} experiments {names} {where} git remote '{git_remote}'.")
+    if result.data is not None:
+        from .transfer import report_transfer
+
+        report_transfer("pushed" if verb_name == "push" else "fetched", result.data, False, False)
+
+
+@exp.command(name="push")
+@_sync_options
+def push(**options) -> None:  # noqa: ANN003
+    """Push experiments (HEAD's by default) to GIT_REMOTE, and their outputs to the data remote."""
+    options.pop("verbose", None)
+    _sync("push", **options)
+
+
+@exp.command(name="pull")
+@_sync_options
+def pull(**options) -> None:  # noqa: ANN003
+    """Pull experiments (HEAD's by default) from GIT_REMOTE, and their outputs into the cache."""
+    options.pop("verbose", None)
+    _sync("pull", **options)

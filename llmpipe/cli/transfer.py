@@ -35,7 +35,7 @@ def _request(targets, remote, jobs, run_cache, all_branches):  # noqa: ANN001, A
     return TransferRequest(tuple(targets), remote, jobs, run_cache, all_branches)
 
 
-def _report(verb: str, result: Any, as_json: bool, quiet: bool) -> None:
+def report_transfer(verb: str, result: Any, as_json: bool, quiet: bool) -> None:
     if as_json:
         emit_json(
             {
@@ -69,7 +69,7 @@ def push(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose
     from ..ops.transfer import push as do_push
 
     request = _request(targets, remote, jobs, run_cache, all_branches)
-    _report("pushed", run_verb(do_push, request, CliProgress(not quiet)), as_json, quiet)
+    report_transfer("pushed", run_verb(do_push, request, CliProgress(not quiet)), as_json, quiet)
 
 
 @click.command()
@@ -79,7 +79,7 @@ def fetch(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbos
     from ..ops.transfer import fetch as do_fetch
 
     request = _request(targets, remote, jobs, run_cache, all_branches)
-    _report("fetched", run_verb(do_fetch, request, CliProgress(not quiet)), as_json, quiet)
+    report_transfer("fetched", run_verb(do_fetch, request, CliProgress(not quiet)), as_json, quiet)
 
 
 @click.command()
@@ -96,7 +96,7 @@ def pull(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose
     if not quiet and not as_json:
         for path in result.checkout.changed:
             click.echo(f"M\t{path}")
-    _report("fetched", result.fetched, as_json, quiet)
+    report_transfer("fetched", result.fetched, as_json, quiet)
 
 
 def print_cloud_status(entries: list[Any], as_json: bool) -> None:

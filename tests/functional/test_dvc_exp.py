@@ -67,3 +67,35 @@ def test_exp_list_and_diff_match_dvc_and_dvc_applies_llmpipe_experiments(project
     assert project.llmpipe("status").stdout.startswith("Data and pipelines are up to date")
     project.run("dvc", "exp", "remove", "lr5")
     assert project.llmpipe("exp", "list", "--name-only").stdout == "lr3\n"
+
+
+def test_exp_push_and_pull_move_refs_and_outputs_both_ways_with_dvc(project, tmp_path):
+    build(project)
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.commit("data remote")
+    project.ok("push")
+    project.run("git", "init", "-q", "--bare", str(tmp_path / "origin.git"))
+    project.git("remote", "add", "origin", str(tmp_path / "origin.git"))
+    project.git("push", "-q", "origin", "main")
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    pushed = project.ok("exp", "push", "origin", "lr3")
+    assert "Pushed experiments 'lr3'" in pushed.out and "pushed" in pushed.out
+    _same(project, "exp", "list", "origin")
+    clone = tmp_path / "clone"
+    project.run("git", "clone", "-q", "-b", "main", str(tmp_path / "origin.git"), str(clone))
+    other = type(project)(clone, project._capsys)
+    pulled = other.ok("exp", "pull", "origin", "lr3")
+    assert "Pulled experiments 'lr3'" in pulled.out
+    # The cached metric of the experiment came with it: both tools read it from the cache.
+    shown = json.loads(_same(other, "exp", "show", "--json"))
+    lr3 = shown[1]["experiments"][0]["revs"][0]["data"]
+    assert lr3["metrics"]["eval.json"] == {"data": {"f1": 0.9}}
+    # dvc pushes an experiment of its own from the clone; llmpipe pulls it back.
+    other.run("dvc", "exp", "run", "-S", "train.lr=0.25", "-n", "from-dvc")
+    other.run("dvc", "exp", "push", "origin", "from-dvc")
+    project.ok("exp", "pull", "origin", "from-dvc")
+    assert "from-dvc" in project.ok("exp", "list", "--name-only").out
+    project.ok("exp", "apply", "from-dvc")
+    assert json.loads(project.read("eval.json")) == {"f1": 0.75}
+    missing = project.cli("exp", "pull", "origin", "nope")
+    assert missing.code == 1 and "holds no experiment 'nope'" in missing.err

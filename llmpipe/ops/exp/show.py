@@ -9,7 +9,6 @@ reads the other's experiments and the two outputs compare equal.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -116,7 +115,9 @@ class _Collector:
         names = describe_baselines(self.root, baselines)
         by_baseline: dict[str, list[ExpRef]] = {}
         for exp in experiments(self.root):
-            by_baseline.setdefault(exp.baseline, []).append(exp)
+            if exp.baseline in baselines:
+                by_baseline.setdefault(exp.baseline, []).append(exp)
+        self._prefetch(baselines + [e.commit for exps in by_baseline.values() for e in exps])
         states = [] if self.request.hide_workspace else [self._state(WORKSPACE, None)]
         for sha in baselines:
             state = self._state(sha, sha)
@@ -125,6 +126,20 @@ class _Collector:
             state.experiments = sorted(ranges, key=self._newest, reverse=True) or None
             states.append(state)
         return states
+
+    def _prefetch(self, commits: list[str]) -> None:
+        """Read what every revision needs in a few requests to git, not a few per revision:
+        the commits, their trees, then the files the first revision's pipeline reads."""
+        for sha, content in self.objects.commits(commits).items():
+            self._commits[sha] = _parse_commit(content)
+        trees = [self.comparison.tree(Revision(sha, sha)) for sha in commits]
+        self.objects.prefetch_trees(self.objects.tree_of(sha) for sha in self._commits)
+        if not trees:
+            return
+        pipeline = self.comparison.pipeline(Revision(commits[0], commits[0]))
+        paths = {*pipeline.dvcyamls, *pipeline.metrics, *(p.path for p in pipeline.params)}
+        paths.update(stage.lockfile for stage in pipeline.stages)
+        self.objects.prefetch(oid for tree in trees for p in paths if (oid := tree.oid(p)))
 
     def _baselines(self) -> list[str]:
         """Baseline commits in dvc's order: named revisions (and `num` back), branches, tags."""
@@ -191,14 +206,14 @@ class _Collector:
             when = None if commit is None else datetime.fromtimestamp(self._commit(commit)[1])  # noqa: DTZ006 - dvc shows local time
             metrics = self.comparison.metrics(revision)
             params = self.comparison.params(revision, deps_only=self.request.param_deps)
-            tree = self.comparison.tree(revision)
+            deps, outs = _deps_and_outs(self.comparison.tree(revision), pipeline.stages)
             data = ExpData(
                 rev=rev,
                 timestamp=when,
                 params={p: v.to_json() for p, v in params.files.items()},
                 metrics={p: v.to_json() for p, v in metrics.files.items()},
-                deps=dict(_deps(tree, pipeline.stages)),
-                outs=dict(_outs(tree, pipeline.stages)),
+                deps=deps,
+                outs=outs,
             )
         except LlmpipeError as exc:
             return ExpState(rev, error={"msg": str(exc), "type": type(exc).__name__})
@@ -235,35 +250,28 @@ def describe_baselines(root: str, shas: list[str]) -> dict[str, str | None]:
     }
 
 
-def _deps(tree: Tree, stages: tuple[Stage, ...]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """dvc's `deps` of a revision: each file dep with the hash its lock records."""
+def _deps_and_outs(tree: Tree, stages: tuple[Stage, ...]) -> tuple[dict, dict]:
+    """dvc's `deps` (file deps) and `outs` (all but metrics and plots) of a revision, each
+    with the hash its lock (or `.dvc` file) records; every lock file is parsed once."""
     locks: dict[str, dict[str, Any]] = {}
+    deps: dict[str, Any] = {}
+    outs: dict[str, Any] = {}
     for stage in stages:
         if stage.is_data_source:
-            continue
-        if stage.lockfile not in locks:
-            locks[stage.lockfile] = read_lock(tree, stage.lockfile)
-        recorded = hashes_in(locks[stage.lockfile].get(stage.name) or {}, "deps")
-        for dep in stage.deps:
-            yield stage.repo_path(dep.path), _hash_fields(recorded.get(dep.path))
-
-
-def _outs(tree: Tree, stages: tuple[Stage, ...]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """dvc's `outs`: every output but metrics and plots, with its recorded hash."""
-    locks: dict[str, dict[str, Any]] = {}
-    for stage in stages:
-        if stage.is_data_source:
-            recorded = read_dvcfile_hashes(tree, stage.dvcfile)
+            recorded_outs, recorded_deps = read_dvcfile_hashes(tree, stage.dvcfile), {}
         else:
             if stage.lockfile not in locks:
                 locks[stage.lockfile] = read_lock(tree, stage.lockfile)
-            recorded = hashes_in(locks[stage.lockfile].get(stage.name) or {}, "outs")
+            entry = locks[stage.lockfile].get(stage.name) or {}
+            recorded_outs, recorded_deps = hashes_in(entry, "outs"), hashes_in(entry, "deps")
+        for dep in stage.deps if not stage.is_data_source else ():
+            deps[stage.repo_path(dep.path)] = _hash_fields(recorded_deps.get(dep.path))
         for out in stage.outs:
-            if out.kind in ("metric", "plot"):
-                continue
-            fields = _hash_fields(recorded.get(out.path))
-            fields.update(use_cache=out.cache, is_data_source=stage.is_data_source)
-            yield stage.repo_path(out.path), fields
+            if out.kind not in ("metric", "plot"):
+                fields = _hash_fields(recorded_outs.get(out.path))
+                fields.update(use_cache=out.cache, is_data_source=stage.is_data_source)
+                outs[stage.repo_path(out.path)] = fields
+    return deps, outs
 
 
 def _hash_fields(info: HashInfo | None) -> dict[str, Any]:
