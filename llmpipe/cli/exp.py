@@ -30,15 +30,22 @@ def exp() -> None:
 @click.option(
     "-f", "--force", is_flag=True, help="Run every stage; replace an experiment of that name."
 )
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Stages to run at once.")
+@click.option("--queue", is_flag=True, help="Queue the experiment to run later (--run-all).")
+@click.option("--run-all", is_flag=True, help="Run every queued experiment.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="With --run-all: experiments at once (each in a copy of the project); else stages.",
+)
 @click.option("--dry", is_flag=True, help="Say what would run; save nothing.")
 @click.option("--no-run-cache", is_flag=True, help="Always execute; never restore from run-cache.")
 @click.option("-k", "--keep-going", is_flag=True, help="Keep running stages after a failure.")
 @quiet_option
 @verbose_option
 def run(targets: tuple[str, ...], set_params: tuple[str, ...], name: str | None, force: bool,
-        jobs: int | None, dry: bool, no_run_cache: bool, keep_going: bool, quiet: bool,
-        verbose: bool) -> None:  # fmt: skip
+        queue: bool, run_all: bool, jobs: int | None, dry: bool, no_run_cache: bool,
+        keep_going: bool, quiet: bool, verbose: bool) -> None:  # fmt: skip
     """Reproduce the pipeline in the workspace and save the result as an experiment.
 
     The experiment is a commit on HEAD kept under refs/exps/ (as dvc keeps it);
@@ -48,6 +55,10 @@ def run(targets: tuple[str, ...], set_params: tuple[str, ...], name: str | None,
     from ..ops.repro import ReproRequest
     from .repro import summarize
     from .session import invocation, open_project
+
+    if queue or run_all:
+        _queue(targets, set_params, name, queue, run_all, jobs, quiet)
+        return
 
     with open_project() as project:
         request = ReproRequest(
@@ -68,6 +79,32 @@ def run(targets: tuple[str, ...], set_params: tuple[str, ...], name: str | None,
     summarize(result.repro, quiet, dry)
     if result.saved is not None:
         _saved_line(result.saved, quiet)
+
+
+def _queue(targets: tuple[str, ...], set_params: tuple[str, ...], name: str | None, queue: bool,
+           run_all: bool, jobs: int | None, quiet: bool) -> None:  # fmt: skip
+    from ..errors import RunError
+    from ..ops.exp.queue import enqueue, run_queued
+    from .session import run_verb
+
+    if queue:
+        entry = run_verb(enqueue, set_params, name, targets)
+        if not quiet:
+            click.echo(f"Queued experiment '{entry.name}' for future execution.")
+    if not run_all:
+        return
+    result = run_verb(run_queued, jobs or 1)
+    for done in result.runs:
+        if done.error:
+            click.secho(f"ERROR: {done.error}", fg="red", err=True)
+        elif not quiet:
+            click.echo(f"Ran experiment '{done.entry.name}' ({done.commit[:7]}).")
+    if not result.runs and not quiet:
+        click.echo("No queued experiments to run.")
+    if result.failed:
+        raise RunError(
+            f"{len(result.failed)} queued experiment(s) failed (see above); they stay queued"
+        )
 
 
 def _saved_line(saved, quiet: bool) -> None:  # noqa: ANN001

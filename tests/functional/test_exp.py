@@ -128,3 +128,25 @@ def test_exp_branch_list_remove_and_diff(project):
 def _short(project, name: str) -> str:
     ref = next(r for r in _exp_refs(project) if r.endswith("/" + name))
     return _exp_refs(project)[ref][:7]
+
+
+def test_queued_experiments_run_later_in_parallel_copies(project):
+    build(project)
+    before = project.read("params.yaml")
+    project.ok("exp", "run", "--queue", "-S", "train.lr=0.3", "-n", "q3")
+    project.write("notes.txt", "queued with the workspace as it was\n")
+    project.git("add", "notes.txt")
+    project.ok("exp", "run", "--queue", "-S", "train.lr=0.5", "-n", "q5")
+    assert _exp_refs(project) == {}  # nothing ran yet
+    result = project.ok("exp", "run", "--run-all", "-j", "2")
+    assert "Ran experiment 'q3'" in result.out and "Ran experiment 'q5'" in result.out
+    refs = _exp_refs(project)
+    head = project.git("rev-parse", "HEAD").strip()
+    assert sorted(r.rsplit("/", 1)[1] for r in refs) == ["q3", "q5"]
+    q5 = next(sha for ref, sha in refs.items() if ref.endswith("/q5"))
+    assert project.git("rev-parse", f"{q5}^").strip() == head
+    assert project.git("show", f"{q5}:notes.txt") == "queued with the workspace as it was\n"
+    assert json.loads(project.git("show", f"{q5}:metrics.json"))["acc"] == 1.0
+    assert project.read("params.yaml") == before  # the workspace was not touched
+    assert "No queued experiments" in project.ok("exp", "run", "--run-all").out
+    assert project.git("for-each-ref", "refs/llmpipe") == ""

@@ -56,18 +56,22 @@ def save_locked(
     name: str | None = None,
     force: bool = False,
     include_untracked: Sequence[str] = (),
+    start: tuple[str, str] | None = None,
 ) -> SavedExp:
     """Commit the workspace as experiment `name` (a fresh random one by default) on HEAD.
 
     An existing experiment of that name is replaced with `force`, kept when its
     files are the same, and otherwise an ExperimentError. The caller holds the lock.
+    `start` (baseline, snapshot commit) is for a queued run's copy of the project:
+    the experiment goes on that baseline, starting from the snapshot's files.
     """
-    baseline = baseline_of(project)
+    baseline = start[0] if start else baseline_of(project)
     mine = {exp.name: exp for exp in experiments(project.root) if exp.baseline == baseline}
     name = check_name(name) if name else random_name(set(mine))
     stages = project.stages()
     paths = _extra_paths(project, stages) + [_repo_relpath(project, p) for p in include_untracked]
-    commit = _commit(project, baseline, _message(project, stages), paths)
+    message = _message(project, stages)
+    commit = commit_workspace(project, baseline, message, paths, start[1] if start else None)
     existing = mine.get(name)
     if existing is not None and not force:
         if _same_tree(project.root, existing.commit, commit):
@@ -81,17 +85,20 @@ def save_locked(
     return SavedExp(exp)
 
 
-def _commit(project: Project, baseline: str, message: str, paths: list[str]) -> str:
-    """A commit of the workspace on `baseline`, written through a copy of the index."""
+def commit_workspace(
+    project: Project, baseline: str, message: str, paths: list[str], tree: str | None = None
+) -> str:
+    """A commit of the workspace on `baseline`, written through a copy of the index (or
+    an index of commit `tree`'s files): HEAD and the user's index stay as they are."""
     index = scm.index_path(project.root)
     top = scm.git_root(project.root)
     assert index is not None and top is not None  # baseline_of found a repository
     with tempfile.TemporaryDirectory(prefix="exp-", dir=_scratch(project)) as scratch:
         env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
-        if os.path.exists(index):  # its stat data saves git re-hashing unchanged files
+        if tree is None and os.path.exists(index):  # its stat data spares git re-hashing
             shutil.copyfile(index, env["GIT_INDEX_FILE"])
         else:
-            scm.run_git(top, "read-tree", baseline, env=env)
+            scm.run_git(top, "read-tree", tree or baseline, env=env)
         scm.run_git(top, "add", "-u", env=env)
         present = [p for p in dict.fromkeys(paths) if _exists(project, p)]
         ignored = scm.ignored_paths(project.root, present)
