@@ -91,6 +91,16 @@ def find(root: str, name: str, baseline: str | None) -> ExpRef:
     return matches[0]
 
 
+def name_for_overrides(overrides: list[str]) -> str:
+    """An experiment name made of a sweep job's overrides (`train.lr=0.1,seed=2`), with
+    the characters git refuses in a ref name replaced by `_`."""
+    joined = ",".join(overrides) or "defaults"
+    cleaned = re.sub(r"[\x00-\x20~^:?*\[\\/\x7f]|\.\.|@\{", "_", joined).strip(".-")
+    if cleaned.endswith(".lock"):
+        cleaned += "_"
+    return cleaned or "defaults"
+
+
 def random_name(taken: set[str]) -> str:
     """A fresh `adjective-noun` name (dvc names experiments alike), not in `taken`."""
     # A generator of its own: stage code often seeds the global one.

@@ -57,6 +57,7 @@ def save_locked(
     force: bool = False,
     include_untracked: Sequence[str] = (),
     start: tuple[str, str] | None = None,
+    partial_copy: bool = False,
 ) -> SavedExp:
     """Commit the workspace as experiment `name` (a fresh random one by default) on HEAD.
 
@@ -64,6 +65,8 @@ def save_locked(
     files are the same, and otherwise an ExperimentError. The caller holds the lock.
     `start` (baseline, snapshot commit) is for a queued run's copy of the project:
     the experiment goes on that baseline, starting from the snapshot's files.
+    `partial_copy` is for a sweep job's copy, which lacks some tracked files
+    (`.llmpipe/`): it starts from HEAD's files and updates only those it has.
     """
     baseline = start[0] if start else baseline_of(project)
     mine = {exp.name: exp for exp in experiments(project.root) if exp.baseline == baseline}
@@ -71,7 +74,8 @@ def save_locked(
     stages = project.stages()
     paths = _extra_paths(project, stages) + [_repo_relpath(project, p) for p in include_untracked]
     message = _message(project, stages)
-    commit = commit_workspace(project, baseline, message, paths, start[1] if start else None)
+    tree = start[1] if start else (baseline if partial_copy else None)
+    commit = commit_workspace(project, baseline, message, paths, tree, partial_copy)
     existing = mine.get(name)
     if existing is not None and not force:
         if _same_tree(project.root, existing.commit, commit):
@@ -86,10 +90,18 @@ def save_locked(
 
 
 def commit_workspace(
-    project: Project, baseline: str, message: str, paths: list[str], tree: str | None = None
+    project: Project,
+    baseline: str,
+    message: str,
+    paths: list[str],
+    tree: str | None = None,
+    only_present: bool = False,
 ) -> str:
     """A commit of the workspace on `baseline`, written through a copy of the index (or
-    an index of commit `tree`'s files): HEAD and the user's index stay as they are."""
+    an index of commit `tree`'s files): HEAD and the user's index stay as they are.
+
+    `only_present` updates the tracked files the work tree has and takes no missing
+    one for deleted (a copy of the project holding only some of them)."""
     index = scm.index_path(project.root)
     top = scm.git_root(project.root)
     assert index is not None and top is not None  # baseline_of found a repository
@@ -99,7 +111,10 @@ def commit_workspace(
             shutil.copyfile(index, env["GIT_INDEX_FILE"])
         else:
             scm.run_git(top, "read-tree", tree or baseline, env=env)
-        scm.run_git(top, "add", "-u", env=env)
+        if only_present:
+            _add_present(top, scratch, env)
+        else:
+            scm.run_git(top, "add", "-u", env=env)
         present = [p for p in dict.fromkeys(paths) if _exists(project, p)]
         ignored = scm.ignored_paths(project.root, present)
         wanted = [p for p in present if p not in ignored]
@@ -107,6 +122,17 @@ def commit_workspace(
             scm.run_git(project.root, "add", "--", *wanted, env=env)
         tree = scm.run_git(top, "write-tree", env=env)
     return scm.run_git(top, "commit-tree", tree, "-p", baseline, "-m", message)
+
+
+def _add_present(top: str, scratch: str, env: dict[str, str]) -> None:
+    tracked = scm.run_git(top, "ls-files", "-z", env=env).split("\0")
+    present = [p for p in tracked if p and os.path.lexists(os.path.join(top, p))]
+    if not present:
+        return
+    listing = os.path.join(scratch, "present")
+    with open(listing, "w", encoding="utf-8") as handle:
+        handle.write("\0".join(present))
+    scm.run_git(top, "add", f"--pathspec-from-file={listing}", "--pathspec-file-nul", env=env)
 
 
 def _scratch(project: Project) -> str:
