@@ -170,18 +170,26 @@ def _packed_ref(common: str, ref: str) -> str | None:
 def _git_output(root: str, *args: str) -> str | None:
     """Stripped stdout of `git -C root args`, or None if git is missing or fails."""
     try:
-        result = subprocess.run(
-            ["git", "-C", root, *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )
+        result = _git(root, args)
     except OSError:
         return None
     if result.returncode != 0:
         return None
     return result.stdout.strip()
+
+
+def _git(
+    root: str, args: tuple[str, ...], env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`git -C root args` run to the end, output captured; OSError when git cannot start."""
+    return subprocess.run(
+        ["git", "-C", root, *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        check=False,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
+    )
 
 
 # -- revisions (for comparing metrics, params and plots across commits) ---------
@@ -280,13 +288,7 @@ def run_git(root: str, *args: str, env: dict[str, str] | None = None) -> str:
     `env` adds variables (a temporary `GIT_INDEX_FILE`) to the environment.
     """
     try:
-        result = subprocess.run(
-            ["git", "-C", root, *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
-        )
+        result = _git(root, args, env)
     except OSError as exc:
         raise LlmpipeError(f"cannot run git: {exc}") from None
     if result.returncode != 0:
@@ -313,13 +315,7 @@ def ignored_paths(root: str, paths: list[str]) -> set[str]:
     if not paths:
         return set()
     try:
-        result = subprocess.run(
-            ["git", "-C", root, "check-ignore", "--stdin", "-z"],
-            input="\0".join(paths).encode("utf-8", "surrogateescape"),
-            capture_output=True,
-            check=False,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )
+        result = _git(root, ("check-ignore", "--stdin", "-z"), stdin="\0".join(paths))
     except OSError as exc:
         raise LlmpipeError(f"cannot run git: {exc}") from None
-    return {p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p}
+    return {p for p in result.stdout.split("\0") if p}

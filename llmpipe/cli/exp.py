@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from .render import CliProgress, CliReporter, emit_json, quiet_option, verbose_option
+from .render import emit_json, quiet_option, verbose_option
 
 
 @click.group(help="Run, compare and keep experiments (git refs in dvc's layout).")
@@ -53,7 +53,7 @@ def run(targets: tuple[str, ...], set_params: tuple[str, ...], name: str | None,
     """
     from ..ops.exp.run import run_experiment
     from ..ops.repro import ReproRequest
-    from .repro import summarize
+    from .repro import summarize, with_progress
     from .session import invocation, open_project
 
     if queue or run_all:
@@ -70,12 +70,8 @@ def run(targets: tuple[str, ...], set_params: tuple[str, ...], name: str | None,
             use_run_cache=not no_run_cache,
             overrides=set_params,
         )
-        progress = CliProgress(enabled=not quiet)
-        try:
-            result = run_experiment(project, request, name, force, CliReporter(quiet), progress,
-                                    invocation=invocation())  # fmt: skip
-        finally:
-            progress.finish()
+        result = with_progress(quiet, lambda r, p: run_experiment(
+            project, request, name, force, r, p, invocation=invocation()))  # fmt: skip
     summarize(result.repro, quiet, dry)
     if result.saved is not None:
         _saved_line(result.saved, quiet)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 
 from .render import CliProgress, CliReporter, quiet_option, verbose_option
+
+T = TypeVar("T")
 
 
 @click.command()
@@ -85,14 +89,18 @@ def repro(
             overrides=set_params,
             all_pipelines=all_pipelines,
         )
-        progress = CliProgress(enabled=not quiet)
-        try:
-            result = reproduce(
-                project, request, CliReporter(quiet), progress, invocation=invocation()
-            )
-        finally:
-            progress.finish()
+        result = with_progress(quiet, lambda r, p: reproduce(project, request, r, p,
+                                                             invocation=invocation()))  # fmt: skip
     summarize(result, quiet, dry)
+
+
+def with_progress(quiet: bool, call: Callable[[CliReporter, CliProgress], T]) -> T:
+    """`call(reporter, progress)` with the CLI's reporter and progress bars, closed after."""
+    progress = CliProgress(enabled=not quiet)
+    try:
+        return call(CliReporter(quiet), progress)
+    finally:
+        progress.finish()
 
 
 def summarize(result, quiet: bool, dry: bool) -> None:  # noqa: ANN001

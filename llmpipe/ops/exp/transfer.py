@@ -74,13 +74,7 @@ def push(
 ) -> ExpTransfer:
     """Push the selected experiments' refs to `git_remote` (`force` overwrites diverged
     ones there), then their outputs to the data remote."""
-    chosen = _local(project, selection)
-    with repo_lock(project.tmp_dir):
-        if chosen:
-            refspecs = [f"{'+' if force else ''}{e.ref}:{e.ref}" for e in chosen]
-            scm.run_git(project.root, "push", git_remote, *refspecs)
-        moved = _move_data(project, chosen, data, upload=True)
-    return ExpTransfer(tuple(chosen), moved)
+    return _sync(project, ("push", git_remote), _local(project, selection), data, force, True)
 
 
 @audited("exp pull", describe=describe_exp_transfer)
@@ -94,11 +88,17 @@ def pull(
     """Fetch the selected experiments' refs from `git_remote` (`force` overwrites diverged
     local ones), then their outputs from the data remote into the cache."""
     chosen = _remote(project, git_remote, selection)
+    return _sync(project, ("fetch", "--no-tags", git_remote), chosen, data, force, False)
+
+
+def _sync(project: Project, git_command: tuple[str, ...], chosen: list[ExpRef],
+          data: DataOptions, force: bool, upload: bool) -> ExpTransfer:  # fmt: skip
+    """Move `chosen`'s refs with `git_command` (push or fetch), then their outputs."""
     with repo_lock(project.tmp_dir):
         if chosen:
             refspecs = [f"{'+' if force else ''}{e.ref}:{e.ref}" for e in chosen]
-            scm.run_git(project.root, "fetch", "--no-tags", git_remote, *refspecs)
-        moved = _move_data(project, chosen, data, upload=False)
+            scm.run_git(project.root, *git_command, *refspecs)
+        moved = _move_data(project, chosen, data, upload=upload)
     return ExpTransfer(tuple(chosen), moved)
 
 
