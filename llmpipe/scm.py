@@ -214,8 +214,11 @@ def list_refs(root: str, namespace: str) -> list[tuple[str, str]]:
 
 
 def all_commits(root: str) -> list[str]:
-    """Every commit reachable from any ref, newest first."""
-    output = _git_output(root, "rev-list", "--all")
+    """Every commit reachable from HEAD, a branch, a tag or a remote branch, newest first.
+
+    As dvc's `-A`: experiment commits (`refs/exps/`) and other refs' are left out.
+    """
+    output = _git_output(root, "rev-list", "HEAD", "--branches", "--tags", "--remotes")
     return (output or "").split()
 
 

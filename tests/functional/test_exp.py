@@ -150,3 +150,12 @@ def test_queued_experiments_run_later_in_parallel_copies(project):
     assert project.read("params.yaml") == before  # the workspace was not touched
     assert "No queued experiments" in project.ok("exp", "run", "--run-all").out
     assert project.git("for-each-ref", "refs/llmpipe") == ""
+
+
+def test_all_commits_leave_experiment_commits_out_as_dvc_does(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    (commit,) = _exp_refs(project).values()
+    scm.clear_cache()
+    shown = json.loads(project.ok("metrics", "show", "-A", "--json").out)
+    assert commit not in shown and project.git("rev-parse", "HEAD").strip() in shown
