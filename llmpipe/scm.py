@@ -269,6 +269,40 @@ def list_files(root: str) -> list[str] | None:
     return sorted({p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
 
 
+def is_ignored(root: str, path: str) -> bool:
+    """Whether git's ignore rules (every `.gitignore`, `info/exclude`, core.excludesFile)
+    leave out `path` (absolute, or relative to `root`), as `git check-ignore` says.
+
+    False outside a git work tree, or when git cannot answer.
+    """
+    return _git_succeeds(root, "check-ignore", "-q", "--", path)
+
+
+def is_tracked(root: str, path: str) -> bool:
+    """Whether git tracks the file `path`, or any file below the folder `path`.
+
+    False outside a git work tree, or when git cannot answer.
+    """
+    listed = _git_output(root, "ls-files", "-z", "--", path)
+    return bool(listed)
+
+
+def _git_succeeds(root: str, *args: str) -> bool:
+    """True when `git -C root args` exits 0 (and git runs at all)."""
+    if git_root(root) is None:
+        return False
+    try:
+        result = subprocess.run(
+            ["git", "-C", root, *args],
+            capture_output=True,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except OSError:
+        return False
+    return result.returncode == 0
+
+
 def user_identity(cwd: str = ".") -> str | None:
     """'Name <email>' from git's `user.name` and `user.email` as seen from `cwd`.
 
@@ -280,6 +314,18 @@ def user_identity(cwd: str = ".") -> str | None:
     if name and email:
         return f"{name} <{email}>"
     return name or email
+
+
+def untracked_files(root: str) -> list[str]:
+    """Files under `root` git does not track (ignored ones left out), relative to `root`."""
+    output = _git_output(root, "ls-files", "-z", "--others", "--exclude-standard")
+    return sorted(p for p in (output or "").split("\0") if p)
+
+
+def has_changes(root: str, untracked: bool = False) -> bool:
+    """True when git sees staged or unstaged changes (and untracked files, if asked)."""
+    mode = "all" if untracked else "no"
+    return bool(_git_output(root, "status", "--porcelain", f"--untracked-files={mode}"))
 
 
 # -- writing commits and refs (experiments) ---------------------------------------

@@ -50,6 +50,11 @@ T = TypeVar("T")
     metavar="OVERRIDE",
     help="Hydra override for params.yaml ([file:]key=value, +key=v, ~key, group=option).",
 )
+@click.option(
+    "--from-checkpoint",
+    metavar="ID",
+    help="Resume the one target stage from this pushed checkpoint (llmpipe checkpoints list).",
+)
 @quiet_option
 @verbose_option
 def repro(
@@ -64,6 +69,7 @@ def repro(
     keep_going: bool,
     no_run_cache: bool,
     set_params: tuple[str, ...],
+    from_checkpoint: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -88,6 +94,7 @@ def repro(
             use_run_cache=not no_run_cache,
             overrides=set_params,
             all_pipelines=all_pipelines,
+            from_checkpoint=from_checkpoint,
         )
         result = with_progress(quiet, lambda r, p: reproduce(project, request, r, p,
                                                              invocation=invocation()))  # fmt: skip

@@ -114,7 +114,7 @@ def open_workspace(root: str, cache_dir: str, lineage_dir: str, dest: str) -> It
     from ..hydra.workspace import create_workspace
     from ..lineage.store import LineageStore
     from ..run.repolock import repo_lock
-    from .data import checkout_locked
+    from .checkout import checkout_locked
 
     create_workspace(root, cache_dir, dest)
     with Project(dest) as copy:

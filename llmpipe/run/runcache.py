@@ -1,9 +1,15 @@
 """Run-cache: outputs of a stage run are found again by the exact inputs that made them.
 
-Stored as DVC does, under `<cache>/runs/<key[:2]>/<key>/<value>`, where the key
-hashes the command, dep hashes, params and output paths, and the file holds
-the lock entry. A stage with `always_changed`, persistent or uncached outputs
-is never cached this way.
+Stored as dvc stores it, so that entries pushed by one tool serve the other:
+`<cache>/runs/<key[:2]>/<key>/<value>`, where `key` is the sha256 of the run's
+lock entry with its outputs reduced to their paths, and `value` the sha256 of
+the whole entry (both as JSON with sorted keys, `size` and `nfiles` left out at
+every depth, as dvc's `dict_sha256` does); the file holds the lock entry.
+
+As in dvc, a stage is run-cached when it has a command, dependencies (files or
+params) and outputs, is not `always_changed`, and has no persistent output.
+Outputs with `cache: false` are run-cached too: their content goes into the
+cache when the stage runs, and a restore copies it back.
 """
 
 from __future__ import annotations
@@ -18,36 +24,42 @@ from ..lockfile import LockEntry
 from ..stage import Stage
 from ..yamlio import load_yaml
 
-_VOLATILE = ("size", "nfiles", "isexec")
+# Left out of both hashes, at any depth (dvc: `exclude=[Meta.PARAM_SIZE, Meta.PARAM_NFILES]`).
+_EXCLUDED = frozenset({"size", "nfiles"})
 
 
 def cacheable(stage: Stage) -> bool:
     return (
         not stage.always_changed
+        and bool(stage.commands)
+        and bool(stage.deps or stage.params)
         and bool(stage.outs)
-        and all(out.cache and not out.persist for out in stage.outs)
+        and not any(out.persist for out in stage.outs)
     )
 
 
-def _strip(items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    return [{k: v for k, v in item.items() if k not in _VOLATILE} for item in items or ()]
+def _without_sizes(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_sizes(v) for k, v in data.items() if k not in _EXCLUDED}
+    if isinstance(data, (list, tuple)):
+        return [_without_sizes(item) for item in data]
+    return data
 
 
 def _digest(data: Any) -> str:
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    # json.dumps' default separators and ASCII escapes, as dvc hashes it.
+    text = json.dumps(_without_sizes(data), sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def run_key(entry: LockEntry) -> str:
-    """Identify a run by its inputs only (outs by path)."""
-    return _digest(
-        {
-            "cmd": entry.get("cmd"),
-            "deps": _strip(entry.get("deps")),
-            "params": entry.get("params") or {},
-            "outs": [out["path"] for out in entry.get("outs") or ()],
-        }
-    )
+    """Identify a run by its inputs only: the lock entry with outputs as their paths."""
+    return _digest({**entry, "outs": [out["path"] for out in entry.get("outs") or ()]})
+
+
+def entry_value(entry: LockEntry) -> str:
+    """The name of a run-cache file: the digest of the whole lock entry."""
+    return _digest(entry)
 
 
 def save(runs_dir: str, entry: LockEntry, stage_name: str) -> None:
@@ -55,7 +67,7 @@ def save(runs_dir: str, entry: LockEntry, stage_name: str) -> None:
     from ..yamlio import render_entry
 
     key = run_key(entry)
-    path = os.path.join(runs_dir, key[:2], key, _digest(entry))
+    path = os.path.join(runs_dir, key[:2], key, entry_value(entry))
     if not os.path.exists(path):
         # Not fsynced: an entry lost or damaged by a crash is only a cache miss,
         # and lookup() checks every entry it reads against its key.

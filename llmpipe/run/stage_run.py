@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +108,7 @@ def bring_frozen_up_to_date(
         status.dep_hashes = _dep_hashes_or_fail(ctx, stage)
         status.params = current_params(ctx, stage)
         outcome = _outcome(stage, "frozen", status, started)
-        outcome.out_hashes = _save_outputs(ctx, stage)
+        outcome.out_hashes = save_outputs(ctx, stage)
         entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
         locks.update(stage.lockfile, stage.name, entry)
         outcome.ended = time.time()
@@ -175,7 +176,8 @@ def _restore_from_run_cache(
     if not runcache.cacheable(stage):
         return None
     inputs = entry_for(stage, status.dep_hashes, status.params, {})
-    inputs["outs"] = [{"path": out.path} for out in stage.outs]
+    # Sorted by path as in the lock entry: the key hashes the list in its order.
+    inputs["outs"] = [{"path": path} for path in sorted(out.path for out in stage.outs)]
     for entry in runcache.lookup(ctx.runs_dir, inputs):
         out_hashes = hashes_in(entry, "outs")
         if set(out_hashes) != {out.path for out in stage.outs}:
@@ -183,24 +185,28 @@ def _restore_from_run_cache(
         if not all(in_cache(ctx.odb, info) for info in out_hashes.values()):
             continue
         started = time.time()
+        uncached = {out.path for out in stage.outs if not out.cache}
         for path, info in out_hashes.items():
             result = checkout(
                 ctx.odb,
                 info,
                 ctx.abspath(stage, path),
-                ctx.link_types,
+                ("copy",) if path in uncached else ctx.link_types,  # as git would have it
                 ctx.state,
                 guard=ctx.guard,
+                ignore=ctx.ignore,
             )
             if result.missing:
                 break
-            ignore_output(ctx.root, stage.repo_path(path))
+            if path not in uncached:
+                ignore_output(ctx.root, stage.repo_path(path))
         else:
             locks.update(
                 stage.lockfile,
                 stage.name,
                 entry_for(stage, status.dep_hashes, status.params, out_hashes),
             )
+            _record_links(ctx, stage)
             outcome = _outcome(stage, "restored", status, started)
             outcome.out_hashes = out_hashes
             return outcome
@@ -220,20 +226,46 @@ def _execute(
         if not out.persist:
             remove(ctx.abspath(stage, out.path))
     try:
-        run_commands(stage, ctx.root)
+        with _around_command(ctx, stage, status):
+            run_commands(stage, ctx.root)
     except RunError as exc:
         outcome.kind, outcome.error, outcome.ended = "failed", str(exc), time.time()
         outcome.exit_status = exc.exit_status
         return outcome
     outcome.exit_status = 0
-    outcome.out_hashes = _save_outputs(ctx, stage)
+    outcome.out_hashes = save_outputs(ctx, stage)
+    _record_links(ctx, stage)
     _keep_legacy_entries(ctx, stage, lock, outcome.out_hashes)
     entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
     locks.update(stage.lockfile, stage.name, entry)
     if runcache.cacheable(stage):
+        _commit_uncached(ctx, stage)
         runcache.save(ctx.runs_dir, entry, stage.name)
     outcome.ended = time.time()
     return outcome
+
+
+def _around_command(
+    ctx: RunContext, stage: Stage, status: StageStatus
+) -> AbstractContextManager[None]:
+    if ctx.around_command is None:
+        return nullcontext()
+    return ctx.around_command(stage, entry_for(stage, status.dep_hashes, status.params, {}))
+
+
+def _commit_uncached(ctx: RunContext, stage: Stage) -> None:
+    """Copy `cache: false` outputs into the cache (the workspace files stay as they are),
+    so that the run-cache can restore them, as dvc's does."""
+    for out in stage.outs:
+        if not out.cache:
+            path = ctx.abspath(stage, out.path)
+            save(path, ctx.odb, ctx.state, ("copy",), ctx.progress, ignore=ctx.ignore)
+
+
+def _record_links(ctx: RunContext, stage: Stage) -> None:
+    """Remember the cached outputs as written, so a checkout can take them back."""
+    if ctx.links is not None:
+        ctx.links.record(stage.repo_path(out.path) for out in stage.cached_outs)
 
 
 def _keep_legacy_entries(
@@ -265,7 +297,7 @@ def _add_legacy_objects(
     odb.add_bytes(info.value, manifest.dir_bytes(LEGACY_MD5))
 
 
-def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
+def save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
     missing = [o.path for o in stage.outs if not os.path.exists(ctx.abspath(stage, o.path))]
     if missing:
         names = ", ".join(f"'{p}'" for p in missing)
@@ -277,8 +309,12 @@ def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
     for out in stage.outs:
         path = ctx.abspath(stage, out.path)
         if out.cache:
-            hashes[out.path] = save(path, ctx.odb, ctx.state, ctx.link_types, ctx.progress)
+            hashes[out.path] = save(
+                path, ctx.odb, ctx.state, ctx.link_types, ctx.progress, ignore=ctx.ignore
+            )
             ignore_output(ctx.root, stage.repo_path(out.path))
         else:
-            hashes[out.path] = build(path, ctx.hash_name, ctx.state, ctx.progress)[0]
+            hashes[out.path] = build(
+                path, ctx.hash_name, ctx.state, ctx.progress, ignore=ctx.ignore
+            )[0]
     return hashes
