@@ -18,7 +18,7 @@ from ... import scm
 from ...errors import ExperimentError
 from ...run.repolock import repo_lock
 from ..audit import Outcome, Targets, audited
-from ..data import checkout_locked
+from ..checkout import checkout_locked
 from .refs import ExpRef, experiments, find, remote_experiments
 
 if TYPE_CHECKING:

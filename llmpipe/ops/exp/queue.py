@@ -165,7 +165,7 @@ def _run_in_copy(project: Project, entry: QueuedExp, dest: str) -> str:
     from ...config import set_value
     from ...lineage.store import LineageStore
     from ...project import Project
-    from ..data import checkout_locked
+    from ..checkout import checkout_locked
     from ..repro import ReproRequest, reproduce
     from ..sweep_job import TRACKED_DATA_LINKS
 
