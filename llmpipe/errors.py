@@ -47,6 +47,10 @@ class RevisionError(LlmpipeError):
     """A git revision that cannot be resolved or read (or no git repository at all)."""
 
 
+class ExperimentError(LlmpipeError):
+    """An experiment that cannot be found, named, saved or moved (`llmpipe exp`)."""
+
+
 class CacheError(LlmpipeError):
     """An object is missing from the cache or does not match its hash."""
 

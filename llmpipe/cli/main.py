@@ -60,6 +60,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "get": ("llmpipe.cli.imports", "get"),
     "import": ("llmpipe.cli.imports", "import_"),
     "update": ("llmpipe.cli.imports", "update"),
+    "exp": ("llmpipe.cli.exp", "exp"),
 }
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 
 from .render import CliProgress, CliReporter, quiet_option, verbose_option
+
+T = TypeVar("T")
 
 
 @click.command()
@@ -92,17 +96,21 @@ def repro(
             all_pipelines=all_pipelines,
             from_checkpoint=from_checkpoint,
         )
-        progress = CliProgress(enabled=not quiet)
-        try:
-            result = reproduce(
-                project, request, CliReporter(quiet), progress, invocation=invocation()
-            )
-        finally:
-            progress.finish()
-    _summarize(result, quiet, dry)
+        result = with_progress(quiet, lambda r, p: reproduce(project, request, r, p,
+                                                             invocation=invocation()))  # fmt: skip
+    summarize(result, quiet, dry)
 
 
-def _summarize(result, quiet: bool, dry: bool) -> None:  # noqa: ANN001
+def with_progress(quiet: bool, call: Callable[[CliReporter, CliProgress], T]) -> T:
+    """`call(reporter, progress)` with the CLI's reporter and progress bars, closed after."""
+    progress = CliProgress(enabled=not quiet)
+    try:
+        return call(CliReporter(quiet), progress)
+    finally:
+        progress.finish()
+
+
+def summarize(result, quiet: bool, dry: bool) -> None:  # noqa: ANN001
     if result.params_changed:
         click.echo(_params_line(result.params_changed), err=quiet)
     failed = result.failed

@@ -46,7 +46,7 @@ def _request(targets, remote, jobs, run_cache, revisions):  # noqa: ANN001, ANN2
     )
 
 
-def _report(verb: str, result: Any, as_json: bool, quiet: bool) -> None:
+def report_transfer(verb: str, result: Any, as_json: bool, quiet: bool) -> None:
     if as_json:
         emit_json(
             {
@@ -99,7 +99,7 @@ def push(
 
     revisions = (all_branches, all_tags, all_commits)
     request = _request(targets, remote, jobs, run_cache, revisions)
-    _report("pushed", run_verb(do_push, request, CliProgress(not quiet)), as_json, quiet)
+    report_transfer("pushed", run_verb(do_push, request, CliProgress(not quiet)), as_json, quiet)
 
 
 @click.command()
@@ -112,7 +112,7 @@ def fetch(
 
     revisions = (all_branches, all_tags, all_commits)
     request = _request(targets, remote, jobs, run_cache, revisions)
-    _report("fetched", run_verb(do_fetch, request, CliProgress(not quiet)), as_json, quiet)
+    report_transfer("fetched", run_verb(do_fetch, request, CliProgress(not quiet)), as_json, quiet)
 
 
 @click.command()
@@ -146,7 +146,7 @@ def pull(
         troubles = result.fetched.failed or result.checkout.missing
         if not (troubles and summary == UP_TO_DATE):  # failures are the news then
             click.echo(summary)
-    _report("fetched", result.fetched, as_json, quiet=True)
+    report_transfer("fetched", result.fetched, as_json, quiet=True)
 
 
 def pull_summary(fetched: int, files: tuple[int, int, int]) -> str:

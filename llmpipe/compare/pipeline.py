@@ -71,6 +71,7 @@ class Pipeline:
     plots: tuple[PlotDef, ...] = ()
     outputs: tuple[UsedOutput, ...] = ()
     cached_outs: frozenset[str] = frozenset()
+    stages: tuple[Stage, ...] = ()
     error: str | None = None
 
 
@@ -112,6 +113,7 @@ def _load(tree: Tree, memo: TreeMemo) -> Pipeline:
         cached_outs=frozenset(
             stage.repo_path(out.path) for stage in found.stages for out in stage.cached_outs
         ),
+        stages=tuple(found.stages),
     )
 
 
