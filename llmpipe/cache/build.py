@@ -56,7 +56,19 @@ def build(
 def _build_dir(
     path: str, hash_name: str, state: StateDB, progress: Progress | None, jobs: int | None
 ) -> tuple[HashInfo, Manifest]:
-    files = sorted(walk_files(path))
+    return build_listed(path, sorted(walk_files(path)), hash_name, state, progress, jobs)
+
+
+def build_listed(
+    path: str,
+    files: list[tuple[str, os.stat_result]],
+    hash_name: str,
+    state: StateDB,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> tuple[HashInfo, Manifest]:
+    """The HashInfo and Manifest of a directory holding only `files` (sorted relpaths
+    under `path`, with their stats): a chosen part of a folder, hashed as a `.dir`."""
     values = hash_files(path, files, hash_name, state, progress, jobs)
     entries = tuple(
         (rel, value, st.st_size, is_exec(st.st_mode))
