@@ -39,6 +39,19 @@ from .render import CliProgress, CliReporter, quiet_option, verbose_option
 )
 @click.option("--no-run-cache", is_flag=True, help="Always execute; never restore from run-cache.")
 @click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="Where stages run (default: llmpipe.executor in .llmpipe/config, else local);"
+    " see docs/cluster.md.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Send a stage again this many times when its worker is lost.",
+)
+@click.option(
     "-S",
     "--set-param",
     "set_params",
@@ -59,6 +72,8 @@ def repro(
     dry: bool,
     keep_going: bool,
     no_run_cache: bool,
+    executor: str | None,
+    retries: int,
     set_params: tuple[str, ...],
     quiet: bool,
     verbose: bool,
@@ -84,6 +99,8 @@ def repro(
             use_run_cache=not no_run_cache,
             overrides=set_params,
             all_pipelines=all_pipelines,
+            executor=executor or project.config.get("llmpipe", "executor") or "local",
+            retries=retries,
         )
         progress = CliProgress(enabled=not quiet)
         try:

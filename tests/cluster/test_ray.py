@@ -1,0 +1,111 @@
+"""`llmpipe repro --executor ray` on a real local Ray cluster (a head and two workers,
+each worker in its own scratch folder, none in the project folder)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.cluster.pipelines import OUTPUTS, same_tree, write_fanout
+from tests.cluster.ray_cluster import RAY, ray_cluster
+from tests.conftest import llmpipe_env
+
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.skipif(RAY is None, reason="needs Ray: pip install 'llmpipe[ray]'"),
+]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with ray_cluster(tmp_path_factory.mktemp("ray")) as running:
+        yield running
+
+
+@pytest.fixture
+def on_ray(cluster, monkeypatch):
+    monkeypatch.setenv("RAY_ADDRESS", cluster.address)
+    return cluster
+
+
+@pytest.fixture
+def fanout(tmp_path, project):
+    write_fanout(project)
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.commit("remote")
+    return project
+
+
+def test_fanout_on_ray_matches_a_local_run(on_ray, fanout, tmp_path):
+    twin = tmp_path / "twin"
+    subprocess.run(["git", "clone", "-q", str(fanout.path), str(twin)], check=True)
+    shutil.copytree(fanout.path / ".dvc" / "cache", twin / ".dvc" / "cache")
+    for command in (["checkout"], ["repro"]):
+        subprocess.run(
+            ["python", "-m", "llmpipe", *command], cwd=twin, check=True, env=llmpipe_env()
+        )
+    done = fanout.llmpipe("repro", "--executor", "ray")
+    assert done.returncode == 0, done.stderr
+    assert "7 stage(s) ran" in done.stdout
+    assert (fanout.path / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
+    for out in OUTPUTS:
+        assert same_tree(fanout.path / out, twin / out), out
+    log = fanout.llmpipe("log").stdout
+    assert "WHERE" in log and "ray worker-" in log, log
+    again = fanout.llmpipe("repro", "--executor", "ray", "-j", "2")
+    assert "Data and pipelines are up to date." in again.stdout
+
+
+def test_parallel_featurize_uses_both_workers(on_ray, fanout):
+    done = fanout.llmpipe("repro", "--executor", "ray", "-j", "4")
+    assert done.returncode == 0, done.stderr
+    log = fanout.llmpipe("log", "--json").stdout
+    assert "worker-0" in log and "worker-1" in log
+
+
+def test_a_stage_failing_on_a_worker(on_ray, fanout):
+    fanout.write("src/train.py", "import sys; print('boom'); sys.exit(4)\n")
+    fanout.commit("broken")
+    done = fanout.llmpipe("repro", "--executor", "ray")
+    assert done.returncode == 1
+    assert "stage 'train': command 'python src/train.py' failed with exit status 4" in done.stderr
+    assert "Not run because of the failure: evaluate" in done.stderr
+    assert "featurize@3" in (fanout.path / "dvc.lock").read_text()  # finished stages kept
+
+
+def test_resources_no_node_has_are_a_clear_error(on_ray, fanout):
+    fanout.write(
+        "dvc.yaml",
+        fanout.read("dvc.yaml").replace(
+            "cmd: python src/train.py",
+            "cmd: python src/train.py\n    meta: {llmpipe: {resources: {cpus: 64, memory: 2TB}}}",
+        ),
+    )
+    fanout.commit("big train")
+    done = fanout.llmpipe("repro", "--executor", "ray")
+    assert done.returncode == 1
+    assert "stage 'train' asks for CPU 64, memory 2e+12 on one node, but no node" in done.stderr
+    lock = (fanout.path / "dvc.lock").read_text()
+    assert "prepare:" in lock and "featurize@3" in lock  # nothing lost upstream
+    fixed = fanout.read("dvc.yaml").replace("cpus: 64, memory: 2TB", "cpus: 1")
+    fanout.write("dvc.yaml", fixed)
+    rerun = fanout.llmpipe("repro", "--executor", "ray")
+    assert rerun.returncode == 0, rerun.stderr
+    assert "2 stage(s) ran" in rerun.stdout  # train and evaluate only
+
+
+def test_a_stage_can_choose_local(on_ray, fanout):
+    fanout.write(
+        "dvc.yaml",
+        fanout.read("dvc.yaml").replace(
+            "cmd: python src/evaluate.py",
+            "cmd: python src/evaluate.py\n    meta: {llmpipe: {executor: local}}",
+        ),
+    )
+    fanout.commit("evaluate here")
+    assert fanout.llmpipe("repro", "--executor", "ray").returncode == 0
+    rows = fanout.llmpipe("log").stdout.splitlines()
+    assert [r for r in rows if " evaluate " in r][-1].rstrip().endswith("local")
+    assert " ray worker-" in [r for r in rows if " train " in r][-1]
