@@ -41,8 +41,8 @@ class RayEngine:
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise ExecutorError(
                     f"cannot join the Ray cluster at '{address}': {exc}; start one with"
-                    " 'ray start --head', or name it with 'llmpipe config llmpipe.ray_address"
-                    " HOST:PORT' or RAY_ADDRESS"
+                    " 'ray start --head', or name it with RAY_ADDRESS or 'ray_address' in the"
+                    " [llmpipe] section of .llmpipe/config"
                 ) from None
         self.task = ray.remote(_run_on_worker)
 
