@@ -40,7 +40,7 @@ from .render import CliProgress, CliReporter, quiet_option, verbose_option
 @click.option("--no-run-cache", is_flag=True, help="Always execute; never restore from run-cache.")
 @click.option(
     "--executor",
-    type=click.Choice(["local", "ray"]),
+    type=click.Choice(["local", "ray", "slurm"]),
     default=None,
     help="Where stages run (default: llmpipe.executor in .llmpipe/config, else local);"
     " see docs/cluster.md.",

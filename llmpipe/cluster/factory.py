@@ -35,4 +35,8 @@ def _engine(name: str, project: Project) -> Engine:
         from .ray_engine import RayEngine
 
         return RayEngine(project.config.get("llmpipe", "ray_address"))
-    raise ExecutorError(f"unknown executor '{name}'; use local or ray")
+    if name == "slurm":
+        from .slurm_engine import SlurmEngine
+
+        return SlurmEngine(project.config)
+    raise ExecutorError(f"unknown executor '{name}'; use local, ray or slurm")

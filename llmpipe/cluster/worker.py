@@ -113,9 +113,19 @@ def _save_outputs(task: StageTask, odb: ObjectDB, workspace: str) -> dict[str, H
 
 
 def main(argv: list[str]) -> int:
-    """`python -m llmpipe.cluster.worker TASK RESULT`: run a pickled task, pickle the result."""
+    """`python -m llmpipe.cluster.worker TASK RESULT`: run a pickled task, pickle the result.
+
+    With `--slurm`, the task is base64 on stdin and the result goes to the remote
+    (`slurm_engine.result_path`): a batch job shares no folder with the driver.
+    """
     import pickle
 
+    if argv[:1] == ["--slurm"]:
+        import base64
+
+        task = pickle.loads(base64.b64decode(sys.stdin.read()))
+        _leave_on_remote(task, pickle.dumps(run_task(task)))
+        return 0
     with open(argv[0], "rb") as handle:
         task = pickle.load(handle)
     result = run_task(task)
@@ -123,6 +133,16 @@ def main(argv: list[str]) -> int:
         pickle.dump(result, handle)
     os.replace(argv[1] + ".tmp", argv[1])
     return 0
+
+
+def _leave_on_remote(task: StageTask, data: bytes) -> None:
+    from .slurm_engine import result_path
+
+    layout = connect(task.remote, task.hash_name, create=False)
+    try:
+        layout.backend.put_bytes(result_path(task.task_id), data)
+    finally:
+        layout.backend.close()
 
 
 if __name__ == "__main__":

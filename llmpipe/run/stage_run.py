@@ -241,12 +241,7 @@ def _execute(
     outcome.exit_status = 0
     outcome.out_hashes = _save_outputs(ctx, stage)
     _keep_legacy_entries(ctx, stage, lock, outcome.out_hashes)
-    entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
-    locks.update(stage.lockfile, stage.name, entry)
-    if runcache.cacheable(stage):
-        runcache.save(ctx.runs_dir, entry, stage.name)
-    outcome.ended = time.time()
-    return outcome
+    return _recorded(ctx, stage, status, locks, outcome)
 
 
 def _execute_elsewhere(
@@ -266,6 +261,13 @@ def _execute_elsewhere(
         outcome.kind, outcome.error, outcome.ended = "failed", done.error, time.time()
         return outcome
     outcome.out_hashes = done.out_hashes
+    return _recorded(ctx, stage, status, locks, outcome)
+
+
+def _recorded(
+    ctx: RunContext, stage: Stage, status: StageStatus, locks: LockWriter, outcome: StageOutcome
+) -> StageOutcome:
+    """Write the lock entry and the run-cache entry of a stage that ran."""
     entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
     locks.update(stage.lockfile, stage.name, entry)
     if runcache.cacheable(stage):

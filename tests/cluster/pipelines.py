@@ -72,10 +72,11 @@ def write_fanout(project: Project) -> None:
 
 
 def same_tree(left: Path, right: Path) -> bool:
-    """True when two files, or two folders file by file, hold the same bytes."""
+    """True when two files, or two folders file by file, hold the same bytes (a folder's
+    .gitignore is not output: with -j it lists outputs in the order stages finished)."""
     if left.is_file():
         return right.is_file() and filecmp.cmp(left, right, shallow=False)
-    compared = filecmp.dircmp(left, right)
+    compared = filecmp.dircmp(left, right, ignore=[".gitignore"])
     if compared.left_only or compared.right_only or compared.funny_files:
         return False
     _, mismatch, errors = filecmp.cmpfiles(left, right, compared.common_files, shallow=False)

@@ -14,7 +14,7 @@ import pytest
 
 from llmpipe.ops.repro import ReproRequest, reproduce
 from llmpipe.project import Project as LlmProject
-from tests.cluster.pipelines import OUTPUTS, same_tree, write_fanout
+from tests.cluster.pipelines import OUTPUTS, same_tree
 from tests.conftest import ROOT, llmpipe_env
 
 
@@ -27,14 +27,6 @@ def worker_scratch(tmp_path, monkeypatch):
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", None)
-
-
-@pytest.fixture
-def fanout(tmp_path, project):
-    write_fanout(project)
-    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
-    project.commit("remote")
-    return project
 
 
 def clone(project, target: Path) -> Path:

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.cluster.pipelines import OUTPUTS, same_tree, write_fanout
+from tests.cluster.pipelines import OUTPUTS, same_tree
 from tests.cluster.ray_cluster import RAY, ray_cluster
 from tests.conftest import llmpipe_env
 
@@ -28,14 +28,6 @@ def cluster(tmp_path_factory):
 def on_ray(cluster, monkeypatch):
     monkeypatch.setenv("RAY_ADDRESS", cluster.address)
     return cluster
-
-
-@pytest.fixture
-def fanout(tmp_path, project):
-    write_fanout(project)
-    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
-    project.commit("remote")
-    return project
 
 
 def test_fanout_on_ray_matches_a_local_run(on_ray, fanout, tmp_path):

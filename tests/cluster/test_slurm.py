@@ -1,0 +1,99 @@
+"""`llmpipe repro --executor slurm` on a real single-node Slurm cluster: every stage is a
+batch job run from a scratch folder; data and results come back through the remote."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.cluster.pipelines import OUTPUTS, same_tree
+from tests.cluster.slurm_cluster import SLURM, slurm_cluster
+from tests.conftest import llmpipe_env
+
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.skipif(not SLURM, reason="needs slurm-wlm and munge (apt-get install)"),
+]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with slurm_cluster(tmp_path_factory.mktemp("slurm")) as running:
+        yield running
+
+
+@pytest.fixture
+def on_slurm(cluster, monkeypatch, tmp_path):
+    for name, value in cluster.env().items():
+        monkeypatch.setenv(name, value)
+    # Jobs inherit the driver's environment (sbatch --export=ALL): their scratch folder.
+    monkeypatch.setenv("LLMPIPE_WORKER_DIR", str(tmp_path / "slurm-worker"))
+    monkeypatch.setenv("LLMPIPE_WORKER_NAME", "slurm-node")
+    return cluster
+
+
+def test_fanout_on_slurm_matches_a_local_run(on_slurm, fanout, tmp_path):
+    twin = tmp_path / "twin"
+    subprocess.run(["git", "clone", "-q", str(fanout.path), str(twin)], check=True)
+    shutil.copytree(fanout.path / ".dvc" / "cache", twin / ".dvc" / "cache")
+    for command in (["checkout"], ["repro"]):
+        subprocess.run(
+            ["python", "-m", "llmpipe", *command], cwd=twin, check=True, env=llmpipe_env()
+        )
+    done = fanout.llmpipe("repro", "--executor", "slurm")
+    assert done.returncode == 0, done.stderr
+    assert "7 stage(s) ran" in done.stdout
+    assert (fanout.path / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
+    for out in OUTPUTS:
+        assert same_tree(fanout.path / out, twin / out), out
+    parallel = fanout.llmpipe("repro", "--executor", "slurm", "-f", "-j", "2")
+    assert parallel.returncode == 0, parallel.stderr
+    assert (fanout.path / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
+    rows = fanout.llmpipe("log").stdout.splitlines()
+    assert " slurm slurm-node (job " in [r for r in rows if " train " in r][-1]
+
+
+def test_a_stage_failing_in_a_job(on_slurm, fanout):
+    fanout.write("src/train.py", "import sys; sys.exit(4)\n")
+    fanout.commit("broken")
+    done = fanout.llmpipe("repro", "--executor", "slurm", "-j", "2")
+    assert done.returncode == 1
+    assert "stage 'train': command 'python src/train.py' failed with exit status 4" in done.stderr
+    assert "featurize@3" in (fanout.path / "dvc.lock").read_text()
+
+
+def test_a_killed_job_is_retried(on_slurm, project, tmp_path):
+    mark = tmp_path / "killed-once"
+    project.write(
+        "dvc.yaml",
+        f"""\
+        stages:
+          flaky:
+            cmd: test -e {mark} || {{ touch {mark}; scancel $SLURM_JOB_ID; sleep 30; }}; echo ok > f.txt
+            outs: [f.txt]
+        """,
+    )
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.commit()
+    done = project.llmpipe("repro", "--executor", "slurm", "--retries", "1")
+    assert done.returncode == 0, done.stderr
+    assert (project.path / "f.txt").read_text() == "ok\n"
+    record = project.llmpipe("log", "--json").stdout
+    assert '"executor": "slurm"' in record
+
+
+def test_resources_slurm_cannot_give_are_a_clear_error(on_slurm, fanout):
+    fanout.write(
+        "dvc.yaml",
+        fanout.read("dvc.yaml").replace(
+            "cmd: python src/train.py",
+            "cmd: python src/train.py\n    meta: {llmpipe: {resources: {cpus: 64}}}",
+        ),
+    )
+    fanout.commit("big train")
+    done = fanout.llmpipe("repro", "--executor", "slurm", "-j", "2")
+    assert done.returncode == 1
+    assert "stage 'train' asks Slurm for 64 CPU(s), which no node can give" in done.stderr
+    assert "featurize@3" in (fanout.path / "dvc.lock").read_text()
