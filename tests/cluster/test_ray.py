@@ -84,10 +84,13 @@ def test_resources_no_node_has_are_a_clear_error(on_ray, fanout):
 def test_a_stage_can_choose_local(on_ray, fanout):
     fanout.write(
         "dvc.yaml",
-        fanout.read("dvc.yaml").replace(
+        fanout.read("dvc.yaml")
+        .replace(
             "cmd: python src/evaluate.py",
             "cmd: python src/evaluate.py\n    meta: {llmpipe: {executor: local}}",
-        ),
+        )
+        # Long enough for the four featurize stages to overlap on the two workers.
+        .replace("cmd: mkdir -p features", "cmd: sleep 2 && mkdir -p features"),
     )
     fanout.commit("evaluate here")
     done = fanout.llmpipe("repro", "--executor", "ray", "-j", "4")
