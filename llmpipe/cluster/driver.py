@@ -24,12 +24,14 @@ from ..errors import LlmpipeError, RunError
 from ..gitignore import ignore_output
 from ..remote.layout import Layout, connect
 from ..remote.objects import expand
+from ..run import runcache
 from ..run.context import RunContext
 from ..run.dispatch import Execution
 from ..run.status import StageStatus
 from ..scm import head_commit
 from ..stage import HashInfo, Resources, Stage
 from .objects import fetch_objects, push_objects
+from .runs import find_run
 from .snapshot import Snapshot, snapshot
 from .task import StageTask, TaskResult
 
@@ -83,6 +85,11 @@ class ClusterExecutor:
     def execute(self, ctx: RunContext, stage: Stage, status: StageStatus) -> Execution:
         done = Execution(executor=self.name)
         try:
+            finished = self._finished_earlier(ctx, stage, status)
+            if finished is not None:
+                self._bring_back(ctx, stage, finished)
+                done.out_hashes, done.restored = finished, True
+                return done
             self.engine.check(stage)
             task = self._task(ctx, stage, status)
             result, done.job_id = self._run(task, stage)
@@ -129,6 +136,8 @@ class ClusterExecutor:
             hash_name=ctx.odb.hash_name,
             executables=shot.executables,
             git_commit=head_commit(ctx.root),
+            dep_hashes=status.dep_hashes,
+            params=status.params,
         )
 
     def _project_snapshot(self, ctx: RunContext) -> Snapshot:
@@ -151,6 +160,16 @@ class ClusterExecutor:
                 _cache_copy(ctx.odb, ctx.abspath(stage, dep.path), ctx)
             shipped[relpath] = info
         return shipped
+
+    def _finished_earlier(
+        self, ctx: RunContext, stage: Stage, status: StageStatus
+    ) -> dict[str, HashInfo] | None:
+        """Outputs of a run of these very inputs that a worker finished and left on the
+        remote's run-cache (its driver was killed before recording it), or None."""
+        if not runcache.cacheable(stage):
+            return None
+        with self._layout(ctx, create=False) as layout:
+            return find_run(layout, stage, status.dep_hashes, status.params)
 
     def _bring_back(self, ctx: RunContext, stage: Stage, outs: dict[str, HashInfo]) -> None:
         """Fetch the reported outputs (each verified against its hash) and check them out."""

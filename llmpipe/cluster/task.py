@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..config import RemoteConfig
 from ..stage import HashInfo, Stage
@@ -26,6 +27,10 @@ class StageTask:
     hash_name: str = "md5"
     executables: tuple[str, ...] = ()
     git_commit: str | None = None
+    # The stage's inputs as its lock entry records them (deps by their path in dvc.yaml),
+    # so the worker can leave a run-cache entry on the remote beside the outputs.
+    dep_hashes: dict[str, HashInfo] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

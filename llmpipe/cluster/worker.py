@@ -29,6 +29,7 @@ from ..remote.objects import expand
 from ..run.execute import run_commands
 from ..stage import HashInfo
 from .objects import fetch_objects, object_bytes, push_objects
+from .runs import publish_run
 from .task import StageTask, TaskResult
 
 WORKSPACE_LINKS = ("reflink", "copy")  # a command that edits a dep must not edit the cache
@@ -65,6 +66,7 @@ def run_task(task: StageTask) -> TaskResult:
         oids = [oid for info in result.out_hashes.values() for oid in expand(odb, info)]
         pushed = push_objects(odb, layout, task.remote, oids, os.path.join(scratch, "tmp"))
         result.bytes_pushed = object_bytes(odb, pushed.transferred)
+        publish_run(layout, task.stage, task.dep_hashes, task.params, result.out_hashes)
     except LlmpipeError as exc:
         result.error, result.exit_status = f"on worker {result.node}: {exc}", None
     finally:

@@ -29,6 +29,8 @@ class Execution:
     node: str | None = None
     job_id: str | None = None
     executor: str = "local"
+    # Found finished on the engine's side (the remote's run-cache): nothing was executed.
+    restored: bool = False
 
 
 class Executor(Protocol):

@@ -261,6 +261,8 @@ def _execute_elsewhere(
         outcome.kind, outcome.error, outcome.ended = "failed", done.error, time.time()
         return outcome
     outcome.out_hashes = done.out_hashes
+    if done.restored:
+        outcome.kind = "restored"
     return _recorded(ctx, stage, status, locks, outcome)
 
 

@@ -145,3 +145,22 @@ def test_no_remote_is_a_clear_error(project):
     project.commit()
     [failed] = run_on(project.path, executor="process").failed
     assert "the process executor moves data through the project's remote" in failed.error
+
+
+def test_runs_finished_on_workers_are_found_through_the_remote(fanout, tmp_path):
+    """A driver that never saw the runs (another clone, empty cache; or one killed before
+    it recorded them) restores every cacheable stage from the run-cache the workers left
+    on the remote instead of sending it out again."""
+    assert not run_on(fanout.path, executor="process").failed
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", str(fanout.path), str(other)], check=True)
+    subprocess.run(
+        ["python", "-m", "llmpipe", "pull", "data/raw.txt.dvc"], cwd=other, check=True,
+        env=llmpipe_env(), capture_output=True,
+    )  # fmt: skip
+    result = run_on(other, executor="process")
+    assert not result.failed
+    assert len(result.of_kind("restored")) == 6
+    # evaluate's metrics have `cache: false`: it never goes through the run-cache.
+    assert [o.stage.address for o in result.of_kind("ran")] == ["evaluate"]
+    assert (other / "model.bin").read_bytes() == (fanout.path / "model.bin").read_bytes()

@@ -3,8 +3,11 @@ batch job run from a scratch folder; data and results come back through the remo
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -97,3 +100,41 @@ def test_resources_slurm_cannot_give_are_a_clear_error(on_slurm, fanout):
     assert done.returncode == 1
     assert "stage 'train' asks Slurm for 64 CPU(s), which no node can give" in done.stderr
     assert "featurize@3" in (fanout.path / "dvc.lock").read_text()
+
+
+def test_a_killed_driver_loses_no_finished_stage(on_slurm, project, tmp_path):
+    """The job outlives its driver; the next repro finds its run on the remote's run-cache."""
+    count = tmp_path / "runs.txt"
+    project.write(
+        "dvc.yaml",
+        f"""\
+        stages:
+          slow:
+            cmd: echo run >> {count} && sleep 4 && echo a > a.txt
+            outs: [a.txt]
+          after:
+            cmd: cat a.txt > b.txt
+            deps: [a.txt]
+            outs: [b.txt]
+        """,
+    )
+    store = tmp_path / "store"
+    project.ok("remote", "add", "-d", "store", str(store))
+    project.commit()
+    driver = project.spawn_llmpipe("repro", "--executor", "slurm")
+    wait_until(count.exists)
+    os.killpg(driver.pid, signal.SIGKILL)
+    driver.communicate()
+    wait_until(lambda: any((store / "runs").rglob("*")) if (store / "runs").exists() else False)
+    done = project.llmpipe("repro", "--executor", "slurm")
+    assert done.returncode == 0, done.stderr
+    assert "1 stage(s) ran, 1 restored from run-cache." in done.stdout
+    assert count.read_text() == "run\n"  # the slow stage ran once
+    assert (project.path / "b.txt").read_text() == "a\n"
+
+
+def wait_until(ready, timeout: float = 60) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
