@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import filecmp
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.conftest import Project
+from tests.conftest import Project, llmpipe_env
 
 FANOUT = {
     "src/prepare.py": """\
@@ -85,3 +88,25 @@ def same_tree(left: Path, right: Path) -> bool:
         and not errors
         and all(same_tree(left / d, right / d) for d in compared.common_dirs)
     )
+
+
+def reproduced_locally(project: Project, target: Path) -> Path:
+    """A clone of `project` (with its cache) where a local `repro` ran: the reference."""
+    subprocess.run(["git", "clone", "-q", str(project.path), str(target)], check=True)
+    shutil.copytree(project.path / ".dvc" / "cache", target / ".dvc" / "cache")
+    for command in (["checkout"], ["repro"]):
+        subprocess.run(
+            [sys.executable, "-m", "llmpipe", *command],
+            cwd=target,
+            check=True,
+            capture_output=True,
+            env=llmpipe_env(),
+        )
+    return target
+
+
+def assert_same_run(project: Project, twin: Path) -> None:
+    """dvc.lock byte for byte, and every output file, as the local run made them."""
+    assert (project.path / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
+    for out in OUTPUTS:
+        assert same_tree(project.path / out, twin / out), out

@@ -3,14 +3,10 @@ each worker in its own scratch folder, none in the project folder)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
-from tests.cluster.pipelines import OUTPUTS, same_tree
+from tests.cluster.pipelines import assert_same_run, reproduced_locally
 from tests.cluster.ray_cluster import RAY, ray_cluster
-from tests.conftest import llmpipe_env
 
 pytestmark = [
     pytest.mark.cluster,
@@ -31,19 +27,11 @@ def on_ray(cluster, monkeypatch):
 
 
 def test_fanout_on_ray_matches_a_local_run(on_ray, fanout, tmp_path):
-    twin = tmp_path / "twin"
-    subprocess.run(["git", "clone", "-q", str(fanout.path), str(twin)], check=True)
-    shutil.copytree(fanout.path / ".dvc" / "cache", twin / ".dvc" / "cache")
-    for command in (["checkout"], ["repro"]):
-        subprocess.run(
-            ["python", "-m", "llmpipe", *command], cwd=twin, check=True, env=llmpipe_env()
-        )
+    twin = reproduced_locally(fanout, tmp_path / "twin")
     done = fanout.llmpipe("repro", "--executor", "ray")
     assert done.returncode == 0, done.stderr
     assert "7 stage(s) ran" in done.stdout
-    assert (fanout.path / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
-    for out in OUTPUTS:
-        assert same_tree(fanout.path / out, twin / out), out
+    assert_same_run(fanout, twin)
     log = fanout.llmpipe("log").stdout
     assert "WHERE" in log and "ray worker-" in log, log
     again = fanout.llmpipe("repro", "--executor", "ray", "-j", "2")

@@ -4,16 +4,13 @@ batch job run from a scratch folder; data and results come back through the remo
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
 import time
 
 import pytest
 
-from tests.cluster.pipelines import OUTPUTS, same_tree
+from tests.cluster.pipelines import assert_same_run, reproduced_locally
 from tests.cluster.slurm_cluster import SLURM, slurm_cluster
-from tests.conftest import llmpipe_env
 
 pytestmark = [
     pytest.mark.cluster,
@@ -38,19 +35,11 @@ def on_slurm(cluster, monkeypatch, tmp_path):
 
 
 def test_fanout_on_slurm_matches_a_local_run(on_slurm, fanout, tmp_path):
-    twin = tmp_path / "twin"
-    subprocess.run(["git", "clone", "-q", str(fanout.path), str(twin)], check=True)
-    shutil.copytree(fanout.path / ".dvc" / "cache", twin / ".dvc" / "cache")
-    for command in (["checkout"], ["repro"]):
-        subprocess.run(
-            ["python", "-m", "llmpipe", *command], cwd=twin, check=True, env=llmpipe_env()
-        )
+    twin = reproduced_locally(fanout, tmp_path / "twin")
     done = fanout.llmpipe("repro", "--executor", "slurm")
     assert done.returncode == 0, done.stderr
     assert "7 stage(s) ran" in done.stdout
-    assert (fanout.path / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
-    for out in OUTPUTS:
-        assert same_tree(fanout.path / out, twin / out), out
+    assert_same_run(fanout, twin)
     parallel = fanout.llmpipe("repro", "--executor", "slurm", "-f", "-j", "2")
     assert parallel.returncode == 0, parallel.stderr
     assert (fanout.path / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
