@@ -80,6 +80,8 @@ class ClusterExecutor:
         self.name = engine.name
         self.traffic = Traffic()
         self._snapshot: Snapshot | None = None
+        self._feasible: set[Resources] = set()
+        self._commit: str | None = None
         self._mutex = threading.Lock()
 
     def execute(self, ctx: RunContext, stage: Stage, status: StageStatus) -> Execution:
@@ -90,7 +92,7 @@ class ClusterExecutor:
                 self._bring_back(ctx, stage, finished)
                 done.out_hashes, done.restored = finished, True
                 return done
-            self.engine.check(stage)
+            self._check(stage)
             task = self._task(ctx, stage, status)
             result, done.job_id = self._run(task, stage)
             done.node, done.exit_status = result.node, result.exit_status
@@ -106,6 +108,15 @@ class ClusterExecutor:
 
     def close(self) -> None:
         self.engine.close()
+
+    def _check(self, stage: Stage) -> None:
+        """Ask the engine once per distinct resources request (it costs a round trip)."""
+        with self._mutex:
+            if stage.resources in self._feasible:
+                return
+        self.engine.check(stage)
+        with self._mutex:
+            self._feasible.add(stage.resources)
 
     def _run(self, task: StageTask, stage: Stage) -> tuple[TaskResult, str | None]:
         reasons: list[str] = []
@@ -135,7 +146,7 @@ class ClusterExecutor:
             remote=self.remote,
             hash_name=ctx.odb.hash_name,
             executables=shot.executables,
-            git_commit=head_commit(ctx.root),
+            git_commit=self._commit,
             dep_hashes=status.dep_hashes,
             params=status.params,
         )
@@ -144,6 +155,7 @@ class ClusterExecutor:
         with self._mutex:
             if self._snapshot is None:
                 self._snapshot = snapshot(ctx.root, ctx.odb, ctx.state)
+                self._commit = head_commit(ctx.root)
             return self._snapshot
 
     def _shipped_deps(
