@@ -120,7 +120,8 @@ def test_resources_come_through_interpolation(project):
 @pytest.mark.skipif(shutil.which("dvc") is None, reason="dvc is not installed")
 def test_dvc_reads_and_runs_a_stage_with_resources(tmp_path):
     """The real dvc 3 keeps `meta` free-form: it runs the stage and writes the same lock."""
-    body = "resources: {cpus: 2, memory: 1GiB, time: 10m}\n        executor: ray"
+    # `executor: local`: a stage naming ray or slurm would go there (docs/cluster.md).
+    body = "resources: {cpus: 2, memory: 1GiB, time: 10m}\n        executor: local"
     for tool in ("dvc", "llmpipe"):
         root = tmp_path / tool
         root.mkdir()
