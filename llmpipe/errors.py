@@ -102,12 +102,25 @@ class MissingDependencyError(RunError):
     """A stage's dependency does not exist."""
 
 
+class CommitRefusedError(LlmpipeError):
+    """`commit` of a changed stage that the user did not confirm (nor forced)."""
+
+
 class RepoLockedError(LlmpipeError):
     """Another llmpipe process holds the repository lock."""
 
 
 class NotAProjectError(LlmpipeError):
     """The current directory is not inside an llmpipe (or DVC) project."""
+
+
+class SourceError(LlmpipeError):
+    """A repository named as a data source (`ls`, `get`, `import`, `llmpipe.api`) cannot
+    serve the request: it cannot be cloned, is not a project, or lacks the revision."""
+
+
+class PathMissingError(SourceError, FileNotFoundError):
+    """The path is neither tracked by the source project nor a file git holds there."""
 
 
 class ConfigError(LlmpipeError):
@@ -168,6 +181,10 @@ class RemoteNotFoundError(RemoteError, StorageNotFoundError):
 
 class CorruptObject(LlmpipeError):
     """A downloaded object does not match its hash."""
+
+
+class CheckpointError(LlmpipeError):
+    """A checkpoint stream's record, or a checkpoint to resume from, cannot be used."""
 
 
 class RegistryError(LlmpipeError):

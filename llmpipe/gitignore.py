@@ -48,3 +48,20 @@ def _ends_with_newline(path: str) -> bool:
     with open(path, "rb") as handle:
         handle.seek(-1, os.SEEK_END)
         return handle.read(1) == b"\n"
+
+
+def unignore_output(root: str, relpath: str) -> None:
+    """Remove the `/basename` line of `relpath` from the `.gitignore` beside it, as dvc
+    does when it stops tracking an output; a `.gitignore` left empty is deleted."""
+    parent, name = posixpath.split(relpath)
+    gitignore = os.path.join(root, parent, ".gitignore")
+    with _mutex:
+        lines = _read_lines(gitignore)
+        if "/" + name not in lines:
+            return
+        kept = [line for line in lines if line != "/" + name]
+        if not any(line.strip() for line in kept):
+            os.remove(gitignore)
+            return
+        with open(gitignore, "w", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in kept))

@@ -77,10 +77,7 @@ class Project:
 
     @cached_property
     def cache_dir(self) -> str:
-        configured = self.config.cache_dir
-        if configured:
-            return os.path.normpath(os.path.join(self.dvc_dir, configured))
-        return os.path.join(self.dvc_dir, "cache")
+        return cache_dir_of(self.dvc_dir, self.config)
 
     @property
     def runs_dir(self) -> str:
@@ -95,11 +92,7 @@ class Project:
 
     @cached_property
     def odb(self) -> ObjectDB:
-        from .cache.odb import ObjectDB
-
-        return ObjectDB(
-            os.path.join(self.cache_dir, "files", self.config.hash_name), self.config.hash_name
-        )
+        return object_db(self.cache_dir, self.config)
 
     @cached_property
     def state(self) -> StateDB:
@@ -133,6 +126,31 @@ class Project:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def cache_dir_of(dvc_dir: str, config: Config) -> str:
+    """The cache folder of the project whose `.dvc` folder is `dvc_dir`."""
+    configured = config.cache_dir
+    if configured:
+        return os.path.normpath(os.path.join(dvc_dir, configured))
+    return os.path.join(dvc_dir, "cache")
+
+
+def object_db(cache_dir: str, config: Config) -> ObjectDB:
+    """The object store of the cache at `cache_dir`, in the configured hash's folder."""
+    from .cache.odb import ObjectDB
+
+    return ObjectDB(os.path.join(cache_dir, "files", config.hash_name), config.hash_name)
+
+
+def read_only_view(root: str) -> tuple[Config, ObjectDB]:
+    """The settings and object store of the project at `root`, opened without writing
+    anything into it (a `Project` creates `.llmpipe/`); NotAProjectError when none."""
+    dvc_dir = os.path.join(root, DVC_DIR)
+    if not os.path.isdir(dvc_dir):
+        raise NotAProjectError(f"'{root}' is not an llmpipe or DVC project (it has no .dvc folder)")
+    config = load_config(dvc_dir, os.path.join(root, LLMPIPE_DIR))
+    return config, object_db(cache_dir_of(dvc_dir, config), config)
 
 
 def _keep_own_dir_ignored(llmpipe_dir: str) -> None:

@@ -269,3 +269,15 @@ def user_identity(cwd: str = ".") -> str | None:
     if name and email:
         return f"{name} <{email}>"
     return name or email
+
+
+def untracked_files(root: str) -> list[str]:
+    """Files under `root` git does not track (ignored ones left out), relative to `root`."""
+    output = _git_output(root, "ls-files", "-z", "--others", "--exclude-standard")
+    return sorted(p for p in (output or "").split("\0") if p)
+
+
+def has_changes(root: str, untracked: bool = False) -> bool:
+    """True when git sees staged or unstaged changes (and untracked files, if asked)."""
+    mode = "all" if untracked else "no"
+    return bool(_git_output(root, "status", "--porcelain", f"--untracked-files={mode}"))

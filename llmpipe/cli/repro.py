@@ -59,6 +59,11 @@ from .render import CliProgress, CliReporter, quiet_option, verbose_option
     metavar="OVERRIDE",
     help="Hydra override for params.yaml ([file:]key=value, +key=v, ~key, group=option).",
 )
+@click.option(
+    "--from-checkpoint",
+    metavar="ID",
+    help="Resume the one target stage from this pushed checkpoint (llmpipe checkpoints list).",
+)
 @quiet_option
 @verbose_option
 def repro(
@@ -75,6 +80,7 @@ def repro(
     executor: str | None,
     retries: int,
     set_params: tuple[str, ...],
+    from_checkpoint: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -101,6 +107,7 @@ def repro(
             all_pipelines=all_pipelines,
             executor=executor or project.config.get("llmpipe", "executor") or "local",
             retries=retries,
+            from_checkpoint=from_checkpoint,
         )
         progress = CliProgress(enabled=not quiet)
         try:

@@ -184,6 +184,12 @@ def _never_recorded(stages: list[Stage], recorded: set[str]) -> list[str]:
     ]
 
 
+def _resumable_checkpoints(project: Project) -> list[HashInfo]:
+    from ..ckpt.session import resumable_trees
+
+    return resumable_trees(project.llmpipe_dir, project.odb.hash_name)
+
+
 @audited("gc")
 def collect_garbage(
     project: Project,
@@ -210,6 +216,7 @@ def collect_garbage(
     with repo_lock(project.tmp_dir):
         used = [out.info for out in workspace_outputs(project.root, project.stages())]
         used.extend(out.info for out in registered_outputs(project.root, drop_unaliased))
+        used.extend(_resumable_checkpoints(project))
         if chosen:
             from ..compare.revisions import revision_commits
 

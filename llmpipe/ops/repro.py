@@ -52,6 +52,8 @@ class ReproRequest:
     # how often a stage whose worker was lost is sent again.
     executor: str = "local"
     retries: int = 0
+    # Resume the one target stage from this pushed checkpoint (`llmpipe checkpoints list`).
+    from_checkpoint: str | None = None
 
 
 def describe_repro(result: ReproResult) -> tuple[Targets, Outcome]:
@@ -143,14 +145,17 @@ def _schedule(
     ctx = run_context(project, progress)
     if not request.dry:
         _check_frozen_outputs(ctx, graph, order)
+    wanted = _checkpoint_wanted(project, graph, request)
     options = SchedulerOptions(
         jobs=request.jobs,
         keep_going=request.keep_going,
         force_downstream=request.force_downstream,
+        forced_targets=frozenset(wanted),
         run=RunOptions(force=request.force, dry=request.dry, use_run_cache=request.use_run_cache),
     )
     if request.dry:
         return Scheduler(ctx, graph, order, options, reporter).run()
+    ctx.around_command = _around_command(project, wanted)
     recorder = _LazyRecorder(project, request.overrides)
     executors = _Executors(project, request.retries)
     options.run = replace(options.run, executor=request.executor, executors=executors)
@@ -159,6 +164,42 @@ def _schedule(
     finally:
         recorder.close()
         executors.close()
+
+
+def _checkpoint_wanted(project: Project, graph: Graph, request: ReproRequest) -> dict[str, str]:
+    """{stage address: checkpoint id} for `--from-checkpoint` (one target stage, forced)."""
+    if request.from_checkpoint is None:
+        return {}
+    addresses = resolve_targets(graph, request.targets, names_dvcyaml(project.root))
+    if len(addresses) != 1:
+        raise TargetError("--from-checkpoint resumes one stage: name exactly that stage")
+    return {addresses[0]: request.from_checkpoint}
+
+
+def _around_command(project: Project, wanted: dict[str, str]) -> Any:
+    """What wraps each stage command: checkpoint resume and streaming (`llmpipe.ckpt`)."""
+
+    def around(stage: Stage, inputs: dict[str, Any]) -> Any:
+        # Imported on the first command run: a no-op repro never loads it.
+        from ..ckpt.session import checkpoint_session
+
+        return checkpoint_session(
+            project, stage, inputs, wanted.get(stage.address), _streaming_rights(project)
+        )
+
+    return around
+
+
+def _streaming_rights(project: Project) -> Any:
+    """Streaming checkpoints pushes, and resuming reads (and decrypts): the policy decides."""
+
+    def check(remote: Any) -> None:
+        from .transfer import require_transfer_rights
+
+        require_transfer_rights(project, [remote], upload=True)
+        require_transfer_rights(project, [remote], upload=False)
+
+    return check
 
 
 def _plan(project: Project, graph: Graph, request: ReproRequest) -> list[str]:

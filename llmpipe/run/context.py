@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,9 @@ class RunContext:
     progress: Progress = field(default_factory=NoProgress)
     # DVC 2's cache (`<cache>/ab/cdef…`), holding outputs whose lock entry has no `hash:`.
     legacy_odb: ObjectDB | None = None
+    # Wraps each execution of a stage's command, given the stage and its inputs (the lock
+    # entry without outs): checkpoint streaming and resume (`llmpipe.ckpt`), set by `ops`.
+    around_command: Callable[[Stage, dict[str, Any]], AbstractContextManager[None]] | None = None
     _params_cache: dict[str, Any] = field(default_factory=dict)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
     guard: PathGuard = field(init=False)

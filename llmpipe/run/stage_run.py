@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +121,7 @@ def bring_frozen_up_to_date(
         status.dep_hashes = _dep_hashes_or_fail(ctx, stage)
         status.params = current_params(ctx, stage)
         outcome = _outcome(stage, "frozen", status, started)
-        outcome.out_hashes = _save_outputs(ctx, stage)
+        outcome.out_hashes = save_outputs(ctx, stage)
         entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
         locks.update(stage.lockfile, stage.name, entry)
         outcome.ended = time.time()
@@ -233,13 +234,14 @@ def _execute(
         if not out.persist:
             remove(ctx.abspath(stage, out.path))
     try:
-        run_commands(stage, ctx.root)
+        with _around_command(ctx, stage, status):
+            run_commands(stage, ctx.root)
     except RunError as exc:
         outcome.kind, outcome.error, outcome.ended = "failed", str(exc), time.time()
         outcome.exit_status = exc.exit_status
         return outcome
     outcome.exit_status = 0
-    outcome.out_hashes = _save_outputs(ctx, stage)
+    outcome.out_hashes = save_outputs(ctx, stage)
     _keep_legacy_entries(ctx, stage, lock, outcome.out_hashes)
     return _recorded(ctx, stage, status, locks, outcome)
 
@@ -278,6 +280,14 @@ def _recorded(
     return outcome
 
 
+def _around_command(
+    ctx: RunContext, stage: Stage, status: StageStatus
+) -> AbstractContextManager[None]:
+    if ctx.around_command is None:
+        return nullcontext()
+    return ctx.around_command(stage, entry_for(stage, status.dep_hashes, status.params, {}))
+
+
 def _keep_legacy_entries(
     ctx: RunContext, stage: Stage, lock: LockEntry | None, out_hashes: dict[str, HashInfo]
 ) -> None:
@@ -296,7 +306,7 @@ def _keep_legacy_entries(
         out_hashes[path] = info
 
 
-def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
+def save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
     missing = [o.path for o in stage.outs if not os.path.exists(ctx.abspath(stage, o.path))]
     if missing:
         names = ", ".join(f"'{p}'" for p in missing)

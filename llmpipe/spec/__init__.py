@@ -16,6 +16,7 @@ from llmpipe.spec.dvcfile import (
     read_dvcfile,
     read_dvcfile_hash,
     read_dvcfile_hashes,
+    update_dvcfile,
     write_dvcfile,
 )
 from llmpipe.spec.dvcyaml import DvcYaml, load_dvcyaml, parse_dvcyaml
@@ -37,5 +38,6 @@ __all__ = [
     "read_dvcfile_hash",
     "read_dvcfile_hashes",
     "read_params_file",
+    "update_dvcfile",
     "write_dvcfile",
 ]

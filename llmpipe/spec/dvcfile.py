@@ -136,3 +136,37 @@ def _checked(relpath: str, wdir: str, path: str, what: str) -> str:
         return checked_path(wdir, path, what)
     except ValueError as exc:
         raise SpecError(f"{relpath}: {exc}") from None
+
+
+_FACT_ORDER = ("md5", "size", "nfiles", "isexec", "hash", "path")
+
+
+def update_dvcfile(root: str, relpath: str, hashes: dict[str, HashInfo]) -> None:
+    """Record new `hashes` ({out path as written: hash}) in the `.dvc` file at `relpath`.
+
+    As dvc does: comments, other keys and options stay where they are; only the
+    hash facts of those outputs change.
+    """
+    from llmpipe.yamlio import load_for_update
+
+    path = os.path.join(root, relpath)
+    document = load_for_update(read_text(as_tree(root), relpath) or "")
+    for entry in document.get("outs") or ():
+        info = hashes.get(entry.get("path"))
+        if info is not None:
+            _set_facts(entry, {info.name: info.value, **info.facts(), "hash": info.name})
+    atomic_write_text(path, dump_yaml(document))
+
+
+def _set_facts(entry: Any, facts: dict[str, Any]) -> None:
+    for stale in ("md5", "size", "nfiles", "isexec", "etag", "checksum"):
+        if stale not in facts and stale in entry:
+            del entry[stale]
+    for key, value in facts.items():
+        if key in entry:
+            entry[key] = value
+            continue
+        # A new fact goes where dvc writes it: after the facts that precede it.
+        before = [k for k in _FACT_ORDER[: _FACT_ORDER.index(key)] if k in entry]
+        position = list(entry).index(before[-1]) + 1 if before else 0
+        entry.insert(position, key, value)
