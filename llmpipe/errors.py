@@ -97,6 +97,11 @@ class RunError(LlmpipeError):
         self.exit_status = exit_status
 
 
+class ExecutorError(RunError):
+    """An executor (Ray, Slurm) cannot take the work: not installed, not reachable, or
+    asked for resources that no node of the cluster has."""
+
+
 class MissingDependencyError(RunError):
     """A stage's dependency does not exist."""
 

@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("spec and graph", {"spec", "graph", "lockfile", "outputs"}),
     ("services", {"cache", "lineage", "storage", "hydra", "security", "compare"}),
     ("project", {"project"}),
-    ("engines", {"run", "remote", "registry", "ckpt", "external"}),
+    ("engines", {"run", "remote", "registry", "ckpt", "external", "cluster"}),
     ("ops", {"ops"}),
     ("faces", {"repo", "api", "cli", "ui", "__init__", "__main__"}),
 ]

@@ -68,6 +68,19 @@ def _build_dir(
 ) -> tuple[HashInfo, Manifest]:
     files = sorted(walk_files(path, ignore.pruner(path) if ignore else None))
     _refuse_nested_dvcignore(path, files)
+    return build_listed(path, files, hash_name, state, progress, jobs)
+
+
+def build_listed(
+    path: str,
+    files: list[tuple[str, os.stat_result]],
+    hash_name: str,
+    state: StateDB,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> tuple[HashInfo, Manifest]:
+    """The HashInfo and Manifest of a directory holding only `files` (sorted relpaths
+    under `path`, with their stats): a chosen part of a folder, hashed as a `.dir`."""
     values = hash_files(path, files, hash_name, state, progress, jobs)
     entries = tuple(
         (rel, value, st.st_size, is_exec(st.st_mode))

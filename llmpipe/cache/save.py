@@ -58,6 +58,17 @@ def save(
     return hash_info
 
 
+def add_copies(odb: ObjectDB, path: str, info: HashInfo, manifest: Manifest | None) -> None:
+    """Copy the content of `path` (hashed as `info`/`manifest`) into `odb`, leaving the
+    files where they are, unlinked; a directory's `.dir` object is written last."""
+    if manifest is None:
+        odb.add_file(path, info.value, move=False)
+        return
+    for rel, value, _size, _exec in manifest.entries:
+        odb.add_file(os.path.join(path, rel), value, move=False)
+    odb.add_bytes(info.value, manifest.dir_bytes(odb.hash_name))
+
+
 _Record = tuple[str, os.stat_result, str]
 # A new large file is copied into the cache while it is being hashed.
 OVERLAP_MIN_SIZE = 64 * 1024 * 1024

@@ -43,6 +43,19 @@ T = TypeVar("T")
 )
 @click.option("--no-run-cache", is_flag=True, help="Always execute; never restore from run-cache.")
 @click.option(
+    "--executor",
+    type=click.Choice(["local", "ray", "slurm"]),
+    default=None,
+    help="Where stages run (default: llmpipe.executor in .llmpipe/config, else local);"
+    " see docs/cluster.md.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Send a stage again this many times when its worker is lost.",
+)
+@click.option(
     "-S",
     "--set-param",
     "set_params",
@@ -68,6 +81,8 @@ def repro(
     dry: bool,
     keep_going: bool,
     no_run_cache: bool,
+    executor: str | None,
+    retries: int,
     set_params: tuple[str, ...],
     from_checkpoint: str | None,
     quiet: bool,
@@ -94,6 +109,8 @@ def repro(
             use_run_cache=not no_run_cache,
             overrides=set_params,
             all_pipelines=all_pipelines,
+            executor=executor or project.config.get("llmpipe", "executor") or "local",
+            retries=retries,
             from_checkpoint=from_checkpoint,
         )
         result = with_progress(quiet, lambda r, p: reproduce(project, request, r, p,

@@ -97,16 +97,9 @@ def open_layout(repo: Project, remote: RemoteConfig, create: bool) -> Layout:
     `create` (push) writes the key-check blob to a fresh encrypted remote. A remote
     configured as plain that holds a key check is refused (EncryptedRemoteError).
     """
-    from .backends import open_backend
-    from .layout import Layout, open_cipher
+    from .layout import connect
 
-    backend = open_backend(remote)
-    try:
-        cipher = open_cipher(backend, remote, create)
-    except BaseException:
-        backend.close()
-        raise
-    return Layout(backend, repo.odb.hash_name, cipher)
+    return connect(remote, repo.odb.hash_name, create)
 
 
 def _by_remote(

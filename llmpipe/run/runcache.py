@@ -64,12 +64,33 @@ def entry_value(entry: LockEntry) -> str:
     return _digest(entry)
 
 
+def entry_relpath(entry: LockEntry) -> str:
+    """Where `entry` lives under `runs/` (posix): `<key[:2]>/<key>/<digest of entry>`."""
+    key = run_key(entry)
+    return f"{key[:2]}/{key}/{entry_value(entry)}"
+
+
+def folder_relpath(inputs: LockEntry) -> str:
+    """The folder under `runs/` holding every recorded run with these inputs."""
+    key = run_key(inputs)
+    return f"{key[:2]}/{key}"
+
+
+def read_entry(text: str, where: str, inputs: LockEntry) -> LockEntry | None:
+    """The entry in `text` when it parses and records a run of `inputs`; else None."""
+    try:
+        entry = load_yaml(text, where)
+    except Exception:  # noqa: BLE001 - a damaged run-cache entry is just a miss
+        return None
+    ok = isinstance(entry, dict) and run_key(entry) == run_key(inputs)
+    return entry if ok else None
+
+
 def save(runs_dir: str, entry: LockEntry, stage_name: str) -> None:
     """Record `entry`, stage `stage_name`'s lock entry after a run, in the run-cache."""
     from ..yamlio import render_entry
 
-    key = run_key(entry)
-    path = os.path.join(runs_dir, key[:2], key, entry_value(entry))
+    path = os.path.join(runs_dir, *entry_relpath(entry).split("/"))
     if not os.path.exists(path):
         # Not fsynced: an entry lost or damaged by a crash is only a cache miss,
         # and lookup() checks every entry it reads against its key.
@@ -95,9 +116,9 @@ def lookup(runs_dir: str, inputs: LockEntry) -> list[LockEntry]:
         path = os.path.join(folder, name)
         try:
             with open(path, encoding="utf-8") as handle:
-                entry = load_yaml(handle.read(), path)
-        except Exception:  # noqa: BLE001 - a damaged run-cache entry is just a miss
+                entry = read_entry(handle.read(), path, inputs)
+        except (OSError, UnicodeDecodeError):
             continue
-        if isinstance(entry, dict) and run_key(entry) == key:
+        if entry is not None:
             found.append(entry)
     return found

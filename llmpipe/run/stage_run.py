@@ -14,10 +14,9 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cache.build import Manifest, build
+from ..cache.build import build
 from ..cache.checkout import checkout, in_cache
-from ..cache.odb import ObjectDB
-from ..cache.save import save
+from ..cache.save import add_copies, save
 from ..errors import LlmpipeError, MissingDependencyError, RunError
 from ..fsutil import remove
 from ..gitignore import ignore_output
@@ -26,6 +25,7 @@ from ..lockfile import LockEntry, LockWriter, entry_for, hashes_in
 from ..stage import HashInfo, Stage
 from . import runcache
 from .context import RunContext
+from .dispatch import Executor, ExecutorFor
 from .execute import run_commands
 from .repolock import stage_rwlock
 from .status import Reason, StageStatus, current_params, dep_hashes, stage_status
@@ -43,6 +43,10 @@ class StageOutcome:
     dep_hashes: dict[str, HashInfo] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     out_hashes: dict[str, HashInfo] = field(default_factory=dict)
+    # Where an executed stage ran: the executor's name, its node and the engine's job id.
+    executor: str = "local"
+    node: str | None = None
+    job_id: str | None = None
 
     @property
     def duration(self) -> float:
@@ -58,6 +62,12 @@ class RunOptions:
     force: bool = False
     dry: bool = False
     use_run_cache: bool = True
+    # The executor of stages that name none; others come from `executors`.
+    executor: str = "local"
+    executors: ExecutorFor | None = field(default=None, compare=False)
+
+    def executor_of(self, stage: Stage) -> str:
+        return stage.executor or self.executor
 
 
 def bring_up_to_date(
@@ -88,6 +98,9 @@ def bring_up_to_date(
                 return restored
         if announce is not None:
             announce(stage, status.reasons)
+        if options.executor_of(stage) != "local" and options.executors is not None:
+            executor = options.executors(options.executor_of(stage))
+            return _execute_elsewhere(ctx, stage, status, locks, started, executor)
         return _execute(ctx, stage, status, locks, started, lock)
     except LlmpipeError as exc:
         outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
@@ -252,6 +265,35 @@ def _run_and_save(
     outcome.out_hashes = save_outputs(ctx, stage)
     _record_links(ctx, stage)
     _keep_legacy_entries(ctx, stage, lock, outcome.out_hashes)
+    return _recorded(ctx, stage, status, locks, outcome)
+
+
+def _execute_elsewhere(
+    ctx: RunContext,
+    stage: Stage,
+    status: StageStatus,
+    locks: LockWriter,
+    started: float,
+    executor: Executor,
+) -> StageOutcome:
+    """Run the stage on `executor`; record it as a local run would be recorded."""
+    outcome = _outcome(stage, "ran", status, started)
+    done = executor.execute(ctx, stage, status)
+    outcome.executor, outcome.node, outcome.job_id = done.executor, done.node, done.job_id
+    outcome.exit_status = done.exit_status
+    if done.error is not None:
+        outcome.kind, outcome.error, outcome.ended = "failed", done.error, time.time()
+        return outcome
+    outcome.out_hashes = done.out_hashes
+    if done.restored:
+        outcome.kind = "restored"
+    return _recorded(ctx, stage, status, locks, outcome)
+
+
+def _recorded(
+    ctx: RunContext, stage: Stage, status: StageStatus, locks: LockWriter, outcome: StageOutcome
+) -> StageOutcome:
+    """Write the lock entry and the run-cache entry of a stage that ran."""
     entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
     locks.update(stage.lockfile, stage.name, entry)
     if runcache.cacheable(stage):
@@ -298,19 +340,8 @@ def _keep_legacy_entries(
             continue
         out = next(o for o in stage.outs if o.path == path)
         if out.cache and ctx.legacy_odb is not None:
-            _add_legacy_objects(ctx.legacy_odb, ctx.abspath(stage, path), info, manifest)
+            add_copies(ctx.legacy_odb, ctx.abspath(stage, path), info, manifest)
         out_hashes[path] = info
-
-
-def _add_legacy_objects(
-    odb: ObjectDB, path: str, info: HashInfo, manifest: Manifest | None
-) -> None:
-    if manifest is None:
-        odb.add_file(path, info.value, move=False)
-        return
-    for rel, value, _size, _exec in manifest.entries:
-        odb.add_file(os.path.join(path, rel), value, move=False)
-    odb.add_bytes(info.value, manifest.dir_bytes(LEGACY_MD5))
 
 
 def save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
