@@ -47,6 +47,10 @@ class RevisionError(LlmpipeError):
     """A git revision that cannot be resolved or read (or no git repository at all)."""
 
 
+class ExperimentError(LlmpipeError):
+    """An experiment that cannot be found, named, saved or moved (`llmpipe exp`)."""
+
+
 class CacheError(LlmpipeError):
     """An object is missing from the cache or does not match its hash."""
 
@@ -93,8 +97,17 @@ class RunError(LlmpipeError):
         self.exit_status = exit_status
 
 
+class ExecutorError(RunError):
+    """An executor (Ray, Slurm) cannot take the work: not installed, not reachable, or
+    asked for resources that no node of the cluster has."""
+
+
 class MissingDependencyError(RunError):
     """A stage's dependency does not exist."""
+
+
+class CommitRefusedError(LlmpipeError):
+    """`commit` of a changed stage that the user did not confirm (nor forced)."""
 
 
 class RepoLockedError(LlmpipeError):
@@ -103,6 +116,15 @@ class RepoLockedError(LlmpipeError):
 
 class NotAProjectError(LlmpipeError):
     """The current directory is not inside an llmpipe (or DVC) project."""
+
+
+class SourceError(LlmpipeError):
+    """A repository named as a data source (`ls`, `get`, `import`, `llmpipe.api`) cannot
+    serve the request: it cannot be cloned, is not a project, or lacks the revision."""
+
+
+class PathMissingError(SourceError, FileNotFoundError):
+    """The path is neither tracked by the source project nor a file git holds there."""
 
 
 class ConfigError(LlmpipeError):
@@ -163,6 +185,10 @@ class RemoteNotFoundError(RemoteError, StorageNotFoundError):
 
 class CorruptObject(LlmpipeError):
     """A downloaded object does not match its hash."""
+
+
+class CheckpointError(LlmpipeError):
+    """A checkpoint stream's record, or a checkpoint to resume from, cannot be used."""
 
 
 class RegistryError(LlmpipeError):

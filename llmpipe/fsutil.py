@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 def atomic_write_bytes(
@@ -176,22 +176,34 @@ def _make_writable_and_retry(func, path, _exc_info) -> None:  # noqa: ANN001
     func(path)
 
 
-def walk_files(root: str) -> Iterator[tuple[str, os.stat_result]]:
+def walk_files(
+    root: str,
+    prune: Callable[[str, list[str], list[str]], tuple[list[str], list[str]]] | None = None,
+) -> Iterator[tuple[str, os.stat_result]]:
     """Yield (relative posix path, stat) for every regular file under `root`.
 
     Uses scandir so that the stat comes from the directory read where the OS
     allows it; symlinks to files are followed, directory symlinks are not.
+    `prune(folder, dirs, files)` (folder relative to `root`, "" for itself)
+    returns the names the walk keeps: `.dvcignore` rules (llmpipe.dvcignore).
     """
     stack = [""]
     while stack:
         rel_dir = stack.pop()
+        dirs: list[str] = []
+        files: dict[str, os.DirEntry[str]] = {}
         with os.scandir(os.path.join(root, rel_dir) if rel_dir else root) as entries:
             for entry in entries:
-                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(rel)
+                    dirs.append(entry.name)
                 elif entry.is_file():
-                    yield rel, entry.stat()
+                    files[entry.name] = entry
+        if prune is not None:
+            dirs, kept = prune(rel_dir, dirs, list(files))
+            files = {name: files[name] for name in kept}
+        stack.extend(f"{rel_dir}/{name}" if rel_dir else name for name in dirs)
+        for name, entry in files.items():
+            yield (f"{rel_dir}/{name}" if rel_dir else name), entry.stat()
 
 
 def is_inside(path: str, root: str) -> bool:

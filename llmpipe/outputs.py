@@ -17,7 +17,6 @@ import posixpath
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from . import scm
 from .errors import LlmpipeError, RevisionError, SpecError
 from .lockfile import LockEntry, hashes_in, read_lock
 from .revfs import FileTree, GitObjects, RevTree, TreeMemo, git_location, read_text
@@ -189,12 +188,12 @@ class _Without:
 
 
 def used_outputs(
-    root: str, stages: Sequence[Stage], targets: Sequence[str] = (), all_branches: bool = False
+    root: str, stages: Sequence[Stage], targets: Sequence[str] = (), commits: Sequence[str] = ()
 ) -> list[UsedOutput]:
     """Cached outputs of `targets` (default: all `stages`) in the workspace at `root`.
 
-    With `all_branches`, also every output that a local git branch records
-    (all of each branch's stages: targets narrow the workspace only).
+    With `commits`, also every output that each of those commits records (all of
+    each commit's stages: targets narrow the workspace only).
     """
     from .graph import build_graph, resolve_targets  # networkx: only when targets are given
 
@@ -202,7 +201,6 @@ def used_outputs(
         graph = build_graph(stages)
         stages = [graph.stages[address] for address in resolve_targets(graph, targets)]
     found = workspace_outputs(root, stages)
-    if all_branches:
-        branches = [sha for _, sha in scm.list_refs(git_location(root)[0], "refs/heads")]
-        found.extend(revision_outputs(root, branches))
+    if commits:
+        found.extend(revision_outputs(root, commits))
     return found

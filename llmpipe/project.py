@@ -16,8 +16,10 @@ from .config import Config, load_config
 from .errors import NotAProjectError
 
 if TYPE_CHECKING:
+    from .cache.linkdb import LinkDB
     from .cache.odb import ObjectDB
     from .cache.state import StateDB
+    from .dvcignore import DvcIgnore
     from .lineage.store import LineageStore
     from .stage import Stage
 
@@ -77,10 +79,7 @@ class Project:
 
     @cached_property
     def cache_dir(self) -> str:
-        configured = self.config.cache_dir
-        if configured:
-            return os.path.normpath(os.path.join(self.dvc_dir, configured))
-        return os.path.join(self.dvc_dir, "cache")
+        return cache_dir_of(self.dvc_dir, self.config)
 
     @property
     def runs_dir(self) -> str:
@@ -95,11 +94,7 @@ class Project:
 
     @cached_property
     def odb(self) -> ObjectDB:
-        from .cache.odb import ObjectDB
-
-        return ObjectDB(
-            os.path.join(self.cache_dir, "files", self.config.hash_name), self.config.hash_name
-        )
+        return object_db(self.cache_dir, self.config)
 
     @cached_property
     def state(self) -> StateDB:
@@ -107,6 +102,21 @@ class Project:
 
         os.makedirs(self.llmpipe_dir, exist_ok=True)
         return SqliteState(os.path.join(self.llmpipe_dir, "state.db"))
+
+    @cached_property
+    def links(self) -> LinkDB:
+        """The outputs llmpipe put in the workspace (a checkout takes back unused ones)."""
+        from .cache.linkdb import LinkDB
+
+        os.makedirs(self.llmpipe_dir, exist_ok=True)
+        return LinkDB(os.path.join(self.llmpipe_dir, "state.db"), self.root, self.ignore)
+
+    @cached_property
+    def ignore(self) -> DvcIgnore:
+        """The `.dvcignore` rules every walk of the workspace follows."""
+        from .dvcignore import DvcIgnore
+
+        return DvcIgnore.at(self.root)
 
     @cached_property
     def lineage(self) -> LineageStore:
@@ -127,12 +137,39 @@ class Project:
     def close(self) -> None:
         if "state" in self.__dict__:
             self.state.close()
+        if "links" in self.__dict__:
+            self.links.close()
 
     def __enter__(self) -> Project:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def cache_dir_of(dvc_dir: str, config: Config) -> str:
+    """The cache folder of the project whose `.dvc` folder is `dvc_dir`."""
+    configured = config.cache_dir
+    if configured:
+        return os.path.normpath(os.path.join(dvc_dir, configured))
+    return os.path.join(dvc_dir, "cache")
+
+
+def object_db(cache_dir: str, config: Config) -> ObjectDB:
+    """The object store of the cache at `cache_dir`, in the configured hash's folder."""
+    from .cache.odb import ObjectDB
+
+    return ObjectDB(os.path.join(cache_dir, "files", config.hash_name), config.hash_name)
+
+
+def read_only_view(root: str) -> tuple[Config, ObjectDB]:
+    """The settings and object store of the project at `root`, opened without writing
+    anything into it (a `Project` creates `.llmpipe/`); NotAProjectError when none."""
+    dvc_dir = os.path.join(root, DVC_DIR)
+    if not os.path.isdir(dvc_dir):
+        raise NotAProjectError(f"'{root}' is not an llmpipe or DVC project (it has no .dvc folder)")
+    config = load_config(dvc_dir, os.path.join(root, LLMPIPE_DIR))
+    return config, object_db(cache_dir_of(dvc_dir, config), config)
 
 
 def _keep_own_dir_ignored(llmpipe_dir: str) -> None:

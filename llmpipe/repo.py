@@ -20,10 +20,11 @@ from .project import Project, find_root
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from .cache.gc import GcResult
     from .compare.revisions import RevisionChoice
     from .graph import Graph
-    from .ops.data import Added, CheckoutSummary
+    from .ops.add import Added
+    from .ops.checkout import CheckoutSummary
+    from .ops.data import GcReport
     from .ops.transfer import PullResult
     from .progress import Progress, TransferProgress
     from .remote.transfer import TransferResult
@@ -40,7 +41,9 @@ class TransferOptions(TypedDict, total=False):
     remote: str | None  # default: each output's own remote, else the default remote
     jobs: int | None  # transfers at once
     run_cache: bool  # also the run-cache (`runs/`)
-    all_branches: bool  # also the outputs every local branch records
+    all_branches: bool  # also the outputs every local branch records (dvc's -a)
+    all_tags: bool  # ... every tag (-T)
+    all_commits: bool  # ... every commit (-A)
     progress: TransferProgress | None
 
 
@@ -86,7 +89,7 @@ class Repo(Project):
 
     def add(self, paths: Sequence[str], *, progress: Progress | None = None) -> list[Added]:
         """Track files or directories with `.dvc` files, saving them to the cache."""
-        from .ops.data import add
+        from .ops.add import add
 
         return add(self, paths, progress)
 
@@ -94,7 +97,7 @@ class Repo(Project):
         self, targets: Sequence[str] = (), *, relink: bool = False, force: bool = False
     ) -> CheckoutSummary:
         """Restore recorded outputs; `force` discards workspace changes not in the cache."""
-        from .ops.data import checkout
+        from .ops.checkout import checkout
 
         return checkout(self, targets, relink=relink, force=force)
 
@@ -105,13 +108,15 @@ class Repo(Project):
         dry: bool = False,
         revisions: RevisionChoice | None = None,
         drop_unaliased: bool = False,
-    ) -> GcResult:
-        """Remove cache objects that neither the workspace, `revisions` nor the registry use."""
-        from .ops.data import collect_garbage
+        cloud: bool = False,
+        remote: str | None = None,
+    ) -> GcReport:
+        """Remove cache objects that neither the workspace, `revisions` nor the registry
+        use; with `cloud`, from the remote (`remote`, default: the default one) too."""
+        from .ops.data import GcRequest, collect_garbage
 
-        return collect_garbage(
-            self, workspace, dry=dry, revisions=revisions, drop_unaliased=drop_unaliased
-        )
+        request = GcRequest(workspace, revisions, dry, drop_unaliased, cloud, remote)
+        return collect_garbage(self, request)
 
     def push(
         self, targets: Sequence[str] = (), **options: Unpack[TransferOptions]
@@ -140,6 +145,8 @@ class Repo(Project):
             options.get("jobs"),
             options.get("run_cache", False),
             options.get("all_branches", False),
+            all_tags=options.get("all_tags", False),
+            all_commits=options.get("all_commits", False),
         )
         return verb(self, request, options.get("progress"))
 

@@ -49,6 +49,7 @@ class GitObjects:
         self._blobs: dict[str, bytes] = {}
         self._unkept: set[str] = set()  # blobs too large to keep: handed out once
         self._blob_bytes = 0
+        self._commit_trees: dict[str, str] = {}
 
     def _process(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
@@ -105,8 +106,24 @@ class GitObjects:
         stdout.read(1)  # the newline after every object
         return parts[0].decode(), parts[1].decode(), content
 
+    def commits(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """{sha: raw commit object} of the commits `shas` git has, read in one request.
+
+        `tree_of` then answers for them without asking git again.
+        """
+        wanted = list(dict.fromkeys(shas))
+        found = {}
+        for sha, item in zip(wanted, self.read_many(wanted), strict=True):
+            if item is not None and item[1] == "commit":
+                found[sha] = item[2]
+                if item[2].startswith(b"tree "):
+                    self._commit_trees[sha] = item[2][5 : item[2].index(b"\n")].decode()
+        return found
+
     def tree_of(self, commit: str) -> str:
         """The id of the root tree of `commit`; LlmpipeError when git has no such commit."""
+        if commit in self._commit_trees:
+            return self._commit_trees[commit]
         found = self.read(f"{commit}^{{tree}}")
         if found is None:
             raise LlmpipeError(f"cannot read the files of commit {commit[:10]}")
@@ -117,6 +134,10 @@ class GitObjects:
         if tree not in self._entries:
             self._load_trees([tree])
         return self._entries[tree]
+
+    def prefetch_trees(self, trees: Iterable[str]) -> None:
+        """Read the tree objects `trees` not read yet in one request (`entries` then answers)."""
+        self._load_trees(trees)
 
     def _load_trees(self, trees: Iterable[str]) -> None:
         wanted = [tree for tree in dict.fromkeys(trees) if tree not in self._entries]

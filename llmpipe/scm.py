@@ -170,18 +170,26 @@ def _packed_ref(common: str, ref: str) -> str | None:
 def _git_output(root: str, *args: str) -> str | None:
     """Stripped stdout of `git -C root args`, or None if git is missing or fails."""
     try:
-        result = subprocess.run(
-            ["git", "-C", root, *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )
+        result = _git(root, args)
     except OSError:
         return None
     if result.returncode != 0:
         return None
     return result.stdout.strip()
+
+
+def _git(
+    root: str, args: tuple[str, ...], env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`git -C root args` run to the end, output captured; OSError when git cannot start."""
+    return subprocess.run(
+        ["git", "-C", root, *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        check=False,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
+    )
 
 
 # -- revisions (for comparing metrics, params and plots across commits) ---------
@@ -206,8 +214,11 @@ def list_refs(root: str, namespace: str) -> list[tuple[str, str]]:
 
 
 def all_commits(root: str) -> list[str]:
-    """Every commit reachable from any ref, newest first."""
-    output = _git_output(root, "rev-list", "--all")
+    """Every commit reachable from HEAD, a branch, a tag or a remote branch, newest first.
+
+    As dvc's `-A`: experiment commits (`refs/exps/`) and other refs' are left out.
+    """
+    output = _git_output(root, "rev-list", "HEAD", "--branches", "--tags", "--remotes")
     return (output or "").split()
 
 
@@ -258,6 +269,40 @@ def list_files(root: str) -> list[str] | None:
     return sorted({p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
 
 
+def is_ignored(root: str, path: str) -> bool:
+    """Whether git's ignore rules (every `.gitignore`, `info/exclude`, core.excludesFile)
+    leave out `path` (absolute, or relative to `root`), as `git check-ignore` says.
+
+    False outside a git work tree, or when git cannot answer.
+    """
+    return _git_succeeds(root, "check-ignore", "-q", "--", path)
+
+
+def is_tracked(root: str, path: str) -> bool:
+    """Whether git tracks the file `path`, or any file below the folder `path`.
+
+    False outside a git work tree, or when git cannot answer.
+    """
+    listed = _git_output(root, "ls-files", "-z", "--", path)
+    return bool(listed)
+
+
+def _git_succeeds(root: str, *args: str) -> bool:
+    """True when `git -C root args` exits 0 (and git runs at all)."""
+    if git_root(root) is None:
+        return False
+    try:
+        result = subprocess.run(
+            ["git", "-C", root, *args],
+            capture_output=True,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except OSError:
+        return False
+    return result.returncode == 0
+
+
 def user_identity(cwd: str = ".") -> str | None:
     """'Name <email>' from git's `user.name` and `user.email` as seen from `cwd`.
 
@@ -269,3 +314,57 @@ def user_identity(cwd: str = ".") -> str | None:
     if name and email:
         return f"{name} <{email}>"
     return name or email
+
+
+def untracked_files(root: str) -> list[str]:
+    """Files under `root` git does not track (ignored ones left out), relative to `root`."""
+    output = _git_output(root, "ls-files", "-z", "--others", "--exclude-standard")
+    return sorted(p for p in (output or "").split("\0") if p)
+
+
+def has_changes(root: str, untracked: bool = False) -> bool:
+    """True when git sees staged or unstaged changes (and untracked files, if asked)."""
+    mode = "all" if untracked else "no"
+    return bool(_git_output(root, "status", "--porcelain", f"--untracked-files={mode}"))
+
+
+# -- writing commits and refs (experiments) ---------------------------------------
+
+
+def run_git(root: str, *args: str, env: dict[str, str] | None = None) -> str:
+    """Stripped stdout of `git -C root args`; LlmpipeError naming the command when it fails.
+
+    `env` adds variables (a temporary `GIT_INDEX_FILE`) to the environment.
+    """
+    try:
+        result = _git(root, args, env)
+    except OSError as exc:
+        raise LlmpipeError(f"cannot run git: {exc}") from None
+    if result.returncode != 0:
+        detail = result.stderr.strip().splitlines()
+        raise LlmpipeError(f"git {args[0]} failed: {detail[-1] if detail else 'no message'}")
+    return result.stdout.strip()
+
+
+def full_refs(root: str, namespace: str) -> list[tuple[str, str]]:
+    """(full ref name, sha) of every ref under `namespace` (`refs/exps`), sorted by name."""
+    output = _git_output(root, "for-each-ref", "--format=%(refname)%00%(objectname)", namespace)
+    return [tuple(line.split("\0", 1)) for line in (output or "").splitlines()]  # type: ignore[misc]
+
+
+def index_path(root: str) -> str | None:
+    """The index file of the work tree holding `root`, or None outside git."""
+    top = git_root(root)
+    git_dir = _git_dir(top) if top is not None else None
+    return None if git_dir is None else os.path.join(git_dir, "index")
+
+
+def ignored_paths(root: str, paths: list[str]) -> set[str]:
+    """Those of `paths` (relative to `root`) that git ignores and does not track."""
+    if not paths:
+        return set()
+    try:
+        result = _git(root, ("check-ignore", "--stdin", "-z"), stdin="\0".join(paths))
+    except OSError as exc:
+        raise LlmpipeError(f"cannot run git: {exc}") from None
+    return {p for p in result.stdout.split("\0") if p}

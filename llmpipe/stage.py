@@ -104,6 +104,23 @@ class ParamRef:
 
 
 @dataclass(frozen=True)
+class Resources:
+    """What one run of a stage needs from the machine it runs on (`meta.llmpipe.resources`).
+
+    `memory` is in bytes and `time` in seconds; None means the engine's default.
+    """
+
+    cpus: float | None = None
+    gpus: int | None = None
+    memory: int | None = None
+    time: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self == Resources()
+
+
+@dataclass(frozen=True)
 class Stage:
     """One stage of a pipeline, or a data source tracked by a `.dvc` file.
 
@@ -122,6 +139,9 @@ class Stage:
     always_changed: bool = False
     desc: str | None = None
     meta: Any = None
+    # From `meta.llmpipe`: what a run needs, and the executor chosen for this stage.
+    resources: Resources = field(default_factory=Resources)
+    executor: str | None = None
     lineno: int | None = field(default=None, compare=False)
 
     @property

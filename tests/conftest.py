@@ -134,14 +134,18 @@ def key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-@pytest.fixture
-def project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Project:
-    path = tmp_path / "proj"
+def new_project(path: Path, capsys: pytest.CaptureFixture[str]) -> Project:
+    """A fresh git repository at `path` (created) initialised as an llmpipe project."""
     path.mkdir()
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
     proj = Project(path, capsys)
     proj.ok("init")
     return proj
+
+
+@pytest.fixture
+def project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Project:
+    return new_project(tmp_path / "proj", capsys)
 
 
 # The end of a run names the skipped suites and the command that enables each.

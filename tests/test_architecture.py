@@ -29,14 +29,16 @@ LAYERS: list[tuple[str, set[str]]] = [
             "revfs",
             "config",
             "gitignore",
+            "dvcignore",
             "metrics",
             "progress",
+            "checkpoint",
         },
     ),  # fmt: skip
     ("spec and graph", {"spec", "graph", "lockfile", "outputs"}),
     ("services", {"cache", "lineage", "storage", "hydra", "security", "compare"}),
     ("project", {"project"}),
-    ("engines", {"run", "remote", "registry"}),
+    ("engines", {"run", "remote", "registry", "ckpt", "external", "cluster"}),
     ("ops", {"ops"}),
     ("faces", {"repo", "api", "cli", "ui", "__init__", "__main__"}),
 ]

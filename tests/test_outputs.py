@@ -85,7 +85,7 @@ def test_outputs_at_commits_follow_each_commits_dvc_yaml(project):
         ("b.txt", md5("bbbb"), None, False),
     ]
     stages = Repo(str(project.path)).stages()
-    with_branches = used_outputs(str(project.path), stages, ["make"], all_branches=True)
+    with_branches = used_outputs(str(project.path), stages, ["make"], [main, feature])
     assert set(with_branches) == set(both)
 
 

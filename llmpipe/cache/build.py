@@ -11,6 +11,8 @@ import os
 import stat
 from dataclasses import dataclass
 
+from ..dvcignore import DVCIGNORE, DvcIgnore
+from ..errors import SpecError
 from ..fsutil import walk_files
 from ..hashing import dir_hash, dir_manifest_bytes, file_hash
 from ..progress import NoProgress, Progress
@@ -41,22 +43,44 @@ def build(
     state: StateDB,
     progress: Progress | None = None,
     jobs: int | None = None,
+    ignore: DvcIgnore | None = None,
 ) -> tuple[HashInfo, Manifest | None]:
     """The HashInfo of `path` (file or directory), and a Manifest for a directory.
 
-    Raises FileNotFoundError when `path` does not exist.
+    A directory's files are those `ignore` (the project's `.dvcignore` rules)
+    keeps. Raises FileNotFoundError when `path` does not exist, SpecError when a
+    `.dvcignore` sits inside the directory (dvc refuses it too).
     """
     st = os.stat(path)
     if stat.S_ISDIR(st.st_mode):
-        return _build_dir(path, hash_name, state, progress, jobs)
+        return _build_dir(path, hash_name, state, progress, jobs, ignore)
     value = hash_files(path, [("", st)], hash_name, state, progress, jobs)[0]
     return HashInfo(hash_name, value, size=st.st_size, isexec=is_exec(st.st_mode)), None
 
 
 def _build_dir(
-    path: str, hash_name: str, state: StateDB, progress: Progress | None, jobs: int | None
+    path: str,
+    hash_name: str,
+    state: StateDB,
+    progress: Progress | None,
+    jobs: int | None,
+    ignore: DvcIgnore | None,
 ) -> tuple[HashInfo, Manifest]:
-    files = sorted(walk_files(path))
+    files = sorted(walk_files(path, ignore.pruner(path) if ignore else None))
+    _refuse_nested_dvcignore(path, files)
+    return build_listed(path, files, hash_name, state, progress, jobs)
+
+
+def build_listed(
+    path: str,
+    files: list[tuple[str, os.stat_result]],
+    hash_name: str,
+    state: StateDB,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> tuple[HashInfo, Manifest]:
+    """The HashInfo and Manifest of a directory holding only `files` (sorted relpaths
+    under `path`, with their stats): a chosen part of a folder, hashed as a `.dir`."""
     values = hash_files(path, files, hash_name, state, progress, jobs)
     entries = tuple(
         (rel, value, st.st_size, is_exec(st.st_mode))
@@ -66,6 +90,17 @@ def _build_dir(
     value = dir_hash(manifest.dir_bytes(hash_name), hash_name)
     size = sum(entry[2] for entry in entries)
     return HashInfo(hash_name, value, size=size, nfiles=len(entries)), manifest
+
+
+def _refuse_nested_dvcignore(path: str, files: list[tuple[str, os.stat_result]]) -> None:
+    """A `.dvcignore` inside a directory would change its hash for dvc and not for git."""
+    for rel, _ in files:
+        if rel == DVCIGNORE or rel.endswith("/" + DVCIGNORE):
+            folder = os.path.join(path, os.path.dirname(rel)).rstrip(os.sep)
+            raise SpecError(
+                f"{DVCIGNORE} file should not be in collected dir path: '{folder}';"
+                f" move its rules to a {DVCIGNORE} above the directory"
+            )
 
 
 def hash_files(

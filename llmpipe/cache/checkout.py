@@ -19,6 +19,7 @@ import os
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
+from ..dvcignore import DvcIgnore
 from ..fsutil import remove, walk_files
 from ..pathguard import PathGuard
 from ..stage import HashInfo
@@ -44,9 +45,11 @@ class CheckoutPlan:
 
     `clear`: remove what is at `path` first (a folder where a file goes, or the
     reverse). `extra`: files of a directory output that its manifest does not list.
-    `write`: (path, hash) to create or replace; `absent` of those did not exist.
-    `discarded`: (path, stat) of existing files whose content the plan deletes or
-    overwrites. `missing`: paths whose object is not in the cache (left alone).
+    `write`: (path, hash) to create or replace; `absent` of those did not exist,
+    `relinked` of those already had the right content (`relink`). `discarded`:
+    (path, stat) of existing files whose content the plan deletes or overwrites.
+    `missing`: paths whose object is not in the cache (left alone). `existed`:
+    whether anything was at `path` at all.
     """
 
     path: str
@@ -57,10 +60,31 @@ class CheckoutPlan:
     absent: frozenset[str] = frozenset()
     discarded: tuple[tuple[str, os.stat_result], ...] = ()
     missing: tuple[str, ...] = ()
+    existed: bool = True
+    relinked: frozenset[str] = frozenset()
+
+    @property
+    def added(self) -> list[str]:
+        """Files the plan creates."""
+        return [p for p, _ in self.write if p in self.absent]
+
+    @property
+    def modified(self) -> list[str]:
+        """Existing files whose content the plan replaces."""
+        return [p for p, _ in self.write if p not in self.absent and p not in self.relinked]
 
     @property
     def changed(self) -> tuple[str, ...]:
-        return tuple(sorted([p for p, _ in self.write] + list(self.extra)))
+        """Every file whose content changes: created, replaced or (`extra`) removed."""
+        return tuple(sorted(self.added + self.modified + list(self.extra)))
+
+    @property
+    def kind(self) -> str | None:
+        """As dvc reports an output: "added" when nothing was there, "modified" when
+        something changes, None when the checkout leaves its content as it was."""
+        if not self.changed and not self.clear:
+            return None
+        return "modified" if self.existed else "added"
 
 
 def in_cache(odb: ObjectDB, hash_info: HashInfo) -> bool:
@@ -83,6 +107,7 @@ def checkout(
     *,
     guard: PathGuard,
     relink: bool = False,
+    ignore: DvcIgnore | None = None,
 ) -> CheckoutResult:
     """Make `path` hold the content of `hash_info`, discarding whatever is there.
 
@@ -91,7 +116,7 @@ def checkout(
     before touching it. Callers that must not lose unsaved work plan, check
     `unsaved_files`, then apply.
     """
-    plan = plan_checkout(odb, hash_info, path, state, guard, relink=relink)
+    plan = plan_checkout(odb, hash_info, path, state, guard, relink=relink, ignore=ignore)
     return apply_checkout(plan, odb, link_types, state, guard)
 
 
@@ -103,13 +128,18 @@ def plan_checkout(
     guard: PathGuard,
     *,
     relink: bool = False,
+    ignore: DvcIgnore | None = None,
 ) -> CheckoutPlan:
-    """Read the workspace at `path` and decide what `apply_checkout` will do."""
+    """Read the workspace at `path` and decide what `apply_checkout` will do.
+
+    Files of a directory that `ignore` (`.dvcignore`) leaves out are not looked
+    at: neither removed nor counted as unsaved, as in dvc.
+    """
     guard.check_output(path)
     if not odb.exists(hash_info.value):
         return CheckoutPlan(path, hash_info, missing=(path,))
     if hash_info.isdir:
-        plan = _plan_dir(odb, hash_info, path, state, relink)
+        plan = _plan_dir(odb, hash_info, path, state, relink, ignore)
     else:
         plan = _plan_file(odb, hash_info, path, state, relink)
     for target, _ in plan.write:
@@ -120,33 +150,44 @@ def plan_checkout(
 def _plan_file(
     odb: ObjectDB, hash_info: HashInfo, path: str, state: StateDB, relink: bool
 ) -> CheckoutPlan:
+    write = ((path, hash_info.value),)
     if os.path.isdir(path) and not os.path.islink(path):
         discarded = tuple((os.path.join(path, rel), st) for rel, st in walk_files(path))
-        write = ((path, hash_info.value),)
         return CheckoutPlan(path, hash_info, clear=True, write=write, discarded=discarded)
     try:
         st = os.stat(path)
     except FileNotFoundError:  # missing, or a dangling symlink
-        return CheckoutPlan(path, hash_info, write=((path, hash_info.value),))
-    if not relink and _current_files(path, {"": st}, {"": hash_info.value}, odb, state):
+        existed = os.path.lexists(path)
+        return CheckoutPlan(path, hash_info, write=write, absent=frozenset({path}), existed=existed)
+    if not _current_files(path, {"": st}, {"": hash_info.value}, odb, state):
+        return CheckoutPlan(path, hash_info, write=write, discarded=((path, st),))
+    if not relink:
         return CheckoutPlan(path, hash_info)
-    return CheckoutPlan(path, hash_info, write=((path, hash_info.value),), discarded=((path, st),))
+    relinked = frozenset({path})
+    return CheckoutPlan(path, hash_info, write=write, discarded=((path, st),), relinked=relinked)
 
 
 def _plan_dir(
-    odb: ObjectDB, hash_info: HashInfo, path: str, state: StateDB, relink: bool
+    odb: ObjectDB,
+    hash_info: HashInfo,
+    path: str,
+    state: StateDB,
+    relink: bool,
+    ignore: DvcIgnore | None,
 ) -> CheckoutPlan:
     wanted = dict(odb.read_manifest(hash_info.value))
     clear = os.path.lexists(path) and not os.path.isdir(path)
     discarded: list[tuple[str, os.stat_result]] = []
     if clear and os.path.isfile(path):
         discarded.append((path, os.stat(path)))
-    existing = dict(walk_files(path)) if os.path.isdir(path) else {}
+    prune = ignore.pruner(path) if ignore is not None else None
+    existing = dict(walk_files(path, prune)) if os.path.isdir(path) else {}
     extra = sorted(set(existing) - set(wanted))
-    current = {} if relink else _current_files(path, existing, wanted, odb, state)
+    current = _current_files(path, existing, wanted, odb, state)
     stale = [rel for rel in sorted(wanted) if current.get(rel) != wanted[rel]]
     missing = {rel for rel in stale if not odb.exists(wanted[rel])}
-    write = [rel for rel in stale if rel not in missing]
+    relinked = sorted(current) if relink else []
+    write = sorted([rel for rel in stale if rel not in missing] + relinked)
     discarded += [(os.path.join(path, rel), existing[rel]) for rel in extra]
     discarded += [(os.path.join(path, rel), existing[rel]) for rel in write if rel in existing]
     return CheckoutPlan(
@@ -158,6 +199,8 @@ def _plan_dir(
         absent=frozenset(os.path.join(path, rel) for rel in write if rel not in existing),
         discarded=tuple(discarded),
         missing=tuple(os.path.join(path, rel) for rel in sorted(missing)),
+        existed=os.path.lexists(path),
+        relinked=frozenset(os.path.join(path, rel) for rel in relinked),
     )
 
 

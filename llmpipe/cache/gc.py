@@ -6,7 +6,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import CacheError
 from ..stage import HashInfo
@@ -21,30 +21,37 @@ class GcResult:
     removed: int
     kept: int
     bytes_freed: int
+    paths: tuple[str, ...] = field(default=(), compare=False)  # what went (`dry`: would go)
 
 
 def gc(odb: ObjectDB, used: Iterable[HashInfo], *, dry: bool = False) -> GcResult:
     """Delete every object not in `used` (a used `.dir` keeps its entries too).
 
-    Stale temporaries from interrupted writes are deleted as well. With `dry`,
-    only count what would go. A used `.dir` that is missing or corrupt keeps
-    nothing beyond itself.
+    A used hash keeps its value in whichever cache `odb` is (dvc keeps a DVC 2 hash
+    only in DVC 2's cache, but llmpipe may have put that object in DVC 3's). A file
+    in an object folder whose name is not a hash is not used by anything and goes
+    too, as dvc removes it. Stale temporaries from
+    interrupted writes are deleted as well (young ones may belong to a running
+    writer: kept for TEMP_GRACE_SECONDS). With `dry`, only count what would go. A
+    used `.dir` that is missing or corrupt keeps nothing beyond itself.
     """
     keep = _used_values(odb, used)
-    removed = kept = freed = 0
+    kept = freed = 0
+    paths = []
     for value in list(odb.all_oids()):
         if value in keep:
             kept += 1
             continue
-        path = odb.oid_path(value)
+        path = odb.entry_path(value)
         freed += _size(path)
-        removed += 1
+        paths.append(path)
         if not dry:
-            odb.remove(value)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
     freed += _remove_stale_temps(odb, dry)
-    if removed and not dry:
-        _forget_complete_markers(odb)
-    return GcResult(removed, kept, freed)
+    if paths and not dry and odb.hash_name == "md5":
+        _forget_complete_markers(odb)  # (kept for DVC 3's cache only)
+    return GcResult(len(paths), kept, freed, tuple(paths))
 
 
 def _forget_complete_markers(odb: ObjectDB) -> None:

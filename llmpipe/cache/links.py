@@ -13,6 +13,7 @@ import io
 import os
 import re
 import shutil
+import stat
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -121,8 +122,10 @@ _LINKERS: dict[str, Callable[[str, str], None]] = {
 class Linker:
     """Links objects into the workspace; remembers link types that proved unsupported.
 
-    `mode` handling: reflinks and copies get `0o644`, or `0o755` when `isexec`
-    (or the `mode` given); hard links and symlinks share the object's read-only mode.
+    `mode` handling, as dvc's: reflinks and copies are new files, so they get the
+    mode the umask gives (`0o644` under umask 022), plus the owner's execute bit
+    when `isexec` (`0o744`), or the `mode` given; hard links and symlinks share the
+    object's read-only mode.
     """
 
     def __init__(self, link_types: Sequence[str]) -> None:
@@ -188,7 +191,7 @@ class Linker:
         except FileExistsError:
             return self.link(obj_path, dst, isexec=isexec)
         if name in ("reflink", "copy"):
-            os.chmod(dst, 0o755 if isexec else 0o644)
+            _set_mode(dst, isexec, None)
         return name
 
     @property
@@ -215,13 +218,21 @@ class Linker:
     def _finish(self, name: str, tmp: str, dst: str, isexec: bool, mode: int | None) -> str:
         try:
             if name in ("reflink", "copy"):
-                os.chmod(tmp, mode if mode is not None else (0o755 if isexec else 0o644))
+                _set_mode(tmp, isexec, mode)
             _replace(tmp, dst)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
         return name
+
+
+def _set_mode(path: str, isexec: bool, mode: int | None) -> None:
+    """`mode`, or the new file's own (umask) mode with the owner's execute bit if `isexec`."""
+    if mode is not None:
+        os.chmod(path, mode)
+    elif isexec:
+        os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) | stat.S_IXUSR)
 
 
 def _replace(tmp: str, dst: str) -> None:

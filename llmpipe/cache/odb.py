@@ -45,6 +45,10 @@ class ObjectDB:
             raise CacheError(f"'{value}' is not a valid {self.hash_name} hash")
         return f"{self.root}{os.sep}{value[:2]}{os.sep}{value[2:]}"  # join, minus its cost
 
+    def entry_path(self, value: str) -> str:
+        """Where `all_oids` found `value`, hash or not (gc removes stray names too)."""
+        return os.path.join(self.root, value[:2], value[2:])
+
     def exists(self, value: str) -> bool:
         return os.path.isfile(self.oid_path(value))
 

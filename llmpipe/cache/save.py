@@ -14,6 +14,7 @@ import os
 import stat
 from collections.abc import Sequence
 
+from ..dvcignore import DvcIgnore
 from ..errors import CacheError
 from ..progress import NoProgress, Progress
 from ..stage import HashInfo
@@ -30,17 +31,19 @@ def save(
     state: StateDB,
     link_types: Sequence[str],
     progress: Progress | None = None,
+    ignore: DvcIgnore | None = None,
 ) -> HashInfo:
     """Hash `path` through the state, store its object(s) in `odb`, and link it back.
 
     For a directory the `.dir` object is written last, so its presence means every
-    entry is in the cache. The workspace files' new stats go into the state.
+    entry is in the cache; files that `ignore` (`.dvcignore`) leaves out are not
+    part of it. The workspace files' new stats go into the state.
     Raises FileNotFoundError when `path` is missing, CacheError when no link type works.
     """
     linker = Linker(link_types)
     if _worth_overlapping(path, odb, state, linker):
         return _save_big_file(path, odb, state, linker, progress)
-    hash_info, manifest = build(path, odb.hash_name, state, progress)
+    hash_info, manifest = build(path, odb.hash_name, state, progress, ignore=ignore)
     if manifest is None:
         _record(state, odb, [_save_file(odb, linker, path, hash_info.value)])
         return hash_info
@@ -53,6 +56,17 @@ def save(
     _record(state, odb, records)
     odb.add_bytes(hash_info.value, manifest.dir_bytes(odb.hash_name))
     return hash_info
+
+
+def add_copies(odb: ObjectDB, path: str, info: HashInfo, manifest: Manifest | None) -> None:
+    """Copy the content of `path` (hashed as `info`/`manifest`) into `odb`, leaving the
+    files where they are, unlinked; a directory's `.dir` object is written last."""
+    if manifest is None:
+        odb.add_file(path, info.value, move=False)
+        return
+    for rel, value, _size, _exec in manifest.entries:
+        odb.add_file(os.path.join(path, rel), value, move=False)
+    odb.add_bytes(info.value, manifest.dir_bytes(odb.hash_name))
 
 
 _Record = tuple[str, os.stat_result, str]
@@ -181,7 +195,9 @@ def _relink_existing(linker: Linker, path: str, obj_path: str, value: str) -> _R
     before = os.stat(path)
     if not _needs_relink(path, before, obj_path, linker.preferred):
         return None
-    linker.link(obj_path, path, mode=_workspace_mode(before.st_mode))
+    linker.link(
+        obj_path, path, isexec=is_exec(before.st_mode), mode=_workspace_mode(before.st_mode)
+    )
     return path, os.stat(path), value
 
 
@@ -199,12 +215,11 @@ def _needs_relink(path: str, now: os.stat_result, obj_path: str, wanted: str) ->
     return True  # reflink: clone to share blocks
 
 
-def _workspace_mode(mode: int) -> int:
+def _workspace_mode(mode: int) -> int | None:
+    """The user's own permissions; None for a read-only link to the cache, whose
+    copy gets a new file's (umask) mode, as a checkout gives it."""
     permissions = stat.S_IMODE(mode)
-    if permissions & stat.S_IWUSR:
-        return permissions
-    # The file was a read-only link to the cache: give the copy normal permissions.
-    return 0o755 if is_exec(mode) else 0o644
+    return permissions if permissions & stat.S_IWUSR else None
 
 
 def _record(state: StateDB, odb: ObjectDB, records: list[_Record | None]) -> None:

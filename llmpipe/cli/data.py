@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import posixpath
 import sys
+from typing import Any
 
 import click
 
@@ -18,7 +18,7 @@ from .session import run_verb
 @verbose_option
 def add(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> None:
     """Track files or directories with .dvc files and save them to the cache."""
-    from ..ops.data import add as add_paths
+    from ..ops.add import add as add_paths
 
     progress = CliProgress(enabled=not quiet)
     try:
@@ -41,8 +41,8 @@ def add(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> No
     elif not quiet:
         for item in added:
             click.echo(f"Added '{item.path}' ({item.hash_info.value[:8]}) -> {item.dvcfile}")
-        ignores = sorted({posixpath.join(posixpath.dirname(a.path), ".gitignore") for a in added})
-        files = " ".join([*(a.dvcfile for a in added), *ignores])
+        ignores = sorted({a.gitignore for a in added if a.gitignore})
+        files = " ".join([*dict.fromkeys(a.dvcfile for a in added), *ignores])
         click.echo(f"To track the changes with git, run:\n\tgit add {files}")
 
 
@@ -59,22 +59,22 @@ def checkout(
     targets: tuple[str, ...], relink: bool, force: bool, as_json: bool, quiet: bool, verbose: bool
 ) -> None:
     """Restore recorded outputs (dvc.lock, .dvc files) from the cache."""
-    from ..ops.data import checkout as checkout_outputs
+    from ..ops.checkout import checkout as checkout_outputs
 
     summary = run_verb(checkout_outputs, targets, relink=relink, force=force)
     if as_json:
         emit_json(
             {
                 "changed": summary.changed,
+                "modified": summary.modified,
+                "added": summary.added,
+                "deleted": summary.deleted,
                 "missing": summary.missing,
                 "not_recorded": summary.untracked,
             }
         )
     elif not quiet:
-        for path in summary.changed:
-            click.echo(f"M\t{path}")
-        if not summary.changed and not summary.missing:
-            click.echo("Everything is already in place.")
+        print_checkout_changes(summary)
     for path in summary.missing:
         click.secho(
             f"ERROR: missing from the cache: {path} (pull it or re-run its stage)",
@@ -83,16 +83,29 @@ def checkout(
         )
     if summary.missing:
         sys.exit(1)
+    if relink and not quiet and not as_json:
+        click.echo("Relinked successfully")
+
+
+def print_checkout_changes(summary: Any) -> None:
+    """dvc's lines: `M`, then `A`, then `D`, and the output's path at column 9 (dvc
+    writes a tab that its console expands to spaces)."""
+    for letter, paths in (("M", summary.modified), ("A", summary.added), ("D", summary.deleted)):
+        for path in paths:
+            click.echo(f"{letter:<8}{path}")
 
 
 @click.command()
-@click.option("-w", "--workspace", is_flag=True, help="Keep only what the workspace uses.")
-@click.option("-A", "-a", "--all-branches", is_flag=True, help="Also keep what every branch uses.")
+@click.option("-w", "--workspace", is_flag=True, help="Keep what the workspace uses.")
+@click.option("-a", "--all-branches", is_flag=True, help="Also keep what every branch uses.")
 @click.option("-T", "--all-tags", is_flag=True, help="Also keep what every tag uses.")
-@click.option("--all-commits", is_flag=True, help="Also keep what every commit uses.")
+@click.option("-A", "--all-commits", is_flag=True, help="Also keep what every commit uses.")
 @click.option("--rev", "revs", multiple=True, metavar="REV", help="Also keep what REV uses.")
+@click.option("-c", "--cloud", is_flag=True, help="Remove from the remote too.")
+@click.option("-r", "--remote", help="The remote for -c (default: the default remote).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parallel removals on the remote.")
 @click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--dry", is_flag=True, help="Only count what would be removed.")
+@click.option("--dry", is_flag=True, help="Only print what would be removed.")
 @click.option(
     "--drop-unaliased",
     is_flag=True,
@@ -107,6 +120,9 @@ def gc(
     all_tags: bool,
     all_commits: bool,
     revs: tuple[str, ...],
+    cloud: bool,
+    remote: str | None,
+    jobs: int | None,
     force: bool,
     dry: bool,
     drop_unaliased: bool,
@@ -115,26 +131,59 @@ def gc(
 ) -> None:
     """Remove cache objects that neither the workspace nor the named revisions use."""
     from ..compare.revisions import RevisionChoice
-    from ..ops.data import collect_garbage
+    from ..ops.data import GcRequest, collect_garbage
 
     choice = RevisionChoice(revs, all_branches, all_tags, all_commits, workspace=False)
-    keeping = workspace or revs or all_branches or all_tags or all_commits
-    if keeping and not force and not dry:
-        click.confirm("Remove every cache object the kept revisions do not use?", abort=True)
-    result = run_verb(
-        collect_garbage, workspace, dry=dry, revisions=choice, drop_unaliased=drop_unaliased
-    )
+    if (workspace or choice.any) and not as_json:
+        click.secho(f"WARNING: {gc_warning(choice)}", fg="yellow", err=True)
+    if (workspace or choice.any) and not force and not dry:
+        click.confirm("Are you sure you want to proceed?", abort=True)
+    request = GcRequest(workspace, choice, dry, drop_unaliased, cloud, remote, jobs)
+    report = run_verb(collect_garbage, request)
     if as_json:
-        emit_json(
-            {
-                "removed": result.removed,
-                "kept": result.kept,
-                "bytes_freed": result.bytes_freed,
-                "dry": dry,
-            }
-        )
-    else:
-        verb = "Would remove" if dry else "Removed"
-        click.echo(
-            f"{verb} {result.removed} object(s) ({result.bytes_freed} bytes); kept {result.kept}."
-        )
+        emit_json(_gc_json(report, dry))
+        return
+    for path in (*report.cache.paths, *report.legacy.paths) if dry else ():
+        click.echo(f"Removing {path}")
+    for scheme, result in (("repo", report.cache), ("legacy", report.legacy)):
+        if result.removed:
+            click.echo(f"Removed {result.removed} objects from {scheme} cache.")
+        else:
+            click.echo(f"No unused '{scheme}' cache to remove.")
+    if report.remote is not None:
+        if report.remote.removed:
+            click.echo(f"Removed {report.remote.removed} objects from remote.")
+        else:
+            click.echo("No unused cache to remove from remote.")
+
+
+def gc_warning(choice: Any) -> str:
+    """dvc's warning before a gc: what will be kept."""
+    kept = "the workspace"
+    if choice.all_commits:
+        kept += " and all git commits"
+    elif choice.all_branches and choice.all_tags:
+        kept += " and all git branches and tags"
+    elif choice.all_branches:
+        kept += " and all git branches"
+    elif choice.all_tags:
+        kept += " and all git tags"
+    for rev in () if choice.all_commits else choice.revs:
+        kept += f" and last 1 commits from {rev}"
+    return f"This will remove all cache except items used in {kept} of the current repo."
+
+
+def _gc_json(report: Any, dry: bool) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "removed": report.removed,
+        "kept": report.kept,
+        "bytes_freed": report.bytes_freed,
+        "dry": dry,
+    }
+    if report.remote is not None:
+        found["remote"] = {
+            "name": report.remote_name,
+            "removed": report.remote.removed,
+            "kept": report.remote.kept,
+        }
+    return found

@@ -129,6 +129,7 @@ def _run_lines(run: RunRecord) -> list[str]:
         ("outs", ", ".join(_artifact_text(ref) for ref in run.outs)),
         ("metrics", format_params(run.metrics)),
         ("overrides", " ".join(run.overrides)),
+        ("ran on", _where(run)),
         (
             "run",
             f"{run.run_id[:SHORT_ID]} (batch {run.batch_id[:SHORT_ID]}, {run.user}@{run.host})",
@@ -137,8 +138,17 @@ def _run_lines(run: RunRecord) -> list[str]:
     return [header] + [f"  {name:<9} {value}" for name, value in fields if value]
 
 
+def _where(run: RunRecord) -> str:
+    """`ray worker-a (job 3f…)` for a run an executor sent elsewhere; '' when local."""
+    if run.executor in (None, "local"):
+        return ""
+    job = f" (job {run.job_id})" if run.job_id else ""
+    return f"{run.executor} {run.host}{job}"
+
+
 def render_log(runs: list[RunRecord]) -> str:
-    """A table of runs: time, stage, status, duration, commit, short run id."""
+    """A table of runs: time, stage, status, duration, commit, short run id (and where
+    each ran, when an executor ran any)."""
     header = ("TIME", "STAGE", "STATUS", "DURATION", "COMMIT", "RUN")
     rows = [
         (
@@ -151,6 +161,10 @@ def render_log(runs: list[RunRecord]) -> str:
         )
         for run in runs
     ]
+    if any(run.executor not in (None, "local") for run in runs):
+        # Where each ran, only once some run went to an executor (local logs stay as they were).
+        header = (*header, "WHERE")
+        rows = [(*row, _where(run) or "local") for row, run in zip(rows, runs, strict=True)]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(_pad(header, widths)).rstrip()]
     for row in rows:

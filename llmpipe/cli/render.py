@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..run.status import Reason
-from ..stage import Stage
+if TYPE_CHECKING:  # only annotations: importing run.status would slow every command's start
+    from ..run.status import Reason
+    from ..stage import Stage
 
 # Below these sizes a bar would only flicker; hashing is over before it draws.
 _BAR_MIN_BYTES = 64 << 20

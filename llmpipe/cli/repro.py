@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 
 from .render import CliProgress, CliReporter, quiet_option, verbose_option
+
+T = TypeVar("T")
 
 
 @click.command()
@@ -39,12 +43,30 @@ from .render import CliProgress, CliReporter, quiet_option, verbose_option
 )
 @click.option("--no-run-cache", is_flag=True, help="Always execute; never restore from run-cache.")
 @click.option(
+    "--executor",
+    type=click.Choice(["local", "ray", "slurm"]),
+    default=None,
+    help="Where stages run (default: llmpipe.executor in .llmpipe/config, else local);"
+    " see docs/cluster.md.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Send a stage again this many times when its worker is lost.",
+)
+@click.option(
     "-S",
     "--set-param",
     "set_params",
     multiple=True,
     metavar="OVERRIDE",
     help="Hydra override for params.yaml ([file:]key=value, +key=v, ~key, group=option).",
+)
+@click.option(
+    "--from-checkpoint",
+    metavar="ID",
+    help="Resume the one target stage from this pushed checkpoint (llmpipe checkpoints list).",
 )
 @quiet_option
 @verbose_option
@@ -59,7 +81,10 @@ def repro(
     dry: bool,
     keep_going: bool,
     no_run_cache: bool,
+    executor: str | None,
+    retries: int,
     set_params: tuple[str, ...],
+    from_checkpoint: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -84,18 +109,25 @@ def repro(
             use_run_cache=not no_run_cache,
             overrides=set_params,
             all_pipelines=all_pipelines,
+            executor=executor or project.config.get("llmpipe", "executor") or "local",
+            retries=retries,
+            from_checkpoint=from_checkpoint,
         )
-        progress = CliProgress(enabled=not quiet)
-        try:
-            result = reproduce(
-                project, request, CliReporter(quiet), progress, invocation=invocation()
-            )
-        finally:
-            progress.finish()
-    _summarize(result, quiet, dry)
+        result = with_progress(quiet, lambda r, p: reproduce(project, request, r, p,
+                                                             invocation=invocation()))  # fmt: skip
+    summarize(result, quiet, dry)
 
 
-def _summarize(result, quiet: bool, dry: bool) -> None:  # noqa: ANN001
+def with_progress(quiet: bool, call: Callable[[CliReporter, CliProgress], T]) -> T:
+    """`call(reporter, progress)` with the CLI's reporter and progress bars, closed after."""
+    progress = CliProgress(enabled=not quiet)
+    try:
+        return call(CliReporter(quiet), progress)
+    finally:
+        progress.finish()
+
+
+def summarize(result, quiet: bool, dry: bool) -> None:  # noqa: ANN001
     if result.params_changed:
         click.echo(_params_line(result.params_changed), err=quiet)
     failed = result.failed

@@ -10,6 +10,8 @@ import click
 from .render import CliProgress, emit_json, quiet_option, verbose_option
 from .session import run_verb
 
+UP_TO_DATE = "Everything is up to date."
+
 
 def _transfer_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
@@ -17,9 +19,9 @@ def _transfer_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("-r", "--remote", help="Remote to use (default: the default remote)."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parallel transfers."),
         click.option("--run-cache", is_flag=True, help="Transfer the run-cache (runs/) too."),
-        click.option(
-            "-A", "--all-branches", is_flag=True, help="Objects used by every local branch."
-        ),
+        click.option("-a", "--all-branches", is_flag=True, help="Also every local branch's."),
+        click.option("-T", "--all-tags", is_flag=True, help="Also every tag's."),
+        click.option("-A", "--all-commits", is_flag=True, help="Also every commit's."),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
         quiet_option,
         verbose_option,
@@ -29,19 +31,29 @@ def _transfer_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _request(targets, remote, jobs, run_cache, all_branches):  # noqa: ANN001, ANN202
+def _request(targets, remote, jobs, run_cache, revisions):  # noqa: ANN001, ANN202
     from ..remote.ops import TransferRequest
 
-    return TransferRequest(tuple(targets), remote, jobs, run_cache, all_branches)
+    all_branches, all_tags, all_commits = revisions
+    return TransferRequest(
+        tuple(targets),
+        remote,
+        jobs,
+        run_cache,
+        all_branches,
+        all_tags=all_tags,
+        all_commits=all_commits,
+    )
 
 
-def _report(verb: str, result: Any, as_json: bool, quiet: bool) -> None:
+def report_transfer(verb: str, result: Any, as_json: bool, quiet: bool) -> None:
     if as_json:
         emit_json(
             {
                 "transferred": len(result.transferred),
                 "skipped": result.skipped,
                 "failed": [{"oid": f.oid, "reason": f.reason} for f in result.failed],
+                "missing": [{"oid": m.oid, "path": m.name} for m in result.missing],
             }
         )
     elif not quiet:
@@ -49,7 +61,8 @@ def _report(verb: str, result: Any, as_json: bool, quiet: bool) -> None:
         if count:
             click.echo(f"{count} file{'s' if count != 1 else ''} {verb}")
         elif not result.failed:  # failures below are the news, not "up to date"
-            click.echo("Everything is up to date.")
+            click.echo(UP_TO_DATE)
+    _warn_missing(result.missing)
     for failure in result.failed:
         click.secho(f"ERROR: {failure.oid}: {failure.reason}", fg="red", err=True)
     if result.failed:
@@ -62,24 +75,44 @@ def _report(verb: str, result: Any, as_json: bool, quiet: bool) -> None:
         )
 
 
+def _warn_missing(missing: Any) -> None:
+    """dvc's warning for objects in neither the cache nor the remote, naming the files."""
+    if not missing:
+        return
+    click.secho(
+        "WARNING: Some of the cache files do not exist neither locally nor on remote."
+        " Missing cache files:",
+        fg="yellow",
+        err=True,
+    )
+    for item in missing:
+        click.secho(f"md5: {item.oid} ({item.name})", fg="yellow", err=True)
+
+
 @click.command()
 @_transfer_options
-def push(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose) -> None:  # noqa: ANN001
+def push(
+    targets, remote, jobs, run_cache, all_branches, all_tags, all_commits, as_json, quiet, verbose
+) -> None:  # noqa: ANN001, E501
     """Upload the cached outputs of TARGETS (default: all) that the remote lacks."""
     from ..ops.transfer import push as do_push
 
-    request = _request(targets, remote, jobs, run_cache, all_branches)
-    _report("pushed", run_verb(do_push, request, CliProgress(not quiet)), as_json, quiet)
+    revisions = (all_branches, all_tags, all_commits)
+    request = _request(targets, remote, jobs, run_cache, revisions)
+    report_transfer("pushed", run_verb(do_push, request, CliProgress(not quiet)), as_json, quiet)
 
 
 @click.command()
 @_transfer_options
-def fetch(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose) -> None:  # noqa: ANN001
+def fetch(
+    targets, remote, jobs, run_cache, all_branches, all_tags, all_commits, as_json, quiet, verbose
+) -> None:  # noqa: ANN001, E501
     """Download the objects of TARGETS (default: all) missing from the cache."""
     from ..ops.transfer import fetch as do_fetch
 
-    request = _request(targets, remote, jobs, run_cache, all_branches)
-    _report("fetched", run_verb(do_fetch, request, CliProgress(not quiet)), as_json, quiet)
+    revisions = (all_branches, all_tags, all_commits)
+    request = _request(targets, remote, jobs, run_cache, revisions)
+    report_transfer("fetched", run_verb(do_fetch, request, CliProgress(not quiet)), as_json, quiet)
 
 
 @click.command()
@@ -87,16 +120,42 @@ def fetch(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbos
 @click.option(
     "-f", "--force", is_flag=True, help="Discard workspace changes that are not in the cache."
 )
-def pull(targets, remote, jobs, run_cache, all_branches, as_json, quiet, verbose, force) -> None:  # noqa: ANN001
+def pull(
+    targets,
+    remote,
+    jobs,
+    run_cache,
+    all_branches,
+    all_tags,
+    all_commits,
+    as_json,
+    quiet,
+    verbose,
+    force,
+) -> None:  # noqa: ANN001, E501
     """fetch, then check the outputs out into the workspace."""
     from ..ops.transfer import pull as do_pull
+    from .data import print_checkout_changes
 
-    request = _request(targets, remote, jobs, run_cache, all_branches)
+    revisions = (all_branches, all_tags, all_commits)
+    request = _request(targets, remote, jobs, run_cache, revisions)
     result = run_verb(do_pull, request, CliProgress(not quiet), force=force)
     if not quiet and not as_json:
-        for path in result.checkout.changed:
-            click.echo(f"M\t{path}")
-    _report("fetched", result.fetched, as_json, quiet)
+        print_checkout_changes(result.checkout)
+        summary = pull_summary(len(result.fetched.transferred), result.checkout.files)
+        troubles = result.fetched.failed or result.checkout.missing
+        if not (troubles and summary == UP_TO_DATE):  # failures are the news then
+            click.echo(summary)
+    report_transfer("fetched", result.fetched, as_json, quiet=True)
+
+
+def pull_summary(fetched: int, files: tuple[int, int, int]) -> str:
+    """dvc's line: "5 files fetched and 4 files added" (or "Everything is up to date.")."""
+    counts = zip(("fetched", "modified", "added", "deleted"), (fetched, *files), strict=True)
+    parts = [f"{n} file{'s' if n > 1 else ''} {what}" for what, n in counts if n]
+    if not parts:
+        return UP_TO_DATE
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def print_cloud_status(entries: list[Any], as_json: bool) -> None:

@@ -168,10 +168,10 @@ class Comparison:
             data = as_mapping(data, where)
         except FileProblem as exc:
             return FileValues(error=exc)
-        return FileValues(data=_only_keys(dict(data), keys))
+        return FileValues(data=only_keys(dict(data), keys))
 
 
-def _only_keys(data: dict[str, Any], keys: Sequence[str] | None) -> dict[str, Any]:
+def only_keys(data: dict[str, Any], keys: Sequence[str] | None) -> dict[str, Any]:
     """The nested subset of `data` holding the dotted `keys` (None keeps everything)."""
     if keys is None:
         return data

@@ -57,8 +57,10 @@ class Pipeline:
 
     `params` is every params file shown by default, `deps_params` only those
     stages depend on (with the keys they track), `vars_used` the values stages
-    interpolate from files (see `vars_params`). `outputs` holds every output the
-    revision records, `cached_outs` the paths declared as cached outputs.
+    interpolate from files (see `vars_params`). `outputs` holds every cached output
+    the revision records (read through the cache), `cached_outs` the paths declared as
+    cached outputs. A `cache: false` output is read from git only, as dvc reads it,
+    even when its content is in the cache (saved there for the run-cache).
     """
 
     dvcyamls: tuple[str, ...] = ()
@@ -69,6 +71,7 @@ class Pipeline:
     plots: tuple[PlotDef, ...] = ()
     outputs: tuple[UsedOutput, ...] = ()
     cached_outs: frozenset[str] = frozenset()
+    stages: tuple[Stage, ...] = ()
     error: str | None = None
 
 
@@ -106,10 +109,11 @@ def _load(tree: Tree, memo: TreeMemo) -> Pipeline:
         deps_params=_merge(found.stage_params, []),
         vars_used=tuple(found.vars),
         plots=tuple(found.top_plots + found.plots),  # dvc's order: dvc.yaml files first
-        outputs=tuple(recorded_outputs(tree, found.stages)),
+        outputs=tuple(out for out in recorded_outputs(tree, found.stages) if out.cache),
         cached_outs=frozenset(
             stage.repo_path(out.path) for stage in found.stages for out in stage.cached_outs
         ),
+        stages=tuple(found.stages),
     )
 
 

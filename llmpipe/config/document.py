@@ -55,6 +55,10 @@ class ConfigDocument:
     def conf_dir(self) -> str:
         return os.path.dirname(os.path.abspath(self.path))
 
+    def section_names(self) -> list[str]:
+        """The file's sections, in file order."""
+        return list(self._conf.sections)
+
     def get_section(self, section: str) -> dict[str, str]:
         """The options of `section` (empty when it is missing)."""
         if section not in self._conf.sections:

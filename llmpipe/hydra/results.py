@@ -29,6 +29,7 @@ class JobResult:
     metrics: dict[str, Any] = field(default_factory=dict)  # "file:key.path" -> scalar
     stages: dict[str, str] = field(default_factory=dict)  # stage -> ran/restored/skipped/failed
     error: str | None = None
+    experiment: str | None = None  # the experiment ref the job was saved as (`exp show`)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobResult:

@@ -102,6 +102,10 @@ class RunRecord:
     python_version: str
     overrides: tuple[str, ...] = ()
     error: str | None = None
+    # Where the command ran: `local`, or the engine (`ray`, `slurm`) and its job id;
+    # `host` is then the worker's node.
+    executor: str = "local"
+    job_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -137,6 +141,9 @@ class RunRecord:
         from_run_cache: bool = False,
         overrides: Sequence[str] = (),
         error: str | None = None,
+        executor: str = "local",
+        job_id: str | None = None,
+        host: str | None = None,
     ) -> RunRecord:
         """A record with a fresh run id and this machine's host, user and versions.
 
@@ -164,7 +171,9 @@ class RunRecord:
             from_run_cache=from_run_cache,
             overrides=tuple(overrides),
             error=error,
-            **environment(),
+            executor=executor,
+            job_id=job_id,
+            **{**environment(), **({"host": host} if host else {})},
         )
 
     @property

@@ -49,7 +49,7 @@ def lineage_schema() -> pa.Schema:
         ("exit_status", pa.int32()), ("status", pa.string()), ("from_run_cache", pa.bool_()),
         ("host", pa.string()), ("user", pa.string()), ("llmpipe_version", pa.string()),
         ("python_version", pa.string()), ("overrides", pa.list_(pa.string())),
-        ("error", pa.string()),
+        ("error", pa.string()), ("executor", pa.string()), ("job_id", pa.string()),
     ]  # fmt: skip
     return pa.schema(columns, metadata={"llmpipe.lineage.schema": SCHEMA_VERSION})
 
@@ -76,6 +76,7 @@ def record_from_row(row: dict[str, Any]) -> RunRecord:
     values["overrides"] = tuple(row.get("overrides") or ())
     values["started_at"] = row["started_at"].astimezone(timezone.utc)
     values["ended_at"] = row["ended_at"].astimezone(timezone.utc)
+    values["executor"] = row.get("executor") or "local"  # files written before the column
     known = {field.name for field in fields(RunRecord)}
     return RunRecord(**{key: value for key, value in values.items() if key in known})
 

@@ -9,6 +9,7 @@ the outputs each stage produced.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ..hydra.compose import Composition
     from ..progress import Progress
     from ..project import Project
+    from ..run.dispatch import Executor
     from ..run.reporter import Reporter
     from ..stage import Stage
 
@@ -46,6 +48,12 @@ class ReproRequest:
     all_pipelines: bool = False
     # Compose over a params.yaml edited by hand since the last composition (`force` does too).
     overwrite_params: bool = False
+    # Where stages run unless they name an executor (`meta.llmpipe.executor`); `retries`:
+    # how often a stage whose worker was lost is sent again.
+    executor: str = "local"
+    retries: int = 0
+    # Resume the one target stage from this pushed checkpoint (`llmpipe checkpoints list`).
+    from_checkpoint: str | None = None
 
 
 def describe_repro(result: ReproResult) -> tuple[Targets, Outcome]:
@@ -137,19 +145,61 @@ def _schedule(
     ctx = run_context(project, progress)
     if not request.dry:
         _check_frozen_outputs(ctx, graph, order)
+    wanted = _checkpoint_wanted(project, graph, request)
     options = SchedulerOptions(
         jobs=request.jobs,
         keep_going=request.keep_going,
         force_downstream=request.force_downstream,
+        forced_targets=frozenset(wanted),
         run=RunOptions(force=request.force, dry=request.dry, use_run_cache=request.use_run_cache),
     )
     if request.dry:
         return Scheduler(ctx, graph, order, options, reporter).run()
+    ctx.around_command = _around_command(project, wanted)
     recorder = _LazyRecorder(project, request.overrides)
+    executors = _Executors(project, request.retries)
+    options.run = replace(options.run, executor=request.executor, executors=executors)
     try:
         return Scheduler(ctx, graph, order, options, reporter, on_outcome=recorder).run()
     finally:
         recorder.close()
+        executors.close()
+
+
+def _checkpoint_wanted(project: Project, graph: Graph, request: ReproRequest) -> dict[str, str]:
+    """{stage address: checkpoint id} for `--from-checkpoint` (one target stage, forced)."""
+    if request.from_checkpoint is None:
+        return {}
+    addresses = resolve_targets(graph, request.targets, names_dvcyaml(project.root))
+    if len(addresses) != 1:
+        raise TargetError("--from-checkpoint resumes one stage: name exactly that stage")
+    return {addresses[0]: request.from_checkpoint}
+
+
+def _around_command(project: Project, wanted: dict[str, str]) -> Any:
+    """What wraps each stage command: checkpoint resume and streaming (`llmpipe.ckpt`)."""
+
+    def around(stage: Stage, inputs: dict[str, Any]) -> Any:
+        # Imported on the first command run: a no-op repro never loads it.
+        from ..ckpt.session import checkpoint_session
+
+        return checkpoint_session(
+            project, stage, inputs, wanted.get(stage.address), _streaming_rights(project)
+        )
+
+    return around
+
+
+def _streaming_rights(project: Project) -> Any:
+    """Streaming checkpoints pushes, and resuming reads (and decrypts): the policy decides."""
+
+    def check(remote: Any) -> None:
+        from .transfer import require_transfer_rights
+
+        require_transfer_rights(project, [remote], upload=True)
+        require_transfer_rights(project, [remote], upload=False)
+
+    return check
 
 
 def _plan(project: Project, graph: Graph, request: ReproRequest) -> list[str]:
@@ -208,6 +258,27 @@ class _LazyRecorder:
     def close(self) -> None:
         if self.recorder is not None:
             self.recorder.close()
+
+
+class _Executors:
+    """Opens an executor (Ray, Slurm) on the first stage that needs it, once per run."""
+
+    def __init__(self, project: Project, retries: int) -> None:
+        self.project, self.retries = project, retries
+        self.opened: dict[str, Any] = {}
+        self.mutex = threading.Lock()
+
+    def __call__(self, name: str) -> Executor:
+        from ..cluster.factory import open_executor
+
+        with self.mutex:
+            if name not in self.opened:
+                self.opened[name] = open_executor(name, self.project, self.retries)
+            return self.opened[name]
+
+    def close(self) -> None:
+        for executor in self.opened.values():
+            executor.close()
 
 
 def status(

@@ -76,10 +76,27 @@ def _reproduce_in_workspace(plan: dict[str, Any], workspace: str, result: JobRes
         outcome = reproduce(repo, request, audit=False)  # the copy is thrown away
         result.stages = {o.stage.address: o.kind for o in outcome.outcomes}
         result.metrics = collect_metrics(repo)
-    failed = [o for o in outcome.outcomes if o.kind == "failed"]
+        failed = [o for o in outcome.outcomes if o.kind == "failed"]
+        if not failed:
+            result.experiment = _save_experiment(repo, plan, result.overrides)
     result.status = "failed" if failed else "succeeded"
     if failed:
         result.error = f"stage '{failed[0].stage.address}' failed: {failed[0].error}"
+
+
+def _save_experiment(repo: Project, plan: dict[str, Any], overrides: list[str]) -> str | None:
+    """Save the job's results as an experiment named after its overrides (so `exp show`
+    lists every job); None when the project is not at the top of a git work tree."""
+    from .. import scm
+    from ..run.repolock import repo_lock
+    from .exp.refs import name_for_overrides
+    from .exp.save import save_locked
+
+    if scm.prefix_in_work_tree(plan["root"]) != "" or scm.head_commit(plan["root"]) is None:
+        return None
+    with repo_lock(repo.tmp_dir):
+        saved = save_locked(repo, name_for_overrides(overrides), force=True, partial_copy=True)
+    return saved.exp.ref
 
 
 # Tracked data is only read in a job: link it from the cache (read-only objects) rather
@@ -97,7 +114,7 @@ def open_workspace(root: str, cache_dir: str, lineage_dir: str, dest: str) -> It
     from ..hydra.workspace import create_workspace
     from ..lineage.store import LineageStore
     from ..run.repolock import repo_lock
-    from .data import checkout_locked
+    from .checkout import checkout_locked
 
     create_workspace(root, cache_dir, dest)
     with Project(dest) as copy:

@@ -16,7 +16,7 @@ from ..remote.ops import TransferPlan, TransferRequest, plan_transfer, run_trans
 from ..remote.transfer import TransferResult
 from ..run.repolock import repo_lock
 from .audit import Outcome, Targets, audited
-from .data import CheckoutSummary, checkout_locked
+from .checkout import CheckoutSummary, checkout_locked
 
 if TYPE_CHECKING:
     from ..config import RemoteConfig
@@ -43,16 +43,22 @@ def push(
         return run_transfer(project, plan, request, progress, upload=True)
 
 
-def _plan(project: Project, request: TransferRequest, upload: bool) -> TransferPlan:
+def _plan(
+    project: Project, request: TransferRequest, upload: bool, skip_cached: bool = False
+) -> TransferPlan:
     """The transfer plan of `request`, whose targets may name registered versions
     (`NAME@VERSION`, `NAME@ALIAS`): their artifacts go to or come from the remote
-    they were registered with."""
+    they were registered with. `skip_cached`: see `plan_transfer`."""
     stages, registered = _split_targets(project, request.targets)
     if not registered:
-        return plan_transfer(project, request, upload)
+        return plan_transfer(project, request, upload, skip_cached)
     from ..remote.ops import with_outputs
 
-    plan = plan_transfer(project, replace(request, targets=stages), upload) if stages else None
+    plan = (
+        plan_transfer(project, replace(request, targets=stages), upload, skip_cached)
+        if stages
+        else None
+    )
     return with_outputs(project, plan or TransferPlan(), registered, request.remote, upload)
 
 
@@ -80,7 +86,13 @@ def fetch(
 def _fetch_locked(
     project: Project, request: TransferRequest, progress: TransferProgress | None
 ) -> TransferResult:
-    plan = _plan(project, request, upload=False)
+    # Without a remote, outputs already in the cache need none: with nothing to fetch
+    # a pull then works, as dvc's does (with something to fetch, `remote add -d` is named).
+    no_remote = not (request.remote or project.config.default_remote)
+    plan = _plan(project, request, upload=False, skip_cached=no_remote)
+    if no_remote and not plan.groups:
+        project.notices.append("No remote provided and no default remote set.")
+        return TransferResult()
     require_transfer_rights(project, plan.remotes.values(), upload=False)
     return run_transfer(project, plan, request, progress, upload=False)
 

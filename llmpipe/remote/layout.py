@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from ..errors import EncryptedRemoteError
-from .backends import Backend, LocalBackend, translated
+from .backends import Backend, LocalBackend, open_backend, translated
 from .crypto import Cipher, load_key, new_key_check, open_key_check
 
 if TYPE_CHECKING:
@@ -118,3 +118,14 @@ class Layout:
             return {oid for oid in oids if check(oid)}
         with ThreadPoolExecutor(max(1, jobs)) as pool:
             return {oid for oid, ok in zip(oids, pool.map(check, oids), strict=True) if ok}
+
+
+def connect(remote: RemoteConfig, hash_name: str, create: bool) -> Layout:
+    """Open `remote` with its cipher (see `open_cipher`); the caller closes the backend."""
+    backend = open_backend(remote)
+    try:
+        cipher = open_cipher(backend, remote, create)
+    except BaseException:
+        backend.close()
+        raise
+    return Layout(backend, hash_name, cipher)

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..config import RemoteConfig
+from ..errors import LlmpipeError
 from ..outputs import UsedOutput, used_outputs
 from ..progress import NoProgress, TransferProgress
-from .objects import expand
+from .objects import expand, object_names
 from .transfer import (
-    Failure,
+    Missing,
     TransferResult,
     download_task,
     ordered_for_push,
@@ -36,12 +37,18 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TransferRequest:
+    """What to move: the outputs of `targets` (default: all) in the workspace, and with
+    `all_branches`, `all_tags`, `all_commits` those of every branch, tag or commit
+    (dvc's `-a`, `-T`, `-A`)."""
+
     targets: tuple[str, ...] = ()
     remote: str | None = None
     jobs: int | None = None
     run_cache: bool = False
     all_branches: bool = False
     audit: bool = True  # also share the audit trail (llmpipe/audit/ on the remote)
+    all_tags: bool = False
+    all_commits: bool = False
 
 
 def default_jobs() -> int:
@@ -90,16 +97,9 @@ def open_layout(repo: Project, remote: RemoteConfig, create: bool) -> Layout:
     `create` (push) writes the key-check blob to a fresh encrypted remote. A remote
     configured as plain that holds a key check is refused (EncryptedRemoteError).
     """
-    from .backends import open_backend
-    from .layout import Layout, open_cipher
+    from .layout import connect
 
-    backend = open_backend(remote)
-    try:
-        cipher = open_cipher(backend, remote, create)
-    except BaseException:
-        backend.close()
-        raise
-    return Layout(backend, repo.odb.hash_name, cipher)
+    return connect(remote, repo.odb.hash_name, create)
 
 
 def _by_remote(
@@ -114,21 +114,48 @@ def _by_remote(
     return groups
 
 
+def _revision_commits(repo: Project, request: TransferRequest) -> list[str]:
+    """The commits whose outputs `request` adds to the workspace's (`-a`, `-T`, `-A`)."""
+    if not (request.all_branches or request.all_tags or request.all_commits):
+        return []
+    from ..compare.revisions import RevisionChoice, revision_commits
+
+    choice = RevisionChoice(
+        (), request.all_branches, request.all_tags, request.all_commits, workspace=False
+    )
+    return revision_commits(repo.root, choice)
+
+
 @dataclass(frozen=True)
 class TransferPlan:
     """Which used outputs go to (or come from) which remote."""
 
     groups: dict[str, list[UsedOutput]] = field(default_factory=dict)
     remotes: dict[str, RemoteConfig] = field(default_factory=dict)
+    runs: str | None = None  # the remote the run-cache goes to (or comes from)
 
 
-def plan_transfer(repo: Project, request: TransferRequest, upload: bool) -> TransferPlan:
-    """Group the outputs `request` names by the remote each goes to."""
-    outputs = used_outputs(repo.root, repo.stages(), request.targets, request.all_branches)
+def plan_transfer(
+    repo: Project, request: TransferRequest, upload: bool, skip_cached: bool = False
+) -> TransferPlan:
+    """Group the outputs `request` names by the remote each goes to.
+
+    `skip_cached` (fetch) leaves out outputs whose objects are all in the cache: with
+    nothing to fetch, no remote is needed (dvc's `pull` then succeeds without one).
+    """
+    outputs = used_outputs(
+        repo.root, repo.stages(), request.targets, _revision_commits(repo, request)
+    )
+    if skip_cached:
+        from ..cache.checkout import in_cache
+
+        outputs = [out for out in outputs if not in_cache(repo.odb, out.info)]
     groups = _by_remote(repo, outputs, request.remote, pushing=upload)
-    if request.run_cache and not groups:
-        groups[repo.config.remote(request.remote).name] = []
-    return TransferPlan(groups, {name: repo.config.remote(name) for name in groups})
+    runs = repo.config.remote(request.remote).name if request.run_cache else None
+    if runs is not None and runs not in groups:
+        groups[runs] = []
+    remotes = {name: repo.config.remote(name) for name in groups}
+    return TransferPlan(groups, remotes, runs)
 
 
 def with_outputs(
@@ -152,12 +179,19 @@ def run_transfer(
     progress: TransferProgress | None,
     upload: bool,
 ) -> TransferResult:
-    """Push (`upload`) or fetch per remote, then share the audit trail."""
+    """Push (`upload`) or fetch per remote, then share the audit trail.
+
+    The trail (`llmpipe/audit/` on the remote, llmpipe's only files on a plain remote)
+    goes up only with a push of the whole workspace: a push of named targets sends
+    their objects and nothing else.
+    """
     result = TransferResult()
     move = _push_to if upload else _fetch_from
     for name, outs in plan.groups.items():
-        result += move(repo, _Leg(plan.remotes[name], outs, request, progress or NoProgress()))
-    if request.audit:
+        leg = _Leg(plan.remotes[name], outs, request, progress or NoProgress(), name == plan.runs)
+        result += move(repo, leg)
+    shared = request.audit and not (upload and request.targets)
+    if shared and (request.remote or repo.config.default_remote):
         _share_audit(repo, request.remote, upload=upload)
     return result
 
@@ -182,29 +216,60 @@ class _Leg:
     outs: list[UsedOutput]
     request: TransferRequest
     progress: TransferProgress
+    runs: bool = False  # the run-cache travels with this leg
 
 
 def _push_to(repo: Project, leg: _Leg) -> TransferResult:
-    remote, outs, request, progress = leg.remote, leg.outs, leg.request, leg.progress
-    oids = dict.fromkeys(oid for out in outs for oid in expand(repo.odb, out.info))
-    local = [oid for oid in oids if repo.odb.exists(oid)]
-    have = set(local)
-    missing_here = tuple(
-        Failure(oid, "missing from the local cache") for oid in oids if oid not in have
-    )
+    """Send what the remote lacks. Objects in neither the cache nor the remote are
+    reported (`missing`) and the rest is sent, as dvc does; a `.dir` goes up only
+    once all its entries are there (a later push completes it)."""
+    remote, request, progress = leg.remote, leg.request, leg.progress
     with _connected(repo, leg, create=True) as layout:
         jobs = _jobs(request, remote, layout)
-        there = _present(layout, local, remote, jobs)
+        result, outs = _with_run_cache(repo, leg, layout, jobs, upload=True)
+        names = object_names(repo.odb, outs)
+        local = [oid for oid in names if repo.odb.exists(oid)]
+        absent = [oid for oid in names if not repo.odb.exists(oid)]
+        there = _present(layout, local + absent, remote, jobs)
+        missing = tuple(Missing(oid, names[oid]) for oid in absent if oid not in there)
         files, dirs = ordered_for_push(oid for oid in local if oid not in there)
         task = upload_task(repo.odb, layout, _scratch(repo))
         progress.start(f"pushing to {remote.name}", len(files) + len(dirs))
-        result = run_tasks(files, task, remote, jobs, progress)
-        failed = {f.oid for f in result.failed} | {f.oid for f in missing_here}
+        result += run_tasks(files, task, remote, jobs, progress)
+        failed = {f.oid for f in result.failed} | {m.oid for m in missing}
         ready = [d for d in dirs if not _entries_failed(repo, d, failed)]
         result += run_tasks(ready, task, remote, jobs, progress)
-        if request.run_cache:
-            result += _sync_runs(repo, layout, remote, jobs, upload=True)
-    return result + TransferResult(failed=missing_here, skipped=len(there))
+    skipped = sum(1 for oid in local if oid in there)
+    return result + TransferResult(skipped=skipped, missing=missing)
+
+
+def _with_run_cache(
+    repo: Project, leg: _Leg, layout: Layout, jobs: int, upload: bool
+) -> tuple[TransferResult, list[UsedOutput]]:
+    """Sync the run-cache first when it travels with this leg; the leg's outputs plus
+    those its entries record (their objects travel too, as with dvc)."""
+    if not leg.runs:
+        return TransferResult(), leg.outs
+    moved, entries = _sync_runs(repo, layout, leg.remote, jobs, upload=upload)
+    return moved, leg.outs + _run_cache_outputs(repo, entries)
+
+
+def _run_cache_outputs(repo: Project, entries: list[str]) -> list[UsedOutput]:
+    """The outputs that run-cache entries (paths under the cache, `runs/…`) record."""
+    from ..lockfile import hashes_in
+    from ..yamlio import load_yaml
+
+    found = []
+    for relpath in entries:
+        path = os.path.join(repo.cache_dir, relpath)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                entry = load_yaml(handle.read(), path)
+        except (OSError, LlmpipeError):
+            continue  # a damaged entry is a run-cache miss, not a transfer failure
+        if isinstance(entry, dict):
+            found.extend(UsedOutput(p, info) for p, info in hashes_in(entry, "outs").items())
+    return found
 
 
 @contextlib.contextmanager
@@ -240,34 +305,31 @@ def _dir_info(oid: str, repo: Project):  # noqa: ANN202
 
 
 def _fetch_from(repo: Project, leg: _Leg) -> TransferResult:
-    remote, outs, request, progress = leg.remote, leg.outs, leg.request, leg.progress
+    remote, request, progress = leg.remote, leg.request, leg.progress
     with _connected(repo, leg, create=False) as layout:
         jobs = _jobs(request, remote, layout)
+        result, outs = _with_run_cache(repo, leg, layout, jobs, upload=False)
         task = download_task(repo.odb, layout, _scratch(repo), verify=remote.verify)
         # Directory manifests first: their entries are only known once they are here.
         dirs = [o.info.value for o in outs if o.info.isdir and not repo.odb.exists(o.info.value)]
         progress.start(f"fetching from {remote.name}", None)
-        result = run_tasks(list(dict.fromkeys(dirs)), task, remote, jobs, progress)
+        result += run_tasks(list(dict.fromkeys(dirs)), task, remote, jobs, progress)
         failed = {f.oid for f in result.failed}  # reported once, not tried again below
-        wanted = [
-            oid
-            for oid in dict.fromkeys(o for out in outs for o in expand(repo.odb, out.info))
-            if oid not in failed
-        ]
+        wanted = [oid for oid in object_names(repo.odb, outs) if oid not in failed]
         todo = [oid for oid in wanted if not repo.odb.exists(oid)]
         progress.start(f"fetching from {remote.name}", len(todo))
         object_jobs = _fetch_jobs(request, remote, layout, todo)
         result += run_tasks(todo, task, remote, object_jobs, progress)
-        if request.run_cache:
-            result += _sync_runs(repo, layout, remote, jobs, upload=False)
     return result + TransferResult(skipped=len(wanted) - len(todo))
 
 
 def _sync_runs(
     repo: Project, layout: Layout, remote: RemoteConfig, jobs: int, upload: bool
-) -> TransferResult:
-    """Copy run-cache entries (`runs/…`) that the other side lacks; plain remotes only."""
-    from ..errors import LlmpipeError
+) -> tuple[TransferResult, list[str]]:
+    """Copy run-cache entries (`runs/…`) that the other side lacks; plain remotes only.
+
+    Returns the result and every entry of the sending side (their outputs travel too).
+    """
     from .backends import LocalBackend
 
     if layout.cipher is not None:
@@ -275,8 +337,8 @@ def _sync_runs(
             f"remote '{remote.name}' is encrypted; --run-cache is only supported on plain remotes"
         )
     local = LocalBackend(repo.cache_dir)
-    there = set(layout.backend.list_files("runs"))
-    here = set(local.list_files("runs"))
+    there = _run_entries(layout.backend)
+    here = _run_entries(local)
     source, target = (local, layout.backend) if upload else (layout.backend, local)
     todo = sorted((here - there) if upload else (there - here))
 
@@ -285,4 +347,10 @@ def _sync_runs(
         target.put_bytes(relpath, data)
         return len(data)
 
-    return run_tasks(todo, copy, remote, jobs, NoProgress())
+    moved = run_tasks(todo, copy, remote, jobs, NoProgress())
+    return moved, sorted(here if upload else there)
+
+
+def _run_entries(backend) -> set[str]:  # noqa: ANN001
+    """The run-cache entries a backend holds (temporaries of interrupted writes left out)."""
+    return {p for p in backend.list_files("runs") if not p.rsplit("/", 1)[-1].startswith(".")}

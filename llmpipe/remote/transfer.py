@@ -42,18 +42,29 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Missing:
+    """An object a push could not send: in neither the cache nor the remote."""
+
+    oid: str
+    name: str  # the output (or file of a directory output) it belongs to
+
+
+@dataclass(frozen=True)
 class TransferResult:
-    """What moved, what failed (and why), and how many were already in place."""
+    """What moved, what failed (and why), how many were already in place, and (push)
+    what exists nowhere: dvc warns about those and pushes the rest."""
 
     transferred: tuple[str, ...] = ()
     failed: tuple[Failure, ...] = ()
     skipped: int = 0
+    missing: tuple[Missing, ...] = ()
 
     def __add__(self, other: TransferResult) -> TransferResult:
         return TransferResult(
             self.transferred + other.transferred,
             self.failed + other.failed,
             self.skipped + other.skipped,
+            self.missing + other.missing,
         )
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..cache.linkdb import LinkDB
 from ..cache.odb import ObjectDB
 from ..cache.state import StateDB
+from ..dvcignore import DvcIgnore
 from ..errors import SpecError
 from ..hashing import LEGACY_MD5
 from ..pathguard import PathGuard
@@ -28,9 +32,14 @@ class RunContext:
     link_types: tuple[str, ...]
     runs_dir: str
     progress: Progress = field(default_factory=NoProgress)
+    ignore: DvcIgnore | None = None  # the `.dvcignore` rules walks of directories follow
+    links: LinkDB | None = None  # records the outputs written (for checkout's "unused")
     tmp_dir: str = ""  # `.dvc/tmp`, where dvc's rwlock lives
     # DVC 2's cache (`<cache>/ab/cdef…`), holding outputs whose lock entry has no `hash:`.
     legacy_odb: ObjectDB | None = None
+    # Wraps each execution of a stage's command, given the stage and its inputs (the lock
+    # entry without outs): checkpoint streaming and resume (`llmpipe.ckpt`), set by `ops`.
+    around_command: Callable[[Stage, dict[str, Any]], AbstractContextManager[None]] | None = None
     _params_cache: dict[str, Any] = field(default_factory=dict)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
     guard: PathGuard = field(init=False)
@@ -73,6 +82,8 @@ def run_context(project: Project, progress: Progress | None = None) -> RunContex
         link_types=project.config.link_types,
         runs_dir=project.runs_dir,
         progress=progress or NoProgress(),
+        ignore=project.ignore,
+        links=project.links,
         tmp_dir=project.tmp_dir,
         legacy_odb=ObjectDB(project.cache_dir, LEGACY_MD5),
     )

@@ -116,6 +116,8 @@ def _changed(
         shown_path = shown.path(stage.repo_path(path))
         if kind in _DEP_STATES:
             deps[shown_path] = _DEP_STATES[kind]
+        elif kind == "update-available":
+            deps[path] = "update available"
         elif kind == _NO_ENTRY:
             deps[shown_path] = "new"
         elif kind in _PARAM_STATES and reason.file in params_files:

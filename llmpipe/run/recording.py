@@ -64,6 +64,9 @@ class LineageRecorder:
             from_run_cache=outcome.kind == "restored",
             overrides=self.overrides,
             error=outcome.error,
+            executor=outcome.executor,
+            job_id=outcome.job_id,
+            host=outcome.node,
         )
 
     def _metrics(self, outcome: StageOutcome) -> dict[str, Any]:

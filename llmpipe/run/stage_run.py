@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cache.build import Manifest, build
+from ..cache.build import build
 from ..cache.checkout import checkout, in_cache
-from ..cache.odb import ObjectDB
-from ..cache.save import save
+from ..cache.save import add_copies, save
 from ..errors import LlmpipeError, MissingDependencyError, RunError
 from ..fsutil import remove
 from ..gitignore import ignore_output
@@ -25,6 +25,7 @@ from ..lockfile import LockEntry, LockWriter, entry_for, hashes_in
 from ..stage import HashInfo, Stage
 from . import runcache
 from .context import RunContext
+from .dispatch import Executor, ExecutorFor
 from .execute import run_commands
 from .repolock import stage_rwlock
 from .status import Reason, StageStatus, current_params, dep_hashes, stage_status
@@ -42,6 +43,10 @@ class StageOutcome:
     dep_hashes: dict[str, HashInfo] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     out_hashes: dict[str, HashInfo] = field(default_factory=dict)
+    # Where an executed stage ran: the executor's name, its node and the engine's job id.
+    executor: str = "local"
+    node: str | None = None
+    job_id: str | None = None
 
     @property
     def duration(self) -> float:
@@ -57,6 +62,12 @@ class RunOptions:
     force: bool = False
     dry: bool = False
     use_run_cache: bool = True
+    # The executor of stages that name none; others come from `executors`.
+    executor: str = "local"
+    executors: ExecutorFor | None = field(default=None, compare=False)
+
+    def executor_of(self, stage: Stage) -> str:
+        return stage.executor or self.executor
 
 
 def bring_up_to_date(
@@ -87,6 +98,9 @@ def bring_up_to_date(
                 return restored
         if announce is not None:
             announce(stage, status.reasons)
+        if options.executor_of(stage) != "local" and options.executors is not None:
+            executor = options.executors(options.executor_of(stage))
+            return _execute_elsewhere(ctx, stage, status, locks, started, executor)
         return _execute(ctx, stage, status, locks, started, lock)
     except LlmpipeError as exc:
         outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
@@ -108,7 +122,7 @@ def bring_frozen_up_to_date(
         status.dep_hashes = _dep_hashes_or_fail(ctx, stage)
         status.params = current_params(ctx, stage)
         outcome = _outcome(stage, "frozen", status, started)
-        outcome.out_hashes = _save_outputs(ctx, stage)
+        outcome.out_hashes = save_outputs(ctx, stage)
         entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
         locks.update(stage.lockfile, stage.name, entry)
         outcome.ended = time.time()
@@ -176,7 +190,8 @@ def _restore_from_run_cache(
     if not runcache.cacheable(stage):
         return None
     inputs = entry_for(stage, status.dep_hashes, status.params, {})
-    inputs["outs"] = [{"path": out.path} for out in stage.outs]
+    # Sorted by path as in the lock entry: the key hashes the list in its order.
+    inputs["outs"] = [{"path": path} for path in sorted(out.path for out in stage.outs)]
     for entry in runcache.lookup(ctx.runs_dir, inputs):
         out_hashes = hashes_in(entry, "outs")
         if set(out_hashes) != {out.path for out in stage.outs}:
@@ -184,24 +199,28 @@ def _restore_from_run_cache(
         if not all(in_cache(ctx.odb, info) for info in out_hashes.values()):
             continue
         started = time.time()
+        uncached = {out.path for out in stage.outs if not out.cache}
         for path, info in out_hashes.items():
             result = checkout(
                 ctx.odb,
                 info,
                 ctx.abspath(stage, path),
-                ctx.link_types,
+                ("copy",) if path in uncached else ctx.link_types,  # as git would have it
                 ctx.state,
                 guard=ctx.guard,
+                ignore=ctx.ignore,
             )
             if result.missing:
                 break
-            ignore_output(ctx.root, stage.repo_path(path))
+            if path not in uncached:
+                ignore_output(ctx.root, stage.repo_path(path))
         else:
             locks.update(
                 stage.lockfile,
                 stage.name,
                 entry_for(stage, status.dep_hashes, status.params, out_hashes),
             )
+            _record_links(ctx, stage)
             outcome = _outcome(stage, "restored", status, started)
             outcome.out_hashes = out_hashes
             return outcome
@@ -236,20 +255,75 @@ def _run_and_save(
         if not out.persist:
             remove(ctx.abspath(stage, out.path))
     try:
-        run_commands(stage, ctx.root)
+        with _around_command(ctx, stage, status):
+            run_commands(stage, ctx.root)
     except RunError as exc:
         outcome.kind, outcome.error, outcome.ended = "failed", str(exc), time.time()
         outcome.exit_status = exc.exit_status
         return outcome
     outcome.exit_status = 0
-    outcome.out_hashes = _save_outputs(ctx, stage)
+    outcome.out_hashes = save_outputs(ctx, stage)
+    _record_links(ctx, stage)
     _keep_legacy_entries(ctx, stage, lock, outcome.out_hashes)
+    return _recorded(ctx, stage, status, locks, outcome)
+
+
+def _execute_elsewhere(
+    ctx: RunContext,
+    stage: Stage,
+    status: StageStatus,
+    locks: LockWriter,
+    started: float,
+    executor: Executor,
+) -> StageOutcome:
+    """Run the stage on `executor`; record it as a local run would be recorded."""
+    outcome = _outcome(stage, "ran", status, started)
+    done = executor.execute(ctx, stage, status)
+    outcome.executor, outcome.node, outcome.job_id = done.executor, done.node, done.job_id
+    outcome.exit_status = done.exit_status
+    if done.error is not None:
+        outcome.kind, outcome.error, outcome.ended = "failed", done.error, time.time()
+        return outcome
+    outcome.out_hashes = done.out_hashes
+    if done.restored:
+        outcome.kind = "restored"
+    return _recorded(ctx, stage, status, locks, outcome)
+
+
+def _recorded(
+    ctx: RunContext, stage: Stage, status: StageStatus, locks: LockWriter, outcome: StageOutcome
+) -> StageOutcome:
+    """Write the lock entry and the run-cache entry of a stage that ran."""
     entry = entry_for(stage, status.dep_hashes, status.params, outcome.out_hashes)
     locks.update(stage.lockfile, stage.name, entry)
     if runcache.cacheable(stage):
+        _commit_uncached(ctx, stage)
         runcache.save(ctx.runs_dir, entry, stage.name)
     outcome.ended = time.time()
     return outcome
+
+
+def _around_command(
+    ctx: RunContext, stage: Stage, status: StageStatus
+) -> AbstractContextManager[None]:
+    if ctx.around_command is None:
+        return nullcontext()
+    return ctx.around_command(stage, entry_for(stage, status.dep_hashes, status.params, {}))
+
+
+def _commit_uncached(ctx: RunContext, stage: Stage) -> None:
+    """Copy `cache: false` outputs into the cache (the workspace files stay as they are),
+    so that the run-cache can restore them, as dvc's does."""
+    for out in stage.outs:
+        if not out.cache:
+            path = ctx.abspath(stage, out.path)
+            save(path, ctx.odb, ctx.state, ("copy",), ctx.progress, ignore=ctx.ignore)
+
+
+def _record_links(ctx: RunContext, stage: Stage) -> None:
+    """Remember the cached outputs as written, so a checkout can take them back."""
+    if ctx.links is not None:
+        ctx.links.record(stage.repo_path(out.path) for out in stage.cached_outs)
 
 
 def _keep_legacy_entries(
@@ -266,22 +340,11 @@ def _keep_legacy_entries(
             continue
         out = next(o for o in stage.outs if o.path == path)
         if out.cache and ctx.legacy_odb is not None:
-            _add_legacy_objects(ctx.legacy_odb, ctx.abspath(stage, path), info, manifest)
+            add_copies(ctx.legacy_odb, ctx.abspath(stage, path), info, manifest)
         out_hashes[path] = info
 
 
-def _add_legacy_objects(
-    odb: ObjectDB, path: str, info: HashInfo, manifest: Manifest | None
-) -> None:
-    if manifest is None:
-        odb.add_file(path, info.value, move=False)
-        return
-    for rel, value, _size, _exec in manifest.entries:
-        odb.add_file(os.path.join(path, rel), value, move=False)
-    odb.add_bytes(info.value, manifest.dir_bytes(LEGACY_MD5))
-
-
-def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
+def save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
     missing = [o.path for o in stage.outs if not os.path.exists(ctx.abspath(stage, o.path))]
     if missing:
         names = ", ".join(f"'{p}'" for p in missing)
@@ -293,8 +356,12 @@ def _save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
     for out in stage.outs:
         path = ctx.abspath(stage, out.path)
         if out.cache:
-            hashes[out.path] = save(path, ctx.odb, ctx.state, ctx.link_types, ctx.progress)
+            hashes[out.path] = save(
+                path, ctx.odb, ctx.state, ctx.link_types, ctx.progress, ignore=ctx.ignore
+            )
             ignore_output(ctx.root, stage.repo_path(out.path))
         else:
-            hashes[out.path] = build(path, ctx.hash_name, ctx.state, ctx.progress)[0]
+            hashes[out.path] = build(
+                path, ctx.hash_name, ctx.state, ctx.progress, ignore=ctx.ignore
+            )[0]
     return hashes

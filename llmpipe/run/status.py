@@ -8,6 +8,7 @@ and the lock entry do not hash anything twice.
 from __future__ import annotations
 
 import os
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,7 @@ class Reason:
             "out-modified": "out '{}' modified",
             "out-not-cached": "out '{}' is not in the cache",
             "outs-changed": "outs changed (added or removed: '{}')",
+            "update-available": "update available: {}",
         }[self.kind]
         return text.format(self.path)
 
@@ -79,7 +81,9 @@ def current_hash(
         return external_hash(path)
     name = hash_name or ctx.hash_name
     try:
-        info, _manifest = build(ctx.abspath(stage, path), name, ctx.state, ctx.progress)
+        info, _manifest = build(
+            ctx.abspath(stage, path), name, ctx.state, ctx.progress, ignore=ctx.ignore
+        )
     except FileNotFoundError:
         return None
     return info
@@ -247,7 +251,7 @@ def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> lis
     for address in order:
         stage = stages[address]
         if stage.is_data_source:
-            reasons = tuple(_data_source_reasons(ctx, stage))
+            reasons = tuple(data_source_reasons(ctx, stage) or _update_available(ctx, stage))
             entries.append(StatusEntry(address, reasons, stage=stage))
         else:
             result = stage_status(ctx, stage, locks.entry(stage.lockfile, stage.name))
@@ -256,7 +260,7 @@ def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> lis
     return entries
 
 
-def _data_source_reasons(ctx: RunContext, stage: Stage) -> list[Reason]:
+def data_source_reasons(ctx: RunContext, stage: Stage) -> list[Reason]:
     from ..spec import read_dvcfile_hash
 
     out = stage.outs[0]
@@ -269,3 +273,23 @@ def _data_source_reasons(ctx: RunContext, stage: Stage) -> list[Reason]:
     if not in_cache(ctx.odb, recorded):
         return [Reason("out-not-cached", out.path)]
     return []
+
+
+def _update_available(ctx: RunContext, stage: Stage) -> list[Reason]:
+    """dvc's "update available": an import whose source revision has moved on (only
+    `status` asks; `commit` and `repro` leave imports alone)."""
+    if not stage.frozen:
+        return []
+    from ..external.source import latest_commit
+    from ..spec.imports import read_import
+
+    spec = read_import(ctx.root, stage.dvcfile)
+    repo = spec.repo if spec else None
+    if spec is None or repo is None or not isinstance(repo.get("url"), str):
+        return []
+    url = repo["url"]
+    local = os.path.join(ctx.root, posixpath.dirname(stage.dvcfile), url)
+    latest = latest_commit(local if os.path.isdir(local) else url, repo.get("rev"))
+    if latest is None or latest == repo.get("rev_lock"):
+        return []
+    return [Reason("update-available", f"{spec.dep['path']} ({url})")]

@@ -16,6 +16,8 @@ from llmpipe.spec.dvcfile import (
     read_dvcfile,
     read_dvcfile_hash,
     read_dvcfile_hashes,
+    record_dvcfile_hashes,
+    update_dvcfile,
     write_dvcfile,
 )
 from llmpipe.spec.dvcyaml import DvcYaml, load_dvcyaml, parse_dvcyaml
@@ -37,5 +39,7 @@ __all__ = [
     "read_dvcfile_hash",
     "read_dvcfile_hashes",
     "read_params_file",
+    "record_dvcfile_hashes",
+    "update_dvcfile",
     "write_dvcfile",
 ]

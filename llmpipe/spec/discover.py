@@ -1,7 +1,7 @@
 """Find the dvc.yaml and `.dvc` files of a project, and load all their stages.
 
 The walk skips `.git`, `.dvc`, `.llmpipe`, nested DVC repositories, paths that
-the root `.dvcignore` lists, and directories a sibling `.gitignore` lists as
+`.dvcignore` files leave out (llmpipe.dvcignore), and directories a sibling `.gitignore` lists as
 `/name`: llmpipe and dvc gitignore every output that way, and an output
 directory of 10,000 files must not be walked just to find pipeline files.
 At a commit (a `RevTree`) the same rules pick from the commit's file list
@@ -10,18 +10,17 @@ At a commit (a `RevTree`) the same rules pick from the commit's file list
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import posixpath
 from collections.abc import Callable, Collection
 
+from llmpipe.dvcignore import DvcIgnore
 from llmpipe.revfs import FileTree, RevTree, read_text
 from llmpipe.spec.dvcfile import load_dvcfile
 from llmpipe.spec.dvcyaml import load_dvcyaml
 from llmpipe.stage import Stage
 
 SKIP_DIRS = frozenset({".git", ".dvc", ".llmpipe"})
-DVCIGNORE = ".dvcignore"
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -62,7 +61,7 @@ def posix_basename(relpath: str) -> str:
 
 def discover_dvcfiles(root: str) -> list[str]:
     """Sorted repo-relative posix paths of every dvc.yaml and `*.dvc` file."""
-    ignore = DvcIgnore.from_root(root)
+    ignore = DvcIgnore.at(root)
     found: list[str] = []
     stack = [""]
     while stack:
@@ -73,34 +72,25 @@ def discover_dvcfiles(root: str) -> list[str]:
         pruned = _gitignored_dirs(root, rel_dir) if ".gitignore" in files else set()
         for name in files:
             rel = f"{rel_dir}/{name}" if rel_dir else name
-            if _is_dvcfile(name) and not ignore.match(rel, name, is_dir=False):
+            if _is_dvcfile(name) and not ignore.ignored(rel, is_dir=False):
                 found.append(rel)
         for name in subdirs:
             rel = f"{rel_dir}/{name}" if rel_dir else name
-            if name not in SKIP_DIRS and name not in pruned and not ignore.match(rel, name, True):
+            if name not in SKIP_DIRS and name not in pruned and not ignore.ignored(rel, True):
                 stack.append(rel)
     return sorted(found)
 
 
 def dvcfiles_at(tree: RevTree) -> list[str]:
     """Sorted paths of every dvc.yaml and `*.dvc` file of a commit, by the walk's rules."""
-    ignore = DvcIgnore.from_text(read_text(tree, DVCIGNORE) or "")
+    ignore = DvcIgnore(lambda relpath: read_text(tree, relpath))
     found = tree.find(_is_dvcfile, _enter_at_commit)
-    return sorted(path for path in found if not ignore.patterns or _kept(path, ignore))
+    return sorted(path for path in found if not ignore.ignored(path, is_dir=False))
 
 
 def _enter_at_commit(name: str, inside: Collection[str]) -> bool:
     # A folder holding `.dvc` is a nested DVC project: a project of its own.
     return name not in SKIP_DIRS and ".dvc" not in inside
-
-
-def _kept(path: str, ignore: DvcIgnore) -> bool:
-    """Whether `.dvcignore` leaves `path` and every folder above it in."""
-    parts = path.split("/")
-    if ignore.match(path, parts[-1], is_dir=False):
-        return False
-    folders = ("/".join(parts[:depth]) for depth in range(1, len(parts)))
-    return not any(ignore.match(f, f.rpartition("/")[2], is_dir=True) for f in folders)
 
 
 def _is_dvcfile(name: str) -> bool:
@@ -136,41 +126,3 @@ def _gitignored_dirs(root: str, rel_dir: str) -> set[str]:
         if entry.startswith("/") and "/" not in entry[1:] and not _GLOB_CHARS & set(entry):
             names.add(entry[1:])
     return names
-
-
-class DvcIgnore:
-    """The root `.dvcignore`: gitignore-style patterns (no negation), matched by fnmatch."""
-
-    def __init__(self, patterns: list[tuple[str, bool, bool]]) -> None:
-        # (pattern, anchored to the root, only matches directories)
-        self.patterns = patterns
-
-    @classmethod
-    def from_root(cls, root: str) -> DvcIgnore:
-        try:
-            with open(os.path.join(root, DVCIGNORE), encoding="utf-8") as handle:
-                return cls.from_text(handle.read())
-        except OSError:
-            return cls([])
-
-    @classmethod
-    def from_text(cls, text: str) -> DvcIgnore:
-        return cls([p for p in map(_parse_pattern, text.splitlines()) if p is not None])
-
-    def match(self, rel: str, name: str, is_dir: bool) -> bool:
-        for pattern, anchored, dir_only in self.patterns:
-            if dir_only and not is_dir:
-                continue
-            if fnmatch.fnmatchcase(rel if anchored else name, pattern):
-                return True
-        return False
-
-
-def _parse_pattern(line: str) -> tuple[str, bool, bool] | None:
-    text = line.strip()
-    if not text or text.startswith(("#", "!")):
-        return None
-    dir_only = text.endswith("/")
-    text = text.rstrip("/")
-    anchored = "/" in text
-    return text.lstrip("/"), anchored, dir_only

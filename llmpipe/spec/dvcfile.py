@@ -82,6 +82,43 @@ def write_dvcfile(root: str, relpath: str, out_path: str, hash_info: HashInfo) -
     atomic_write_text(os.path.join(root, relpath), dvcfile_text(out_path, hash_info))
 
 
+def update_dvcfile(root: str, relpath: str, out_path: str, hash_info: HashInfo) -> None:
+    """Record `hash_info` for output `out_path` of the `.dvc` file at `relpath`, keeping
+    the rest of the file (comments, `desc`, `meta`, `type`, `labels`, `remote`, …) as
+    `dvc add` keeps it: hash fields change in place, new ones go last, stale ones go.
+
+    Writes a new file (`write_dvcfile`) when there is none, or none that names `out_path`.
+    """
+    from llmpipe.yamlio import load_for_update
+
+    path = os.path.join(root, relpath)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = load_for_update(handle.read())
+    except FileNotFoundError:  # (a malformed file stopped the caller loading the stages)
+        data = None
+    outs = data.get("outs") if isinstance(data, dict) else None
+    entry = next((e for e in outs or () if isinstance(e, dict) and e.get("path") == out_path), None)
+    if entry is None:
+        write_dvcfile(root, relpath, out_path, hash_info)
+        return
+    _record_hash(entry, hash_info)
+    atomic_write_text(path, dump_yaml(data))
+
+
+# The fields of an output entry that its hash decides, in the order dvc adds them.
+_HASH_FIELDS = ("md5", "size", "nfiles", "isexec", "hash")
+
+
+def _record_hash(entry: dict[str, Any], hash_info: HashInfo) -> None:
+    wanted = {hash_info.name: hash_info.value, **hash_info.facts(), "hash": hash_info.name}
+    for key in dict.fromkeys((*_HASH_FIELDS, hash_info.name)):
+        if key in wanted:
+            entry[key] = wanted[key]
+        elif key in entry:
+            del entry[key]
+
+
 def dvcfile_text(out_path: str, hash_info: HashInfo) -> str:
     """The text `dvc add` writes for one output with `hash_info`."""
     entry: dict[str, Any] = {hash_info.name: hash_info.value, **hash_info.facts()}
@@ -137,3 +174,37 @@ def _checked(relpath: str, wdir: str, path: str, what: str) -> str:
         return checked_path(wdir, path, what)
     except ValueError as exc:
         raise SpecError(f"{relpath}: {exc}") from None
+
+
+_FACT_ORDER = ("md5", "size", "nfiles", "isexec", "hash", "path")
+
+
+def record_dvcfile_hashes(root: str, relpath: str, hashes: dict[str, HashInfo]) -> None:
+    """Record new `hashes` ({out path as written: hash}) in the `.dvc` file at `relpath`.
+
+    As dvc does: comments, other keys and options stay where they are; only the
+    hash facts of those outputs change.
+    """
+    from llmpipe.yamlio import load_for_update
+
+    path = os.path.join(root, relpath)
+    document = load_for_update(read_text(as_tree(root), relpath) or "")
+    for entry in document.get("outs") or ():
+        info = hashes.get(entry.get("path"))
+        if info is not None:
+            _set_facts(entry, {info.name: info.value, **info.facts(), "hash": info.name})
+    atomic_write_text(path, dump_yaml(document))
+
+
+def _set_facts(entry: Any, facts: dict[str, Any]) -> None:
+    for stale in ("md5", "size", "nfiles", "isexec", "etag", "checksum"):
+        if stale not in facts and stale in entry:
+            del entry[stale]
+    for key, value in facts.items():
+        if key in entry:
+            entry[key] = value
+            continue
+        # A new fact goes where dvc writes it: after the facts that precede it.
+        before = [k for k in _FACT_ORDER[: _FACT_ORDER.index(key)] if k in entry]
+        position = list(entry).index(before[-1]) + 1 if before else 0
+        entry.insert(position, key, value)

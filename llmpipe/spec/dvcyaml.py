@@ -22,6 +22,7 @@ from llmpipe.revfs import FileTree, as_tree, read_text
 from llmpipe.spec.interpolate import Context, check_syntax, resolve, to_str
 from llmpipe.spec.params import parse_params
 from llmpipe.spec.paths import checked_path
+from llmpipe.spec.resources import read_placement
 from llmpipe.stage import Dep, Out, ParamRef, Stage
 from llmpipe.yamlio import load_with_lines
 
@@ -533,8 +534,17 @@ class _StageBuilder:
             always_changed=self._flag(d, "always_changed"),
             desc=self._optional_str(d, "desc"),
             meta=d.get("meta"),
+            **self._placement(d),
             lineno=self.lineno,
         )
+
+    def _placement(self, d: dict) -> dict[str, Any]:
+        """`resources` and `executor` from `meta.llmpipe`, checked here (load time)."""
+        try:
+            resources, executor = read_placement(d.get("meta"))
+        except SpecError as exc:
+            raise self.fail(str(exc), "meta") from None
+        return {"resources": resources, "executor": executor}
 
     def _cmd(self, cmd: Any) -> str | tuple[str, ...]:
         if isinstance(cmd, str):

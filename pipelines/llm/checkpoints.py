@@ -1,18 +1,20 @@
 """Checkpoint folders: `step-NNNNNN/` holding model.safetensors, trainer.pt and meta.json.
 
-A checkpoint is written into a hidden temp folder and renamed into place, so a
-folder named `step-*` is always complete; a crash leaves at most a `.step-*.tmp`
-folder, which the next training removes. Files are only ever created, never
-rewritten in place, because the cache may hard-link them.
+Checkpoints are written through `llmpipe.checkpoint` (the contract llmpipe streams
+them to the remote by): into a hidden temp folder renamed into place, so a folder
+named `step-*` is always complete; a crash leaves at most a `.step-*.tmp` folder,
+which the next training removes. Files are only ever created, never rewritten in
+place, because the cache may hard-link them.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from typing import Any
+
+from llmpipe import checkpoint as contract
 
 from .common import PipelineError, read_json, write_json
 
@@ -54,15 +56,7 @@ def list_checkpoints(root: str) -> list[Checkpoint]:
 
 def remove_incomplete(root: str) -> None:
     """Delete temp folders and files left by a checkpoint write that was interrupted."""
-    if os.path.isdir(root):
-        for name in os.listdir(root):
-            path = os.path.join(root, name)
-            if not (name.startswith(".") and name.endswith(".tmp")):
-                continue
-            if os.path.isdir(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
+    contract.remove_incomplete(root)
 
 
 def save_checkpoint(
@@ -72,23 +66,16 @@ def save_checkpoint(
     trainer_state: dict[str, Any],
     meta: dict[str, Any],
 ) -> str:
-    """Write one checkpoint atomically; return its folder."""
+    """Write one checkpoint atomically (llmpipe's contract); return its folder."""
     import torch
     from safetensors.torch import save_file
 
-    final = os.path.join(root, folder_name(step))
-    staging = os.path.join(root, f".{folder_name(step)}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging)
+    staging = contract.begin(root, folder_name(step))
     save_file(tensors, os.path.join(staging, WEIGHTS))
     torch.save(trainer_state, os.path.join(staging, TRAINER))
-    for name in (WEIGHTS, TRAINER):
-        _fsync(os.path.join(staging, name))
-    write_json(os.path.join(staging, META), meta)  # last: its presence marks completeness
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(staging, final)
-    _fsync_dir(root)
-    return final
+    write_json(os.path.join(staging, META), meta)
+    metrics = {k: meta[k] for k in ("val_loss", "train_loss") if meta.get(k) is not None}
+    return contract.commit(staging, step, metrics)
 
 
 def load_weights(checkpoint: Checkpoint) -> dict[str, Any]:
@@ -105,16 +92,3 @@ def load_trainer_state(checkpoint: Checkpoint) -> dict[str, Any]:
         return torch.load(path, weights_only=True)
     except (OSError, RuntimeError) as exc:
         raise PipelineError(f"checkpoint '{checkpoint.path}' is unreadable: {exc}") from None
-
-
-def _fsync(path: str) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

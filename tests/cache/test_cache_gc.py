@@ -23,6 +23,16 @@ def test_gc_keeps_used_objects_and_dir_entries(tmp_path, odb, state):
     assert gc(odb, [data, kept_file]) == GcResult(0, 4, 0)
 
 
+def test_gc_removes_a_stray_file_that_is_not_a_hash(odb):
+    """As dvc's gc: nothing uses it, so it goes (it used to stop gc with an error)."""
+    stray = os.path.join(odb.root, "c3", "NOTHEX")
+    os.makedirs(os.path.dirname(stray))
+    with open(stray, "w") as handle:
+        handle.write("x")
+    assert gc(odb, []) == GcResult(1, 0, 1)
+    assert not os.path.exists(stray)
+
+
 def test_dry_gc_removes_nothing(tmp_path, odb, state):
     (tmp_path / "f").write_bytes(b"unused")
     info = save(str(tmp_path / "f"), odb, state, ["copy"])

@@ -41,7 +41,7 @@ def test_add_refuses_a_stage_output(project):
     project.write("dvc.yaml", "stages:\n  a:\n    cmd: echo > o.txt\n    outs: [o.txt]\n")
     project.ok("repro")
     result = project.cli("add", "o.txt")
-    assert result.code != 0 and "output of stage 'a'" in result.err
+    assert result.code != 0 and "overlaps with an output of stage: 'a'" in result.err
 
 
 def test_checkout_restores_deleted_outputs(project):

@@ -198,3 +198,19 @@ def test_job_workspaces_link_tracked_data_from_the_cache(hydra_project) -> None:
     for job in jobs:
         for part in sorted((job / "raw").iterdir()):
             assert _linked_from_cache(part, hydra_project), f"{part} is a full copy"
+
+
+def test_sweep_jobs_are_saved_as_experiments_named_after_their_overrides(hydra_project) -> None:  # noqa: ANN001
+    result, record = _run_sweep(hydra_project, "train.lr=0.1,0.2", "--launcher", "basic")
+    assert result.code == 0, result.err
+    assert all(job["experiment"].startswith("refs/exps/") for job in record["jobs"])
+    shown = json.loads(hydra_project.ok("exp", "show", "--json").out)
+    by_name = {r["name"]: r["revs"][0]["data"] for r in shown[1]["experiments"]}
+    assert set(by_name) == {"train.lr=0.1", "train.lr=0.2"}
+    assert by_name["train.lr=0.2"]["params"]["params.yaml"]["data"]["train"]["lr"] == 0.2
+    assert by_name["train.lr=0.2"]["metrics"]["metrics.json"]["data"]["acc"] == pytest.approx(0.2)
+    head = hydra_project.git("rev-parse", "HEAD").strip()
+    kept = hydra_project.git("ls-tree", "-r", "--name-only", head).split()
+    ref = record["jobs"][0]["experiment"]
+    # The job's copy has no .llmpipe/: its tracked files are kept, not taken for deleted.
+    assert set(kept) <= set(hydra_project.git("ls-tree", "-r", "--name-only", ref).split())

@@ -70,3 +70,16 @@ def test_deploy_fetches_what_the_cache_lacks_from_the_registration_remote(models
     out = project.ok("deploy", "llm@production", "--to", str(dest)).out
     assert "Deployed llm 0.1.0 (production): 2 file(s)" in out
     assert (dest / "current" / "weights.bin").read_bytes() == bytes([70]) * 4096
+
+
+def test_gc_cloud_keeps_registered_versions_on_the_remote(models, tmp_path) -> None:  # noqa: ANN001
+    project = models.project
+    project.ok("remote", "add", "-d", "storage", str(tmp_path / "remote"))
+    models.register()  # 0.1.0, pushed to 'storage'
+    project.ok("registry", "promote", "llm", "0.1.0", "--to", "production")
+    models.train(0.9)  # the workspace moves on, unregistered
+    project.ok("gc", "-w", "-c", "-f")
+    production = _show(project, "llm@production")
+    shutil.rmtree(project.path / ".dvc" / "cache")
+    project.ok("fetch", "llm@production")
+    assert _in_cache(project, production)

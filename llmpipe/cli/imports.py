@@ -1,0 +1,88 @@
+"""`llmpipe ls`, `get`, `import`, `update`: data from other projects (a data registry)."""
+
+from __future__ import annotations
+
+import click
+
+from .render import emit_json, quiet_option, verbose_option
+from .session import run_verb
+
+
+@click.command(name="ls")
+@click.argument("url")
+@click.argument("path", required=False, default="")
+@click.option("--rev", help="Git revision (branch, tag, commit) to list.")
+@click.option("-R", "--recursive", is_flag=True, help="List every file below PATH.")
+@click.option("--dvc-only", is_flag=True, help="Show only outputs (data dvc/llmpipe tracks).")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON, as dvc does.")
+@click.option("--remote", help="The source's remote to read directory listings from.")
+@verbose_option
+def ls(url: str, path: str, rev: str | None, recursive: bool, dvc_only: bool, as_json: bool,
+       remote: str | None, verbose: bool) -> None:  # fmt: skip
+    """List the files of PATH in the project at URL, git's and tracked data alike."""
+    from ..external.listing import list_path
+    from ..external.source import open_source
+    from ..ops.imports import scratch_objects
+
+    with open_source(url, rev) as source, scratch_objects(source, remote) as objects:
+        entries = list_path(source, objects, path, recursive, dvc_only)
+    if as_json:
+        emit_json([e.to_json() for e in entries], like_dvc=True)
+        return
+    for entry in entries:
+        click.echo(entry.path)
+
+
+@click.command()
+@click.argument("url")
+@click.argument("path")
+@click.option("-o", "--out", help="Where to write it (default: its name, here).")
+@click.option("--rev", help="Git revision (branch, tag, commit) to copy from.")
+@click.option("-f", "--force", is_flag=True, help="Replace what is at the destination.")
+@click.option("--remote", help="The source's remote to fetch from (default: its default).")
+@quiet_option
+@verbose_option
+def get(url: str, path: str, out: str | None, rev: str | None, force: bool, remote: str | None,
+        quiet: bool, verbose: bool) -> None:  # fmt: skip
+    """Copy PATH of the project at URL (a git folder or URL) here, untracked."""
+    from ..ops.imports import get as get_path
+
+    get_path(url, path, out, rev, force, remote)
+
+
+@click.command(name="import")
+@click.argument("url")
+@click.argument("path")
+@click.option("-o", "--out", help="Where to put it (default: its name, here).")
+@click.option("--rev", help="Git revision to import from; recorded, so 'update' keeps it.")
+@click.option("--remote", help="The source's remote to fetch from (default: its default).")
+@quiet_option
+@verbose_option
+def import_(url: str, path: str, out: str | None, rev: str | None, remote: str | None,
+            quiet: bool, verbose: bool) -> None:  # fmt: skip
+    """Import PATH of the project at URL, tracked by a frozen .dvc file."""
+    from ..ops.imports import import_ as import_path
+
+    done = run_verb(import_path, url, path, out, rev, remote)
+    if not quiet:
+        for item in done:
+            click.echo(f"Importing '{path} ({url})' -> '{item.path}'")
+            click.echo(f"To track the changes with git, run:\n\tgit add {item.dvcfile} .gitignore")
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--rev", help="Git revision to update to (recorded in the .dvc file).")
+@click.option("--remote", help="The source's remote to fetch from (default: its default).")
+@quiet_option
+@verbose_option
+def update(targets: tuple[str, ...], rev: str | None, remote: str | None, quiet: bool,
+           verbose: bool) -> None:  # fmt: skip
+    """Bring imported data (TARGETS: .dvc files) up to date with its source."""
+    from ..ops.imports import update as update_imports
+
+    done = run_verb(update_imports, targets, rev, remote)
+    if not quiet:
+        for item in done:
+            state = "Updated" if item.changed else "Up to date:"
+            click.echo(f"{state} '{item.path}' ({(item.rev_lock or '')[:10]})")

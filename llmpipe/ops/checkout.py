@@ -1,0 +1,211 @@
+"""`checkout`: make the workspace hold the outputs its lock and `.dvc` files record.
+
+As `dvc checkout`: every output is planned before any is written; files whose
+content is not in the cache stop the whole checkout unless `force`; outputs are
+reported `added` (nothing was there), `modified` (something changed) or, after a
+`git checkout` of a revision that lacks them, `deleted`: a checkout of the whole
+workspace removes outputs llmpipe put there that no stage names any more, when
+they are exactly as llmpipe left them (`cache.linkdb`). Counts of files created,
+replaced and removed come with it (`pull`'s summary).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..cache.checkout import CheckoutPlan, apply_checkout, plan_checkout, unsaved_files
+from ..errors import UnsavedChangesError
+from ..fsutil import remove
+from ..graph import build_graph, resolve_targets
+from ..outputs import workspace_outputs
+from ..pathguard import PathGuard
+from ..run.repolock import repo_lock
+from ..stage import Stage
+from .audit import Outcome, Targets, audited
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+
+@dataclass(frozen=True)
+class CheckoutSummary:
+    """What a checkout did, output by output, in dvc's order (folders first, with a "/").
+
+    `changed`: every output whose content changed (`modified` then `added`);
+    `files`: how many files were (modified, added, deleted), as dvc counts them.
+    """
+
+    changed: tuple[str, ...]
+    missing: tuple[str, ...]
+    untracked: tuple[str, ...]  # outputs with no recorded hash yet (never run)
+    hashes: tuple[tuple[str, str], ...] = ()  # (path, hash) of each changed output
+    modified: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    files: tuple[int, int, int] = (0, 0, 0)
+
+
+def describe_checkout(summary: CheckoutSummary) -> tuple[Targets, Outcome]:
+    targets: Targets = [{"path": path, "hash": value} for path, value in summary.hashes]
+    targets += [{"path": path.rstrip("/"), "hash": None} for path in summary.deleted]
+    if summary.missing:
+        missing = ", ".join(summary.missing)
+        return targets, Outcome("failed", 1, f"missing from the cache: {missing}")
+    return targets, Outcome()
+
+
+@audited("checkout", describe=describe_checkout)
+def checkout(
+    project: Project, targets: Sequence[str] = (), relink: bool = False, force: bool = False
+) -> CheckoutSummary:
+    """Make the workspace match the recorded outputs of the targets (default: all).
+
+    Every output is planned before any is written. Without `force`, workspace
+    files that would be deleted or overwritten while their content is not in the
+    cache stop the whole checkout (UnsavedChangesError), as in `dvc checkout`.
+    """
+    with repo_lock(project.tmp_dir):
+        return checkout_locked(project, targets, relink=relink, force=force)
+
+
+def checkout_locked(
+    project: Project,
+    targets: Sequence[str] = (),
+    relink: bool = False,
+    force: bool = False,
+    link_types: Sequence[str] | None = None,
+) -> CheckoutSummary:
+    """`checkout` for a caller that holds the repository lock (`pull`, a sweep job's copy).
+
+    `link_types` replaces the project's `cache.type` for this checkout.
+    """
+    graph = build_graph(project.stages())
+    chosen = resolve_targets(graph, targets) if targets else list(graph.stages)
+    stages = [graph.stages[a] for a in chosen]
+    recorded = [(out.path, out.info) for out in workspace_outputs(project.root, stages)]
+    guard = PathGuard(project.root)
+    plans = [_plan(project, guard, path, info, relink) for path, info in recorded]
+    if not force:
+        _refuse_unsaved(project, plans)
+    # Only a checkout of everything knows that no stage names an output any more.
+    unused = [] if targets else project.links.unused(_declared(graph.stages.values()))
+    report = _Report()
+    report.deleted(_remove_unused(project, guard, unused))
+    for (path, info), plan in zip(recorded, plans, strict=True):
+        links = link_types or project.config.link_types
+        result = apply_checkout(plan, project.odb, links, project.state, guard)
+        report.output(path, info.value, plan)
+        report.missing.extend(_relative(project, p) for p in result.missing)
+    project.links.record(report.touched)
+    return report.summary(_never_recorded(stages, {path for path, _ in recorded}))
+
+
+def _plan(
+    project: Project,
+    guard: PathGuard,
+    path: str,
+    info,
+    relink: bool,  # noqa: ANN001
+) -> CheckoutPlan:
+    return plan_checkout(
+        project.odb,
+        info,
+        os.path.join(project.root, path),
+        project.state,
+        guard,
+        relink=relink,
+        ignore=project.ignore,
+    )
+
+
+class _Report:
+    """Collects what a checkout did, for `CheckoutSummary`."""
+
+    def __init__(self) -> None:
+        self.lists: dict[str, list[str]] = {"modified": [], "added": [], "deleted": []}
+        self.counts = {"modified": 0, "added": 0, "deleted": 0}
+        self.hashes: list[tuple[str, str]] = []
+        self.missing: list[str] = []
+        self.touched: list[str] = []  # outputs written (their links are recorded)
+
+    def deleted(self, paths: list[str]) -> None:
+        self.lists["deleted"].extend(paths)
+        self.counts["deleted"] += len(paths)
+
+    def output(self, path: str, value: str, plan: CheckoutPlan) -> None:
+        self.counts["added"] += len(plan.added)
+        self.counts["modified"] += len(plan.modified)
+        self.counts["deleted"] += len(plan.extra)
+        if plan.write or plan.extra or plan.clear:
+            self.touched.append(path)
+        if plan.kind is not None:
+            self.lists[plan.kind].append(path + ("/" if plan.hash_info.isdir else ""))
+            self.hashes.append((path, value))
+
+    def summary(self, untracked: list[str]) -> CheckoutSummary:
+        # dvc's order: folders first, then files, each alphabetically.
+        modified, added, deleted = (
+            tuple(sorted(self.lists[kind], key=lambda p: (not p.endswith("/"), p)))
+            for kind in ("modified", "added", "deleted")
+        )
+        counts = (self.counts["modified"], self.counts["added"], self.counts["deleted"])
+        return CheckoutSummary(
+            modified + added,
+            tuple(self.missing),
+            tuple(untracked),
+            tuple(self.hashes),
+            modified,
+            added,
+            deleted,
+            counts,
+        )
+
+
+def _declared(stages: Iterable[Stage]) -> set[str]:
+    """Every output path the workspace's stages name (cached or not)."""
+    return {stage.repo_path(out.path) for stage in stages for out in stage.outs}
+
+
+def _remove_unused(project: Project, guard: PathGuard, unused: list[str]) -> list[str]:
+    """Remove outputs no stage names any more; their paths as dvc prints them."""
+    removed = []
+    for relpath in unused:
+        path = os.path.join(project.root, relpath)
+        guard.check_write(path)
+        removed.append(relpath + ("/" if os.path.isdir(path) else ""))
+        remove(path)
+    project.links.forget(unused)
+    return removed
+
+
+def _refuse_unsaved(project: Project, plans: list[CheckoutPlan]) -> None:
+    odb, state = project.odb, project.state
+    unsaved = [_relative(project, p) for plan in plans for p in unsaved_files(plan, odb, state)]
+    if not unsaved:
+        return
+    listing = "".join(f"\n\t{path}" for path in unsaved)
+    raise UnsavedChangesError(
+        f"checkout would delete or overwrite {len(unsaved)} file(s) whose content is not in"
+        f" the cache; nothing was changed, these are kept as they are:{listing}\n"
+        "Save them first (llmpipe add, or llmpipe repro for stage outputs), or discard them"
+        " with --force",
+        tuple(unsaved),
+    )
+
+
+def _relative(project: Project, path: str) -> str:
+    if not os.path.isabs(path):
+        return path
+    return os.path.relpath(path, project.root).replace(os.sep, "/")
+
+
+def _never_recorded(stages: list[Stage], recorded: set[str]) -> list[str]:
+    return [
+        stage.repo_path(out.path)
+        for stage in stages
+        for out in stage.cached_outs
+        if stage.repo_path(out.path) not in recorded
+    ]

@@ -1,0 +1,78 @@
+"""`exp run` and `exp save`: reproduce (or not) in the workspace, then commit it as an experiment.
+
+As in dvc, an experiment runs in the workspace: `-S` overrides rewrite
+params.yaml, the pipeline is reproduced, and the results stay in the workspace
+while the experiment commit (see `save`) keeps them under `refs/exps/…`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ...run.repolock import repo_lock
+from ..audit import Outcome, Targets, audited
+from ..repro import ReproRequest, describe_repro, reproduce
+from .save import SavedExp, baseline_of, save_locked
+
+if TYPE_CHECKING:
+    from ...progress import Progress
+    from ...project import Project
+    from ...run.reporter import Reporter
+    from ...run.scheduler import ReproResult
+
+
+@dataclass(frozen=True)
+class ExpRunResult:
+    """The run, and the experiment it was saved as (None when a stage failed or a dry run)."""
+
+    repro: ReproResult
+    saved: SavedExp | None = None
+    params_changed: tuple[str, ...] = field(default=())
+
+
+def describe_run(result: ExpRunResult) -> tuple[Targets, Outcome]:
+    targets, outcome = describe_repro(result.repro)
+    if result.saved is not None:
+        exp = result.saved.exp
+        targets.append({"path": exp.ref, "hash": exp.commit, "experiment": exp.name})
+    return targets, outcome
+
+
+def describe_saved(saved: SavedExp) -> tuple[Targets, Outcome]:
+    return [{"path": saved.exp.ref, "hash": saved.exp.commit, "experiment": saved.exp.name}], (
+        Outcome()
+    )
+
+
+@audited("exp run", describe=describe_run)
+def run_experiment(
+    project: Project,
+    request: ReproRequest,
+    name: str | None = None,
+    force_name: bool = False,
+    reporter: Reporter | None = None,
+    progress: Progress | None = None,
+) -> ExpRunResult:
+    """Reproduce with `request` (its `overrides` are `-S`), then save the workspace as
+    experiment `name` on HEAD. Nothing is saved when a stage fails or on a dry run."""
+    baseline_of(project)  # fail before running anything outside a git history
+    result = reproduce(project, request, reporter, progress, audit=False)
+    if request.dry or result.failed:
+        return ExpRunResult(result, None, result.params_changed)
+    with repo_lock(project.tmp_dir):
+        saved = save_locked(project, name, force_name)
+    return ExpRunResult(result, saved, result.params_changed)
+
+
+@audited("exp save", describe=describe_saved)
+def save_experiment(
+    project: Project,
+    name: str | None = None,
+    force: bool = False,
+    include_untracked: Sequence[str] = (),
+) -> SavedExp:
+    """Save the workspace as it is (no run) as experiment `name` on HEAD."""
+    with repo_lock(project.tmp_dir):
+        return save_locked(project, name, force, include_untracked)

@@ -1,0 +1,236 @@
+"""Data from other projects: `get` (a copy), `import` (a tracked, frozen copy), `update`.
+
+The source is a git repository holding an llmpipe or DVC project (see
+`external.source`); its data comes from a cache at hand or its remote. `import`
+and `update` hold the repository lock, save the data in this project's cache,
+check it out, and write the `.dvc` file as dvc writes it; both are audited.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..cache.checkout import checkout
+from ..cache.odb import ObjectDB
+from ..errors import LlmpipeError, SpecError
+from ..external.items import FileEntry, find_item, import_hash, item_files
+from ..external.objects import SourceObjects
+from ..external.source import Source, open_source
+from ..gitignore import ignore_output
+from ..pathguard import PathGuard
+from ..run.repolock import repo_lock
+from ..spec.imports import import_text, read_import
+from ..stage import HashInfo
+from .audit import Outcome, Targets, audited
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+
+# -- get ---------------------------------------------------------------------
+
+
+def get(url: str, path: str, out: str | None = None, rev: str | None = None,
+        force: bool = False, remote: str | None = None) -> str:  # fmt: skip
+    """Copy `path` of the project at `url` (at `rev`) to `out` (default: its name here).
+
+    Works outside any project; nothing is tracked. Returns where it was written.
+    LlmpipeError when `out` exists (unless `force`) or the data cannot be had.
+    """
+    with open_source(url, rev) as source, scratch_objects(source, remote) as objects:
+        item = find_item(source, path)
+        dest = _destination(out, item.path or _repo_name(url))
+        if os.path.lexists(dest) and not force:
+            raise LlmpipeError(f"'{dest}' already exists; pass --force to replace it")
+        files = item_files(source, item, objects)
+        _write_files(source, objects, files, dest)
+    return dest
+
+
+def _destination(out: str | None, source_path: str) -> str:
+    name = posixpath.basename(source_path.rstrip("/"))
+    if out is None:
+        return name
+    return os.path.join(out, name) if os.path.isdir(out) else out
+
+
+def _repo_name(url: str) -> str:
+    return posixpath.basename(url.rstrip("/")).removesuffix(".git")
+
+
+@contextlib.contextmanager
+def scratch_objects(source: Source, remote: str | None = None) -> Iterator[SourceObjects]:
+    """Objects of `source`, fetched (when no cache has them) into a scratch cache."""
+    folder = tempfile.mkdtemp(prefix="llmpipe-get-")
+    try:
+        odb = ObjectDB(os.path.join(folder, "files", "md5"))
+        yield SourceObjects(source, odb, os.path.join(folder, "tmp"), remote)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_files(source: Source, objects: SourceObjects, files: list[FileEntry], dest: str) -> None:
+    """Write `files` as `dest` (a file, or a folder holding them), appearing at once."""
+    parent = os.path.dirname(os.path.abspath(dest))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".llmpipe-get-", dir=parent)
+    try:
+        made: set[str] = set()
+        for entry in files:
+            target = (
+                os.path.join(tmp, "out", *entry.relpath.split("/"))
+                if entry.relpath
+                else (os.path.join(tmp, "out"))
+            )
+            folder = os.path.dirname(target)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            _write_one(source, objects, entry, target)
+        if not files:
+            os.makedirs(os.path.join(tmp, "out"))
+        if os.path.lexists(dest):
+            _remove(dest)
+        os.rename(os.path.join(tmp, "out"), dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_one(source: Source, objects: SourceObjects, entry: FileEntry, target: str) -> None:
+    if entry.oid is not None:
+        found = objects.path(entry.oid)
+        assert found is not None  # item_files made every object available
+        shutil.copyfile(found, target)
+        return
+    assert entry.source_path is not None
+    content = source.tree.read_bytes(entry.source_path)
+    if content is None:
+        raise LlmpipeError(f"'{entry.source_path}' vanished from '{source.url}'")
+    with open(target, "wb") as handle:
+        handle.write(content)
+
+
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
+
+
+# -- import and update ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Imported:
+    """An output imported or updated: where, from which commit, with which hash."""
+
+    path: str  # repository-relative
+    dvcfile: str
+    hash_info: HashInfo
+    rev_lock: str | None
+    changed: bool = True
+
+
+def describe_imported(done: list[Imported]) -> tuple[Targets, Outcome]:
+    return [{"path": i.path, "hash": i.hash_info.value} for i in done], Outcome()
+
+
+@audited("import", describe=describe_imported)
+def import_(
+    project: Project, url: str, path: str, out: str | None = None, rev: str | None = None,
+    remote: str | None = None,
+) -> list[Imported]:  # fmt: skip
+    """Import `path` of the project at `url` into this one, tracked by a frozen `.dvc` file."""
+    target = _repo_relpath(project, _destination(out, path))
+    dvcfile = target + ".dvc"
+    if os.path.exists(os.path.join(project.root, dvcfile)):
+        raise SpecError(f"'{dvcfile}' already exists; use 'llmpipe update {dvcfile}' instead")
+    repo: dict[str, Any] = {"url": url, **({"rev": rev} if rev else {})}
+    dep = {"path": path, "repo": repo}
+    with repo_lock(project.tmp_dir):
+        return [_fetch_import(project, dvcfile, target, dep, rev, remote)]
+
+
+def describe_updated(done: list[Imported]) -> tuple[Targets, Outcome]:
+    return describe_imported([i for i in done if i.changed])
+
+
+@audited("update", describe=describe_updated)
+def update(
+    project: Project, targets: Sequence[str], rev: str | None = None,
+    remote: str | None = None,
+) -> list[Imported]:  # fmt: skip
+    """Bring imports up to date with their source (at `rev`, which is then recorded)."""
+    dvcfiles = [_dvcfile_of(project, t) for t in targets]
+    done = []
+    with repo_lock(project.tmp_dir):
+        for dvcfile in dvcfiles:
+            spec = read_import(project.root, dvcfile)
+            if spec is None or spec.repo is None:
+                raise SpecError(f"'{dvcfile}' is not an import from a project; nothing to update")
+            repo = dict(spec.repo)
+            if rev:
+                repo["rev"] = rev
+            dep = {**spec.dep, "repo": repo}
+            target = posixpath.join(posixpath.dirname(dvcfile), spec.out_path)
+            done.append(_fetch_import(project, dvcfile, target, dep, repo.get("rev"), remote))
+    return done
+
+
+def _fetch_import(
+    project: Project, dvcfile: str, target: str, dep: dict[str, Any], rev: str | None,
+    remote: str | None,
+) -> Imported:  # fmt: skip
+    repo = dep["repo"]
+    before = _read_text(project, dvcfile)
+    with open_source(repo["url"], rev) as source:
+        scratch = os.path.join(project.tmp_dir, "remote")
+        objects = SourceObjects(source, project.odb, scratch, remote)
+        item = find_item(source, dep["path"])
+        files = item_files(source, item, objects)
+        objects.copy_into_cache(e.oid for e in files if e.oid)
+        info = import_hash(item, files, objects)
+        if info.isdir:
+            objects.copy_into_cache([info.value])
+        repo["rev_lock"] = source.commit
+    absolute = os.path.join(project.root, target)
+    guard = PathGuard(project.root)
+    checkout(project.odb, info, absolute, project.config.link_types, project.state, guard=guard)
+    text = import_text({"path": dep["path"], "repo": repo}, posixpath.basename(target), info)
+    from ..fsutil import atomic_write_text
+
+    atomic_write_text(os.path.join(project.root, dvcfile), text)
+    ignore_output(project.root, target)
+    return Imported(target, dvcfile, info, source.commit, before != text)
+
+
+def _read_text(project: Project, relpath: str) -> str | None:
+    try:
+        with open(os.path.join(project.root, relpath), encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def _repo_relpath(project: Project, path: str) -> str:
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, project.root).replace(os.sep, "/")
+    if relative == "." or relative.startswith("../"):
+        raise SpecError(f"'{path}' is outside the project at '{project.root}'")
+    return relative
+
+
+def _dvcfile_of(project: Project, target: str) -> str:
+    relpath = _repo_relpath(project, target)
+    if not relpath.endswith(".dvc"):
+        relpath += ".dvc"
+    if not os.path.isfile(os.path.join(project.root, relpath)):
+        raise SpecError(f"'{target}' names no .dvc file of this project")
+    return relpath

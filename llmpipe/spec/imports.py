@@ -1,0 +1,94 @@
+"""`.dvc` files of imports (`import`, `import-url`), as dvc 3 writes them.
+
+    md5: <stage hash>          # see `stage_md5`
+    frozen: true
+    deps:
+    - path: data/features      # import: the path in the source project
+      repo:
+        url: ../registry
+        rev: v1                # only when a revision was asked for
+        rev_lock: <commit sha>
+    outs:
+    - md5: <hash>
+      size: <bytes>
+      nfiles: <n>              # directories only
+      hash: md5
+      path: features
+
+An `import-url` dep is the URL (or outside path) with the hash dvc recorded for it
+in place of `repo`. Being frozen, `status` and `repro` leave the output alone:
+only `update` changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from llmpipe.errors import SpecError
+from llmpipe.revfs import as_tree, read_text
+from llmpipe.stage import HashInfo
+from llmpipe.yamlio import dump_yaml, load_yaml
+
+# What dvc leaves out of a stage's hash (annotations, frozen, and facts of outputs).
+_NOT_HASHED = frozenset(
+    {"desc", "type", "labels", "meta", "frozen", "locked", "metric", "persist"}
+    | {"isexec", "size", "nfiles"}
+)
+
+
+@dataclass(frozen=True)
+class ImportSpec:
+    """What an import's `.dvc` file records: the dep (path, and `repo` or hash) and output."""
+
+    dep: dict[str, Any]
+    out_path: str
+
+    @property
+    def repo(self) -> dict[str, Any] | None:
+        found = self.dep.get("repo")
+        return found if isinstance(found, dict) else None
+
+
+def import_text(dep: dict[str, Any], out_path: str, info: HashInfo) -> str:
+    """The `.dvc` text of an import of `dep` into `out_path`, holding `info`."""
+    out: dict[str, Any] = {info.name: info.value, **info.facts(), "hash": info.name}
+    out["path"] = out_path
+    body: dict[str, Any] = {"frozen": True, "deps": [dep], "outs": [out]}
+    return dump_yaml({"md5": stage_md5(body), **body})
+
+
+def stage_md5(body: dict[str, Any]) -> str:
+    """dvc's hash of a stage: md5 of its sorted JSON without the fields that do not count."""
+    filtered = _without(dict(body), _NOT_HASHED)
+    return hashlib.md5(json.dumps(filtered, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _without(data: Any, keys: frozenset[str]) -> Any:
+    if isinstance(data, list):
+        return [_without(item, keys) for item in data]
+    if isinstance(data, dict):
+        return {k: _without(v, keys) for k, v in data.items() if k not in keys}
+    return data
+
+
+def read_import(root: str, relpath: str) -> ImportSpec | None:
+    """The import recorded in the `.dvc` file `relpath`; None for one `add` wrote."""
+    text = read_text(as_tree(root), relpath)
+    if text is None:
+        raise SpecError(f"'{relpath}' does not exist")
+    data = load_yaml(text, relpath)
+    deps = data.get("deps") if isinstance(data, dict) else None
+    if not deps:
+        return None
+    outs = data.get("outs")
+    dep = deps[0]
+    valid = isinstance(dep, dict) and isinstance(dep.get("path"), str)
+    if len(deps) != 1 or not valid or not isinstance(outs, list) or len(outs) != 1:
+        raise SpecError(f"{relpath}: an import needs one dep with a 'path' and one output")
+    out = outs[0]
+    if not isinstance(out, dict) or not isinstance(out.get("path"), str):
+        raise SpecError(f"{relpath}: the output needs a 'path' string")
+    return ImportSpec(dict(dep), out["path"])

@@ -1,0 +1,129 @@
+"""`llmpipe repro --executor slurm` on a real single-node Slurm cluster: every stage is a
+batch job run from a scratch folder; data and results come back through the remote."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from tests.cluster.pipelines import assert_same_run, reproduced_locally
+from tests.cluster.slurm_cluster import SLURM, slurm_cluster
+
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.skipif(not SLURM, reason="needs slurm-wlm and munge (apt-get install)"),
+]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with slurm_cluster(tmp_path_factory.mktemp("slurm")) as running:
+        yield running
+
+
+@pytest.fixture
+def on_slurm(cluster, monkeypatch, tmp_path):
+    for name, value in cluster.env().items():
+        monkeypatch.setenv(name, value)
+    # Jobs inherit the driver's environment (sbatch --export=ALL): their scratch folder.
+    monkeypatch.setenv("LLMPIPE_WORKER_DIR", str(tmp_path / "slurm-worker"))
+    monkeypatch.setenv("LLMPIPE_WORKER_NAME", "slurm-node")
+    return cluster
+
+
+def test_fanout_on_slurm_matches_a_local_run(on_slurm, fanout, tmp_path):
+    twin = reproduced_locally(fanout, tmp_path / "twin")
+    done = fanout.llmpipe("repro", "--executor", "slurm")
+    assert done.returncode == 0, done.stderr
+    assert "7 stage(s) ran" in done.stdout
+    assert_same_run(fanout, twin)
+    parallel = fanout.llmpipe("repro", "--executor", "slurm", "-f", "-j", "2")
+    assert parallel.returncode == 0, parallel.stderr
+    assert (fanout.path / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
+    rows = fanout.llmpipe("log").stdout.splitlines()
+    assert " slurm slurm-node (job " in [r for r in rows if " train " in r][-1]
+
+
+def test_a_stage_failing_in_a_job(on_slurm, fanout):
+    fanout.write("src/train.py", "import sys; sys.exit(4)\n")
+    fanout.commit("broken")
+    done = fanout.llmpipe("repro", "--executor", "slurm", "-j", "2")
+    assert done.returncode == 1
+    assert "stage 'train': command 'python src/train.py' failed with exit status 4" in done.stderr
+    assert "featurize@3" in (fanout.path / "dvc.lock").read_text()
+
+
+def test_a_killed_job_is_retried(on_slurm, project, tmp_path):
+    mark = tmp_path / "killed-once"
+    project.write(
+        "dvc.yaml",
+        f"""\
+        stages:
+          flaky:
+            cmd: test -e {mark} || {{ touch {mark}; scancel $SLURM_JOB_ID; sleep 30; }}; echo ok > f.txt
+            outs: [f.txt]
+        """,
+    )
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.commit()
+    done = project.llmpipe("repro", "--executor", "slurm", "--retries", "1")
+    assert done.returncode == 0, done.stderr
+    assert (project.path / "f.txt").read_text() == "ok\n"
+    record = project.llmpipe("log", "--json").stdout
+    assert '"executor": "slurm"' in record
+
+
+def test_resources_slurm_cannot_give_are_a_clear_error(on_slurm, fanout):
+    fanout.write(
+        "dvc.yaml",
+        fanout.read("dvc.yaml").replace(
+            "cmd: python src/train.py",
+            "cmd: python src/train.py\n    meta: {llmpipe: {resources: {cpus: 64}}}",
+        ),
+    )
+    fanout.commit("big train")
+    done = fanout.llmpipe("repro", "--executor", "slurm", "-j", "2")
+    assert done.returncode == 1
+    assert "stage 'train' asks Slurm for 64 CPU(s), which no node can give" in done.stderr
+    assert "featurize@3" in (fanout.path / "dvc.lock").read_text()
+
+
+def test_a_killed_driver_loses_no_finished_stage(on_slurm, project, tmp_path):
+    """The job outlives its driver; the next repro finds its run on the remote's run-cache."""
+    count = tmp_path / "runs.txt"
+    project.write(
+        "dvc.yaml",
+        f"""\
+        stages:
+          slow:
+            cmd: echo run >> {count} && sleep 4 && echo a > a.txt
+            outs: [a.txt]
+          after:
+            cmd: cat a.txt > b.txt
+            deps: [a.txt]
+            outs: [b.txt]
+        """,
+    )
+    store = tmp_path / "store"
+    project.ok("remote", "add", "-d", "store", str(store))
+    project.commit()
+    driver = project.spawn_llmpipe("repro", "--executor", "slurm")
+    wait_until(count.exists)
+    os.killpg(driver.pid, signal.SIGKILL)
+    driver.communicate()
+    wait_until(lambda: any((store / "runs").rglob("*")) if (store / "runs").exists() else False)
+    done = project.llmpipe("repro", "--executor", "slurm")
+    assert done.returncode == 0, done.stderr
+    assert "1 stage(s) ran, 1 restored from run-cache." in done.stdout
+    assert count.read_text() == "run\n"  # the slow stage ran once
+    assert (project.path / "b.txt").read_text() == "a\n"
+
+
+def wait_until(ready, timeout: float = 60) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)

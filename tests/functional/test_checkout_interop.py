@@ -1,0 +1,155 @@
+"""`checkout` as the real dvc does it: file modes, what it prints, branch switches."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from tests.conftest import llmpipe_env, needs_dvc
+
+pytestmark = [needs_dvc, pytest.mark.dvc]
+
+
+def mode(project, relpath: str) -> int:  # noqa: ANN001
+    return stat.S_IMODE(os.stat(project.path / relpath).st_mode)
+
+
+def under_umask(project, umask: str, *command: str) -> None:  # noqa: ANN001
+    """Run `command` in the project with `umask` set (llmpipe from this checkout)."""
+    import subprocess
+
+    subprocess.run(
+        ["sh", "-c", f'umask {umask} && exec "$@"', "sh", *command],
+        cwd=project.path,
+        env=llmpipe_env(),
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize("umask", ["022", "077"])
+def test_files_get_dvcs_modes_exec_bit_included(project, umask) -> None:  # noqa: ANN001
+    project.write("run.sh", "#!/bin/sh\necho hi\n")
+    project.write("plain.txt", "plain\n")
+    os.chmod(project.path / "run.sh", 0o755)
+    project.run("dvc", "add", "run.sh", "plain.txt")
+    modes = {}
+    for tool in (("dvc",), ("python", "-m", "llmpipe")):
+        for name in ("run.sh", "plain.txt"):
+            (project.path / name).unlink()
+        under_umask(project, umask, *tool, "checkout")
+        modes[tool[0]] = (mode(project, "run.sh"), mode(project, "plain.txt"))
+    assert modes["python"] == modes["dvc"]
+    assert modes["dvc"] == ((0o744, 0o644) if umask == "022" else (0o700, 0o600))
+
+
+def lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines() if line.strip()]
+
+
+def dvc_out(project, *args: str) -> list[str]:  # noqa: ANN001
+    return lines(project.run("dvc", *args).stdout)
+
+
+def test_checkout_prints_what_dvc_prints(project, dvc_project) -> None:  # noqa: ANN001
+    outputs = {}
+    for proj, tool in ((dvc_project, "dvc"), (project, "llmpipe")):
+        proj.write("foo", "foo\n")
+        proj.write("dd/x", "x\n")
+        proj.write("dd/sub/y", "y\n")
+        proj.run("dvc", "add", "-q", "foo", "dd")
+
+        def checkout(*args: str, proj=proj, tool=tool) -> list[str]:  # noqa: ANN001
+            if tool == "dvc":
+                return dvc_out(proj, "checkout", *args)
+            return lines(proj.ok("checkout", *args).out)
+
+        seen = [checkout()]  # nothing to do: nothing printed
+        (proj.path / "foo").unlink()
+        (proj.path / "dd/sub/y").unlink()
+        seen.append(checkout())
+        seen.append(checkout("--relink"))
+        import shutil
+
+        shutil.rmtree(proj.path / "dd")
+        seen.append(checkout("dd.dvc"))
+        outputs[tool] = seen
+    assert outputs["llmpipe"] == outputs["dvc"]
+    assert outputs["dvc"] == [
+        [],
+        ["M       dd/", "A       foo"],
+        ["Relinked successfully"],
+        ["A       dd/"],
+    ]
+
+
+def branch_switch(proj, tool: str) -> list[list[str]]:  # noqa: ANN001
+    """main tracks foo; `other` changes it and adds a file and a folder only it tracks."""
+
+    def add(*paths: str) -> None:
+        if tool == "dvc":
+            proj.run("dvc", "add", "-q", *paths)
+        else:
+            proj.ok("add", *paths)
+
+    def checkout() -> list[str]:
+        if tool == "dvc":
+            return dvc_out(proj, "checkout")
+        return lines(proj.ok("checkout").out)
+
+    proj.write("foo", "foo\n")
+    add("foo")
+    proj.commit("main")
+    proj.git("checkout", "-q", "-b", "other")
+    os.chmod(proj.path / "foo", 0o644)
+    proj.write("foo", "foo on other\n")
+    proj.write("only_in_branch", "bar\n")
+    proj.write("dd/x", "x\n")
+    add("foo", "only_in_branch", "dd")
+    proj.commit("other")
+    seen = []
+    for branch in ("main", "other", "main"):
+        proj.git("checkout", "-q", branch)
+        seen.append(checkout())
+        seen.append(sorted(p.name for p in proj.path.iterdir() if not p.name.startswith(".")))
+    return seen
+
+
+def test_a_branch_switch_removes_and_restores_outputs_as_dvc_does(project, dvc_project) -> None:  # noqa: ANN001
+    ours, theirs = branch_switch(project, "llmpipe"), branch_switch(dvc_project, "dvc")
+    assert ours == theirs
+    assert theirs[0] == ["M       foo", "D       dd/", "D       only_in_branch"]
+    assert theirs[1] == ["foo", "foo.dvc"]
+    assert theirs[2] == ["M       foo", "A       dd/", "A       only_in_branch"]
+
+
+def test_an_edited_output_of_the_branch_left_is_kept(project) -> None:  # noqa: ANN001
+    project.write("foo", "foo\n")
+    project.ok("add", "foo")
+    project.commit("main")
+    project.git("checkout", "-q", "-b", "other")
+    project.write("only_in_branch", "bar\n")
+    project.ok("add", "only_in_branch")
+    project.commit("other")
+    os.chmod(project.path / "only_in_branch", 0o644)
+    project.write("only_in_branch", "edited by hand\n")
+    project.git("checkout", "-q", "main")
+    assert lines(project.ok("checkout").out) == []
+    assert project.read("only_in_branch") == "edited by hand\n"
+
+
+def test_a_stage_output_of_the_branch_left_is_removed(project) -> None:  # noqa: ANN001
+    project.commit("empty")
+    project.git("checkout", "-q", "-b", "other")
+    project.write(
+        "dvc.yaml", "stages:\n  make:\n    cmd: echo made > made.txt\n    outs: [made.txt]\n"
+    )
+    project.ok("repro")
+    project.commit("other")
+    project.git("checkout", "-q", "main")
+    assert lines(project.ok("checkout").out) == ["D       made.txt"]
+    assert not (project.path / "made.txt").exists()
+    project.git("checkout", "-q", "other")
+    assert lines(project.ok("checkout").out) == ["A       made.txt"]

@@ -1,0 +1,104 @@
+"""`exp` against the real dvc: each tool lists the other's experiments, the same way.
+
+JSON is compared parsed and as bytes (dvc prints one line when piped); CSV
+character for character.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.compare.experiments import build
+from tests.conftest import needs_dvc
+
+pytestmark = [needs_dvc, pytest.mark.dvc]
+
+
+def _same(project, *args: str, any_order: bool = False) -> str:
+    ours = project.llmpipe(*args)
+    theirs = project.run("dvc", *args, check=False)
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    if "--json" in args:
+        assert json.loads(ours.stdout) == json.loads(theirs.stdout), args
+    if any_order:  # dvc lists refs in the order its git library walks them
+        assert sorted(ours.stdout.splitlines()) == sorted(theirs.stdout.splitlines()), args
+    else:
+        assert ours.stdout == theirs.stdout, args
+    return ours.stdout
+
+
+def test_dvc_lists_llmpipe_experiments_as_llmpipe_does(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "-S", "train.epochs=5")
+    shown = json.loads(_same(project, "exp", "show", "--json"))
+    assert {r["name"] for r in shown[1]["experiments"]} >= {"lr3"}
+    for flags in (("-a",), ("-T",), ("--rev", "exp-a"), ("-n", "2")):
+        _same(project, "exp", "show", "--json", *flags)
+    _same(project, "exp", "show", "--csv")
+    listed = project.run("dvc", "exp", "list", "--name-only").stdout.split()
+    assert "lr3" in listed
+
+
+def test_llmpipe_lists_dvc_experiments_as_dvc_does(project):
+    build(project)
+    project.run("dvc", "exp", "run", "-S", "train.lr=0.25", "-n", "by-dvc")
+    project.git("checkout", "-q", "-f", "exp-a")
+    project.run("dvc", "exp", "run", "-S", "train.epochs=2", "-n", "on-a")
+    project.git("checkout", "-q", "-f", "main")
+    project.run("dvc", "checkout", "-f", check=False)
+    shown = json.loads(_same(project, "exp", "show", "--json", "-a"))
+    names = {r["name"] for state in shown for r in state["experiments"] or ()}
+    assert names == {"by-dvc", "on-a"}
+    _same(project, "exp", "show", "--csv", "-a")
+    _same(project, "exp", "show", "--json", "--rev", "exp-a")
+
+
+def test_exp_list_and_diff_match_dvc_and_dvc_applies_llmpipe_experiments(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "-S", "train.lr=0.5", "-n", "lr5")
+    for flags in ((), ("--name-only",), ("-A",), ("--sha-only",)):
+        _same(project, "exp", "list", *flags, any_order=True)
+    for revs in ((), ("main", "lr5"), ("lr3", "lr5"), ("exp-a", "lr3")):
+        ours = json.loads(project.llmpipe("exp", "diff", *revs, "--json").stdout)
+        assert ours == json.loads(project.run("dvc", "exp", "diff", *revs, "--json").stdout)
+    project.run("dvc", "exp", "apply", "lr3")
+    assert "lr: 0.3" in project.read("params.yaml")
+    assert project.llmpipe("status").stdout.startswith("Data and pipelines are up to date")
+    project.run("dvc", "exp", "remove", "lr5")
+    assert project.llmpipe("exp", "list", "--name-only").stdout == "lr3\n"
+
+
+def test_exp_push_and_pull_move_refs_and_outputs_both_ways_with_dvc(project, tmp_path):
+    build(project)
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.commit("data remote")
+    project.ok("push")
+    project.run("git", "init", "-q", "--bare", str(tmp_path / "origin.git"))
+    project.git("remote", "add", "origin", str(tmp_path / "origin.git"))
+    project.git("push", "-q", "origin", "main")
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    pushed = project.ok("exp", "push", "origin", "lr3")
+    assert "Pushed experiments 'lr3'" in pushed.out and "pushed" in pushed.out
+    _same(project, "exp", "list", "origin", any_order=True)
+    clone = tmp_path / "clone"
+    project.run("git", "clone", "-q", "-b", "main", str(tmp_path / "origin.git"), str(clone))
+    other = type(project)(clone, project._capsys)
+    pulled = other.ok("exp", "pull", "origin", "lr3")
+    assert "Pulled experiments 'lr3'" in pulled.out
+    # The cached metric of the experiment came with it: both tools read it from the cache.
+    shown = json.loads(_same(other, "exp", "show", "--json"))
+    lr3 = shown[1]["experiments"][0]["revs"][0]["data"]
+    assert lr3["metrics"]["eval.json"] == {"data": {"f1": 0.9}}
+    # dvc pushes an experiment of its own from the clone; llmpipe pulls it back.
+    other.run("dvc", "exp", "run", "-S", "train.lr=0.25", "-n", "from-dvc")
+    other.run("dvc", "exp", "push", "origin", "from-dvc")
+    project.ok("exp", "pull", "origin", "from-dvc")
+    assert "from-dvc" in project.ok("exp", "list", "--name-only").out
+    project.ok("exp", "apply", "from-dvc")
+    assert json.loads(project.read("eval.json")) == {"f1": 0.75}
+    missing = project.cli("exp", "pull", "origin", "nope")
+    assert missing.code == 1 and "holds no experiment 'nope'" in missing.err

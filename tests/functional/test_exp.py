@@ -1,0 +1,161 @@
+"""`llmpipe exp`: experiments as git refs in dvc's layout, run in the workspace."""
+
+from __future__ import annotations
+
+import json
+
+from llmpipe import scm
+from tests.compare.experiments import build
+
+
+def _exp_refs(project) -> dict[str, str]:
+    lines = project.git("for-each-ref", "--format=%(refname) %(objectname)", "refs/exps")
+    return dict(line.split() for line in lines.splitlines())
+
+
+def test_exp_run_commits_the_results_on_head_under_refs_exps(project):
+    build(project)
+    head = project.git("rev-parse", "HEAD").strip()
+    result = project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    assert "lr3" in result.out
+    refs = _exp_refs(project)
+    ref = f"refs/exps/{head[:2]}/{head[2:]}/lr3"
+    assert list(refs) == [ref]
+    commit = refs[ref]
+    assert project.git("rev-parse", f"{commit}^").strip() == head
+    assert project.git("log", "-1", "--format=%s", commit).startswith("dvc: commit experiment ")
+    changed = set(project.git("diff", "--name-only", head, commit).split())
+    assert changed == {"dvc.lock", "params.yaml", "metrics.json", "loss.csv"}
+    # HEAD, the branch and the index stay; the results stay in the workspace.
+    assert project.git("rev-parse", "HEAD").strip() == head
+    assert project.git("symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    assert project.git("diff", "--cached", "--name-only") == ""
+    assert "lr: 0.3" in project.read("params.yaml")
+    assert json.loads(project.git("show", f"{commit}:metrics.json"))["acc"] == 0.6
+
+
+def test_exp_run_names_experiments_and_refuses_to_overwrite_other_results(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3")
+    (name,) = [ref.rsplit("/", 1)[1] for ref in _exp_refs(project)]
+    assert len(name.split("-")) == 2  # adjective-noun, as dvc names them
+    again = project.ok("exp", "run", "-n", name)  # same results: the experiment is kept
+    assert "already holds" in again.out
+    refused = project.cli("exp", "run", "-S", "train.lr=0.5", "-n", name)
+    assert refused.code == 1 and "already exists" in refused.err
+    project.ok("exp", "run", "-S", "train.lr=0.5", "-n", name, "-f")
+    assert len(_exp_refs(project)) == 1
+    bad = project.cli("exp", "run", "-n", "a/b")
+    assert bad.code == 1 and "invalid experiment name" in bad.err
+
+
+def test_exp_run_needs_a_commit_to_start_from(project):
+    project.write("dvc.yaml", "stages:\n  s:\n    cmd: echo hi\n")
+    result = project.cli("exp", "run")
+    assert result.code == 1 and "commit the project first" in result.err
+    assert _exp_refs(project) == {}
+
+
+def test_exp_save_keeps_the_workspace_without_running(project):
+    build(project)
+    project.write("notes.txt", "untracked notes\n")
+    project.ok("exp", "save", "-n", "as-is", "-I", "notes.txt")
+    (commit,) = _exp_refs(project).values()
+    assert project.git("show", f"{commit}:notes.txt") == "untracked notes\n"
+    assert project.git("status", "--short", "notes.txt").startswith("??")
+
+
+def test_exp_show_lists_workspace_baseline_and_experiments(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    scm.clear_cache()
+    shown = json.loads(project.ok("exp", "show", "--json").out)
+    assert [state["rev"] for state in shown][0] == "workspace"
+    baseline = shown[1]
+    assert baseline["name"] == "main"
+    (exp_range,) = baseline["experiments"]
+    assert exp_range["name"] == "lr3"
+    data = exp_range["revs"][0]["data"]
+    assert data["params"]["params.yaml"]["data"]["train"]["lr"] == 0.3
+    assert data["metrics"]["eval.json"]["data"] == {"f1": 0.9}  # a cached metric, from the cache
+    table = project.ok("exp", "show", "--only-changed").out
+    assert "└── " in table and "[lr3]" in table and "seed" not in table
+    sorted_csv = project.ok("exp", "show", "--csv", "--sort-by", "acc").out
+    assert sorted_csv.splitlines()[0].startswith("Experiment,rev,typ,Created,parent,")
+    unknown = project.cli("exp", "show", "--sort-by", "nope")
+    assert unknown.code == 1 and "unknown sort column 'nope'" in unknown.err
+
+
+def test_exp_apply_puts_an_experiments_files_and_outputs_in_the_workspace(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "-S", "train.lr=0.5", "-n", "lr5")
+    head = project.git("rev-parse", "HEAD").strip()
+    project.ok("exp", "apply", "lr3")
+    assert "lr: 0.3" in project.read("params.yaml")
+    assert json.loads(project.read("eval.json")) == {"f1": 0.9}  # a cached output, checked out
+    assert project.git("rev-parse", "HEAD").strip() == head
+    assert project.git("diff", "--cached", "--name-only") == ""
+    assert "up to date" in project.ok("status").out
+    missing = project.cli("exp", "apply", "nope")
+    assert missing.code == 1 and "no experiment named 'nope'" in missing.err
+
+
+def test_exp_branch_list_remove_and_diff(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "-S", "train.lr=0.5", "-n", "lr5")
+    commit = _exp_refs(project)[next(r for r in _exp_refs(project) if r.endswith("/lr3"))]
+    listed = project.ok("exp", "list").out
+    assert listed == f"main:\n\t{_short(project, 'lr3')} [lr3]\n\t{_short(project, 'lr5')} [lr5]\n"
+    assert project.ok("exp", "list", "--name-only").out == "lr3\nlr5\n"
+    project.ok("exp", "branch", "lr3")
+    assert project.git("rev-parse", "lr3-branch").strip() == commit
+    taken = project.cli("exp", "branch", "lr3")
+    assert taken.code == 1 and "already exists" in taken.err
+    changed = json.loads(project.ok("exp", "diff", "main", "lr5", "--json").out)
+    assert changed["params"]["params.yaml"]["train.lr"] == {"old": 0.1, "new": 0.5, "diff": 0.4}
+    assert changed["metrics"]["metrics.json"]["acc"]["new"] == 1.0
+    unknown = project.cli("exp", "diff", "nope")
+    assert unknown.code == 1 and "neither a git revision nor an experiment" in unknown.err
+    assert "Removed experiments: 'lr5'" in project.ok("exp", "remove", "lr5").out
+    assert project.ok("exp", "list", "--name-only").out == "lr3\n"
+    project.ok("exp", "remove", "-A")
+    assert _exp_refs(project) == {}
+    assert project.cli("exp", "remove").code == 2
+
+
+def _short(project, name: str) -> str:
+    ref = next(r for r in _exp_refs(project) if r.endswith("/" + name))
+    return _exp_refs(project)[ref][:7]
+
+
+def test_queued_experiments_run_later_in_parallel_copies(project):
+    build(project)
+    before = project.read("params.yaml")
+    project.ok("exp", "run", "--queue", "-S", "train.lr=0.3", "-n", "q3")
+    project.write("notes.txt", "queued with the workspace as it was\n")
+    project.git("add", "notes.txt")
+    project.ok("exp", "run", "--queue", "-S", "train.lr=0.5", "-n", "q5")
+    assert _exp_refs(project) == {}  # nothing ran yet
+    result = project.ok("exp", "run", "--run-all", "-j", "2")
+    assert "Ran experiment 'q3'" in result.out and "Ran experiment 'q5'" in result.out
+    refs = _exp_refs(project)
+    head = project.git("rev-parse", "HEAD").strip()
+    assert sorted(r.rsplit("/", 1)[1] for r in refs) == ["q3", "q5"]
+    q5 = next(sha for ref, sha in refs.items() if ref.endswith("/q5"))
+    assert project.git("rev-parse", f"{q5}^").strip() == head
+    assert project.git("show", f"{q5}:notes.txt") == "queued with the workspace as it was\n"
+    assert json.loads(project.git("show", f"{q5}:metrics.json"))["acc"] == 1.0
+    assert project.read("params.yaml") == before  # the workspace was not touched
+    assert "No queued experiments" in project.ok("exp", "run", "--run-all").out
+    assert project.git("for-each-ref", "refs/llmpipe") == ""
+
+
+def test_all_commits_leave_experiment_commits_out_as_dvc_does(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    (commit,) = _exp_refs(project).values()
+    scm.clear_cache()
+    shown = json.loads(project.ok("metrics", "show", "-A", "--json").out)
+    assert commit not in shown and project.git("rev-parse", "HEAD").strip() in shown
