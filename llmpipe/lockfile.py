@@ -40,8 +40,8 @@ def parse_lock(text: str, relpath: str) -> dict[str, LockEntry]:
         problem = _entry_problem(entry)
         if problem:
             raise SpecError(
-                f"{relpath}: stage '{name}': {problem}; delete the entry (or the file) and "
-                "re-run the stage"
+                f"{relpath}: entry of stage '{name}': {problem}; delete the entry (or the file)"
+                " and re-run the stage"
             )
     return stages
 
