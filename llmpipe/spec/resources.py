@@ -17,7 +17,8 @@ from ..errors import SpecError
 from ..stage import Resources
 
 EXECUTORS = ("local", "ray", "slurm")
-META_KEYS = ("resources", "executor")
+# `checkpoints` is read and checked by `ckpt.spec` (docs/checkpoints.md).
+META_KEYS = ("resources", "executor", "checkpoints")
 RESOURCE_KEYS = ("cpus", "gpus", "memory", "time")
 
 _MEMORY_UNITS = {

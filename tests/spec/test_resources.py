@@ -40,6 +40,11 @@ def test_resources_and_executor_are_read(project):
     assert stage.meta["owner"] == "me"
 
 
+def test_checkpoints_is_a_known_key(project):
+    stage = load(project, "checkpoints: ckpt\n        resources: {gpus: 1}")
+    assert stage.resources == Resources(gpus=1)
+
+
 def test_a_stage_without_meta_asks_for_nothing(project):
     root = project({"dvc.yaml": "stages:\n  a: {cmd: echo, meta: {x: 1}}\n"})
     stage = load_dvcyaml(str(root), "dvc.yaml")[0]
