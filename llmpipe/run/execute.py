@@ -43,7 +43,12 @@ def _failure_message(stage: Stage, command: str, status: int) -> str:
                 f"stage '{stage.address}': command '{command}' was killed by "
                 f"{signal.Signals(-status).name}"
             )
-    return f"stage '{stage.address}': command '{command}' failed with exit status {status}"
+    failed = f"stage '{stage.address}': command '{command}' failed with exit status {status}"
+    if status > 128:
+        # A shell that forks (dash does) reports a command killed by signal N as 128+N.
+        with contextlib.suppress(ValueError):
+            return f"{failed} (killed by {signal.Signals(status - 128).name})"
+    return failed
 
 
 def terminate_all() -> None:
