@@ -31,6 +31,8 @@ Prune = Callable[[str, list[str], list[str]], tuple[list[str], list[str]]]
 
 @dataclass(frozen=True)
 class _Rule:
+    """One compiled `.dvcignore` pattern."""
+
     regex: re.Pattern[str]
     ignore: bool  # False for a `!` rule
     dir_only: bool  # the pattern ends with "/"

@@ -11,14 +11,15 @@ the commits that hold the same blobs.
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 from collections.abc import Callable, Collection, Hashable, Iterable
 from functools import cached_property
-from typing import IO, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
-from . import scm
 from .errors import LlmpipeError, RevisionError
+
+if TYPE_CHECKING:
+    import subprocess
 
 T = TypeVar("T")
 NamePredicate = Callable[[str], bool]
@@ -53,6 +54,10 @@ class GitObjects:
 
     def _process(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
+            # Imported here: reading the working directory (every no-op `repro`) needs
+            # neither git nor subprocess.
+            import subprocess
+
             try:
                 self._proc = subprocess.Popen(
                     ["git", "-C", self.root, "cat-file", "--batch"],
@@ -364,6 +369,8 @@ def git_location(root: str) -> tuple[str, str]:
 
     The second is '' when the project is the top. RevisionError outside git.
     """
+    from . import scm
+
     absolute = os.path.abspath(root)
     git_root, inside = scm.git_root(absolute), scm.prefix_in_work_tree(absolute)
     if git_root is None or inside is None:

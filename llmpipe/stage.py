@@ -81,11 +81,15 @@ class HashInfo:
 
 @dataclass(frozen=True)
 class Dep:
+    """A stage dependency: a path in the workspace or a URL."""
+
     path: str
 
 
 @dataclass(frozen=True)
 class Out:
+    """A stage output (`outs`, `metrics` or `plots`) and its options."""
+
     path: str
     cache: bool = True
     persist: bool = False

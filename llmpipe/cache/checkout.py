@@ -24,7 +24,7 @@ from ..fsutil import remove, walk_files
 from ..pathguard import PathGuard
 from ..stage import HashInfo
 from .build import hash_files
-from .complete import directory_complete
+from .complete import in_cache as in_cache  # it moved there; kept importable from here
 from .links import Linker, is_link_temp
 from .odb import ObjectDB
 from .parallel import map_in_threads, mostly_large
@@ -85,17 +85,6 @@ class CheckoutPlan:
         if not self.changed and not self.clear:
             return None
         return "modified" if self.existed else "added"
-
-
-def in_cache(odb: ObjectDB, hash_info: HashInfo) -> bool:
-    """True when the object is cached; for a directory, its `.dir` and every entry.
-
-    A directory's entries are checked through its completeness marker (one stat
-    per shard folder once found complete; see `complete.py`).
-    """
-    if not odb.exists(hash_info.value):
-        return False
-    return not hash_info.isdir or directory_complete(odb, hash_info.value)
 
 
 def checkout(

@@ -17,6 +17,7 @@ import time
 
 from ..errors import CacheError
 from ..fsutil import atomic_write_text
+from ..stage import HashInfo
 from .odb import ObjectDB
 
 # A folder changed this recently may change again within the same clock tick
@@ -88,3 +89,14 @@ def _read_marker(path: str) -> dict[str, int] | None:
         return {prefix: int(stamp) for prefix, stamp in pairs} or None
     except (OSError, ValueError):
         return None
+
+
+def in_cache(odb: ObjectDB, hash_info: HashInfo) -> bool:
+    """True when the object is cached; for a directory, its `.dir` and every entry.
+
+    A directory's entries are checked through its completeness marker (one stat
+    per shard folder once found complete; see above).
+    """
+    if not odb.exists(hash_info.value):
+        return False
+    return not hash_info.isdir or directory_complete(odb, hash_info.value)

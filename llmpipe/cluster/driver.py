@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..cache.build import build
-from ..cache.checkout import checkout, in_cache
+from ..cache.checkout import checkout
+from ..cache.complete import in_cache
 from ..cache.odb import ObjectDB
 from ..cache.save import add_copies
 from ..config import RemoteConfig

@@ -24,6 +24,8 @@ def load_config(dvc_dir: str, llmpipe_dir: str) -> Config:
 
 def read_file(path: str) -> dict[str, dict[str, str]]:
     """The sections of one file: names and keys lower-cased, path options absolute."""
+    if _blank(path):
+        return {}  # `dvc init` leaves .dvc/config empty: configobj need not be loaded
     parsed = parse(path)
     if parsed is None:
         return {}
@@ -34,6 +36,17 @@ def read_file(path: str) -> dict[str, dict[str, str]]:
         # Like dvc's lower-casing dict: a later [Core] replaces an earlier [core].
         sections[section] = _values(parsed[name], section, conf_dir, path)
     return sections
+
+
+def _blank(path: str) -> bool:
+    """True for a missing file or one holding only whitespace; errors are left to `parse`."""
+    try:
+        with open(path, "rb") as handle:
+            return not handle.read().strip()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def _values(section: Any, name: str, conf_dir: str, path: str) -> dict[str, str]:

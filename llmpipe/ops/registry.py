@@ -182,7 +182,7 @@ def deploy(project: Project, writer: Writer, name: str, ref: str, url: str) -> D
 def _fetch_if_missing(project: Project, version: Version) -> None:
     """Bring `version` from the remote it was registered with, when the cache lacks any
     of its objects (after `gc`, in a fresh clone). Reading the remote needs `pull`."""
-    from ..cache.checkout import in_cache
+    from ..cache.complete import in_cache
     from ..registry.kept import version_output
     from ..remote.ops import TransferRequest
     from .transfer import fetch

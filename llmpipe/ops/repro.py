@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ReproRequest:
+    """The options of one `repro`, as the command line gives them."""
+
     targets: tuple[str, ...] = ()
     force: bool = False
     single_item: bool = False

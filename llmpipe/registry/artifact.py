@@ -70,7 +70,7 @@ def _relpath(repo: Project, path: str) -> str:
 
 
 def require_in_cache(odb: ObjectDB, artifact: Artifact) -> None:
-    from ..cache.checkout import in_cache
+    from ..cache.complete import in_cache
 
     if not in_cache(odb, artifact.hash_info):
         raise RegistryError(

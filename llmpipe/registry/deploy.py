@@ -106,7 +106,7 @@ def deploy(
 
 def verified_files(repo: Project, version: Version) -> list[tuple[str, str]]:
     """(name at the destination, cache path) of the version's files, digest checked."""
-    from ..cache.checkout import in_cache
+    from ..cache.complete import in_cache
     from .artifact import cache_files, strong_digest
 
     info = HashInfo.from_lock_dict(dict(version.data.get("hash") or {}))

@@ -147,7 +147,7 @@ def plan_transfer(
         repo.root, repo.stages(), request.targets, _revision_commits(repo, request)
     )
     if skip_cached:
-        from ..cache.checkout import in_cache
+        from ..cache.complete import in_cache
 
         outputs = [out for out in outputs if not in_cache(repo.odb, out.info)]
     groups = _by_remote(repo, outputs, request.remote, pushing=upload)

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class RunContext:
+    """What stages need while they are checked and run: caches, state, options."""
+
     root: str
     odb: ObjectDB
     state: StateDB

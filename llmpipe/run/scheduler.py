@@ -15,7 +15,6 @@ from ..graph import Graph
 from ..lockfile import LockWriter
 from ..stage import Stage
 from .context import RunContext
-from .execute import terminate_all
 from .reporter import NullReporter, Reporter
 from .stage_run import RunOptions, StageOutcome, bring_frozen_up_to_date, bring_up_to_date
 from .status import Reason
@@ -23,6 +22,8 @@ from .status import Reason
 
 @dataclass
 class ReproResult:
+    """The outcomes of a `repro`, in the order stages finished."""
+
     outcomes: list[StageOutcome] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)  # blocked by a failed upstream
     # Keys of params.yaml that Hydra composition or -S overrides changed before the run.
@@ -38,6 +39,8 @@ class ReproResult:
 
 @dataclass
 class SchedulerOptions:
+    """How the scheduler walks the stages."""
+
     jobs: int = 1
     keep_going: bool = False
     force_downstream: bool = False
@@ -84,6 +87,8 @@ class Scheduler:
                 except KeyboardInterrupt:
                     # Commands that ignore SIGINT would otherwise keep the pool waiting.
                     self.stop = True
+                    from .execute import terminate_all
+
                     terminate_all()
                     raise
                 for future in done:

@@ -15,24 +15,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cache.build import build
-from ..cache.checkout import checkout, in_cache
-from ..cache.save import add_copies, save
+from ..cache.complete import in_cache
 from ..errors import LlmpipeError, MissingDependencyError, RunError
 from ..fsutil import remove
-from ..gitignore import ignore_output
 from ..hashing import LEGACY_MD5
 from ..lockfile import LockEntry, LockWriter, entry_for, hashes_in
 from ..stage import HashInfo, Stage
+
+# Saving, checking out and running are imported where used: a no-op `repro` only
+# compares hashes and should not pay for importing them.
 from . import runcache
 from .context import RunContext
 from .dispatch import Executor, ExecutorFor
-from .execute import run_commands
 from .repolock import stage_rwlock
 from .status import Reason, StageStatus, current_params, dep_hashes, stage_status
 
 
 @dataclass
 class StageOutcome:
+    """What happened to one stage in a `repro`."""
+
     stage: Stage
     kind: str  # ran, restored, skipped, failed, would-run, frozen
     reasons: list[Reason] = field(default_factory=list)
@@ -59,6 +61,8 @@ class StageOutcome:
 
 @dataclass(frozen=True)
 class RunOptions:
+    """How stages are brought up to date (force, dry run, run-cache, executors)."""
+
     force: bool = False
     dry: bool = False
     use_run_cache: bool = True
@@ -189,6 +193,9 @@ def _restore_from_run_cache(
 ) -> StageOutcome | None:
     if not runcache.cacheable(stage):
         return None
+    from ..cache.checkout import checkout
+    from ..gitignore import ignore_output
+
     inputs = entry_for(stage, status.dep_hashes, status.params, {})
     # Sorted by path as in the lock entry: the key hashes the list in its order.
     inputs["outs"] = [{"path": path} for path in sorted(out.path for out in stage.outs)]
@@ -250,6 +257,8 @@ def _run_and_save(
     started: float,
     lock: LockEntry | None,
 ) -> StageOutcome:
+    from .execute import run_commands
+
     outcome = _outcome(stage, "ran", status, started)
     for out in stage.outs:
         if not out.persist:
@@ -314,6 +323,8 @@ def _around_command(
 def _commit_uncached(ctx: RunContext, stage: Stage) -> None:
     """Copy `cache: false` outputs into the cache (the workspace files stay as they are),
     so that the run-cache can restore them, as dvc's does."""
+    from ..cache.save import save
+
     for out in stage.outs:
         if not out.cache:
             path = ctx.abspath(stage, out.path)
@@ -332,6 +343,8 @@ def _keep_legacy_entries(
     """dvc's rule for a DVC 2 output entry (no `hash:`): when the run produced the same
     content by DVC 2's md5, the entry stays as it was and the object goes to DVC 2's
     cache; otherwise the new md5 entry replaces it."""
+    from ..cache.save import add_copies
+
     for path, old in hashes_in(lock or {}, "outs").items():
         if old.name != LEGACY_MD5 or path not in out_hashes or not stage.in_repo(path):
             continue
@@ -345,6 +358,9 @@ def _keep_legacy_entries(
 
 
 def save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
+    from ..cache.save import save
+    from ..gitignore import ignore_output
+
     missing = [o.path for o in stage.outs if not os.path.exists(ctx.abspath(stage, o.path))]
     if missing:
         names = ", ".join(f"'{p}'" for p in missing)

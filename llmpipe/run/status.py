@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cache.build import build
-from ..cache.checkout import in_cache
+from ..cache.complete import in_cache
 from ..errors import SpecError
 from ..hashing import LEGACY_MD5
 from ..lockfile import LockEntry, hashes_in
@@ -25,6 +25,8 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class Reason:
+    """Why a stage is not up to date, printable as dvc words it."""
+
     kind: str  # new, cmd, dep-missing, dep-modified, deps-changed, param-*, out-*, always-changed
     path: str | None = None
     file: str | None = None  # the params file (as the stage names it) of a param-* reason
@@ -54,6 +56,8 @@ class Reason:
 
 @dataclass
 class StageStatus:
+    """A stage's reasons to run and the current hashes of its deps and params."""
+
     stage: Stage
     reasons: list[Reason] = field(default_factory=list)
     dep_hashes: dict[str, HashInfo] = field(default_factory=dict)

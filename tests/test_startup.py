@@ -1,0 +1,86 @@
+"""A no-op `repro` loads only what checking stages needs (issue 20: start-up is most of it).
+
+These tests hold no timings: they check which modules a no-op `repro` imports, and that
+the shortcuts taken for it (a blank config file is not handed to configobj) read the
+same settings as before.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import Project, llmpipe_env
+
+# Modules a `repro` needs only when a stage runs, is restored or saved, or git is read.
+NOT_ON_NOOP = (
+    "subprocess",
+    "configobj",
+    "llmpipe.scm",
+    "llmpipe.run.execute",
+    "llmpipe.cache.save",
+    "llmpipe.cache.checkout",
+    "llmpipe.cache.links",
+    "llmpipe.gitignore",
+)
+
+PROBE = """
+import sys
+from llmpipe.cli.main import main
+code = main(["repro"])
+print("LOADED:", *(name for name in {names!r} if name in sys.modules))
+sys.exit(code)
+"""
+
+
+def pipeline(project: Project) -> None:
+    project.write("data.txt", "hello\n")
+    project.write(
+        "dvc.yaml",
+        """\
+        stages:
+          copy:
+            cmd: cp data.txt copy.txt
+            deps: [data.txt]
+            outs: [copy.txt]
+        """,
+    )
+    project.ok("repro")
+
+
+def loaded_by_noop(project: Project) -> list[str]:
+    probe = PROBE.format(names=NOT_ON_NOOP)
+    proc = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=project.path,
+        env=llmpipe_env(),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "is up to date" in proc.stdout
+    return proc.stdout.strip().splitlines()[-1].split()[1:]
+
+
+def test_noop_repro_imports_nothing_for_running_or_saving(project: Project) -> None:
+    pipeline(project)
+    assert loaded_by_noop(project) == []
+
+
+def test_a_changed_dep_still_runs_the_stage(project: Project) -> None:
+    """The lazy imports are taken when a stage does run: it runs and is saved."""
+    pipeline(project)
+    project.write("data.txt", "changed\n")
+    result = project.ok("repro")
+    assert "Running stage 'copy'" in result.out
+    assert project.read("copy.txt") == "changed\n"
+    assert "is up to date" in project.ok("repro").out
+
+
+def test_blank_config_is_empty_and_a_set_one_is_read(project: Project) -> None:
+    """`.dvc/config` holding only whitespace reads as no settings; once set, it is read."""
+    (project.path / ".dvc" / "config").write_text("\n   \n")
+    assert project.ok("config", "--list").out.strip() == ""
+    project.ok("config", "core.autostage", "true")
+    assert "core.autostage=true" in project.ok("config", "--list").out
