@@ -494,6 +494,11 @@ def render(bench: Bench, argv: Sequence[str]) -> str:
 def default_command(name: str) -> list[str]:
     """The tool's console script if on PATH; llmpipe falls back to `python -m llmpipe`."""
     found = shutil.which(name)
+    if found and os.sep + "shims" + os.sep in found and shutil.which("pyenv"):
+        # A pyenv shim is a bash script that runs `pyenv exec`: about 60 ms per command
+        # here, which would be timed as part of either tool. Time the real script.
+        real = subprocess.run(["pyenv", "which", name], capture_output=True, text=True)
+        found = real.stdout.strip() if real.returncode == 0 else found
     if found:
         return [found]
     if name == "llmpipe":
