@@ -9,9 +9,24 @@ command, the tools alternate, and the best of `--repeat` rounds is kept.
 
     python benchmarks/bench_remote.py [--small 10000] [--large-mb 2048]
         [--backends local,moto,s3rver] [--base DIR] [--output benchmarks/RESULTS.md]
+        [--setups same-fs,fresh-clone] [--remote-base DIR]
 
 `--base` picks the filesystem under test (default: the system's temporary
 folder); `--base /dev/shm` times the tools' own work without a disk's noise.
+
+Two set-ups for the folder remote (`--setups`):
+
+* `same-fs`: the remote beside the project, pull into the same project after its
+  cache and data were deleted. On one filesystem llmpipe hard-links read-only
+  objects between the cache and the remote (after checking their hash), so push
+  and pull move no bytes;
+* `fresh-clone`: the remote on `--remote-base` (default /dev/shm, another
+  filesystem than a disk `--base`), push from the project, pull into a fresh
+  `git clone` of it (no cache, no data, no state): every byte is copied.
+
+Each folder-remote row also shows `cp -a` of the same bytes in the same direction
+(the cache's files to the remote's filesystem for push, the remote's files to the
+project's filesystem for pull): the physical copy the tools are judged against.
 """
 
 from __future__ import annotations
@@ -27,7 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import command_output, filesystem, read_first
+from bench import command_output, default_command, filesystem, read_first
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {
@@ -58,7 +73,7 @@ def timed(cwd: Path, *cmd: str) -> tuple[float, float]:
 
 
 def tool(name: str) -> list[str]:
-    return [sys.executable, "-m", "llmpipe"] if name == "llmpipe" else ["dvc"]
+    return [sys.executable, "-m", "llmpipe"] if name == "llmpipe" else default_command("dvc")
 
 
 def make_project(base: Path, name: str, small: int, large_mb: int) -> Path:
@@ -76,6 +91,8 @@ def make_project(base: Path, name: str, small: int, large_mb: int) -> Path:
     run(proj, "git", "init", "-q")
     run(proj, *tool("llmpipe"), "init")
     run(proj, *tool("llmpipe"), "add", "data")
+    run(proj, "git", "add", "-A")
+    run(proj, "git", "commit", "-q", "-m", "data")  # for the fresh-clone set-up
     return proj
 
 
@@ -210,6 +227,13 @@ def bench_remote(
             )
             shutil.rmtree(proj / ".dvc" / "cache")
             shutil.copytree(backup, proj / ".dvc" / "cache")
+            if server is None and name == "llmpipe":  # the physical copy, both ways
+                times.setdefault(("push", "cp -a"), []).append(
+                    cp_a(proj / ".dvc" / "cache", base / "cp-reference")
+                )
+                times.setdefault(("pull", "cp -a"), []).append(
+                    cp_a(base / "remotes" / stamp, base / "cp-reference")
+                )
             if server is None:
                 shutil.rmtree(base / "remotes" / stamp)
             else:
@@ -219,6 +243,48 @@ def bench_remote(
         key: (min(wall for wall, _ in values), min(cpu for _, cpu in values))
         for key, values in times.items()
     }
+
+
+def cp_a(src: Path, dst: Path) -> tuple[float, float]:
+    """`cp -a` of `src` to the new `dst` (flushed before, removed after)."""
+    settle()
+    result = timed(dst.parent, "cp", "-a", str(src), str(dst))
+    shutil.rmtree(dst)
+    return result
+
+
+def bench_fresh_clone(proj: Path, base: Path, remote_base: Path, args: argparse.Namespace) -> dict:
+    """Push to a folder on `remote_base`; pull into a fresh clone: best over rounds.
+
+    Also `cp -a` of the same bytes: the cache to the remote's filesystem, and the
+    remote's objects back to the project's filesystem.
+    """
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for round_no in range(args.repeat):
+        for name in ("dvc", "llmpipe") if round_no % 2 == 0 else ("llmpipe", "dvc"):
+            remote_dir = remote_base / f"{proj.name}-{name}-{time.time_ns()}"
+            add_remote(proj, "fresh", str(remote_dir), None, args.verify_off)
+            settle()
+            times.setdefault(("push", name), []).append(
+                timed(proj, *tool(name), "push", "-q", "-r", "fresh")
+            )
+            clone = base / f"clone-{name}-{round_no}"
+            run(base, "git", "clone", "-q", str(proj), str(clone))
+            add_remote(clone, "fresh", str(remote_dir), None, args.verify_off)
+            settle()
+            times.setdefault(("pull", name), []).append(
+                timed(clone, *tool(name), "pull", "-q", "-r", "fresh")
+            )
+            shutil.rmtree(clone)
+            if name == "llmpipe":
+                times.setdefault(("push", "cp -a"), []).append(
+                    cp_a(proj / ".dvc" / "cache", remote_base / "cp-reference")
+                )
+                times.setdefault(("pull", "cp -a"), []).append(
+                    cp_a(remote_dir, base / "cp-reference")
+                )
+            shutil.rmtree(remote_dir)
+    return {key: (min(w for w, _ in v), min(c for _, c in v)) for key, v in times.items()}
 
 
 def main() -> None:
@@ -231,6 +297,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="rounds; the best is kept")
     parser.add_argument("--base", default=tempfile.gettempdir(), help="where everything lives")
     parser.add_argument("--output", help="also append the report to this file")
+    parser.add_argument(
+        "--setups",
+        default="same-fs,fresh-clone",
+        help="folder-remote set-ups: same-fs, fresh-clone (see the module doc)",
+    )
+    parser.add_argument(
+        "--remote-base", default="/dev/shm", help="the fresh-clone set-up's remote filesystem"
+    )
     parser.add_argument(
         "--verify-off",
         action="store_true",
@@ -251,11 +325,7 @@ def main() -> None:
             try:
                 for label, name, small, large_mb in sets:
                     proj = make_project(base, name, small, large_mb)
-                    best = bench_remote(proj, base, kind, server, args)
-                    rows += [
-                        (f"{op} {label}, {kind}", best[op, "dvc"], best[op, "llmpipe"], op)
-                        for op in ("push", "pull")
-                    ]
+                    rows += setup_rows(proj, base, kind, server, args, label)
                     shutil.rmtree(proj)
                     shutil.rmtree(base / f"{name}-cache-backup")
             finally:
@@ -268,6 +338,36 @@ def main() -> None:
     if args.output:
         with open(args.output, "a", encoding="utf-8") as handle:
             handle.write("\n" + report)
+
+
+def setup_rows(
+    proj: Path, base: Path, kind: str, server: S3Server | None, args: argparse.Namespace, label: str
+) -> list[tuple]:
+    """Report rows of one data set on one backend, for each chosen set-up."""
+    rows = []
+    setups = args.setups.split(",") if kind == "local" else ["same-fs"]
+    for setup in setups:
+        if setup == "same-fs":
+            best = bench_remote(proj, base, kind, server, args)
+            where = kind if kind != "local" else "local, same filesystem"
+        else:
+            remote_base = Path(tempfile.mkdtemp(prefix="bench-remote-", dir=args.remote_base))
+            try:
+                best = bench_fresh_clone(proj, base, remote_base, args)
+            finally:
+                shutil.rmtree(remote_base, ignore_errors=True)
+            where = f"local on {filesystem(Path(args.remote_base))}, fresh clone"
+        rows += [
+            (
+                f"{op} {label}, {where}",
+                best[op, "dvc"],
+                best[op, "llmpipe"],
+                op,
+                best.get((op, "cp -a")),
+            )
+            for op in ("push", "pull")
+        ]
+    return rows
 
 
 def render(rows: list[tuple], args: argparse.Namespace, storage: str) -> str:
@@ -293,16 +393,19 @@ def render(rows: list[tuple], args: argparse.Namespace, storage: str) -> str:
         f"llmpipe at {commit}.",
         "",
         "| operation | llmpipe (s) | dvc (s) | ratio | target | met "
-        "| llmpipe CPU (s) | dvc CPU (s) | CPU ratio |",
-        "|---|---:|---:|---:|---|---|---:|---:|---:|",
+        "| llmpipe CPU (s) | dvc CPU (s) | CPU ratio | `cp -a` (s) | llmpipe / `cp -a` |",
+        "|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|",
     ]
-    for name, (dvc_wall, dvc_cpu), (llm_wall, llm_cpu), op in rows:
+    for name, (dvc_wall, dvc_cpu), (llm_wall, llm_cpu), op, copy in rows:
+        versus_copy = (
+            "| - | - |" if copy is None else f"| {copy[0]:.2f} | {llm_wall / copy[0]:.2f}x |"
+        )
         ratio = dvc_wall / llm_wall
         met = "yes" if ratio >= TARGETS[op] else "**no**"
         target = f"{TARGETS[op]:g}x"
         lines.append(
             f"| {name} | {llm_wall:.2f} | {dvc_wall:.2f} | {ratio:.1f}x | {target} | {met} "
-            f"| {llm_cpu:.2f} | {dvc_cpu:.2f} | {dvc_cpu / max(llm_cpu, 1e-9):.1f}x |"
+            f"| {llm_cpu:.2f} | {dvc_cpu:.2f} | {dvc_cpu / max(llm_cpu, 1e-9):.1f}x " + versus_copy
         )
     return "\n".join(lines) + "\n"
 
