@@ -30,7 +30,7 @@ def read_lock(root: str | FileTree, relpath: str) -> dict[str, LockEntry]:
 
 
 def parse_lock(text: str, relpath: str) -> dict[str, LockEntry]:
-    data = load_yaml(text, relpath) if text.strip() else {}
+    data = load_yaml(text, relpath, memo=True) if text.strip() else {}
     if not isinstance(data, dict):
         raise SpecError(f"{relpath}: not a lock file (expected a mapping); delete it and re-run")
     stages = data.get("stages") or {}

@@ -46,7 +46,7 @@ def parse_text(text: str, path: str, rev: str | None = None) -> Any:
     from .yamlio import load_yaml
 
     try:
-        return load_yaml(text, path if rev is None else f"{path} at {rev}")
+        return load_yaml(text, path if rev is None else f"{path} at {rev}", memo=True)
     except LlmpipeError as exc:
         raise FileProblem(str(exc)) from None
 

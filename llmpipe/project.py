@@ -12,6 +12,7 @@ import os
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from . import parsememo
 from .config import Config, load_config
 from .errors import NotAProjectError
 
@@ -68,6 +69,8 @@ class Project:
                 f"'{self.root}' is not an llmpipe project: run 'llmpipe init' first"
             )
         _keep_own_dir_ignored(self.llmpipe_dir)
+        # Parsed YAML of this project is remembered (machine-local, under tmp/).
+        parsememo.use(os.path.join(self.llmpipe_dir, "tmp", "parsed"))
 
     @classmethod
     def discover(cls, start: str = ".") -> Project:

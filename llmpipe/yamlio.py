@@ -19,18 +19,19 @@ Nothing else in llmpipe imports `yaml` or `ruamel` (ruff's banned-api keeps it s
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from . import parsememo
 from .errors import LlmpipeError, SpecError
 
-# -- reading ----------------------------------------------------------------------
+if TYPE_CHECKING:
+    import yaml
 
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# -- reading ----------------------------------------------------------------------
 
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _INT = re.compile(r"^(?:[-+]?0b[01_]+|[-+]?0o[0-7_]+|[-+]?[0-9][0-9_]*|[-+]?0x[0-9a-fA-F_]+)$")
@@ -64,85 +65,98 @@ def _yaml12_resolvers() -> dict[str | None, list[tuple[str, re.Pattern[str]]]]:
     return table
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
-    """Safe loader with YAML 1.2 scalars, duplicate-key errors and key line numbers."""
+@functools.cache
+def _pyyaml() -> tuple[Any, Any, type[Exception]]:
+    """(yaml, the loader class, the duplicate-key error), made on the first parse.
 
-    yaml_implicit_resolvers = _yaml12_resolvers()
+    PyYAML costs ~10 ms to import; a no-op `repro` whose files were parsed before
+    finds their data in the parse memo (`parsememo`) and never needs it.
+    """
+    import yaml
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.key_lines: KeyLines = {}
+    class DuplicateKey(yaml.MarkedYAMLError):
+        def __init__(self, key: Any, mark: yaml.Mark, first_line: int) -> None:
+            super().__init__(
+                problem=f"duplicate key '{key}' (first defined on line {first_line})",
+                problem_mark=mark,
+            )
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        _check_duplicate_keys(node)
-        self.flatten_mapping(node)
-        mapping: dict[Any, Any] = {}
-        lines: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, list | dict):
+    def check_duplicate_keys(node: yaml.MappingNode) -> None:
+        """Reject a key written twice in one mapping, as ruamel (and so DVC) does."""
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
+                continue
+            if key_node.value in seen:
+                raise DuplicateKey(key_node.value, key_node.start_mark, seen[key_node.value])
+            seen[key_node.value] = key_node.start_mark.line + 1
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        """Safe loader with YAML 1.2 scalars, duplicate-key errors and key line numbers."""
+
+        yaml_implicit_resolvers = _yaml12_resolvers()
+
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.key_lines: KeyLines = {}
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+            check_duplicate_keys(node)
+            self.flatten_mapping(node)
+            mapping: dict[Any, Any] = {}
+            lines: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, list | dict):
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "a mapping key must be a scalar", key_node.start_mark
+                    )
+                mapping[key] = self.construct_object(value_node, deep=deep)
+                lines[key] = key_node.start_mark.line + 1
+            self.key_lines[id(mapping)] = lines
+            return mapping
+
+        def construct_yaml_map(self, node: yaml.MappingNode):  # noqa: ANN201
+            # Built in one step (not the two-step generator PyYAML uses) so that the
+            # dict's id recorded in key_lines is the one the caller receives.
+            yield self.construct_mapping(node)
+
+        def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+            text = self.construct_scalar(node).replace("_", "")
+            sign = -1 if text.startswith("-") else 1
+            digits = text.lstrip("+-")
+            try:
+                for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+                    if digits.startswith(prefix):
+                        return sign * int(digits[2:], base)
+                return sign * int(digits, 10)
+            except ValueError:  # Python refuses integers of more than 4,300 digits
                 raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a scalar", key_node.start_mark
-                )
-            mapping[key] = self.construct_object(value_node, deep=deep)
-            lines[key] = key_node.start_mark.line + 1
-        self.key_lines[id(mapping)] = lines
-        return mapping
+                    None, None, f"an integer of {len(digits)} digits is too long", node.start_mark
+                ) from None
 
-    def construct_yaml_map(self, node: yaml.MappingNode):  # noqa: ANN201
-        # Built in one step (not the two-step generator PyYAML uses) so that the
-        # dict's id recorded in key_lines is the one the caller receives.
-        yield self.construct_mapping(node)
-
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
-        text = self.construct_scalar(node).replace("_", "")
-        sign = -1 if text.startswith("-") else 1
-        digits = text.lstrip("+-")
-        try:
-            for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
-                if digits.startswith(prefix):
-                    return sign * int(digits[2:], base)
-            return sign * int(digits, 10)
-        except ValueError:  # Python refuses integers of more than 4,300 digits
-            raise yaml.constructor.ConstructorError(
-                None, None, f"an integer of {len(digits)} digits is too long", node.start_mark
-            ) from None
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
-
-
-def _check_duplicate_keys(node: yaml.MappingNode) -> None:
-    """Reject a key written twice in one mapping, as ruamel (and so DVC) does."""
-    seen: dict[str, int] = {}
-    for key_node, _ in node.value:
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
-            continue
-        if key_node.value in seen:
-            raise _DuplicateKey(key_node.value, key_node.start_mark, seen[key_node.value])
-        seen[key_node.value] = key_node.start_mark.line + 1
-
-
-class _DuplicateKey(yaml.MarkedYAMLError):
-    def __init__(self, key: Any, mark: yaml.Mark, first_line: int) -> None:
-        super().__init__(
-            problem=f"duplicate key '{key}' (first defined on line {first_line})",
-            problem_mark=mark,
-        )
+    Loader.add_constructor("tag:yaml.org,2002:map", Loader.construct_yaml_map)
+    Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
+    return yaml, Loader, DuplicateKey
 
 
 def load_with_lines(
-    text: str, relpath: str, error: type[LlmpipeError] = SpecError
+    text: str, relpath: str, error: type[LlmpipeError] = SpecError, memo: bool = False
 ) -> tuple[Any, KeyLines]:
     """Parse YAML `text`; return the data and `{id(mapping): {key: line}}`.
 
     Raises `error` (SpecError unless told) naming `relpath:line:col` when the
-    text is not valid YAML or repeats a key in one mapping.
+    text is not valid YAML or repeats a key in one mapping. With `memo` (the
+    project's files: dvc.yaml, dvc.lock, params, `.dvc`), text parsed before comes
+    from the parse memo, as a fresh copy (see `parsememo`).
     """
-    loader = _Loader(text)
+    remembered = parsememo.recall(text) if memo else None
+    if remembered is not None:
+        return remembered
+    yaml, loader_class, _ = _pyyaml()
+    loader = loader_class(text)
     try:
-        return loader.get_single_data(), loader.key_lines
+        data, lines = loader.get_single_data(), loader.key_lines
     except yaml.MarkedYAMLError as exc:
         raise error(_yaml_error_message(exc, relpath)) from None
     except yaml.YAMLError as exc:
@@ -151,11 +165,17 @@ def load_with_lines(
         raise error(f"{relpath}: invalid YAML: nested too deeply") from None
     finally:
         loader.dispose()
+    if memo:
+        parsememo.remember(text, data, lines)
+    return data, lines
 
 
-def load_yaml(text: str, relpath: str, error: type[LlmpipeError] = SpecError) -> Any:
-    """The data of YAML `text` (YAML 1.2, as DVC reads it); errors as `load_with_lines`."""
-    return load_with_lines(text, relpath, error)[0]
+def load_yaml(
+    text: str, relpath: str, error: type[LlmpipeError] = SpecError, memo: bool = False
+) -> Any:
+    """The data of YAML `text` (YAML 1.2, as DVC reads it); errors and `memo` as
+    `load_with_lines`."""
+    return load_with_lines(text, relpath, error, memo)[0]
 
 
 def load_yaml_file(
@@ -181,7 +201,7 @@ def _yaml_error_message(exc: yaml.MarkedYAMLError, relpath: str) -> str:
     if exc.context and exc.context_mark and exc.problem:
         start = exc.context_mark
         problem += f" ({exc.context} started at line {start.line + 1}, column {start.column + 1})"
-    if isinstance(exc, _DuplicateKey):
+    if isinstance(exc, _pyyaml()[2]):
         return f"{where}: {problem}; remove or rename one of them"
     return f"{where}: invalid YAML: {problem}; fix the syntax at that position"
 

@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "fsutil",
             "pathguard",
             "yamlio",
+            "parsememo",
             "hashing",
             "stage",
             "scm",

@@ -131,7 +131,7 @@ def _read(root: str | FileTree, relpath: str) -> dict[str, Any]:
     text = read_text(as_tree(root), relpath)
     if text is None:
         raise SpecError(f"'{relpath}' does not exist")
-    data = load_yaml(text, relpath)
+    data = load_yaml(text, relpath, memo=True)
     if not isinstance(data, dict):
         raise SpecError(
             f"{relpath}: a .dvc file must be a mapping with an 'outs' list;"

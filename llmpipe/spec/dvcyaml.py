@@ -93,7 +93,7 @@ def parse_dvcyaml(root: str | FileTree, relpath: str) -> DvcYaml:
     text = read_text(tree, relpath)
     if text is None:
         raise SpecError(f"'{relpath}' does not exist")
-    data, lines = load_with_lines(text, relpath)
+    data, lines = load_with_lines(text, relpath, memo=True)
     return _Loader(tree, relpath, data, lines).load()
 
 

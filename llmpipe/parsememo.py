@@ -1,0 +1,137 @@
+"""A memo of parsed YAML, keyed by the text itself: an unchanged file is not parsed again.
+
+A no-op `repro` used to spend about a fifth of its time importing PyYAML and parsing
+dvc.yaml, dvc.lock and params files that had not changed since the last run. Once a
+text has been parsed, its data is kept in a file named by a hash of the text (and of
+the reading rules), so there is nothing to invalidate: an edited file is another text
+and another entry. Each entry holds a checksum and the `marshal` bytes of the data
+and of the key lines (by path in the data); a damaged or unreadable entry is ignored
+and the text parsed again. Data `marshal` cannot hold (a `!!timestamp`, a recursive
+alias) is simply not remembered. Errors are never remembered: invalid YAML is parsed,
+and reported, every time.
+
+The memo lives in the project (`.llmpipe/tmp/parsed/`, machine-local, git-ignored);
+`use()` points it there when a project is opened. At most `MAX_ENTRIES` are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import marshal
+import os
+import threading
+from typing import Any
+
+# Part of every key: bump it when yamlio's reading rules change.
+FORMAT = b"yaml-1.2-lines-1"
+MAX_ENTRIES = 512
+_CHECK = 16  # bytes of blake2b over the payload, in front of it
+
+_directory: str | None = None
+
+
+def use(directory: str | None) -> None:
+    """Keep parsed data under `directory` (None: remember nothing)."""
+    global _directory
+    _directory = directory
+
+
+def _entry(text: str) -> str | None:
+    if _directory is None:
+        return None
+    digest = hashlib.blake2b(_rules() + text.encode("utf-8", "surrogatepass"), digest_size=20)
+    return os.path.join(_directory, digest.hexdigest())
+
+
+@functools.cache
+def _rules() -> bytes:
+    """FORMAT and the size and mtime of yamlio.py: an edited reader never meets old data."""
+    try:
+        st = os.stat(os.path.join(os.path.dirname(__file__), "yamlio.py"))
+    except OSError:
+        return FORMAT
+    return FORMAT + f":{st.st_size}:{st.st_mtime_ns}:".encode()
+
+
+def recall(text: str) -> tuple[Any, dict[int, dict[Any, int]]] | None:
+    """(data, key lines by id of each mapping) for `text` parsed before, or None."""
+    path = _entry(text)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return None
+    payload = raw[_CHECK:]
+    if hashlib.blake2b(payload, digest_size=_CHECK).digest() != raw[:_CHECK]:
+        return None
+    try:
+        data, by_path = marshal.loads(payload)
+        return data, {id(_at(data, where)): lines for where, lines in by_path}
+    except (ValueError, EOFError, TypeError, KeyError, IndexError):
+        return None
+
+
+def _at(data: Any, where: tuple) -> Any:
+    for step in where:
+        data = data[step]
+    return data
+
+
+def remember(text: str, data: Any, key_lines: dict[int, dict[Any, int]]) -> None:
+    """Keep `data` (parsed from `text`) and its key lines; silently skip what can't be kept."""
+    path = _entry(text)
+    if path is None:
+        return
+    by_path: list[tuple[tuple, dict[Any, int]]] = []
+    if not _collect(data, (), key_lines, by_path, set()):
+        return
+    try:
+        payload = marshal.dumps((data, by_path))
+    except ValueError:  # a type marshal does not know
+        return
+    check = hashlib.blake2b(payload, digest_size=_CHECK).digest()
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    with contextlib.suppress(OSError):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as handle:
+            handle.write(check + payload)
+        os.replace(tmp, path)
+        _prune(os.path.dirname(path))
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+
+
+def _collect(data: Any, where: tuple, key_lines: dict, out: list, active: set[int]) -> bool:
+    """Record the key lines of every mapping by its path; False for a recursive document."""
+    if isinstance(data, dict | list):
+        if id(data) in active:
+            return False
+        active.add(id(data))
+        if isinstance(data, dict):
+            if id(data) in key_lines:
+                out.append((where, key_lines[id(data)]))
+            items = data.items()
+        else:
+            items = enumerate(data)
+        for step, value in items:
+            if not _collect(value, (*where, step), key_lines, out, active):
+                return False
+        active.discard(id(data))
+    return True
+
+
+def _prune(directory: str) -> None:
+    """Drop the older half of the entries once there are more than MAX_ENTRIES."""
+    names = [name for name in os.listdir(directory) if not name.endswith(".tmp")]
+    if len(names) <= MAX_ENTRIES:
+        return
+    paths = [os.path.join(directory, name) for name in names]
+    with contextlib.suppress(OSError):
+        paths.sort(key=lambda p: os.stat(p).st_mtime_ns)
+    for old in paths[: len(paths) // 2]:
+        with contextlib.suppress(OSError):
+            os.unlink(old)
