@@ -123,10 +123,20 @@ def bytes_hash(data: bytes, name: str = "md5") -> str:
 
 def dir_manifest_bytes(entries: Iterable[tuple[str, str]], name: str = "md5") -> bytes:
     """DVC's `.dir` object bytes for (posix relpath, hash) pairs, in any order."""
-    ordered = sorted(entries)
+    from json.encoder import encode_basestring_ascii as quoted
+
     key = manifest_key(name)
-    listing = [{key: value, "relpath": relpath} for relpath, value in ordered]
-    return json.dumps(listing, sort_keys=True).encode("utf-8")
+    if key > "relpath" or quoted(key) != f'"{key}"':
+        # Not the md5/blake3 case: let json order and escape the keys.
+        listing = [{key: value, "relpath": relpath} for relpath, value in sorted(entries)]
+        return json.dumps(listing, sort_keys=True).encode("utf-8")
+    # What `json.dumps(listing, sort_keys=True)` writes, built directly (3x faster for a
+    # 10,000-file directory): default separators, keys in order, ASCII escapes.
+    items = ", ".join(
+        f'{{"{key}": {quoted(value)}, "relpath": {quoted(relpath)}}}'
+        for relpath, value in sorted(entries)
+    )
+    return f"[{items}]".encode()
 
 
 def dir_hash(manifest_bytes: bytes, name: str = "md5") -> str:

@@ -94,3 +94,29 @@ def test_empty_manifest_is_an_empty_json_list():
 def test_malformed_manifest_raises_value_error(listing):
     with pytest.raises(ValueError):
         parse_dir_manifest(json.dumps(listing).encode())
+
+
+@pytest.mark.parametrize("name", ["md5", "blake3", "md5-dos2unix"])
+def test_manifest_bytes_are_json_dumps_of_the_listing(name: str) -> None:
+    """The manifest is written directly (faster), byte for byte as json.dumps writes it."""
+    import random
+
+    from llmpipe.hashing import dir_manifest_bytes, manifest_key
+
+    rng = random.Random(20)
+    odd = [
+        "a",
+        "é/ü",
+        'q"uote',
+        "back\\slash",
+        "tab\there",
+        "nl\nx",
+        "\x00c",
+        "日本/語",
+        "\U0001f600",
+    ]
+    entries = [(f"{rng.choice(odd)}{i}", f"{rng.getrandbits(128):032x}") for i in range(500)]
+    key = manifest_key(name)
+    listing = [{key: value, "relpath": rel} for rel, value in sorted(entries)]
+    assert dir_manifest_bytes(entries, name) == json.dumps(listing, sort_keys=True).encode()
+    assert dir_manifest_bytes([], name) == b"[]"

@@ -50,7 +50,7 @@ def directory_complete(odb: ObjectDB, value: str) -> bool:
         return False
     # Folder times are read before the objects are looked at: a removal after
     # this point moves the time past the one recorded.
-    stamps = {oid[:2]: _folder_stamp(odb, oid[:2]) for _, oid in entries}
+    stamps = {prefix: _folder_stamp(odb, prefix) for prefix in {oid[:2] for _, oid in entries}}
     to_check = [oid for _, oid in entries if stale is None or oid[:2] in stale]
     if not all(odb.exists(oid) for oid in to_check):
         return False
