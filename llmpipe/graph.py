@@ -8,7 +8,6 @@ networkx graph costs more to import than the whole no-op run should take.
 from __future__ import annotations
 
 import bisect
-import difflib
 import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -228,6 +227,8 @@ def _match_target(graph: Graph, target: str) -> list[str]:
 
 
 def _unknown_target_message(graph: Graph, target: str) -> str:
+    import difflib  # only for this message: every `repro` imports this module
+
     names = sorted({*graph.stages, *(s.name for s in graph.stages.values())})
     close = difflib.get_close_matches(target, names, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
