@@ -15,6 +15,8 @@ Every type a `Repo` method returns is importable from here; they load on first u
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import Any
 
 from .errors import LlmpipeError
@@ -47,6 +49,9 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "__version__":
+        found = _dist_info_version()
+        if found is not None:
+            return found
         from importlib.metadata import PackageNotFoundError, version
 
         try:
@@ -56,3 +61,38 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'llmpipe' has no attribute {name!r}")
+
+
+def _dist_info_version() -> str | None:
+    """The version in the first `llmpipe-*.dist-info/METADATA` along sys.path.
+
+    The one importlib.metadata would find, without importing it (about 25 ms: email,
+    zipfile, csv), which every run recording lineage would pay. None (so: ask
+    importlib.metadata) on anything less plain: an egg-info, another spelling of the
+    name, a zip on the path, an unreadable file.
+    """
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except (FileNotFoundError, PermissionError):
+            continue
+        except OSError:  # a zip archive, or worse
+            return None
+        found = [n for n in names if n.lower().startswith("llmpipe") and "-info" in n.lower()]
+        if not found:
+            continue
+        if len(found) != 1 or not (
+            found[0].startswith("llmpipe-") and found[0].endswith(".dist-info")
+        ):
+            return None
+        try:
+            with open(os.path.join(entry or ".", found[0], "METADATA"), encoding="utf-8") as meta:
+                for line in meta:
+                    if line.startswith("Version:"):
+                        return line.split(":", 1)[1].strip()
+                    if not line.strip():
+                        return None
+        except OSError:
+            return None
+        return None
+    return None

@@ -31,6 +31,8 @@ code = main(["repro"])
 print("LOADED:", *(name for name in {names!r} if name in sys.modules))
 sys.exit(code)
 """
+# A `repro` that runs a stage records lineage, with llmpipe's version in it.
+NOT_ON_RUN = ("importlib.metadata",)
 
 
 def pipeline(project: Project) -> None:
@@ -48,8 +50,8 @@ def pipeline(project: Project) -> None:
     project.ok("repro")
 
 
-def loaded_by_noop(project: Project) -> list[str]:
-    probe = PROBE.format(names=NOT_ON_NOOP)
+def loaded_by_repro(project: Project, names: tuple[str, ...] = NOT_ON_NOOP) -> list[str]:
+    probe = PROBE.format(names=names)
     proc = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=project.path,
@@ -59,13 +61,13 @@ def loaded_by_noop(project: Project) -> list[str]:
         stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "is up to date" in proc.stdout
     return proc.stdout.strip().splitlines()[-1].split()[1:]
 
 
 def test_noop_repro_imports_nothing_for_running_or_saving(project: Project) -> None:
     pipeline(project)
-    assert loaded_by_noop(project) == []
+    assert loaded_by_repro(project) == []
+    assert "is up to date" in project.ok("repro").out
 
 
 def test_a_changed_dep_still_runs_the_stage(project: Project) -> None:
@@ -84,3 +86,16 @@ def test_blank_config_is_empty_and_a_set_one_is_read(project: Project) -> None:
     assert project.ok("config", "--list").out.strip() == ""
     project.ok("config", "core.autostage", "true")
     assert "core.autostage=true" in project.ok("config", "--list").out
+
+
+def test_a_run_records_the_version_without_importlib_metadata(project: Project) -> None:
+    import importlib.metadata
+
+    import llmpipe
+
+    pipeline(project)
+    project.write("data.txt", "changed\n")
+    assert loaded_by_repro(project, NOT_ON_RUN) == []
+    assert llmpipe.__version__ == importlib.metadata.version("llmpipe")
+    lineage = project.ok("log", "--json").out
+    assert f'"llmpipe_version": "{llmpipe.__version__}"' in lineage
