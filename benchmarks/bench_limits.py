@@ -98,20 +98,16 @@ class Limits:
     args: argparse.Namespace
     rows: list[Row] = field(default_factory=list)
     scale: list[dict] = field(default_factory=list)
-    counter: int = 0
+
+    def __post_init__(self) -> None:
+        # bench.py's settings object names the folders and makes the projects.
+        self.dirs = bench.Bench(self.commands, self.work, 1, 1, 1, 1, 1)
 
     def fresh(self, label: str) -> Path:
-        self.counter += 1
-        path = self.work / f"{self.counter:03d}-{label}"
-        path.mkdir(parents=True)
-        return path
+        return self.dirs.fresh_dir(label)
 
     def project(self, tool: str, template: Path | None, label: str) -> Path:
-        shim = bench.Bench(self.commands, self.work, 1, 1, 1, 1, 1)
-        shim.counter = self.counter
-        project = bench.make_project(shim, tool, template, label)
-        self.counter = shim.counter
-        return project
+        return bench.make_project(self.dirs, tool, template, label)
 
     def tool(self, tool: str, args: Sequence[str], cwd: Path) -> Measure:
         return measure([*self.commands[tool], *args], cwd)
@@ -376,10 +372,7 @@ def fmt(cell: Measure | float) -> str:
 
 def render(lim: Limits, argv: Sequence[str]) -> str:
     lines = [
-        "## Limits, run of " + time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "",
-        f"Command: `python benchmarks/bench_limits.py {' '.join(argv)}`",
-        "",
+        *bench.report_head("Limits, run of", "bench_limits.py", argv),
         f"Best of {lim.args.repeat}; wall clock, CPU (user + system) and peak RSS of each "
         f"command. Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
         "(a shared machine: other jobs ran).",

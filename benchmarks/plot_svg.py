@@ -35,7 +35,7 @@ def _panel(points: list[dict], title: str, key: str, x0: int, y0: int) -> list[s
     xt, yt = _ticks(min(xs), max(xs)), _ticks(min(ys), max(ys))
     lx = (math.log10(xt[0]), math.log10(xt[-1]) or 1)
     ly = (math.log10(yt[0]), math.log10(yt[-1]))
-    w, h = PANEL_W - PAD - 10, PANEL_H - PAD - 24
+    w, h = PANEL_W - PAD - 26, PANEL_H - PAD - 24
 
     def sx(v: float) -> float:
         return x0 + PAD + w * (math.log10(v) - lx[0]) / max(lx[1] - lx[0], 1e-9)

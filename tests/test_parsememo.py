@@ -12,6 +12,7 @@ from llmpipe import parsememo
 from llmpipe.errors import SpecError
 from llmpipe.yamlio import load_with_lines
 from tests.conftest import Project
+from tests.test_startup import pipeline
 
 TEXT = """\
 stages:
@@ -107,18 +108,7 @@ def test_old_entries_are_dropped(memo_dir: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_an_edited_pipeline_is_read_anew(project: Project) -> None:
     """A project remembers its parsed files; an edit is another text, never a stale one."""
-    project.write("data.txt", "hello\n")
-    project.write(
-        "dvc.yaml",
-        """\
-        stages:
-          copy:
-            cmd: cp data.txt out.txt
-            deps: [data.txt]
-            outs: [out.txt]
-        """,
-    )
-    project.ok("repro")
+    pipeline(project)
     assert any((project.path / ".llmpipe" / "tmp" / "parsed").iterdir())
     assert "is up to date" in project.ok("repro").out
     project.write(
@@ -126,14 +116,14 @@ def test_an_edited_pipeline_is_read_anew(project: Project) -> None:
         """\
         stages:
           copy:
-            cmd: cp data.txt out.txt && echo more >> out.txt
+            cmd: cp data.txt copy.txt && echo more >> copy.txt
             deps: [data.txt]
-            outs: [out.txt]
+            outs: [copy.txt]
         """,
     )
     result = project.ok("repro")
     assert "Running stage 'copy'" in result.out
-    assert project.read("out.txt") == "hello\nmore\n"
+    assert project.read("copy.txt") == "hello\nmore\n"
     project.write("dvc.yaml", "stages:\n  copy:\n    cmd: a\n    cmd: b\n")
     failed = project.cli("repro")
     assert failed.code == 1 and "dvc.yaml:4:5: duplicate key 'cmd'" in failed.err
