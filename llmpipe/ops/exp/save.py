@@ -108,7 +108,11 @@ def commit_workspace(
     with tempfile.TemporaryDirectory(prefix="exp-", dir=_scratch(project)) as scratch:
         env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
         if tree is None and os.path.exists(index):  # its stat data spares git re-hashing
-            shutil.copyfile(index, env["GIT_INDEX_FILE"])
+            # With the index's own mtime: git trusts an entry's stat data only when the
+            # entry is older than the index file, and re-reads a file changed in the same
+            # timestamp tick as its entry ("racy git"). A fresh mtime would hide such a
+            # change and commit the file's old content.
+            shutil.copy2(index, env["GIT_INDEX_FILE"])
         else:
             scm.run_git(top, "read-tree", tree or baseline, env=env)
         if only_present:
