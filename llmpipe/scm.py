@@ -331,13 +331,16 @@ def has_changes(root: str, untracked: bool = False) -> bool:
 # -- writing commits and refs (experiments) ---------------------------------------
 
 
-def run_git(root: str, *args: str, env: dict[str, str] | None = None) -> str:
+def run_git(
+    root: str, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> str:
     """Stripped stdout of `git -C root args`; LlmpipeError naming the command when it fails.
 
-    `env` adds variables (a temporary `GIT_INDEX_FILE`) to the environment.
+    `env` adds variables (a temporary `GIT_INDEX_FILE`) to the environment; `stdin`
+    is fed to git (`update-ref --stdin`).
     """
     try:
-        result = _git(root, args, env)
+        result = _git(root, args, env, stdin)
     except OSError as exc:
         raise LlmpipeError(f"cannot run git: {exc}") from None
     if result.returncode != 0:

@@ -365,6 +365,44 @@ def remove(experiments: tuple[str, ...], revs: tuple[str, ...], all_commits: boo
         click.echo("No experiments to remove.")
 
 
+@exp.command(name="rename")
+@click.argument("experiment")
+@click.argument("name", required=False)
+@click.option("-f", "--force", is_flag=True, help="Replace an experiment that has the new name.")
+@quiet_option
+@verbose_option
+def rename(experiment: str, name: str | None, force: bool, quiet: bool, verbose: bool) -> None:
+    """Rename EXPERIMENT to NAME (on the same baseline)."""
+    from ..errors import ExperimentError
+    from ..ops.exp.manage import rename as rename_verb
+    from .session import run_verb
+
+    if name is None:  # as dvc: `exp rename NEW` names no experiment
+        raise ExperimentError("an experiment to rename and a new experiment name are required")
+    renamed = run_verb(rename_verb, experiment, name, force)
+    if quiet:
+        return
+    if renamed is None:
+        click.echo("No experiments to rename.")
+    else:
+        click.echo(f"Renamed experiments: {renamed[0].name!r}")
+
+
+@exp.command(name="clean")
+@quiet_option
+@verbose_option
+def clean(quiet: bool, verbose: bool) -> None:
+    """Remove temporary files left by experiment runs that were interrupted."""
+    from ..ops.exp.queue import clean as clean_verb
+    from .session import run_verb
+
+    if not quiet:
+        click.echo("Cleaning up experiments' temporary files...")
+    run_verb(clean_verb)
+    if not quiet:
+        click.echo("Done!")
+
+
 def _sync_options(func):  # noqa: ANN001, ANN202
     options = [
         click.argument("git_remote"),

@@ -102,3 +102,27 @@ def test_exp_push_and_pull_move_refs_and_outputs_both_ways_with_dvc(project, tmp
     assert json.loads(project.read("eval.json")) == {"f1": 0.75}
     missing = project.cli("exp", "pull", "origin", "nope")
     assert missing.code == 1 and "holds no experiment 'nope'" in missing.err
+
+
+def test_exp_rename_and_clean_as_dvc(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "-S", "train.lr=0.5", "-n", "lr5")
+    ours = project.llmpipe("exp", "rename", "lr3", "mine")
+    theirs = project.run("dvc", "exp", "rename", "lr5", "theirs", check=False)
+    assert ours.returncode == theirs.returncode == 0
+    assert ours.stdout == "Renamed experiments: 'lr3'\n" and theirs.stdout == (
+        "Renamed experiments: 'lr5'\n"
+    )
+    _same(project, "exp", "list", any_order=True)  # each sees the other's rename
+    for args in (("mine", "theirs"), ("nope", "x"), ("mine", "a/b"), ("mine",)):
+        ours = project.llmpipe("exp", "rename", *args)
+        theirs = project.run("dvc", "exp", "rename", *args, check=False)
+        assert ours.returncode != 0 and theirs.returncode != 0, args
+        assert ours.stderr.startswith("ERROR: ") and ours.stderr.count("\n") == 1, ours.stderr
+    for args in (("mine", "mine"), ("-f", "mine", "theirs")):
+        ours = project.llmpipe("exp", "rename", *args)
+        assert ours.returncode == 0, ours.stderr
+    assert project.run("dvc", "exp", "list", "--name-only").stdout == "theirs\n"
+    assert project.llmpipe("exp", "clean").stdout.endswith("Done!\n")
+    assert project.run("dvc", "exp", "clean").stdout.endswith("Done!\n")
