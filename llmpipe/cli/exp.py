@@ -118,6 +118,7 @@ def _saved_line(saved, quiet: bool) -> None:  # noqa: ANN001
 
 
 @exp.command(name="save")
+@click.argument("targets", nargs=-1)
 @click.option("-n", "--name", help="The experiment's name (default: a random one).")
 @click.option("-f", "--force", is_flag=True, help="Replace an experiment of the same name.")
 @click.option(
@@ -127,16 +128,33 @@ def _saved_line(saved, quiet: bool) -> None:  # noqa: ANN001
     metavar="PATH",
     help="Also save this file git does not track (repeatable).",
 )
+@click.option("-m", "--message", help="The experiment commit's message.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"ref": <commit sha>} (dvc\'s).')
 @quiet_option
 @verbose_option
-def save(name: str | None, force: bool, include_untracked: tuple[str, ...], quiet: bool,
+def save(targets: tuple[str, ...], name: str | None, force: bool,
+         include_untracked: tuple[str, ...], message: str | None, as_json: bool, quiet: bool,
          verbose: bool) -> None:  # fmt: skip
-    """Save the workspace as it is, without running anything, as an experiment on HEAD."""
+    """Save the workspace, without running anything, as an experiment on HEAD.
+
+    As `dvc exp save`, the outputs of TARGETS (default: every stage) are committed
+    first, as they are (`commit -f`).
+    """
     from ..ops.exp.run import save_experiment
     from .session import run_verb
 
-    saved = run_verb(save_experiment, name, force, include_untracked)
-    if not quiet:
+    saved = run_verb(save_experiment, name, force, include_untracked, message, targets)
+    if saved.left_out:
+        click.secho(
+            "WARNING: The following untracked files were present in the workspace before"
+            " saving but will not be included in the experiment commit:\n\t"
+            + ", ".join(saved.left_out),
+            fg="yellow",
+            err=True,
+        )
+    if as_json:
+        emit_json({"ref": saved.exp.commit}, like_dvc=True)
+    elif not quiet:
         click.echo(f"Experiment has been saved as: {saved.exp.name}")
 
 
