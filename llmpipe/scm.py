@@ -344,9 +344,15 @@ def run_git(
     except OSError as exc:
         raise LlmpipeError(f"cannot run git: {exc}") from None
     if result.returncode != 0:
-        detail = result.stderr.strip().splitlines()
-        raise LlmpipeError(f"git {args[0]} failed: {detail[-1] if detail else 'no message'}")
+        raise LlmpipeError(f"git {args[0]} failed: {_git_error(result.stderr)}")
     return result.stdout.strip()
+
+
+def _git_error(stderr: str) -> str:
+    """git's own error line (`fatal: …`), not the advice it prints after it."""
+    lines = stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith(("fatal: ", "error: "))]
+    return (errors or lines or ["no message"])[0 if errors else -1]
 
 
 def full_refs(root: str, namespace: str) -> list[tuple[str, str]]:

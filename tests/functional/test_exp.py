@@ -226,3 +226,13 @@ def test_exp_clean_removes_copies_of_interrupted_runs_and_keeps_the_queue(projec
     queue_refs = project.git("for-each-ref", "--format=%(refname)", "refs/llmpipe/exp-queue")
     assert "gone" not in queue_refs and len(queue_refs.split()) == 1
     assert "Ran experiment 'q3'" in project.ok("exp", "run", "--run-all").out
+
+
+def test_an_unknown_git_remote_is_one_line_naming_it(project):
+    project.write("params.yaml", "lr: 1\n")
+    project.commit("params")
+    project.ok("exp", "save", "-n", "s")
+    for verb in ("push", "pull"):
+        failed = project.cli("exp", verb, "nope-remote", "s")
+        assert failed.code == 1 and failed.err.count("\n") == 1, failed.err
+        assert "'nope-remote' does not appear to be a git repository" in failed.err
