@@ -50,6 +50,8 @@ class GitObjects:
         self._unkept: set[str] = set()  # blobs too large to keep: handed out once
         self._blob_bytes = 0
         self._commit_trees: dict[str, str] = {}
+        # Parse results by (parser, blob id): a blob's content never changes.
+        self.parsed: dict[tuple[Callable[..., object], str], object] = {}
 
     def _process(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
@@ -283,6 +285,20 @@ class RevTree:
             mode, oid = self.objects.entries(tree).get(name, _ABSENT) if tree else _ABSENT
             self._oids[relpath] = oid if mode in _FILE_MODES else None
         return self._oids[relpath]
+
+    def parse_once(self, relpath: str, parse: Callable[[RevTree, str], T]) -> T:
+        """`parse(self, relpath)`, computed once per blob for every tree of these objects
+        (experiments share their dvc.yaml; one revision's lock is read by two readers).
+
+        The result is shared: callers must not change it. Errors are not kept.
+        """
+        oid = self.oid(relpath)
+        if oid is None:
+            return parse(self, relpath)
+        key = (parse, oid)
+        if key not in self.objects.parsed:
+            self.objects.parsed[key] = parse(self, relpath)
+        return self.objects.parsed[key]  # type: ignore[return-value]
 
     def prefetch(self, relpaths: Iterable[str]) -> None:
         """Read the files at `relpaths` (those not read yet) from git in one request."""
