@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import SpecError
 from .fsutil import atomic_write_text
-from .revfs import FileTree, RevTree, as_tree, read_text
+from .revfs import FileTree, as_tree, parse_once, read_text
 from .stage import HashInfo, Stage
 from .yamlio import load_yaml, render_lock, split_stage_blocks
 
@@ -27,9 +27,7 @@ def read_lock(root: str | FileTree, relpath: str) -> dict[str, LockEntry]:
     `root` is the project folder, or a tree (a commit's files) to read from. A
     commit's lock is parsed once per content (the result is shared: do not change it).
     """
-    if isinstance(root, RevTree):
-        return root.parse_once(relpath, _read_lock)
-    return _read_lock(as_tree(root), relpath)
+    return parse_once(as_tree(root), relpath, _read_lock)
 
 
 def _read_lock(tree: FileTree, relpath: str) -> dict[str, LockEntry]:

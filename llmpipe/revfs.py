@@ -435,6 +435,18 @@ class _ReadRecorder:
         self.oid(relpath)
         return self.tree.read_bytes(relpath)
 
+    def parse_once(self, relpath: str, parse: Callable[[RevTree, str], T]) -> T:
+        self.oid(relpath)  # `parse` reads this one file
+        return self.tree.parse_once(relpath, parse)
+
+
+def parse_once(tree: FileTree, relpath: str, parse: Callable[[FileTree, str], T]) -> T:
+    """`parse(tree, relpath)`; at a commit, once per content of the file (`RevTree.parse_once`:
+    `parse` must read only `relpath`, and callers must not change the shared result)."""
+    if isinstance(tree, RevTree | _ReadRecorder):
+        return tree.parse_once(relpath, parse)
+    return parse(tree, relpath)
+
 
 def _tree_entries(content: bytes, width: int) -> list[tuple[bytes, str, str]]:
     """(mode, name, sha) of each entry of a raw tree object: `<mode> <name>\\0<20 bytes>`."""

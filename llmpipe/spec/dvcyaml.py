@@ -17,9 +17,9 @@ from itertools import product
 from typing import Any
 
 from llmpipe.errors import InterpolationError, SpecError
-from llmpipe.revfs import FileTree, RevTree, as_tree, read_text
+from llmpipe.revfs import FileTree, as_tree, parse_once, read_text
 from llmpipe.spec.interpolate import Context, check_syntax, resolve, to_str
-from llmpipe.spec.params import parse_params
+from llmpipe.spec.params import parse_params, shared_params
 from llmpipe.spec.paths import checked_path
 from llmpipe.spec.resources import read_placement
 from llmpipe.stage import Dep, Out, ParamRef, Stage
@@ -91,11 +91,7 @@ def parse_dvcyaml(root: str | FileTree, relpath: str) -> DvcYaml:
     tree = as_tree(root)
     # A commit's dvc.yaml is parsed once per content (experiments share it); the stages
     # are built per tree, as their values may come from that tree's params files.
-    if isinstance(tree, RevTree):
-        parsed = tree.parse_once(relpath, _parse)
-    else:
-        parsed = _parse(tree, relpath)
-    return _Loader(tree, relpath, *parsed).load()
+    return _Loader(tree, relpath, *parse_once(tree, relpath, _parse)).load()
 
 
 def _parse(tree: FileTree, relpath: str) -> tuple[Any, KeyLines]:
@@ -248,6 +244,9 @@ class _Loader:
             )
 
     def _read_vars_file(self, path: str, owner: Any, label: str) -> dict[str, Any]:
+        shared = shared_params(self.tree, path)  # the merge below copies it
+        if shared is not None:
+            return shared
         text = read_text(self.tree, path)
         if text is None:
             raise self.fail(
