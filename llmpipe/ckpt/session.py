@@ -188,6 +188,9 @@ class Stream:
         from .objects import push_tree
 
         odb = self.project.odb
+        # Announced before the upload: a `gc -c` meanwhile keeps these objects.
+        oids = sorted({entry[1] for entry in snapshot.manifest.entries})
+        self.store.put_pending(self.run.run_id, snapshot.info.value, oids)
         push_tree(odb, self.layout, self.remote, snapshot.info, self.scratch, self.sent)
         newest = snapshot.newest
         with self._lock:
@@ -234,6 +237,8 @@ class Stream:
             write_local_state(self.project.llmpipe_dir, replace(self.run, state=state), tree)
         try:
             self.store.put_run(replace(self.run, state=state, ended=utc_now()))
+            if self.records:
+                self.store.remove_pending(self.run.run_id)
             if succeeded:
                 self._supersede_older_runs()
         except LlmpipeError as exc:

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -120,13 +119,6 @@ def records(site: RemoteSite) -> dict[str, dict]:
 def checkpoint_records(site: RemoteSite) -> list[dict]:
     found = [r for k, r in records(site).items() if "/ckpt-" in k]
     return sorted(found, key=lambda r: r["created"])
-
-
-@pytest.fixture(params=["folder", "encrypted", "s3"])
-def remote_kind(request, tmp_path):  # noqa: ANN001, ANN201
-    if request.param == "s3":
-        return request.param, request.getfixturevalue("moto_s3").site(f"ck-{uuid.uuid4().hex}")
-    return request.param, local_site(tmp_path / "remote")
 
 
 def test_killed_run_resumes_on_a_fresh_clone_identically(tmp_path, remote_kind) -> None:
