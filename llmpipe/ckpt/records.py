@@ -63,6 +63,11 @@ class CheckpointRecord:
     parent: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckpointRecord:
+        """A record from its JSON or lineage row (keys it does not know are left out)."""
+        return _build(cls, data, str(data.get("id")))
+
 
 def checkpoint_id(run_id: str, name: str) -> str:
     return f"{run_id[:8]}-{name}"

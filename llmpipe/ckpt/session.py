@@ -19,7 +19,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from .spec import CheckpointSpec, checkpoint_spec, kept
 
 if TYPE_CHECKING:
     from ..config import RemoteConfig
+    from ..lineage.checkpoints import CheckpointLog
     from ..project import Project
     from ..remote.layout import Layout
     from .snapshot import Snapshot
@@ -214,6 +215,7 @@ class Stream:
             self.records.append(record)
             self.parent = record.id
             self._apply_retention()
+        local_log(self.project).append([lineage_row(record, self.remote.name)])
 
     def _apply_retention(self) -> None:
         """Drop this run's records retention does not keep (never the newest)."""
@@ -255,6 +257,17 @@ class Stream:
 
     def close(self) -> None:
         self.layout.backend.close()
+
+
+def local_log(project: Project) -> CheckpointLog:
+    """The checkpoint records in the project's lineage store (`lineage.checkpoints`)."""
+    from ..lineage.checkpoints import CheckpointLog
+
+    return CheckpointLog(project.lineage.path)
+
+
+def lineage_row(record: CheckpointRecord, remote: str) -> dict[str, Any]:
+    return {**asdict(record), "remote": remote}
 
 
 def _local_state_path(llmpipe_dir: str, address: str) -> str:

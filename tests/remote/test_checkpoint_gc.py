@@ -71,6 +71,9 @@ def test_gc_cloud_removes_pruned_checkpoints_and_keeps_the_rest(tmp_path, remote
             swept.stdout
         )
     assert [r["step"] for r in listed(a)] == [2, 4]
+    # Its lineage stays in the local store of the clone that pushed it.
+    pruned = json.loads(run_cli(a, "checkpoints", "show", "train", records[0]["id"]).stdout)
+    assert pruned["step"] == 1 and pruned["on_remote"] is False
     assert len(remote_files(site)) < len(before)  # the pruned snapshots' `.dir` objects
 
     # Both kept checkpoints restore, verified, on a fresh clone.
