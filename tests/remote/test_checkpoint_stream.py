@@ -8,7 +8,6 @@ S3 (the moto server).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -189,28 +188,63 @@ def test_checkpoints_reach_the_remote_while_the_command_runs(tmp_path, remote_ki
     assert [r["step"] for r in checkpoint_records(site)][-1] == 4  # the latest is never dropped
 
 
-def test_corrupt_checkpoint_on_the_remote_is_refused_and_the_one_before_used(tmp_path) -> None:
-    site = local_site(tmp_path / "remote")
+def remote_path(repo: Path, oid: str) -> str:
+    """Where `oid` lives on `repo`'s default remote (a keyed name when it is encrypted)."""
+    from llmpipe.remote.ops import open_layout
+    from llmpipe.repo import Repo
+
+    project = Repo(str(repo))
+    layout = open_layout(project, project.config.remote(), create=False)
+    try:
+        return layout.path(oid)
+    finally:
+        layout.backend.close()
+
+
+def test_corrupt_checkpoint_on_the_remote_is_refused_and_the_one_before_used(
+    tmp_path, remote_kind, monkeypatch
+) -> None:
+    kind, site = remote_kind
+    encrypt = kind == "encrypted"
+    monkeypatch.setenv("LLMPIPE_REMOTE_KEY", KEY)
     origin = make_origin(tmp_path)
-    a = clone(origin, tmp_path / "a", site)
-    # A pause after each checkpoint gives the watcher time to push each one.
+    a = clone(origin, tmp_path / "a", site, encrypt)
+    # A pause after each checkpoint gives the watcher time to push each one; the command
+    # dies writing checkpoint 4, which is never pushed.
     run_cli(a, "repro", env={"DIE_AFTER": "3", "PAUSE": "0.5"}, check=False)
-    pushed = checkpoint_records(site)
-    assert [r["step"] for r in pushed] == [1, 2, 3]
-    # Corrupt the object only the newest checkpoint has (its w.txt).
-    manifest = json.loads(site.read(_object(pushed[-1]["tree"])))
+    pushed = json.loads(run_cli(a, "checkpoints", "list", "train", "--json").stdout)
+    assert [(r["step"], r["name"]) for r in pushed] == [
+        (step, f"step-{step:06d}") for step in (1, 2, 3)
+    ]
+    # Corrupt the object only the newest checkpoint has (its w.txt), as stored.
+    manifest = json.loads((a / ".dvc" / "cache" / _object(pushed[-1]["tree"])).read_text())
     newest = {e["md5"] for e in manifest if e["relpath"].startswith("step-000003/")}
     older = {e["md5"] for e in manifest if not e["relpath"].startswith("step-000003/")}
-    victim = sorted(newest - older)[0]
-    path = tmp_path / "remote" / _object(victim)
-    os.chmod(path, 0o644)
-    path.write_text("tampered")
+    victim = remote_path(a, sorted(newest - older)[0])
+    damaged = bytearray(site.read(victim))
+    damaged[-1] ^= 1
+    site.write(victim, bytes(damaged))
 
-    b = clone(origin, tmp_path / "b", site)
+    # Chosen by name, it is an error naming the object, and the workspace is untouched.
+    c = clone(origin, tmp_path / "c", site, encrypt)
+    chosen = run_cli(c, "repro", "train", "--from-checkpoint", pushed[-1]["id"], check=False)
+    assert chosen.returncode == 1 and "ERROR:" in chosen.stderr
+    assert ("corrupt" in chosen.stderr) or ("authentication" in chosen.stderr), chosen.stderr
+    assert not (c / "ckpts").exists()
+
+    # Found by itself, it is refused with a notice and the one before it is resumed from.
+    b = clone(origin, tmp_path / "b", site, encrypt)
     result = run_cli(b, "repro")
     assert f"refused checkpoint {pushed[-1]['id']}" in result.stderr
-    assert "corrupt" in result.stderr
     assert "start 2" in result.stdout, result.stderr
+
+    # On the machine that died, the half-written folder is not resumed from either.
+    assert (a / "ckpts" / ".step-000004.tmp").is_dir()
+    again = run_cli(a, "repro")
+    assert "start 3" in again.stdout and not (a / "ckpts" / ".step-000004.tmp").exists()
+    assert (a / "ckpts" / "step-000004" / "w.txt").read_bytes() == (
+        b / "ckpts" / "step-000004" / "w.txt"
+    ).read_bytes()
 
 
 def test_a_project_without_remote_trains_as_before(tmp_path) -> None:
