@@ -7,9 +7,11 @@
    model, checkpoints every `--interval` steps) runs under `llmpipe repro train` with a
    folder remote (on) and without a remote (off), rounds interleaved. Training time is
    the time between train's first and last line of output, read as they arrive (what
-   the training process itself took, without llmpipe's start-up and wrap-up); the CPU
-   time of llmpipe plus training (`getrusage` of the children) says what streaming
-   cost in CPU. Needs the `llm` extra (torch).
+   the training process itself took, without llmpipe's start-up and wrap-up). On a
+   shared machine that wall-clock follows the load, so the CPU time is split too: the
+   training process's own (GNU time wraps the bench's copy of the command) and
+   llmpipe's (`getrusage` of the children minus training's), and the time training
+   spent writing its checkpoints. Needs the `llm` extra (torch) and /usr/bin/time.
 2. Checkpoint complete -> on the remote: one checkpoint of `--mb` MB is renamed into
    place while the real watcher runs (polling, hashing into the cache, pushing); the
    time from the rename until the push returned, split into hashing (snapshot) and
@@ -37,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+TIME = "/usr/bin/time"
 
 
 def cli(cwd: Path, *args: str) -> str:
@@ -59,7 +62,10 @@ def reference_repo(base: Path, steps: int, interval: int) -> Path:
     path.mkdir()
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
     shutil.copytree(ROOT / "pipelines", path / "pipelines")
-    shutil.copy(ROOT / "dvc.yaml", path / "dvc.yaml")
+    # GNU time reports the training process's own CPU time (the bench's copy only).
+    text = (ROOT / "dvc.yaml").read_text()
+    timed = f"cmd: {TIME} -o ../train-time.txt -f '%U %S' python -m pipelines.llm.train"
+    (path / "dvc.yaml").write_text(text.replace("cmd: python -m pipelines.llm.train", timed))
     params = {
         group: yaml.safe_load((ROOT / "conf" / group / "tiny.yaml").read_text())
         for group in ("data", "evaluate")
@@ -83,8 +89,10 @@ def reference_repo(base: Path, steps: int, interval: int) -> Path:
     return path
 
 
-def train_once(template: Path, where: Path, remote: Path | None) -> tuple[float, float, int]:
-    """(training seconds, CPU seconds of llmpipe and training, checkpoints seen)."""
+def train_once(template: Path, where: Path, remote: Path | None) -> tuple[float, ...]:
+    """(training seconds, CPU seconds of llmpipe and training, checkpoints seen, seconds
+    spent writing checkpoints: from each `val_loss` line to its `checkpoint` line, CPU
+    seconds of the training process alone)."""
     shutil.copytree(template, where, symlinks=True)
     if remote is not None:
         cli(where, "remote", "add", "-d", "store", str(remote))
@@ -97,36 +105,37 @@ def train_once(template: Path, where: Path, remote: Path | None) -> tuple[float,
         text=True,
     )
     first = last = None
-    checkpoints = 0
+    checkpoints, saving = 0, 0.0
     assert process.stdout is not None
     for line in process.stdout:
         if line.startswith("train:"):
-            last = time.perf_counter()
-            first = first or last
-            checkpoints += line.startswith("train: checkpoint")
+            now = time.perf_counter()
+            if line.startswith("train: checkpoint"):
+                checkpoints += 1
+                saving += now - (last or now)
+            first, last = first or now, now
     if process.wait() != 0 or first is None or last is None:
         raise SystemExit(f"bench_checkpoints.py: repro train failed in {where}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return last - first, cpu, checkpoints
+    user, system = (where.parent / "train-time.txt").read_text().split()[-2:]
+    return last - first, cpu, checkpoints, saving, float(user) + float(system)
 
 
 def training_slowdown(base: Path, args: argparse.Namespace) -> dict[str, float]:
     template = reference_repo(base, args.steps, args.interval)
-    times: dict[str, list[tuple[float, float, int]]] = {"off": [], "on": []}
+    times: dict[str, list[tuple[float, ...]]] = {"off": [], "on": []}
     for round_no in range(args.repeat):
         for mode in ("off", "on") if round_no % 2 == 0 else ("on", "off"):
             remote = base / f"remote-{round_no}" if mode == "on" else None
             times[mode].append(train_once(template, base / f"{mode}-{round_no}", remote))
-    best = {mode: min(t[0] for t in runs) for mode, runs in times.items()}
-    cpu = {mode: min(t[1] for t in runs) for mode, runs in times.items()}
-    return {
-        "off": best["off"],
-        "on": best["on"],
-        "cpu_off": cpu["off"],
-        "cpu_on": cpu["on"],
-        "checkpoints": times["on"][0][2],
-    }
+    found: dict[str, float] = {"checkpoints": times["on"][0][2]}
+    for mode, runs in times.items():
+        found[mode] = min(t[0] for t in runs)
+        found[f"saving_{mode}"] = min(t[3] for t in runs)
+        found[f"train_cpu_{mode}"] = min(t[4] for t in runs)
+        found[f"llmpipe_cpu_{mode}"] = min(t[1] - t[4] for t in runs)
+    return found
 
 
 # ---------------------------------------------------------------- time to the remote
@@ -260,10 +269,16 @@ def main() -> None:
             (base / "train").mkdir()
             slow = training_slowdown(base / "train", args)
             print(
-                f"reference train, {args.steps} steps, {slow['checkpoints']} checkpoints: "
-                f"off {slow['off']:.2f} s, on {slow['on']:.2f} s, "
-                f"slowdown {100 * (slow['on'] / slow['off'] - 1):+.1f}%; CPU (llmpipe + "
-                f"train) off {slow['cpu_off']:.2f} s, on {slow['cpu_on']:.2f} s"
+                f"reference train, {args.steps} steps, {slow['checkpoints']:.0f} checkpoints, "
+                f"streaming off / on (best of {args.repeat}):\n"
+                f"  training wall-clock {slow['off']:.2f} / {slow['on']:.2f} s "
+                f"({100 * (slow['on'] / slow['off'] - 1):+.1f}%)\n"
+                f"  training CPU {slow['train_cpu_off']:.2f} / {slow['train_cpu_on']:.2f} s "
+                f"({100 * (slow['train_cpu_on'] / slow['train_cpu_off'] - 1):+.1f}%)\n"
+                f"  writing checkpoints (training) {slow['saving_off']:.2f} / "
+                f"{slow['saving_on']:.2f} s\n"
+                f"  llmpipe CPU (its process: start-up, watcher, hashing, pushing) "
+                f"{slow['llmpipe_cpu_off']:.2f} / {slow['llmpipe_cpu_on']:.2f} s"
             )
         (base / "push").mkdir()
         for backend, (elapsed, hashing, raw) in time_to_remote(base / "push", args).items():

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import llmpipe_env
 from tests.remote.test_checkpoint_stream import (
     DVC_YAML,
-    KEY,
     clone,
     git,
+    held_at_step_two,
     make_origin,
     run_cli,
 )
@@ -94,26 +90,10 @@ def test_gc_cloud_keeps_what_a_running_or_resumable_stage_needs(tmp_path, remote
     b = clone(origin, tmp_path / "b", site, encrypt)
     (b / "dvc.yaml").write_text(DVC_YAML.replace("checkpoints: ckpts", KEEP_LAST_ONE))
 
-    gate = tmp_path / "gate"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llmpipe", "repro"],
-        cwd=a,
-        env={**llmpipe_env(), "GATE": str(gate), "PAUSE": "0.4", "LLMPIPE_REMOTE_KEY": KEY},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while [r["step"] for r in listed(b)][-1:] != [2]:
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
+    with held_at_step_two(a, tmp_path / "gate", lambda: listed(b), PAUSE="0.4"):
         running = run_cli(b, "gc", "-w", "-c", "-f")
         assert "checkpoint" not in running.stdout  # a running stage's records all stay
         assert [r["step"] for r in listed(b)] == [1, 2]
-    finally:
-        gate.write_text("go")
-        process.communicate(timeout=120)
-    assert process.returncode == 0
 
     # Finished now: B's retention lets 1 to 3 go; 4 stays and restores, verified.
     swept = run_cli(b, "gc", "-w", "-c", "-f")

@@ -7,11 +7,13 @@ S3 (the moto server).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -167,25 +169,35 @@ def test_killed_run_resumes_on_a_fresh_clone_identically(tmp_path, remote_kind) 
 def test_checkpoints_reach_the_remote_while_the_command_runs(tmp_path, remote_kind) -> None:
     _kind, site = remote_kind
     a = clone(make_origin(tmp_path), tmp_path / "a", site)
-    gate = tmp_path / "gate"
+    with held_at_step_two(a, tmp_path / "gate", lambda: checkpoint_records(site)) as process:
+        assert process.poll() is None  # training is still running (waiting at the gate)
+    assert [r["step"] for r in checkpoint_records(site)][-1] == 4  # the latest is never dropped
+
+
+@contextlib.contextmanager
+def held_at_step_two(
+    repo: Path, gate: Path, pushed: Callable[[], list[dict]], **env: str
+) -> Iterator[subprocess.Popen]:
+    """`llmpipe repro` in `repo`, its training held after checkpoint 2 (waiting for `gate`)
+    once `pushed()` (the checkpoint records on the remote) ends with step 2; on leaving,
+    released and finished, successfully."""
     process = subprocess.Popen(
         [sys.executable, "-m", "llmpipe", "repro"],
-        cwd=a,
-        env={**llmpipe_env(), "GATE": str(gate)},
+        cwd=repo,
+        env={**llmpipe_env(), "GATE": str(gate), "LLMPIPE_REMOTE_KEY": KEY, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 60
-        while [r["step"] for r in checkpoint_records(site)][-1:] != [2]:
+        while [r["step"] for r in pushed()][-1:] != [2]:
             assert process.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
-        assert process.poll() is None  # training is still running (waiting at the gate)
+        yield process
     finally:
         gate.write_text("go")
         process.communicate(timeout=120)
     assert process.returncode == 0
-    assert [r["step"] for r in checkpoint_records(site)][-1] == 4  # the latest is never dropped
 
 
 def remote_path(repo: Path, oid: str) -> str:
