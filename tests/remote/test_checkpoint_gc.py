@@ -36,7 +36,7 @@ def test_gc_cloud_removes_pruned_checkpoints_and_keeps_the_rest(tmp_path, remote
     _kind, site = remote_kind
     origin = make_origin(tmp_path)
     a = clone(origin, tmp_path / "a", site)
-    run_cli(a, "repro", env={"PAUSE": "0.4"})
+    run_cli(a, "repro", env={"SYNC": "1"})
     records = listed(a)
     assert [r["step"] for r in records] == [1, 2, 3, 4]
 
@@ -90,7 +90,7 @@ def test_gc_cloud_keeps_what_a_running_or_resumable_stage_needs(tmp_path, remote
     b = clone(origin, tmp_path / "b", site, encrypt)
     (b / "dvc.yaml").write_text(DVC_YAML.replace("checkpoints: ckpts", KEEP_LAST_ONE))
 
-    with held_at_step_two(a, tmp_path / "gate", lambda: listed(b), PAUSE="0.4"):
+    with held_at_step_two(a, tmp_path / "gate", lambda: listed(b), SYNC="1"):
         running = run_cli(b, "gc", "-w", "-c", "-f")
         assert "checkpoint" not in running.stdout  # a running stage's records all stay
         assert [r["step"] for r in listed(b)] == [1, 2]
@@ -105,7 +105,7 @@ def test_gc_cloud_keeps_what_a_running_or_resumable_stage_needs(tmp_path, remote
     # A killed run is resumable: gc keeps its latest checkpoint, and B resumes from it.
     c = clone(origin, tmp_path / "c", site, encrypt)
     (c / "train.py").write_text((c / "train.py").read_text() + "\n# another key\n")
-    run_cli(c, "repro", env={"DIE_AFTER": "2", "PAUSE": "0.4"}, check=False)
+    run_cli(c, "repro", env={"DIE_AFTER": "2", "SYNC": "1"}, check=False)
     (b / "train.py").write_text((c / "train.py").read_text())
     run_cli(b, "gc", "-w", "-c", "-f")
     shutil.rmtree(b / "ckpts", ignore_errors=True)

@@ -30,7 +30,7 @@ def test_checkpoint_records_are_in_the_lineage_store_here_and_after_a_fetch(
     encrypt = kind == "encrypted"
     origin = make_origin(tmp_path)
     a = clone(origin, tmp_path / "a", site, encrypt)
-    run_cli(a, "repro", env={"DIE_AFTER": "2", "PAUSE": "0.4"}, check=False)
+    run_cli(a, "repro", env={"DIE_AFTER": "2", "SYNC": "1"}, check=False)
 
     # On the machine that ran: every pushed record, with its lineage, without the remote.
     here = local_records(a)
@@ -58,7 +58,7 @@ def test_checkpoint_records_are_in_the_lineage_store_here_and_after_a_fetch(
     assert [c["step"] for c in traced(b, "ckpts/step-000002")["checkpoints"]] == [1, 2]
 
     # b resumes and finishes: its records join the store, the parent chain crosses machines.
-    run_cli(b, "repro", env={"PAUSE": "0.4"})
+    run_cli(b, "repro", env={"SYNC": "1"})
     after = local_records(b)
     assert [r["step"] for r in after] == [1, 2, 3, 4]
     assert after[2]["parent"] == here[1]["id"] and after[2]["run_id"] != here[1]["run_id"]

@@ -30,12 +30,20 @@ from llmpipe import checkpoint
 root, steps = "ckpts", int(sys.argv[1])
 die_after = int(os.environ.get("DIE_AFTER", "0"))
 gate = os.environ.get("GATE")
-pause = float(os.environ.get("PAUSE", "0"))
+sync = os.environ.get("SYNC")  # wait for llmpipe to push each checkpoint
+
+
+def pushed():  # the checkpoint records llmpipe added to the local lineage store
+    walk = os.walk(".llmpipe/lineage/checkpoints")
+    return sum(n.endswith(".parquet") and n[0] != "." for _, _, ns in walk for n in ns)
+
+
 os.makedirs(root, exist_ok=True)
 checkpoint.remove_incomplete(root)
 done = checkpoint.complete(root)
 state = open(os.path.join(root, done[-1].name, "w.txt")).read() if done else "7"
 print(f"start {done[-1].step if done else 0}", flush=True)
+before = pushed()
 for step in range((done[-1].step if done else 0) + 1, steps + 1):
     state = str((int(state) * 31 + step) % 1000003)
     if die_after and step == die_after + 1:
@@ -45,7 +53,10 @@ for step in range((done[-1].step if done else 0) + 1, steps + 1):
     with checkpoint.save(root, step, metrics={"loss": round(1 / step, 4)}) as folder:
         open(os.path.join(folder, "w.txt"), "w").write(state)
         open(os.path.join(folder, "pad.bin"), "wb").write(state.encode() * 4096)
-    time.sleep(pause)
+    deadline = time.monotonic() + 60
+    while sync and pushed() < before + step - (done[-1].step if done else 0):
+        assert time.monotonic() < deadline, "llmpipe did not push the checkpoint"
+        time.sleep(0.02)
     while gate and step == 2 and not os.path.exists(gate):
         time.sleep(0.02)
 """
@@ -221,9 +232,9 @@ def test_corrupt_checkpoint_on_the_remote_is_refused_and_the_one_before_used(
     monkeypatch.setenv("LLMPIPE_REMOTE_KEY", KEY)
     origin = make_origin(tmp_path)
     a = clone(origin, tmp_path / "a", site, encrypt)
-    # A pause after each checkpoint gives the watcher time to push each one; the command
+    # The script waits for each checkpoint to be pushed; the command
     # dies writing checkpoint 4, which is never pushed.
-    run_cli(a, "repro", env={"DIE_AFTER": "3", "PAUSE": "0.5"}, check=False)
+    run_cli(a, "repro", env={"DIE_AFTER": "3", "SYNC": "1"}, check=False)
     pushed = json.loads(run_cli(a, "checkpoints", "list", "train", "--json").stdout)
     assert [(r["step"], r["name"]) for r in pushed] == [
         (step, f"step-{step:06d}") for step in (1, 2, 3)
@@ -283,7 +294,7 @@ def _object(oid: str) -> str:
 def test_list_show_restore_and_repro_from_a_checkpoint(tmp_path) -> None:
     site = local_site(tmp_path / "remote")
     a = clone(make_origin(tmp_path), tmp_path / "a", site)
-    run_cli(a, "repro", env={"PAUSE": "0.4"})
+    run_cli(a, "repro", env={"SYNC": "1"})
     lock = (a / "dvc.lock").read_bytes()
 
     listed = json.loads(run_cli(a, "checkpoints", "list", "train", "--json").stdout)
@@ -318,7 +329,7 @@ def test_retention_keeps_the_last_n_and_every_kth(tmp_path) -> None:
     (origin / "dvc.yaml").write_text(text)
     git(origin, "commit", "-q", "-am", "retention")
     a = clone(origin, tmp_path / "a", site)
-    run_cli(a, "repro", env={"PAUSE": "0.4"})
+    run_cli(a, "repro", env={"SYNC": "1"})
     kept = checkpoint_records(site)
     assert kept[-1]["step"] == 4  # the newest is always kept
     last = kept[-1]["seq"]  # pushed checkpoints are numbered 1, 2, … in each run
@@ -328,7 +339,7 @@ def test_retention_keeps_the_last_n_and_every_kth(tmp_path) -> None:
 def test_gc_keeps_what_a_resumable_stage_needs(tmp_path) -> None:
     site = local_site(tmp_path / "remote")
     a = clone(make_origin(tmp_path), tmp_path / "a", site)
-    run_cli(a, "repro", env={"DIE_AFTER": "2", "PAUSE": "0.3"}, check=False)
+    run_cli(a, "repro", env={"DIE_AFTER": "2", "SYNC": "1"}, check=False)
     latest = checkpoint_records(site)[-1]
     run_cli(a, "gc", "-w", "-f")
     cache = a / ".dvc" / "cache"
