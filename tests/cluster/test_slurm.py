@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import pytest
 
-from tests.cluster.pipelines import assert_same_run, reproduced_locally
+from tests.cluster.pipelines import assert_same_run, reproduced_locally, wait_until
 from tests.cluster.slurm_cluster import SLURM, slurm_cluster
 
 pytestmark = [
@@ -56,24 +55,22 @@ def test_a_stage_failing_in_a_job(on_slurm, fanout):
     assert "featurize@3" in (fanout.path / "dvc.lock").read_text()
 
 
-def test_a_killed_job_is_retried(on_slurm, project, tmp_path):
+def test_a_killed_job_is_retried_and_the_run_matches_a_local_one(on_slurm, fanout, tmp_path):
+    """The job running featurize@1 is cancelled mid-stage: Slurm's state is the reason,
+    the driver submits it again, and the end is a local run's."""
     mark = tmp_path / "killed-once"
-    project.write(
-        "dvc.yaml",
-        f"""\
-        stages:
-          flaky:
-            cmd: test -e {mark} || {{ touch {mark}; scancel $SLURM_JOB_ID; sleep 30; }}; echo ok > f.txt
-            outs: [f.txt]
-        """,
+    flaky = (
+        f"test -e {mark} || {{ touch {mark}; scancel $SLURM_JOB_ID; sleep 30; }}; mkdir -p features"
     )
-    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
-    project.commit()
-    done = project.llmpipe("repro", "--executor", "slurm", "--retries", "1")
+    fanout.write("dvc.yaml", fanout.read("dvc.yaml").replace("mkdir -p features", flaky))
+    fanout.commit("a job is cancelled once")
+    done = fanout.llmpipe("repro", "--executor", "slurm", "--retries", "1")
     assert done.returncode == 0, done.stderr
-    assert (project.path / "f.txt").read_text() == "ok\n"
-    record = project.llmpipe("log", "--json").stdout
+    assert "7 stage(s) ran" in done.stdout
+    record = fanout.llmpipe("log", "--json").stdout
     assert '"executor": "slurm"' in record
+    twin = reproduced_locally(fanout, tmp_path / "twin")  # the mark exists: nothing is cancelled
+    assert_same_run(fanout, twin)
 
 
 def test_resources_slurm_cannot_give_are_a_clear_error(on_slurm, fanout):
@@ -122,10 +119,3 @@ def test_a_killed_driver_loses_no_finished_stage(on_slurm, project, tmp_path):
     assert "1 stage(s) ran, 1 restored from run-cache." in done.stdout
     assert count.read_text() == "run\n"  # the slow stage ran once
     assert (project.path / "b.txt").read_text() == "a\n"
-
-
-def wait_until(ready, timeout: float = 60) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not ready():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
