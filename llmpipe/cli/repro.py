@@ -56,6 +56,12 @@ T = TypeVar("T")
     help="Send a stage again this many times when its worker is lost.",
 )
 @click.option(
+    "--no-checkout",
+    is_flag=True,
+    help="Leave the outputs of stages run by an executor or restored from run-cache in"
+    " the cache (dvc.lock is written); 'llmpipe checkout' brings them.",
+)
+@click.option(
     "-S",
     "--set-param",
     "set_params",
@@ -83,6 +89,7 @@ def repro(
     no_run_cache: bool,
     executor: str | None,
     retries: int,
+    no_checkout: bool,
     set_params: tuple[str, ...],
     from_checkpoint: str | None,
     quiet: bool,
@@ -111,6 +118,7 @@ def repro(
             all_pipelines=all_pipelines,
             executor=executor or project.config.get("llmpipe", "executor") or "local",
             retries=retries,
+            no_checkout=no_checkout,
             from_checkpoint=from_checkpoint,
         )
         result = with_progress(quiet, lambda r, p: reproduce(project, request, r, p,

@@ -26,7 +26,8 @@ from ..remote.layout import Layout, connect
 from ..remote.objects import expand
 from ..run import runcache
 from ..run.context import RunContext
-from ..run.dispatch import Execution
+from ..run.dispatch import Execution, Notify
+from ..run.stage_run import leave_in_cache
 from ..run.status import StageStatus
 from ..scm import head_commit
 from ..stage import HashInfo, Resources, Stage
@@ -52,8 +53,9 @@ class Engine(Protocol):
     def check(self, stage: Stage) -> None:
         """ExecutorError when no node could ever run `stage` (its resources)."""
 
-    def run(self, task: StageTask, resources: Resources) -> tuple[TaskResult, str]:
-        """Run the task and wait: its result and the engine's job id; WorkerLost."""
+    def run(self, task: StageTask, resources: Resources, notify: Notify) -> tuple[TaskResult, str]:
+        """Run the task and wait: its result and the engine's job id; WorkerLost.
+        Tells `notify` when it is queued (with the job) and running (with the node)."""
 
     def close(self) -> None: ...
 
@@ -84,8 +86,11 @@ class ClusterExecutor:
         self._commit: str | None = None
         self._mutex = threading.Lock()
 
-    def execute(self, ctx: RunContext, stage: Stage, status: StageStatus) -> Execution:
+    def execute(
+        self, ctx: RunContext, stage: Stage, status: StageStatus, notify: Notify | None = None
+    ) -> Execution:
         done = Execution(executor=self.name)
+        notify = notify or _ignore
         try:
             finished = self._finished_earlier(ctx, stage, status)
             if finished is not None:
@@ -94,8 +99,10 @@ class ClusterExecutor:
                 return done
             self._check(stage)
             task = self._task(ctx, stage, status)
-            result, done.job_id = self._run(task, stage)
+            result, done.job_id = self._run(task, stage, notify)
             done.node, done.exit_status = result.node, result.exit_status
+            if result.output:
+                notify("output", result.output)
             self.traffic.add(worker_fetched=result.bytes_fetched, worker_pushed=result.bytes_pushed)
             if result.error is not None:
                 done.error = result.error
@@ -118,13 +125,15 @@ class ClusterExecutor:
         with self._mutex:
             self._feasible.add(stage.resources)
 
-    def _run(self, task: StageTask, stage: Stage) -> tuple[TaskResult, str | None]:
+    def _run(self, task: StageTask, stage: Stage, notify: Notify) -> tuple[TaskResult, str | None]:
         reasons: list[str] = []
-        for _attempt in range(self.retries + 1):
+        for attempt in range(self.retries + 1):
             try:
-                return self.engine.run(task, stage.resources)
+                return self.engine.run(task, stage.resources, notify)
             except WorkerLost as exc:
                 reasons.append(f"{exc} (job {exc.job_id})" if exc.job_id else str(exc))
+                if attempt < self.retries:
+                    notify("lost", reasons[-1])
         tries = f"{len(reasons)} time(s)" if len(reasons) > 1 else "once"
         raise RunError(
             f"stage '{stage.address}': the {self.name} worker was lost {tries}: {reasons[-1]}"
@@ -188,6 +197,9 @@ class ClusterExecutor:
         with self._layout(ctx, create=False) as layout:
             got = fetch_objects(ctx.odb, layout, self.remote, outs.values(), _scratch(ctx))
         self.traffic.add(fetched=len(got.transferred))
+        if ctx.stand_ins is not None:
+            leave_in_cache(ctx, stage, outs)
+            return
         for out in stage.outs:
             path = ctx.abspath(stage, out.path)
             links = ctx.link_types if out.cache else ("copy",)
@@ -211,6 +223,10 @@ class _Connection:
 
     def __exit__(self, *exc: object) -> None:
         self.layout.backend.close()
+
+
+def _ignore(event: str, detail: str) -> None:
+    pass
 
 
 def _cache_copy(odb: ObjectDB, path: str, ctx: RunContext) -> None:

@@ -33,6 +33,11 @@ class Execution:
     restored: bool = False
 
 
+# What an executor tells the driver about a stage while it works: (event, detail), as in
+# `Reporter.stage_event`.
+Notify = Callable[[str, str], None]
+
+
 class Executor(Protocol):
     """Runs one stage's command somewhere else and brings its outputs back.
 
@@ -42,7 +47,9 @@ class Executor(Protocol):
 
     name: str
 
-    def execute(self, ctx: RunContext, stage: Stage, status: StageStatus) -> Execution: ...
+    def execute(
+        self, ctx: RunContext, stage: Stage, status: StageStatus, notify: Notify | None = None
+    ) -> Execution: ...
 
     def close(self) -> None:
         """Let go of the engine (called once, when the run ends)."""

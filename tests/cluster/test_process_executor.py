@@ -164,3 +164,78 @@ def test_runs_finished_on_workers_are_found_through_the_remote(fanout, tmp_path)
     assert len(result.of_kind("restored")) == 7
     assert result.of_kind("ran") == []
     assert (other / "model.bin").read_bytes() == (fanout.path / "model.bin").read_bytes()
+
+
+def test_no_checkout_leaves_outputs_in_the_cache_until_checkout(fanout, tmp_path):
+    twin = clone(fanout, tmp_path / "twin")
+    run_on(twin)
+    result = run_on(fanout.path, executor="process", no_checkout=True)
+    assert not result.failed and len(result.of_kind("ran")) == 7
+    assert (fanout.path / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
+    assert not any((fanout.path / out).exists() for out in OUTPUTS[:3])
+    assert same_tree(fanout.path / "metrics.json", twin / "metrics.json")  # cache: false: git's
+    # The lock and the cache say everything is done, though nothing is checked out.
+    again = run_on(fanout.path, executor="process", no_checkout=True)
+    assert not again.failed and not again.of_kind("ran") and not again.of_kind("restored")
+    fanout.ok("checkout")
+    for out in OUTPUTS:
+        assert same_tree(fanout.path / out, twin / out), out
+
+
+def test_no_checkout_judges_downstream_by_the_new_outputs_not_stale_files(fanout):
+    """The workspace keeps an old model.bin; evaluate (run on the driver) must read the
+    new one, which is checked out for it, and the lock chains train's new hash."""
+    fanout.write(
+        "dvc.yaml",
+        fanout.read("dvc.yaml").replace(
+            "cmd: python src/evaluate.py",
+            "cmd: python src/evaluate.py\n    meta: {llmpipe: {executor: local}}",
+        ),
+    )
+    fanout.commit("evaluate on the driver")
+    assert not run_on(fanout.path, executor="process").failed
+    old_features = (fanout.path / "features" / "f0.txt").read_bytes()
+    fanout.write("params.yaml", "lr: 0.2\n")
+    fanout.write("data/raw.txt", "changed\n")
+    fanout.ok("add", "data/raw.txt")
+    result = run_on(fanout.path, executor="process", no_checkout=True)
+    assert not result.failed, [o.error for o in result.failed]
+    assert (fanout.path / "features" / "f0.txt").read_bytes() == old_features  # untouched
+    model = b"".join((fanout.path / "model.bin").read_bytes().split(b"\n"))
+    assert b"lr: 0.2" in model  # checked out for evaluate, which ran here
+    from llmpipe.lockfile import parse_lock
+
+    lock = dict(parse_lock((fanout.path / "dvc.lock").read_text(), "dvc.lock"))
+    trained = lock["train"]["outs"][0]["md5"]
+    assert [d["md5"] for d in lock["evaluate"]["deps"] if d["path"] == "model.bin"] == [trained]
+    fanout.ok("checkout")
+    assert (fanout.path / "features" / "f0.txt").read_bytes() != old_features
+
+
+def test_the_driver_shows_where_a_stage_runs_and_what_it_printed(
+    project, tmp_path, monkeypatch, capsys
+):
+    from llmpipe.cli.render import CliReporter
+
+    project.write(
+        "dvc.yaml",
+        """\
+        stages:
+          talk:
+            cmd: echo said on the worker && echo warned >&2 && echo x > t.txt
+            outs: [t.txt]
+        """,
+    )
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.commit()
+    monkeypatch.setenv("LLMPIPE_WORKER_NAME", "worker-a")
+    capsys.readouterr()
+    with LlmProject(str(project.path)) as repo:
+        reproduce(repo, ReproRequest(executor="process"), reporter=CliReporter())
+    lines = capsys.readouterr().out.splitlines()
+    running = [line for line in lines if line.startswith("Stage 'talk' running on worker-a")]
+    assert running, lines
+    assert lines.index(running[0]) < lines.index("talk| said on the worker")
+    assert "talk| warned" in lines
+    done = next(line for line in lines if line.startswith("Stage 'talk' done"))
+    assert lines.index("talk| warned") < lines.index(done)

@@ -3,6 +3,7 @@ each worker in its own scratch folder, none in the project folder)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests.cluster.pipelines import assert_same_run, reproduced_locally, wait_until
 from tests.cluster.ray_cluster import RAY, ray_cluster
+from tests.cluster.test_sweeps import SWEEP, check_sweep
 
 pytestmark = [
     pytest.mark.cluster,
@@ -34,6 +36,8 @@ def test_fanout_on_ray_matches_a_local_run(on_ray, fanout, tmp_path):
     done = fanout.llmpipe("repro", "--executor", "ray")
     assert done.returncode == 0, done.stderr
     assert "7 stage(s) ran" in done.stdout
+    assert "Stage 'train' queued on ray (task " in done.stdout
+    assert "Stage 'train' running on worker-" in done.stdout
     assert_same_run(fanout, twin)
     log = fanout.llmpipe("log").stdout
     assert "WHERE" in log and "ray worker-" in log, log
@@ -42,12 +46,13 @@ def test_fanout_on_ray_matches_a_local_run(on_ray, fanout, tmp_path):
 
 
 def test_a_stage_failing_on_a_worker(on_ray, fanout):
-    fanout.write("src/train.py", "import sys; print('boom'); sys.exit(4)\n")
+    fanout.write("src/train.py", "import sys; print('boom', flush=True); sys.exit(4)\n")
     fanout.commit("broken")
     done = fanout.llmpipe("repro", "--executor", "ray")
     assert done.returncode == 1
     assert "stage 'train': command 'python src/train.py' failed with exit status 4" in done.stderr
     assert "Not run because of the failure: evaluate" in done.stderr
+    assert "train| boom" in done.stdout  # what it printed on the worker
     assert "featurize@3" in (fanout.path / "dvc.lock").read_text()  # finished stages kept
 
 
@@ -150,3 +155,11 @@ def test_a_killed_driver_loses_no_finished_stage(on_ray, project, tmp_path):
 
 def _text(path) -> str:  # noqa: ANN001
     return path.read_text() if path.exists() else ""
+
+
+def test_a_sweep_on_ray_runs_the_shared_stage_once(on_ray, swept):
+    done = swept.llmpipe("sweep", *SWEEP, "--executor", "ray", "--json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(swept.llmpipe("sweep", "show", "--json").stdout)
+    assert record["shared_stages"] == ["prepare"]
+    check_sweep(swept, record, "ray")

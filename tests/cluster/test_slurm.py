@@ -3,6 +3,7 @@ batch job run from a scratch folder; data and results come back through the remo
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests.cluster.pipelines import assert_same_run, reproduced_locally, wait_until
 from tests.cluster.slurm_cluster import SLURM, slurm_cluster
+from tests.cluster.test_sweeps import SWEEP, check_sweep
 
 pytestmark = [
     pytest.mark.cluster,
@@ -38,6 +40,8 @@ def test_fanout_on_slurm_matches_a_local_run(on_slurm, fanout, tmp_path):
     done = fanout.llmpipe("repro", "--executor", "slurm")
     assert done.returncode == 0, done.stderr
     assert "7 stage(s) ran" in done.stdout
+    assert "Stage 'train' queued on slurm (job " in done.stdout
+    assert "Stage 'train' running on " in done.stdout
     assert_same_run(fanout, twin)
     parallel = fanout.llmpipe("repro", "--executor", "slurm", "-f", "-j", "2")
     assert parallel.returncode == 0, parallel.stderr
@@ -119,3 +123,11 @@ def test_a_killed_driver_loses_no_finished_stage(on_slurm, project, tmp_path):
     assert "1 stage(s) ran, 1 restored from run-cache." in done.stdout
     assert count.read_text() == "run\n"  # the slow stage ran once
     assert (project.path / "b.txt").read_text() == "a\n"
+
+
+def test_a_sweep_on_slurm_runs_the_shared_stage_once(on_slurm, swept):
+    done = swept.llmpipe("sweep", *SWEEP, "--executor", "slurm", "--json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(swept.llmpipe("sweep", "show", "--json").stdout)
+    assert record["shared_stages"] == ["prepare"]
+    check_sweep(swept, record, "slurm")
