@@ -20,7 +20,7 @@ from ..cache.checkout import checkout, in_cache
 from ..cache.odb import ObjectDB
 from ..cache.save import add_copies
 from ..config import RemoteConfig
-from ..errors import LlmpipeError, RunError
+from ..errors import ExecutorError, LlmpipeError, RunError
 from ..gitignore import ignore_output
 from ..remote.layout import Layout, connect
 from ..remote.objects import expand
@@ -28,7 +28,7 @@ from ..run import runcache
 from ..run.context import RunContext
 from ..run.dispatch import Execution, Notify
 from ..run.stage_run import leave_in_cache
-from ..run.status import StageStatus
+from ..run.status import StageStatus, current_hash
 from ..scm import head_commit
 from ..stage import HashInfo, Resources, Stage
 from .objects import fetch_objects, push_objects
@@ -97,6 +97,7 @@ class ClusterExecutor:
                 self._bring_back(ctx, stage, finished)
                 done.out_hashes, done.restored = finished, True
                 return done
+            _refuse_checkpoints(stage, self.name)
             self._check(stage)
             task = self._task(ctx, stage, status)
             result, done.job_id = self._run(task, stage, notify)
@@ -180,7 +181,23 @@ class ClusterExecutor:
             if not in_cache(ctx.odb, info):
                 _cache_copy(ctx.odb, ctx.abspath(stage, dep.path), ctx)
             shipped[relpath] = info
+        shipped.update(self._persisted(ctx, stage))
         return shipped
+
+    def _persisted(self, ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
+        """`persist: true` outputs as the workspace (or --no-checkout's cache) holds them:
+        the worker lays them out before the command, as a local run finds them."""
+        kept = {}
+        for out in stage.outs:
+            if not out.persist or not stage.in_repo(out.path):
+                continue
+            info = current_hash(ctx, stage, out.path)
+            if info is None:
+                continue  # never made yet: the command starts without it, as locally
+            if not in_cache(ctx.odb, info):
+                _cache_copy(ctx.odb, ctx.abspath(stage, out.path), ctx)
+            kept[stage.repo_path(out.path)] = info
+        return kept
 
     def _finished_earlier(
         self, ctx: RunContext, stage: Stage, status: StageStatus
@@ -223,6 +240,18 @@ class _Connection:
 
     def __exit__(self, *exc: object) -> None:
         self.layout.backend.close()
+
+
+def _refuse_checkpoints(stage: Stage, executor: str) -> None:
+    """Checkpoint streaming wraps the command on the driver only: sending the stage
+    out would silently run it without its checkpoints."""
+    meta = stage.meta.get("llmpipe") if isinstance(stage.meta, dict) else None
+    if isinstance(meta, dict) and meta.get("checkpoints") is not None:
+        raise ExecutorError(
+            f"stage '{stage.address}' streams checkpoints (meta.llmpipe.checkpoints), which"
+            f" only a stage run on the driver does; the {executor} executor would run it"
+            " without them. Give it 'executor: local' under meta.llmpipe"
+        )
 
 
 def _ignore(event: str, detail: str) -> None:

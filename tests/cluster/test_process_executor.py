@@ -6,6 +6,7 @@ files and outputs move through a folder remote outside the project.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -239,3 +240,42 @@ def test_the_driver_shows_where_a_stage_runs_and_what_it_printed(
     assert "talk| warned" in lines
     done = next(line for line in lines if line.startswith("Stage 'talk' done"))
     assert lines.index("talk| warned") < lines.index(done)
+
+
+def test_a_persisted_output_reaches_the_next_run_on_another_worker(project, tmp_path, monkeypatch):
+    project.write(
+        "dvc.yaml",
+        """\
+        stages:
+          grow:
+            cmd: echo run >> log.txt
+            outs: [{log.txt: {persist: true}}]
+        """,
+    )
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.commit()
+    for worker in ("first", "second"):  # two workers: two scratch folders, two caches
+        (tmp_path / worker).mkdir()
+        monkeypatch.setenv("TMPDIR", str(tmp_path / worker))
+        monkeypatch.setattr("tempfile.tempdir", None)
+        assert not run_on(project.path, executor="process", force=True).failed
+    assert (project.path / "log.txt").read_text() == "run\nrun\n"
+    assert os.listdir(tmp_path / "second" / "llmpipe-process-worker")
+
+
+def test_a_stage_streaming_checkpoints_is_not_sent_out_without_them(project, tmp_path):
+    project.write(
+        "dvc.yaml",
+        """\
+        stages:
+          train:
+            cmd: mkdir -p ckpt && echo m > model.bin
+            outs: [model.bin, ckpt]
+            meta: {llmpipe: {checkpoints: ckpt}}
+        """,
+    )
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.commit()
+    [failed] = run_on(project.path, executor="process").failed
+    assert "stage 'train' streams checkpoints (meta.llmpipe.checkpoints)" in failed.error
+    assert "'executor: local'" in failed.error
