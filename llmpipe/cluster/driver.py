@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Protocol
 
 from ..cache.build import build
@@ -31,10 +31,11 @@ from ..run.stage_run import leave_in_cache
 from ..run.status import StageStatus, current_hash
 from ..scm import head_commit
 from ..stage import HashInfo, Resources, Stage
-from .objects import fetch_objects, push_objects
+from .objects import fetch_objects, object_bytes, push_objects
 from .runs import find_run
 from .snapshot import Snapshot, snapshot
 from .task import StageTask, TaskResult
+from .traffic import Traffic
 
 
 class WorkerLost(Exception):
@@ -60,22 +61,6 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass
-class Traffic:
-    """Objects and bytes the driver sent and received, for the benchmarks."""
-
-    pushed: int = 0
-    fetched: int = 0
-    worker_fetched: int = 0
-    worker_pushed: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, **amounts: int) -> None:
-        with self._lock:
-            for name, amount in amounts.items():
-                setattr(self, name, getattr(self, name) + amount)
-
-
 class ClusterExecutor:
     def __init__(self, engine: Engine, remote: RemoteConfig, retries: int = 0) -> None:
         self.engine, self.remote, self.retries = engine, remote, retries
@@ -90,7 +75,6 @@ class ClusterExecutor:
         self, ctx: RunContext, stage: Stage, status: StageStatus, notify: Notify | None = None
     ) -> Execution:
         done = Execution(executor=self.name)
-        notify = notify or _ignore
         try:
             finished = self._finished_earlier(ctx, stage, status)
             if finished is not None:
@@ -99,23 +83,41 @@ class ClusterExecutor:
                 return done
             _refuse_checkpoints(stage, self.name)
             self._check(stage)
-            task = self._task(ctx, stage, status)
-            result, done.job_id = self._run(task, stage, notify)
-            done.node, done.exit_status = result.node, result.exit_status
-            if result.output:
-                notify("output", result.output)
-            self.traffic.add(worker_fetched=result.bytes_fetched, worker_pushed=result.bytes_pushed)
-            if result.error is not None:
-                done.error = result.error
-                return done
-            self._bring_back(ctx, stage, result.out_hashes)
-            done.out_hashes = result.out_hashes
+            self._send(ctx, stage, status, notify or _ignore, done)
         except LlmpipeError as exc:
             done.error, done.exit_status = str(exc), None
         return done
 
+    def _send(
+        self, ctx: RunContext, stage: Stage, status: StageStatus, notify: Notify, done: Execution
+    ) -> None:
+        """Run the stage on the engine; its outputs into the cache (and workspace)."""
+        task = self._task(ctx, stage, status)
+        result, done.job_id = self._run(task, stage, notify)
+        done.node, done.exit_status = result.node, result.exit_status
+        if result.output:
+            notify("output", result.output)
+        if result.error is None:
+            self._bring_back(ctx, stage, result.out_hashes)
+            done.out_hashes = result.out_hashes
+        done.error = result.error
+        self._count(ctx, stage, task, result)
+
     def close(self) -> None:
         self.engine.close()
+        self.traffic.write_if_asked()
+
+    def _count(self, ctx: RunContext, stage: Stage, task: StageTask, result: TaskResult) -> None:
+        inputs = [task.workspace, *task.deps.values()]
+        self.traffic.stage(
+            stage.address,
+            result.node,
+            result.fetched_oids,
+            inputs_bytes=_bytes(ctx.odb, inputs),
+            outs_bytes=_bytes(ctx.odb, result.out_hashes.values()) if not result.error else 0,
+            worker_fetched=result.bytes_fetched,
+            worker_pushed=result.bytes_pushed,
+        )
 
     def _check(self, stage: Stage) -> None:
         """Ask the engine once per distinct resources request (it costs a round trip)."""
@@ -252,6 +254,12 @@ def _refuse_checkpoints(stage: Stage, executor: str) -> None:
             f" only a stage run on the driver does; the {executor} executor would run it"
             " without them. Give it 'executor: local' under meta.llmpipe"
         )
+
+
+def _bytes(odb: ObjectDB, infos: Iterable[HashInfo]) -> int:
+    """The size of the objects of `infos` found in `odb` (outputs come back after this)."""
+    oids = {oid for info in infos for oid in expand(odb, info) if odb.exists(oid)}
+    return object_bytes(odb, oids)
 
 
 def _ignore(event: str, detail: str) -> None:

@@ -101,6 +101,7 @@ def _fetch_inputs(
     infos = [task.workspace, *task.deps.values()]
     fetched = fetch_objects(odb, layout, task.remote, infos, os.path.join(scratch, "tmp"))
     result.objects_fetched = len(fetched.transferred)
+    result.fetched_oids = list(fetched.transferred)
     result.bytes_fetched = object_bytes(odb, fetched.transferred)
 
 

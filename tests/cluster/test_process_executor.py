@@ -279,3 +279,17 @@ def test_a_stage_streaming_checkpoints_is_not_sent_out_without_them(project, tmp
     [failed] = run_on(project.path, executor="process").failed
     assert "stage 'train' streams checkpoints (meta.llmpipe.checkpoints)" in failed.error
     assert "'executor: local'" in failed.error
+
+
+def test_no_object_crosses_twice_to_one_worker(fanout, tmp_path, monkeypatch):
+    stats = tmp_path / "stats.json"
+    monkeypatch.setenv("LLMPIPE_CLUSTER_STATS", str(stats))
+    assert not run_on(fanout.path, executor="process").failed
+    import json
+
+    stages = json.loads(stats.read_text())["stages"]
+    assert len(stages) == 7 and all(s["refetched"] == 0 for s in stages)
+    first, *later = stages  # one worker cache: the project's files came once, with prepare
+    assert first["worker_fetched"] > 0 and first["inputs_bytes"] >= first["worker_fetched"]
+    assert all(s["worker_fetched"] < first["worker_fetched"] for s in later)
+    assert all(s["outs_bytes"] > 0 and s["worker_pushed"] <= s["outs_bytes"] for s in stages)
