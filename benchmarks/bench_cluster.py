@@ -47,14 +47,19 @@ def trivial_stages(count: int) -> dict[str, str]:
     return {"dvc.yaml": "\n".join(lines) + "\n"}
 
 
-def fanout(work: float, kind: str) -> dict[str, str]:
-    files = {path: _dedent(text) for path, text in FANOUT.items()}
+def fanout(work: float, kind: str, salt: str) -> dict[str, str]:
+    """The tests' fan-out pipeline; `salt` makes its data and code objects its own, so a
+    worker's cache holds nothing of it from an earlier run on the same cluster."""
+    files = {
+        path: _dedent(text) + (f"# {salt}\n" if path.endswith(".py") else "")
+        for path, text in FANOUT.items()
+    }
     if work:
         slow = f"sleep {work}" if kind == "sleep" else BUSY.format(s=work)
         files["dvc.yaml"] = files["dvc.yaml"].replace(
             "cmd: mkdir -p features", f"cmd: {slow} && mkdir -p features"
         )
-    files["data/raw.txt"] = "hello cluster\n" * 1000
+    files["data/raw.txt"] = f"hello cluster {salt}\n" * 1000
     return files
 
 
@@ -126,7 +131,7 @@ def dispatch(base: Path, stages: int, env: dict[str, str]) -> list[str]:
 
 def data_moved(base: Path, env: dict[str, str]) -> list[str]:
     root = base / "moved"
-    make_project(root, fanout(0, "sleep"))
+    make_project(root, fanout(0, "sleep", "moved"))
     stats = base / "stats.json"
     timed_repro(root, "ray", {**env, "LLMPIPE_CLUSTER_STATS": str(stats)})
     rows = json.loads(stats.read_text())["stages"]
@@ -168,7 +173,7 @@ class Scaling:
     def run(self, cluster, workers: int) -> None:  # noqa: ANN001
         grow(cluster, workers)
         root = self.base / f"scale-{workers}"
-        make_project(root, fanout(self.work, self.kind))
+        make_project(root, fanout(self.work, self.kind, f"scale-{workers}"))
         wall = timed_repro(root, "ray", cluster.env(), jobs=4)
         if self.chain is None:
             self.chain = wall - 4 * self.work

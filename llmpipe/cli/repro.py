@@ -13,6 +13,24 @@ from .render import CliProgress, CliReporter, quiet_option, verbose_option
 T = TypeVar("T")
 
 
+def executor_options(what: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """`--executor` and `--retries`, for `repro` and `sweep` alike."""
+    executor = click.option(
+        "--executor",
+        type=click.Choice(["local", "ray", "slurm"]),
+        default=None,
+        help=f"{what} (default: llmpipe.executor in .llmpipe/config, else local);"
+        " see docs/cluster.md.",
+    )
+    retries = click.option(
+        "--retries",
+        type=click.IntRange(min=0),
+        default=0,
+        help="Send a stage again this many times when its worker is lost.",
+    )
+    return lambda func: executor(retries(func))
+
+
 @click.command()
 @click.argument("targets", nargs=-1)
 @click.option("-f", "--force", is_flag=True, help="Run the selected stages even if unchanged.")
@@ -42,19 +60,7 @@ T = TypeVar("T")
     help="After a failure, keep running stages that do not depend on it.",
 )
 @click.option("--no-run-cache", is_flag=True, help="Always execute; never restore from run-cache.")
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "ray", "slurm"]),
-    default=None,
-    help="Where stages run (default: llmpipe.executor in .llmpipe/config, else local);"
-    " see docs/cluster.md.",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0),
-    default=0,
-    help="Send a stage again this many times when its worker is lost.",
-)
+@executor_options("Where stages run")
 @click.option(
     "--no-checkout",
     is_flag=True,

@@ -12,6 +12,7 @@ import sys
 import click
 
 from .render import emit_json, quiet_option, verbose_option
+from .repro import executor_options
 
 
 class _DefaultRunGroup(click.Group):
@@ -63,19 +64,7 @@ def _with_sort_options(func):  # noqa: ANN001, ANN201
 @click.option(
     "--no-share", is_flag=True, help="Do not run the stages all jobs share once up front."
 )
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "ray", "slurm"]),
-    default=None,
-    help="Where each job's stages run (default: llmpipe.executor in .llmpipe/config, else"
-    " local); see docs/cluster.md.",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0),
-    default=0,
-    help="Send a stage again this many times when its worker is lost.",
-)
+@executor_options("Where each job's stages run")
 @_with_sort_options
 @quiet_option
 @verbose_option

@@ -3,7 +3,6 @@ each worker in its own scratch folder, none in the project folder)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 
@@ -11,7 +10,7 @@ import pytest
 
 from tests.cluster.pipelines import assert_same_run, reproduced_locally, wait_until
 from tests.cluster.ray_cluster import RAY, ray_cluster
-from tests.cluster.test_sweeps import SWEEP, check_sweep
+from tests.cluster.test_sweeps import sweep_on
 
 pytestmark = [
     pytest.mark.cluster,
@@ -158,8 +157,4 @@ def _text(path) -> str:  # noqa: ANN001
 
 
 def test_a_sweep_on_ray_runs_the_shared_stage_once(on_ray, swept):
-    done = swept.llmpipe("sweep", *SWEEP, "--executor", "ray", "--json")
-    assert done.returncode == 0, done.stderr
-    record = json.loads(swept.llmpipe("sweep", "show", "--json").stdout)
-    assert record["shared_stages"] == ["prepare"]
-    check_sweep(swept, record, "ray")
+    sweep_on(swept, "ray")

@@ -3,7 +3,6 @@ batch job run from a scratch folder; data and results come back through the remo
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 
@@ -11,7 +10,7 @@ import pytest
 
 from tests.cluster.pipelines import assert_same_run, reproduced_locally, wait_until
 from tests.cluster.slurm_cluster import SLURM, slurm_cluster
-from tests.cluster.test_sweeps import SWEEP, check_sweep
+from tests.cluster.test_sweeps import sweep_on
 
 pytestmark = [
     pytest.mark.cluster,
@@ -126,8 +125,4 @@ def test_a_killed_driver_loses_no_finished_stage(on_slurm, project, tmp_path):
 
 
 def test_a_sweep_on_slurm_runs_the_shared_stage_once(on_slurm, swept):
-    done = swept.llmpipe("sweep", *SWEEP, "--executor", "slurm", "--json")
-    assert done.returncode == 0, done.stderr
-    record = json.loads(swept.llmpipe("sweep", "show", "--json").stdout)
-    assert record["shared_stages"] == ["prepare"]
-    check_sweep(swept, record, "slurm")
+    sweep_on(swept, "slurm")

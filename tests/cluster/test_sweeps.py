@@ -4,6 +4,7 @@ shares runs once. The same sweeps on Ray and Slurm are in test_ray.py and test_s
 
 from __future__ import annotations
 
+import json
 import os
 
 from llmpipe.ops.sweep import SweepRequest, run_sweep
@@ -12,6 +13,15 @@ from llmpipe.project import Project as LlmProject
 # A documented command runs the 6-job sweeps: LLMPIPE_FULL_SWEEPS=1 (docs/cluster.md).
 FULL = os.environ.get("LLMPIPE_FULL_SWEEPS") == "1"
 SWEEP = ("train.lr=0.1,0.2,0.3", "model=tiny,small") if FULL else ("train.lr=0.1,0.2",)
+
+
+def sweep_on(project, executor: str) -> None:  # noqa: ANN001
+    """`llmpipe sweep … --executor EXECUTOR`, then what `sweep show` says of it."""
+    done = project.llmpipe("sweep", *SWEEP, "--executor", executor, "--json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(project.llmpipe("sweep", "show", "--json").stdout)
+    assert record["shared_stages"] == ["prepare"]
+    check_sweep(project, record, executor)
 
 
 def check_sweep(project, record, executor: str) -> None:  # noqa: ANN001
