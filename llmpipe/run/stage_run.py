@@ -246,9 +246,10 @@ def _restored(
 
 def leave_in_cache(ctx: RunContext, stage: Stage, out_hashes: dict[str, HashInfo]) -> None:
     """`--no-checkout`: cached outputs stand in the cache for their paths and the workspace
-    is left as it is, but for the .gitignore of an existing folder: it lists them, so that
-    an older copy there is never taken for a source file (and shipped as one). A `cache:
-    false` output is git's, which no checkout would bring: it is written as always."""
+    is left as it is, but for the .gitignore files, which list them as after any run
+    (dvc writes them at repro, not checkout; and an older copy must never be taken for a
+    source file and shipped as one). A `cache: false` output is git's, which no
+    checkout would bring: it is written as always."""
     assert ctx.stand_ins is not None
     for out in stage.outs:
         relpath, info = stage.repo_path(out.path), out_hashes[out.path]
@@ -257,8 +258,8 @@ def leave_in_cache(ctx: RunContext, stage: Stage, out_hashes: dict[str, HashInfo
             checkout(ctx.odb, info, path, ("copy",), ctx.state, guard=ctx.guard)
             continue
         ctx.stand_ins.put(relpath, info)
-        if os.path.isdir(os.path.dirname(os.path.join(ctx.root, relpath))):
-            ignore_output(ctx.root, relpath)
+        os.makedirs(os.path.dirname(os.path.join(ctx.root, relpath)), exist_ok=True)
+        ignore_output(ctx.root, relpath)
 
 
 def _check_out_stand_ins(ctx: RunContext, stage: Stage) -> None:

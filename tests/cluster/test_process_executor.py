@@ -173,7 +173,8 @@ def test_no_checkout_leaves_outputs_in_the_cache_until_checkout(fanout, tmp_path
     result = run_on(fanout.path, executor="process", no_checkout=True)
     assert not result.failed and len(result.of_kind("ran")) == 7
     assert (fanout.path / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
-    assert not any((fanout.path / out).exists() for out in OUTPUTS[:3])
+    made = ("data/prepared", "features/f0.txt", "features/f3.txt", "model.bin")
+    assert not any((fanout.path / out).exists() for out in made)
     assert same_tree(fanout.path / "metrics.json", twin / "metrics.json")  # cache: false: git's
     # The lock and the cache say everything is done, though nothing is checked out.
     again = run_on(fanout.path, executor="process", no_checkout=True)
@@ -181,6 +182,9 @@ def test_no_checkout_leaves_outputs_in_the_cache_until_checkout(fanout, tmp_path
     fanout.ok("checkout")
     for out in OUTPUTS:
         assert same_tree(fanout.path / out, twin / out), out
+    for ignore in (".gitignore", "features/.gitignore", "data/.gitignore"):
+        lines = set((fanout.path / ignore).read_text().splitlines())
+        assert lines == set((twin / ignore).read_text().splitlines()), ignore
 
 
 def test_no_checkout_judges_downstream_by_the_new_outputs_not_stale_files(fanout):
