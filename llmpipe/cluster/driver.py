@@ -93,7 +93,7 @@ class ClusterExecutor:
     ) -> None:
         """Run the stage on the engine; its outputs into the cache (and workspace)."""
         task = self._task(ctx, stage, status)
-        result, done.job_id = self._run(task, stage, notify)
+        result, done.job_id = self._run(task, stage, notify, done)
         done.node, done.exit_status = result.node, result.exit_status
         if result.output:
             notify("output", result.output)
@@ -128,14 +128,20 @@ class ClusterExecutor:
         with self._mutex:
             self._feasible.add(stage.resources)
 
-    def _run(self, task: StageTask, stage: Stage, notify: Notify) -> tuple[TaskResult, str | None]:
+    def _run(
+        self, task: StageTask, stage: Stage, notify: Notify, done: Execution
+    ) -> tuple[TaskResult, str | None]:
+        """The task's result, sent again up to `retries` times while its worker is lost
+        (each lost try goes to `done.lost`); RunError once no try is left."""
         reasons: list[str] = []
         for attempt in range(self.retries + 1):
             try:
                 return self.engine.run(task, stage.resources, notify)
             except WorkerLost as exc:
                 reasons.append(f"{exc} (job {exc.job_id})" if exc.job_id else str(exc))
+                done.job_id = exc.job_id
                 if attempt < self.retries:
+                    done.lost.append((str(exc), exc.job_id))
                     notify("lost", reasons[-1])
         tries = f"{len(reasons)} time(s)" if len(reasons) > 1 else "once"
         raise RunError(

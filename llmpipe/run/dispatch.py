@@ -31,6 +31,8 @@ class Execution:
     executor: str = "local"
     # Found finished on the engine's side (the remote's run-cache): nothing was executed.
     restored: bool = False
+    # Attempts whose worker was lost before this one: (the engine's reason, its job id).
+    lost: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 # What an executor tells the driver about a stage while it works: (event, detail), as in

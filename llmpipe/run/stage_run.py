@@ -48,6 +48,8 @@ class StageOutcome:
     executor: str = "local"
     node: str | None = None
     job_id: str | None = None
+    # Tries before this one whose worker was lost: (the engine's reason, its job id).
+    lost_attempts: list[tuple[str, str | None]] = field(default_factory=list)
 
     @property
     def duration(self) -> float:
@@ -333,6 +335,7 @@ def _execute_elsewhere(
     outcome = _outcome(stage, "ran", status, started)
     done = executor.execute(ctx, stage, status, notify)
     outcome.executor, outcome.node, outcome.job_id = done.executor, done.node, done.job_id
+    outcome.lost_attempts = done.lost
     outcome.exit_status = done.exit_status
     if done.error is not None:
         outcome.kind, outcome.error, outcome.ended = "failed", done.error, time.time()

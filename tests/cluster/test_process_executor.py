@@ -139,6 +139,14 @@ def test_a_lost_worker_is_retried(fanout, tmp_path):
     mark.unlink()
     retried = run_on(fanout.path, executor="process", retries=1)
     assert not retried.failed and (fanout.path / "flaky.txt").read_text() == "ok\n"
+    import json
+
+    runs = [r for r in json.loads(fanout.ok("log", "--json").out) if r["stage"] == "flaky"]
+    # The first run's loss; the retried run's lost try, then its success.
+    assert sorted(r["status"] for r in runs) == ["failed", "failed", "ran"], runs
+    lost = [r for r in runs if r["status"] == "failed"]
+    assert len(lost) == 2 and all("killed by SIGKILL" in r["error"] for r in lost)
+    assert all(r["executor"] == "process" and r["job_id"] for r in runs)
 
 
 def test_no_remote_is_a_clear_error(project):

@@ -69,6 +69,7 @@ def test_a_killed_job_is_retried_and_the_run_matches_a_local_one(on_slurm, fanou
     fanout.commit("a job is cancelled once")
     done = fanout.llmpipe("repro", "--executor", "slurm", "--retries", "1")
     assert done.returncode == 0, done.stderr
+    assert "Stage 'featurize@1' lost its worker (Slurm job ended CANCELLED" in done.stdout
     assert "7 stage(s) ran" in done.stdout
     record = fanout.llmpipe("log", "--json").stdout
     assert '"executor": "slurm"' in record
