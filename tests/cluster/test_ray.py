@@ -4,6 +4,7 @@ each worker in its own scratch folder, none in the project folder)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 
 import pytest
@@ -98,7 +99,7 @@ def test_a_stage_can_choose_local(on_ray, fanout):
 
 
 def test_a_killed_worker_is_retried_and_the_run_matches_a_local_one(on_ray, fanout, tmp_path):
-    """The Ray worker process running featurize@1 is killed mid-stage (SIGKILL): Ray
+    """The Ray worker process running a featurize stage is killed mid-stage (SIGKILL): Ray
     reports the task lost, the driver sends it again, and the end is a local run's."""
     mark = tmp_path / "killed-once"
     flaky = f"test -e {mark} || {{ touch {mark}; kill -9 $PPID; sleep 30; }}; mkdir -p features"
@@ -112,7 +113,8 @@ def test_a_killed_worker_is_retried_and_the_run_matches_a_local_one(on_ray, fano
     mark.unlink()
     done = fanout.llmpipe("repro", "--executor", "ray", "--retries", "1")
     assert done.returncode == 0, done.stderr
-    assert "Stage 'featurize@1' lost its worker (WorkerCrashedError" in done.stdout
+    # Every featurize carries the kill: the first of them to run is lost this time.
+    assert re.search(r"Stage 'featurize@\d' lost its worker \(WorkerCrashedError", done.stdout)
     assert "6 stage(s) ran" in done.stdout, done.stdout  # prepare ran with the first try
     twin = reproduced_locally(fanout, tmp_path / "twin")  # the mark exists: nothing dies
     assert_same_run(fanout, twin)

@@ -59,8 +59,8 @@ def test_a_stage_failing_in_a_job(on_slurm, fanout):
 
 
 def test_a_killed_job_is_retried_and_the_run_matches_a_local_one(on_slurm, fanout, tmp_path):
-    """The job running featurize@1 is cancelled mid-stage: Slurm's state is the reason,
-    the driver submits it again, and the end is a local run's."""
+    """The job running the first featurize is cancelled mid-stage: Slurm's state is the
+    reason, the driver submits it again, and the end is a local run's."""
     mark = tmp_path / "killed-once"
     flaky = (
         f"test -e {mark} || {{ touch {mark}; scancel $SLURM_JOB_ID; sleep 30; }}; mkdir -p features"
@@ -69,7 +69,7 @@ def test_a_killed_job_is_retried_and_the_run_matches_a_local_one(on_slurm, fanou
     fanout.commit("a job is cancelled once")
     done = fanout.llmpipe("repro", "--executor", "slurm", "--retries", "1")
     assert done.returncode == 0, done.stderr
-    assert "Stage 'featurize@1' lost its worker (Slurm job ended CANCELLED" in done.stdout
+    assert "Stage 'featurize@0' lost its worker (Slurm job ended CANCELLED" in done.stdout
     assert "7 stage(s) ran" in done.stdout
     record = fanout.llmpipe("log", "--json").stdout
     assert '"executor": "slurm"' in record

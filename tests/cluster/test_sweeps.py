@@ -9,6 +9,7 @@ import os
 
 from llmpipe.ops.sweep import SweepRequest, run_sweep
 from llmpipe.project import Project as LlmProject
+from tests.conftest import ROOT
 
 # A documented command runs the 6-job sweeps: LLMPIPE_FULL_SWEEPS=1 (docs/cluster.md).
 FULL = os.environ.get("LLMPIPE_FULL_SWEEPS") == "1"
@@ -38,6 +39,7 @@ def check_sweep(project, record, executor: str) -> None:  # noqa: ANN001
 
 def test_a_sweep_sends_each_jobs_stages_to_workers(swept, monkeypatch, tmp_path):
     monkeypatch.setenv("TMPDIR", str(tmp_path / "worker-tmp"))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the worker processes import this checkout
     (tmp_path / "worker-tmp").mkdir()
     monkeypatch.setattr("tempfile.tempdir", None)
     with LlmProject(str(swept.path)) as repo:
