@@ -52,6 +52,9 @@ class ReproRequest:
     # how often a stage whose worker was lost is sent again.
     executor: str = "local"
     retries: int = 0
+    # Leave the outputs of stages run elsewhere or restored in the cache (dvc.lock is
+    # written; `llmpipe checkout` brings them into the workspace later).
+    no_checkout: bool = False
     # Resume the one target stage from this pushed checkpoint (`llmpipe checkpoints list`).
     from_checkpoint: str | None = None
 
@@ -156,6 +159,11 @@ def _schedule(
     if request.dry:
         return Scheduler(ctx, graph, order, options, reporter).run()
     ctx.around_command = _around_command(project, wanted)
+    if request.no_checkout:
+        from ..run.standins import StandIns, prime
+
+        ctx.stand_ins = StandIns(ctx.odb)
+        prime(ctx.stand_ins, project.root, list(graph.stages.values()))
     recorder = _LazyRecorder(project, request.overrides)
     executors = _Executors(project, request.retries)
     options.run = replace(options.run, executor=request.executor, executors=executors)

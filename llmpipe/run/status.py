@@ -80,6 +80,10 @@ def current_hash(
 
         return external_hash(path)
     name = hash_name or ctx.hash_name
+    if ctx.stand_ins is not None and name == ctx.hash_name:
+        standing = ctx.stand_ins.get(stage.repo_path(path))
+        if standing is not None:
+            return standing
     try:
         info, _manifest = build(
             ctx.abspath(stage, path), name, ctx.state, ctx.progress, ignore=ctx.ignore
