@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "freeze": ("llmpipe.cli.stage", "freeze"),
     "unfreeze": ("llmpipe.cli.stage", "unfreeze"),
     "remove": ("llmpipe.cli.stage", "remove"),
+    "move": ("llmpipe.cli.stage", "move"),
+    "unprotect": ("llmpipe.cli.stage", "unprotect"),
     "config": ("llmpipe.cli.config", "config"),
     "root": ("llmpipe.cli.housekeeping", "root"),
     "cache": ("llmpipe.cli.housekeeping", "cache"),
