@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "root": ("llmpipe.cli.housekeeping", "root"),
     "cache": ("llmpipe.cli.housekeeping", "cache"),
     "version": ("llmpipe.cli.housekeeping", "version"),
+    "install": ("llmpipe.cli.hooks", "install"),
+    "git-hook": ("llmpipe.cli.hooks", "git_hook"),
     "doctor": ("llmpipe.cli.housekeeping", "version"),
     "lineage": ("llmpipe.cli.lineage", "lineage"),
     "log": ("llmpipe.cli.lineage", "log"),
