@@ -64,6 +64,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "get": ("llmpipe.cli.imports", "get"),
     "import": ("llmpipe.cli.imports", "import_"),
     "update": ("llmpipe.cli.imports", "update"),
+    "import-url": ("llmpipe.cli.imports", "import_url"),
     "exp": ("llmpipe.cli.exp", "exp"),
 }
 

@@ -60,6 +60,30 @@ def import_text(dep: dict[str, Any], out_path: str, info: HashInfo) -> str:
     return dump_yaml({"md5": stage_md5(body), **body})
 
 
+def url_import_text(
+    url: str, dep: HashInfo | None, out_path: str, out: HashInfo | None, md5: str | None = None
+) -> str:
+    """The `.dvc` text of an `import-url` of `url` into `out_path`, as dvc writes it.
+
+    Without hashes (`--no-exec`) dvc writes no stage `md5`; `md5` given is written in
+    place of the computed one (dvc keeps the old one on `update --to-remote`).
+    """
+    body: dict[str, Any] = {
+        "frozen": True,
+        "deps": [{**_hash_fields(dep), "path": url}],
+        "outs": [{**_hash_fields(out), "path": out_path}],
+    }
+    if dep is None or out is None:
+        return dump_yaml(body)
+    return dump_yaml({"md5": md5 or stage_md5(body), **body})
+
+
+def _hash_fields(info: HashInfo | None) -> dict[str, Any]:
+    if info is None:
+        return {"hash": "md5"}
+    return {info.name: info.value, **info.facts(), "hash": "md5"}
+
+
 def stage_md5(body: dict[str, Any]) -> str:
     """dvc's hash of a stage: md5 of its sorted JSON without the fields that do not count."""
     filtered = _without(dict(body), _NOT_HASHED)
