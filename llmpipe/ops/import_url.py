@@ -29,11 +29,12 @@ from ..fsutil import atomic_write_text
 from ..gitignore import ignore_output
 from ..pathguard import PathGuard
 from ..run.repolock import repo_lock
-from ..spec.imports import ImportSpec, url_import_text
+from ..spec.imports import ImportSpec, url_import_body
 from ..stage import HashInfo, is_url
 from ..storage.urldata import UrlData
-from ..yamlio import load_yaml
+from ..yamlio import dump_yaml, load_for_update, load_yaml
 from .audit import Outcome, Targets, audited
+from .stage_add import merge_into
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -159,13 +160,22 @@ def scratch_folder(project: Project) -> str:
 
 
 def write_dvcfile(project: Project, dvcfile: str, url: str, fetched: Fetched | None,
-                  target: str, md5: str | None = None) -> str:  # fmt: skip
-    out_path = posixpath.basename(target)
+                  target: str, md5: str | None = None) -> None:  # fmt: skip
+    """Write the `.dvc` file. One already there is changed in place, as dvc rewrites a
+    stage it loaded: keys keep their places (new ones go last) and comments stay."""
     dep, out = (fetched.dep, fetched.info) if fetched else (None, None)
-    text = url_import_text(url, dep, out_path, out, md5)
-    atomic_write_text(os.path.join(project.root, dvcfile), text)
+    body = url_import_body(url, dep, posixpath.basename(target), out, md5)
+    path = os.path.join(project.root, dvcfile)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = load_for_update(handle.read())
+    except FileNotFoundError:
+        document = None
+    if isinstance(document, dict):
+        merge_into(body, document)
+        body = document
+    atomic_write_text(path, dump_yaml(body))
     ignore_output(project.root, target)
-    return text
 
 
 def recorded_hashes(project: Project, dvcfile: str) -> tuple[HashInfo | None, HashInfo | None, Any]:

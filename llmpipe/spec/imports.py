@@ -60,10 +60,10 @@ def import_text(dep: dict[str, Any], out_path: str, info: HashInfo) -> str:
     return dump_yaml({"md5": stage_md5(body), **body})
 
 
-def url_import_text(
+def url_import_body(
     url: str, dep: HashInfo | None, out_path: str, out: HashInfo | None, md5: str | None = None
-) -> str:
-    """The `.dvc` text of an `import-url` of `url` into `out_path`, as dvc writes it.
+) -> dict[str, Any]:
+    """What the `.dvc` file of an `import-url` of `url` into `out_path` holds, in dvc's order.
 
     Without hashes (`--no-exec`) dvc writes no stage `md5`; `md5` given is written in
     place of the computed one (dvc keeps the old one on `update --to-remote`).
@@ -74,8 +74,8 @@ def url_import_text(
         "outs": [{**_hash_fields(out), "path": out_path}],
     }
     if dep is None or out is None:
-        return dump_yaml(body)
-    return dump_yaml({"md5": md5 or stage_md5(body), **body})
+        return body
+    return {"md5": md5 or stage_md5(body), **body}
 
 
 def _hash_fields(info: HashInfo | None) -> dict[str, Any]:
@@ -96,6 +96,16 @@ def _without(data: Any, keys: frozenset[str]) -> Any:
     if isinstance(data, dict):
         return {k: _without(v, keys) for k, v in data.items() if k not in keys}
     return data
+
+
+def checksum_changed(root: str, relpath: str) -> bool:
+    """True for an import (a `.dvc` file with deps) whose `md5` is not its content's."""
+    text = read_text(as_tree(root), relpath)
+    data = load_yaml(text, relpath) if text is not None else None
+    if not isinstance(data, dict) or not data.get("deps"):
+        return False
+    body = {k: v for k, v in data.items() if k != "md5"}
+    return data.get("md5") != stage_md5(body)
 
 
 def read_import(root: str, relpath: str) -> ImportSpec | None:
