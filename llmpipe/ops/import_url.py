@@ -101,7 +101,7 @@ def fetch(project: Project, data: UrlData, url: str, scratch: str) -> Fetched:
         local = os.path.join(dest, *relpath.split("/"))
         os.makedirs(os.path.dirname(local), exist_ok=True)
         data.download(relpath, local)
-    info, manifest = build(dest, "md5", NoState())
+    info, manifest = build(dest, project.odb.hash_name, NoState())
     return Fetched(dest, info, manifest, data.dep_hash(files, info))
 
 
@@ -110,7 +110,7 @@ def current_dep(project: Project, data: UrlData) -> HashInfo | None:
     local = data.location.local_path
     if local is not None:
         try:
-            return build(local, "md5", project.state)[0]
+            return build(local, project.odb.hash_name, project.state)[0]
         except FileNotFoundError:
             return None
     if not data.fingerprinted:
@@ -128,7 +128,7 @@ def store(odb: ObjectDB, fetched: Fetched) -> list[str]:
         return [fetched.info.value]
     for relpath, value, _size, _exec in fetched.manifest.entries:
         odb.add_file(os.path.join(fetched.path, *relpath.split("/")), value, move=True)
-    odb.add_bytes(fetched.info.value, fetched.manifest.dir_bytes("md5"))
+    odb.add_bytes(fetched.info.value, fetched.manifest.dir_bytes(odb.hash_name))
     return [e[1] for e in fetched.manifest.entries] + [fetched.info.value]
 
 
@@ -138,7 +138,8 @@ def place(project: Project, fetched: Fetched, target: str, to_remote: bool,
     if to_remote:
         from ..remote.direct import push_objects
 
-        scratch_odb = ObjectDB(os.path.join(os.path.dirname(fetched.path), "odb"))
+        folder = os.path.join(os.path.dirname(fetched.path), "odb")
+        scratch_odb = ObjectDB(folder, project.odb.hash_name)
         result = push_objects(project, scratch_odb, store(scratch_odb, fetched), remote)
         if result.failed:
             raise RemoteError(f"could not send '{target}' to the remote: {result.failed[0]}")

@@ -29,7 +29,7 @@ from typing import Any
 
 from llmpipe.errors import SpecError
 from llmpipe.revfs import as_tree, read_text
-from llmpipe.stage import HashInfo
+from llmpipe.stage import EXTERNAL_HASH_NAMES, HashInfo
 from llmpipe.yamlio import dump_yaml, load_yaml
 
 # What dvc leaves out of a stage's hash (annotations, frozen, and facts of outputs).
@@ -81,7 +81,8 @@ def url_import_body(
 def _hash_fields(info: HashInfo | None) -> dict[str, Any]:
     if info is None:
         return {"hash": "md5"}
-    return {info.name: info.value, **info.facts(), "hash": "md5"}
+    kind = "md5" if info.name in EXTERNAL_HASH_NAMES else info.name  # as dvc writes it
+    return {info.name: info.value, **info.facts(), "hash": kind}
 
 
 def stage_md5(body: dict[str, Any]) -> str:

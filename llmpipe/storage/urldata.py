@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 from ..errors import BackendMissingError
+from ..fsutil import walk_files
 from ..stage import HashInfo
 from .backend import Backend
 from .errors import is_transient, translate, translated
@@ -38,7 +39,13 @@ class UrlData:
         if self.is_http:
             self._http_info()
             return [""]
-        found = sorted(r for r in self._folder().list_files("") if r)
+        local = self.location.local_path
+        if local is not None and os.path.isfile(local):
+            return [""]
+        if local is not None:  # every file (a backend's listing leaves out `*.tmp`)
+            found = sorted(relpath for relpath, _ in walk_files(local))
+        else:
+            found = sorted(r for r in self._folder().list_files("") if r)
         if found:
             return found
         if self._parent().exists(self._name):

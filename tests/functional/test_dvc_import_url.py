@@ -17,7 +17,7 @@ pytestmark = [needs_dvc, pytest.mark.dvc]
 
 DVCFILES = ("f.txt.dvc", "d.dvc", "i.txt.dvc", "h.txt.dvc", "e.txt.dvc", "g.txt.dvc",
             "sub/f.txt.dvc", "r.txt.dvc", "rd.dvc")  # fmt: skip
-DATA = ("f.txt", "d/x", "d/sub/y", "i.txt", "h.txt", "e.txt", "g.txt", "sub/f.txt")
+DATA = ("f.txt", "d/x", "d/sub/y", "d/part.tmp", "i.txt", "h.txt", "e.txt", "g.txt", "sub/f.txt")
 
 
 @pytest.fixture
@@ -27,6 +27,7 @@ def source(tmp_path: Path) -> Path:
     (src / "f.txt").write_text("hello\n")
     (src / "dir" / "x").write_text("x\n")
     (src / "dir" / "sub" / "y").write_text("y\n")
+    (src / "dir" / "part.tmp").write_text("a file like any other\n")
     return src
 
 

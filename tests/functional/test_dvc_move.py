@@ -98,3 +98,14 @@ def test_move_refuses_what_dvc_refuses(twins, src, dst, message):
 
 def test_move_help(project):
     assert "Move data tracked by a .dvc file" in project.ok("move", "--help").out
+
+
+def test_moving_an_import_url_keeps_its_source_and_md5_right(twins):
+    twins.write("inner/i.txt", "inside\n")
+    twins.both("import-url", "inner/i.txt")
+    twins.both("move", "i.txt", "sub/j.txt")
+    twins.same_files("sub/j.txt.dvc", "sub/.gitignore", ".gitignore", "sub/j.txt")
+    assert "path: ../inner/i.txt" in twins.ours.read("sub/j.txt.dvc")
+    twins.both("update", "sub/j.txt.dvc")
+    twins.same_files("sub/j.txt.dvc")
+    assert twins.ours.ok("status").out.strip() == "Data and pipelines are up to date."
