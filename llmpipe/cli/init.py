@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import click
 
-from .render import verbose_option
+from .render import quiet_option, verbose_option
 
 _DVC_GITIGNORE = "/config.local\n/tmp\n/cache\n"
 
 
 @click.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--no-scm", is_flag=True, help="Initialize outside a git repository.")
 @click.option(
     "--subdir", is_flag=True, help="Initialize in a sub-folder of a git work tree (like dvc)."
@@ -19,10 +21,18 @@ _DVC_GITIGNORE = "/config.local\n/tmp\n/cache\n"
 @click.option(
     "--hydra", is_flag=True, help="Enable Hydra: repro composes conf/config.yaml into params.yaml."
 )
+@quiet_option
 @verbose_option
-def init(no_scm: bool, subdir: bool, hydra: bool, verbose: bool) -> None:
-    """Create .dvc/ (as DVC expects it) and .llmpipe/ in the current directory."""
-    root = os.getcwd()
+def init(
+    directory: str | None, no_scm: bool, subdir: bool, hydra: bool, quiet: bool, verbose: bool
+) -> None:
+    """Create .dvc/ (as DVC expects it) and .llmpipe/ in DIRECTORY (default: here)."""
+    root = os.path.abspath(directory or os.getcwd())
+    if not os.path.isdir(root):
+        from ..errors import LlmpipeError
+
+        raise LlmpipeError(f"'{directory}' is not a directory")
+    say = (lambda _text: None) if quiet else click.echo
     if not no_scm:
         _check_git(root, subdir)
     created = _init_dvc_dir(root, no_scm)
@@ -31,27 +41,27 @@ def init(no_scm: bool, subdir: bool, hydra: bool, verbose: bool) -> None:
     os.makedirs(os.path.join(root, LLMPIPE_DIR), exist_ok=True)
     _write_if_missing(os.path.join(root, LLMPIPE_DIR, ".gitignore"), committable_gitignore())
     if created:
-        click.echo(f"Initialized llmpipe project in {root}")
+        say(f"Initialized llmpipe project in {root}")
     elif not hydra:
-        click.echo(f"{root} is already an llmpipe project; nothing to do")
+        say(f"{root} is already an llmpipe project; nothing to do")
     if hydra:
-        _enable_hydra(root)
+        _enable_hydra(root, say)
 
 
-def _enable_hydra(root: str) -> None:
+def _enable_hydra(root: str, say: Callable[[str], None]) -> None:
     from ..config import load_config, set_value
     from ..hydra.scaffold import scaffold_config
 
     # As `dvc config hydra.enabled True` writes it.
     set_value(os.path.join(root, ".dvc", "config"), "hydra", "enabled", "True")
-    click.echo("Hydra enabled: repro composes conf/config.yaml into params.yaml")
+    say("Hydra enabled: repro composes conf/config.yaml into params.yaml")
     done = scaffold_config(
         root, load_config(os.path.join(root, ".dvc"), os.path.join(root, ".llmpipe"))
     )
     if done.created:
-        click.echo(f"Created {done.created} from params.yaml: edit the config there from now on")
+        say(f"Created {done.created} from params.yaml: edit the config there from now on")
     else:
-        click.echo(f"Nothing scaffolded: {done.reason}")
+        say(f"Nothing scaffolded: {done.reason}")
 
 
 def _check_git(root: str, subdir: bool) -> None:

@@ -83,40 +83,19 @@ def write_dvcfile(root: str, relpath: str, out_path: str, hash_info: HashInfo) -
 
 
 def update_dvcfile(root: str, relpath: str, out_path: str, hash_info: HashInfo) -> None:
-    """Record `hash_info` for output `out_path` of the `.dvc` file at `relpath`, keeping
-    the rest of the file (comments, `desc`, `meta`, `type`, `labels`, `remote`, …) as
-    `dvc add` keeps it: hash fields change in place, new ones go last, stale ones go.
-
-    Writes a new file (`write_dvcfile`) when there is none, or none that names `out_path`.
+    """Record `hash_info` for output `out_path` of the `.dvc` file at `relpath`
+    (`record_dvcfile_hashes`); a new file (`write_dvcfile`) when there is none, or none
+    that names `out_path`.
     """
-    from llmpipe.yamlio import load_for_update
-
-    path = os.path.join(root, relpath)
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = load_for_update(handle.read())
-    except FileNotFoundError:  # (a malformed file stopped the caller loading the stages)
+        data = load_yaml(read_text(as_tree(root), relpath) or "", relpath)
+    except SpecError:  # (a malformed file stopped the caller loading the stages)
         data = None
     outs = data.get("outs") if isinstance(data, dict) else None
-    entry = next((e for e in outs or () if isinstance(e, dict) and e.get("path") == out_path), None)
-    if entry is None:
+    if not any(isinstance(e, dict) and e.get("path") == out_path for e in outs or ()):
         write_dvcfile(root, relpath, out_path, hash_info)
         return
-    _record_hash(entry, hash_info)
-    atomic_write_text(path, dump_yaml(data))
-
-
-# The fields of an output entry that its hash decides, in the order dvc adds them.
-_HASH_FIELDS = ("md5", "size", "nfiles", "isexec", "hash")
-
-
-def _record_hash(entry: dict[str, Any], hash_info: HashInfo) -> None:
-    wanted = {hash_info.name: hash_info.value, **hash_info.facts(), "hash": hash_info.name}
-    for key in dict.fromkeys((*_HASH_FIELDS, hash_info.name)):
-        if key in wanted:
-            entry[key] = wanted[key]
-        elif key in entry:
-            del entry[key]
+    record_dvcfile_hashes(root, relpath, {out_path: hash_info})
 
 
 def dvcfile_text(out_path: str, hash_info: HashInfo) -> str:
@@ -176,14 +155,12 @@ def _checked(relpath: str, wdir: str, path: str, what: str) -> str:
         raise SpecError(f"{relpath}: {exc}") from None
 
 
-_FACT_ORDER = ("md5", "size", "nfiles", "isexec", "hash", "path")
-
-
 def record_dvcfile_hashes(root: str, relpath: str, hashes: dict[str, HashInfo]) -> None:
     """Record new `hashes` ({out path as written: hash}) in the `.dvc` file at `relpath`.
 
-    As dvc does: comments, other keys and options stay where they are; only the
-    hash facts of those outputs change.
+    As dvc rewrites the file (it applies its fresh dump to the parsed text): comments
+    and keys stay where they are, hash facts change in place, new facts go last in
+    dvc's order, stale facts go, and so do options left at their default value.
     """
     from llmpipe.yamlio import load_for_update
 
@@ -192,19 +169,28 @@ def record_dvcfile_hashes(root: str, relpath: str, hashes: dict[str, HashInfo]) 
     for entry in document.get("outs") or ():
         info = hashes.get(entry.get("path"))
         if info is not None:
-            _set_facts(entry, {info.name: info.value, **info.facts(), "hash": info.name})
+            _record_hash(entry, info)
+            _drop_defaults(entry)
     atomic_write_text(path, dump_yaml(document))
 
 
-def _set_facts(entry: Any, facts: dict[str, Any]) -> None:
-    for stale in ("md5", "size", "nfiles", "isexec", "etag", "checksum"):
-        if stale not in facts and stale in entry:
-            del entry[stale]
-    for key, value in facts.items():
-        if key in entry:
-            entry[key] = value
-            continue
-        # A new fact goes where dvc writes it: after the facts that precede it.
-        before = [k for k in _FACT_ORDER[: _FACT_ORDER.index(key)] if k in entry]
-        position = list(entry).index(before[-1]) + 1 if before else 0
-        entry.insert(position, key, value)
+# The fields of an output entry that its hash decides, in the order dvc adds them.
+_HASH_FIELDS = ("md5", "size", "nfiles", "isexec", "hash", "etag", "checksum")
+
+# Options dvc writes only when they differ from their default (a falsy metric/plot too).
+_DEFAULTS = {"cache": True, "persist": False, "push": True, "metric": False, "plot": False}
+
+
+def _record_hash(entry: dict[str, Any], hash_info: HashInfo) -> None:
+    wanted = {hash_info.name: hash_info.value, **hash_info.facts(), "hash": hash_info.name}
+    for key in dict.fromkeys((*_HASH_FIELDS, hash_info.name)):
+        if key in wanted:
+            entry[key] = wanted[key]
+        elif key in entry:
+            del entry[key]
+
+
+def _drop_defaults(entry: dict[str, Any]) -> None:
+    for key, default in _DEFAULTS.items():
+        if key in entry and entry[key] is default:
+            del entry[key]

@@ -96,6 +96,34 @@ def test_readding_keeps_the_rest_of_the_dvc_file_as_dvc_does(project, dvc_projec
     assert "# top comment" in theirs[0] and "  push: false\n  isexec: true\n" in theirs[1]
 
 
+HAND_WRITTEN = {
+    # no hash yet, a comment and a default option: the facts go last, `cache: true` goes
+    "commit": "outs:\n- path: foo\n  desc: my file  # keep\n  cache: true\n",
+    # a stale hash among options at their defaults, `size` missing
+    "add": "outs:\n- path: foo\n  persist: false\n  push: true\n  remote: r1\n"
+    "  md5: abc\n  hash: md5\n  cache: true\n  desc: d\n",
+}
+
+
+def hand_written_story(proj, tool: str) -> list[str]:  # noqa: ANN001
+    seen = []
+    for verb, text in HAND_WRITTEN.items():
+        proj.write("foo", f"content for {verb}\n")
+        proj.write("foo.dvc", text)
+        args = ("commit", "-f", "foo.dvc") if verb == "commit" else ("add", "foo")
+        result = proj.run("dvc", *args, check=False) if tool == "dvc" else proj.cli(*args)
+        assert (result.returncode if tool == "dvc" else result.code) == 0, (tool, verb)
+        seen.append(proj.read("foo.dvc"))
+    return seen
+
+
+def test_commit_and_add_rewrite_a_hand_written_dvc_file_as_dvc_does(project, dvc_project) -> None:  # noqa: ANN001
+    ours, theirs = hand_written_story(project, "llmpipe"), hand_written_story(dvc_project, "dvc")
+    assert ours == theirs
+    assert theirs[0].index("desc: my file  # keep") < theirs[0].index("md5:")
+    assert "cache: true" not in theirs[0] and "persist" not in theirs[1]
+
+
 def in_directory_story(proj, tool: str) -> list[dict[str, str]]:  # noqa: ANN001
     proj.write("data/f1", "1\n")
     add(proj, tool, "data")

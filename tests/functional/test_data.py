@@ -128,6 +128,17 @@ def test_init_twice_is_harmless_and_no_scm_needs_no_git(project, tmp_path, monke
     assert (plain / ".dvc" / "config").read_text().strip() == "[core]\n    no_scm = True"
 
 
+def test_init_takes_a_directory_and_quiet_as_dvc_init_does(project, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    project.git("init", "-q", str(other))
+    result = project.cli("init", "-q", str(other))
+    assert result.code == 0 and result.out == ""
+    assert (other / ".dvc" / "config").exists() and (other / ".llmpipe").is_dir()
+    missing = project.cli("init", str(tmp_path / "nope"))
+    assert missing.code == 1 and "is not a directory" in missing.err
+
+
 def test_complete_directory_marker_is_dropped_by_gc(project):
     from llmpipe import Repo
     from llmpipe.cache.checkout import in_cache
