@@ -91,17 +91,19 @@ def _fsync_file(path: str) -> None:
 
 
 @contextlib.contextmanager
-def locked(path: str, *, shared: bool = False) -> Iterator[None]:
+def locked(path: str, *, shared: bool = False, wait: bool = True) -> Iterator[None]:
     """Hold an flock on the lock file `path` (created, with its folder) for the block.
 
     Exclusive unless `shared`. The lock goes with the process: a crash releases it.
+    Without `wait`, a lock held elsewhere raises BlockingIOError at once.
     """
     import fcntl
 
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        kind = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        fcntl.flock(fd, kind if wait else kind | fcntl.LOCK_NB)
         yield
     finally:
         os.close(fd)

@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import SpecError
 from .fsutil import atomic_write_text
-from .revfs import FileTree, as_tree, read_text
+from .revfs import FileTree, as_tree, parse_once, read_text
 from .stage import HashInfo, Stage
 from .yamlio import load_yaml, render_lock, split_stage_blocks
 
@@ -24,9 +24,14 @@ LockEntry = dict[str, Any]
 def read_lock(root: str | FileTree, relpath: str) -> dict[str, LockEntry]:
     """The stage entries of the lock file at `relpath` (empty when there is none).
 
-    `root` is the project folder, or a tree (a commit's files) to read from.
+    `root` is the project folder, or a tree (a commit's files) to read from. A
+    commit's lock is parsed once per content (the result is shared: do not change it).
     """
-    return parse_lock(read_text(as_tree(root), relpath) or "", relpath)
+    return parse_once(as_tree(root), relpath, _read_lock)
+
+
+def _read_lock(tree: FileTree, relpath: str) -> dict[str, LockEntry]:
+    return parse_lock(read_text(tree, relpath) or "", relpath)
 
 
 def parse_lock(text: str, relpath: str) -> dict[str, LockEntry]:

@@ -28,6 +28,20 @@ def parse_data(content: bytes, path: str, rev: str | None = None) -> Any:
     return parse_text(text, path, rev)
 
 
+def parse_tree_file(tree: Any, relpath: str) -> Any:
+    """`parse_data` of the file at `relpath` of a commit's tree (a `RevTree`), for its
+    `parse_once`: the stage loader (`vars`) and `compare` read params files alike, and
+    share one parse per content. The result is shared: copy it before changing it.
+
+    FileProblem when the file is absent, or starts with a byte-order mark (the two
+    readers decode that differently: each then parses it itself).
+    """
+    content = tree.read_bytes(relpath)
+    if content is None or content.startswith(b"\xef\xbb\xbf"):
+        raise FileProblem(f"'{relpath}' is read by each reader")
+    return parse_data(content, relpath)
+
+
 def parse_text(text: str, path: str, rev: str | None = None) -> Any:
     """`parse_data` of text already decoded (params files are read this way too).
 

@@ -50,6 +50,8 @@ class GitObjects:
         self._unkept: set[str] = set()  # blobs too large to keep: handed out once
         self._blob_bytes = 0
         self._commit_trees: dict[str, str] = {}
+        # Parse results by (parser, blob id): a blob's content never changes.
+        self.parsed: dict[tuple[Callable[..., object], str], object] = {}
 
     def _process(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
@@ -284,6 +286,20 @@ class RevTree:
             self._oids[relpath] = oid if mode in _FILE_MODES else None
         return self._oids[relpath]
 
+    def parse_once(self, relpath: str, parse: Callable[[RevTree, str], T]) -> T:
+        """`parse(self, relpath)`, computed once per blob for every tree of these objects
+        (experiments share their dvc.yaml; one revision's lock is read by two readers).
+
+        The result is shared: callers must not change it. Errors are not kept.
+        """
+        oid = self.oid(relpath)
+        if oid is None:
+            return parse(self, relpath)
+        key = (parse, oid)
+        if key not in self.objects.parsed:
+            self.objects.parsed[key] = parse(self, relpath)
+        return self.objects.parsed[key]  # type: ignore[return-value]
+
     def prefetch(self, relpaths: Iterable[str]) -> None:
         """Read the files at `relpaths` (those not read yet) from git in one request."""
         self.objects.prefetch(oid for oid in map(self.oid, relpaths) if oid)
@@ -418,6 +434,18 @@ class _ReadRecorder:
     def read_bytes(self, relpath: str) -> bytes | None:
         self.oid(relpath)
         return self.tree.read_bytes(relpath)
+
+    def parse_once(self, relpath: str, parse: Callable[[RevTree, str], T]) -> T:
+        self.oid(relpath)  # `parse` reads this one file
+        return self.tree.parse_once(relpath, parse)
+
+
+def parse_once(tree: FileTree, relpath: str, parse: Callable[[FileTree, str], T]) -> T:
+    """`parse(tree, relpath)`; at a commit, once per content of the file (`RevTree.parse_once`:
+    `parse` must read only `relpath`, and callers must not change the shared result)."""
+    if isinstance(tree, RevTree | _ReadRecorder):
+        return tree.parse_once(relpath, parse)
+    return parse(tree, relpath)
 
 
 def _tree_entries(content: bytes, width: int) -> list[tuple[bytes, str, str]]:

@@ -331,19 +331,28 @@ def has_changes(root: str, untracked: bool = False) -> bool:
 # -- writing commits and refs (experiments) ---------------------------------------
 
 
-def run_git(root: str, *args: str, env: dict[str, str] | None = None) -> str:
+def run_git(
+    root: str, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> str:
     """Stripped stdout of `git -C root args`; LlmpipeError naming the command when it fails.
 
-    `env` adds variables (a temporary `GIT_INDEX_FILE`) to the environment.
+    `env` adds variables (a temporary `GIT_INDEX_FILE`) to the environment; `stdin`
+    is fed to git (`update-ref --stdin`).
     """
     try:
-        result = _git(root, args, env)
+        result = _git(root, args, env, stdin)
     except OSError as exc:
         raise LlmpipeError(f"cannot run git: {exc}") from None
     if result.returncode != 0:
-        detail = result.stderr.strip().splitlines()
-        raise LlmpipeError(f"git {args[0]} failed: {detail[-1] if detail else 'no message'}")
+        raise LlmpipeError(f"git {args[0]} failed: {_git_error(result.stderr)}")
     return result.stdout.strip()
+
+
+def _git_error(stderr: str) -> str:
+    """git's own error line (`fatal: …`), not the advice it prints after it."""
+    lines = stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith(("fatal: ", "error: "))]
+    return (errors or lines or ["no message"])[0 if errors else -1]
 
 
 def full_refs(root: str, namespace: str) -> list[tuple[str, str]]:

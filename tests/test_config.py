@@ -181,4 +181,5 @@ def test_a_command_reads_the_config_files_once(project, tmp_path, monkeypatch) -
 
     monkeypatch.setattr(read, "read_file", counting_read)
     project.ok("push")
-    assert len(parsed) == 4, parsed  # .dvc/config(.local), .llmpipe/config(.local)
+    # dvc's system and global files, .dvc/config(.local), .llmpipe/config(.local)
+    assert len(parsed) == 6, parsed

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..ops.diff import DataDiff
 
 _LABELS = {
+    "not_in_remote": "Not in remote",
     "not_in_cache": "Not in cache",
     "committed": "DVC committed changes",
     "uncommitted": "DVC uncommitted changes",
@@ -20,6 +21,7 @@ _LABELS = {
     "unchanged": "DVC unchanged files",
 }
 _HINTS = {
+    "not_in_remote": ('use "llmpipe push <file>..." to upload files',),
     "not_in_cache": ('use "llmpipe fetch <file>..." to download files',),
     "committed": ("git commit the corresponding dvc files to update the repo",),
     "uncommitted": (
@@ -31,6 +33,7 @@ _HINTS = {
     ),
 }
 _COLORS = {
+    "not_in_remote": "red",
     "not_in_cache": "red",
     "committed": "green",
     "uncommitted": "yellow",
@@ -56,6 +59,9 @@ def data() -> None:
     flag_value="all",
     help="List files git does not track.",
 )
+@click.option("--not-in-remote", is_flag=True, help="List tracked files the remote lacks.")
+@click.option("-r", "--remote", help="The remote to check (with --not-in-remote).")
+@click.option("--no-remote-refresh", is_flag=True, hidden=True, help="Accepted for dvc's sake.")
 @verbose_option
 def status(
     targets: tuple[str, ...],
@@ -63,6 +69,9 @@ def status(
     granular: bool,
     unchanged: bool,
     untracked_files: str,
+    not_in_remote: bool,
+    remote: str | None,
+    no_remote_refresh: bool,
     verbose: bool,
 ) -> None:
     """Show changes between the last git commit, the dvc files and the workspace."""
@@ -71,7 +80,8 @@ def status(
 
     untracked = untracked_files == "all"
     with open_project() as project:
-        found = data_status(project, list(targets), granular=granular, untracked=untracked)
+        found = data_status(project, list(targets), granular=granular, untracked=untracked,
+                            remote=remote, in_remote=not_in_remote)  # fmt: skip
     shown = _as_dvc(found, unchanged, untracked)
     if as_json:
         emit_json(shown, like_dvc=True)
@@ -83,6 +93,7 @@ def _as_dvc(found: DataStatus, unchanged: bool, untracked: bool) -> dict[str, An
     """dvc's JSON: only the non-empty groups, in dvc's order."""
     shown: dict[str, Any] = {
         "not_in_cache": found.not_in_cache,
+        "not_in_remote": found.not_in_remote,
         "committed": _changes(found.committed),
         "uncommitted": _changes(found.uncommitted),
         "untracked": found.untracked if untracked else [],

@@ -118,6 +118,7 @@ def _saved_line(saved, quiet: bool) -> None:  # noqa: ANN001
 
 
 @exp.command(name="save")
+@click.argument("targets", nargs=-1)
 @click.option("-n", "--name", help="The experiment's name (default: a random one).")
 @click.option("-f", "--force", is_flag=True, help="Replace an experiment of the same name.")
 @click.option(
@@ -127,16 +128,33 @@ def _saved_line(saved, quiet: bool) -> None:  # noqa: ANN001
     metavar="PATH",
     help="Also save this file git does not track (repeatable).",
 )
+@click.option("-m", "--message", help="The experiment commit's message.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"ref": <commit sha>} (dvc\'s).')
 @quiet_option
 @verbose_option
-def save(name: str | None, force: bool, include_untracked: tuple[str, ...], quiet: bool,
+def save(targets: tuple[str, ...], name: str | None, force: bool,
+         include_untracked: tuple[str, ...], message: str | None, as_json: bool, quiet: bool,
          verbose: bool) -> None:  # fmt: skip
-    """Save the workspace as it is, without running anything, as an experiment on HEAD."""
+    """Save the workspace, without running anything, as an experiment on HEAD.
+
+    As `dvc exp save`, the outputs of TARGETS (default: every stage) are committed
+    first, as they are (`commit -f`).
+    """
     from ..ops.exp.run import save_experiment
     from .session import run_verb
 
-    saved = run_verb(save_experiment, name, force, include_untracked)
-    if not quiet:
+    saved = run_verb(save_experiment, name, force, include_untracked, message, targets)
+    if saved.left_out:
+        click.secho(
+            "WARNING: The following untracked files were present in the workspace before"
+            " saving but will not be included in the experiment commit:\n\t"
+            + ", ".join(saved.left_out),
+            fg="yellow",
+            err=True,
+        )
+    if as_json:
+        emit_json({"ref": saved.exp.commit}, like_dvc=True)
+    elif not quiet:
         click.echo(f"Experiment has been saved as: {saved.exp.name}")
 
 
@@ -363,6 +381,44 @@ def remove(experiments: tuple[str, ...], revs: tuple[str, ...], all_commits: boo
         click.echo(f"Removed experiments: {', '.join(repr(e.name) for e in removed)}")
     else:
         click.echo("No experiments to remove.")
+
+
+@exp.command(name="rename")
+@click.argument("experiment")
+@click.argument("name", required=False)
+@click.option("-f", "--force", is_flag=True, help="Replace an experiment that has the new name.")
+@quiet_option
+@verbose_option
+def rename(experiment: str, name: str | None, force: bool, quiet: bool, verbose: bool) -> None:
+    """Rename EXPERIMENT to NAME (on the same baseline)."""
+    from ..errors import ExperimentError
+    from ..ops.exp.manage import rename as rename_verb
+    from .session import run_verb
+
+    if name is None:  # as dvc: `exp rename NEW` names no experiment
+        raise ExperimentError("an experiment to rename and a new experiment name are required")
+    renamed = run_verb(rename_verb, experiment, name, force)
+    if quiet:
+        return
+    if renamed is None:
+        click.echo("No experiments to rename.")
+    else:
+        click.echo(f"Renamed experiments: {renamed[0].name!r}")
+
+
+@exp.command(name="clean")
+@quiet_option
+@verbose_option
+def clean(quiet: bool, verbose: bool) -> None:
+    """Remove temporary files left by experiment runs that were interrupted."""
+    from ..ops.exp.queue import clean as clean_verb
+    from .session import run_verb
+
+    if not quiet:
+        click.echo("Cleaning up experiments' temporary files...")
+    run_verb(clean_verb)
+    if not quiet:
+        click.echo("Done!")
 
 
 def _sync_options(func):  # noqa: ANN001, ANN202

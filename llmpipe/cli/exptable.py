@@ -8,7 +8,6 @@ cells are all the same; `--sort-by` orders each baseline's experiments.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -203,6 +202,8 @@ def _only_changed(headers: list[str], rows: list[list[str]]) -> tuple[list[str],
 
 
 def to_csv(headers: list[str], rows: list[list[str]]) -> str:
+    import csv  # only for --csv: not at start-up
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerows([headers, *rows])

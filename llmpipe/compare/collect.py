@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import FileAbsent, FileProblem
-from ..metrics import as_mapping, flatten, metric_values, parse_data
-from ..revfs import GitObjects, RevTree, Tree, TreeMemo, WorkTree, git_location
+from ..errors import FileAbsent, FileProblem, LlmpipeError
+from ..metrics import as_mapping, flatten, metric_values, parse_data, parse_tree_file
+from ..revfs import GitObjects, RevTree, Tree, TreeMemo, WorkTree, git_location, parse_once
 from .formats import Fetch, RevisionFiles
 from .pipeline import ParamsFile, Pipeline, load_pipeline, vars_params
 from .revisions import Revision, RevisionChoice, select_revisions
@@ -162,13 +162,25 @@ class Comparison:
     ) -> FileValues:
         where = f"'{path}' at {files.label}"
         try:
-            data = parse_data(files.read(path), path, files.label)
+            data = parse_data(files.read(path), path, files.label) if metrics else _params(
+                files, path)  # fmt: skip
             if metrics:
                 return FileValues(data=metric_values(as_mapping(data, where)))
             data = as_mapping(data, where)
         except FileProblem as exc:
             return FileValues(error=exc)
         return FileValues(data=only_keys(dict(data), keys))
+
+
+def _params(files: RevisionFiles, path: str) -> Any:
+    """A params file's data: at a commit, parsed once per content with the stage loader's
+    reading of it (`metrics.parse_tree_file`; not changed here); else read as metrics are."""
+    if files.tree.commit is not None:
+        try:
+            return parse_once(files.tree, path, parse_tree_file)
+        except LlmpipeError:
+            pass  # absent from git, or malformed: read (and reported) as before
+    return parse_data(files.read(path), path, files.label)
 
 
 def only_keys(data: dict[str, Any], keys: Sequence[str] | None) -> dict[str, Any]:

@@ -7,7 +7,6 @@ names; in a shallow clone the message says that history is missing.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -91,6 +90,8 @@ def resolve(root: str, objects: GitObjects, rev: str) -> str:
     if sha is not None:
         return sha
     names = [name for ns in ("refs/heads", "refs/tags") for name, _ in scm.list_refs(root, ns)]
+    import difflib  # only for this rare path: not at start-up
+
     close = difflib.get_close_matches(rev, names, n=3)
     hint = f" (did you mean {', '.join(repr(n) for n in close)}?)" if close else ""
     if scm.is_shallow(root):

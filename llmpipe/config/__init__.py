@@ -9,7 +9,8 @@ One reader, one writer, both speaking dvc's configobj dialect:
   dvc does not know;
 - `remotes` holds the edits behind `llmpipe remote add/modify/remove/default`.
 
-Global and system dvc config files (`~/.config/dvc/config`) are not read.
+dvc's system and global (per-user) files are read first, so the project's files
+override them, as dvc merges its levels (`model.ConfigFiles`).
 """
 
 from __future__ import annotations

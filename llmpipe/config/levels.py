@@ -2,7 +2,8 @@
 
 dvc's levels, from the widest: `system` (`/etc/xdg/dvc/config`), `global` (the
 user's `~/.config/dvc/config`), `repo` (`.dvc/config`) and `local`
-(`.dvc/config.local`). A name is `section.option`, or `remote.NAME.option` (also
+(`.dvc/config.local`); `DVC_SYSTEM_CONFIG_DIR` and `DVC_GLOBAL_CONFIG_DIR` move
+the first two, as in dvc. A name is `section.option`, or `remote.NAME.option` (also
 `db.`/`machine.`); dvc lower-cases them. Reading without a level answers from the
 narrowest level that has the option.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from ..errors import ConfigError
 from .dialect import NAMED_KINDS, named_kind
 from .document import ConfigDocument
+from .model import global_config_dir, system_config_dir
 
 LEVELS = ("system", "global", "repo", "local")
 _NAME = re.compile(r"^(?P<top>(remote|db|machine)\.)?(?P<section>[^.]*)\.(?P<option>[^.]*)$")
@@ -67,11 +69,9 @@ class OptionName:
 def level_path(level: str, dvc_dir: str | None) -> str:
     """The file of `level`; ConfigError for a project level outside a project."""
     if level == "system":
-        first = (os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep)[0]
-        return os.path.join(first, "dvc", "config")
+        return os.path.join(system_config_dir(), "config")
     if level == "global":
-        home = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
-        return os.path.join(home, "dvc", "config")
+        return os.path.join(global_config_dir(), "config")
     if dvc_dir is None:
         raise ConfigError(f"--{level} needs a project: run it inside one ('llmpipe init')")
     return os.path.join(dvc_dir, "config.local" if level == "local" else "config")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,13 +15,36 @@ DEFAULT_LINK_TYPES = ("reflink", "copy")
 _TRUE = {"true", "1", "yes", "on"}
 
 
+def system_config_dir() -> str:
+    """dvc's system-wide config folder: `$DVC_SYSTEM_CONFIG_DIR`, else platformdirs'
+    site config dir for dvc (the first of `$XDG_CONFIG_DIRS`, default /etc/xdg, + /dvc)."""
+    if os.environ.get("DVC_SYSTEM_CONFIG_DIR"):
+        return os.environ["DVC_SYSTEM_CONFIG_DIR"]
+    if sys.platform == "darwin":
+        return "/Library/Application Support/dvc"
+    dirs = os.environ.get("XDG_CONFIG_DIRS", "").strip() or "/etc/xdg"
+    return os.path.join(dirs.split(os.pathsep)[0], "dvc")
+
+
+def global_config_dir() -> str:
+    """dvc's per-user config folder: `$DVC_GLOBAL_CONFIG_DIR`, else platformdirs' user
+    config dir for dvc (`$XDG_CONFIG_HOME`, default ~/.config, + /dvc)."""
+    if os.environ.get("DVC_GLOBAL_CONFIG_DIR"):
+        return os.environ["DVC_GLOBAL_CONFIG_DIR"]
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Application Support/dvc")
+    home = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
+    return os.path.join(home, "dvc")
+
+
 @dataclass(frozen=True)
 class ConfigFiles:
     """Where a project's settings live, in the order they shadow each other.
 
-    DVC's `.dvc/config` (committed) and `.dvc/config.local` (this machine), then
-    llmpipe's own `.llmpipe/config` and `.llmpipe/config.local`: dvc rejects keys
-    it does not know, so settings only llmpipe reads go to llmpipe's files.
+    dvc's system and global (per-user) files, the project's `.dvc/config`
+    (committed) and `.dvc/config.local` (this machine), then llmpipe's own
+    `.llmpipe/config` and `.llmpipe/config.local`: dvc rejects keys it does not
+    know, so settings only llmpipe reads go to llmpipe's files.
     """
 
     dvc_dir: str
@@ -42,8 +66,16 @@ class ConfigFiles:
     def llmpipe_local(self) -> str:
         return os.path.join(self.llmpipe_dir, "config.local")
 
-    def in_order(self) -> tuple[str, str, str, str]:
-        return (self.repo, self.local, self.llmpipe, self.llmpipe_local)
+    @property
+    def system(self) -> str:
+        return os.path.join(system_config_dir(), "config")
+
+    @property
+    def user(self) -> str:
+        return os.path.join(global_config_dir(), "config")
+
+    def in_order(self) -> tuple[str, ...]:
+        return (self.system, self.user, self.repo, self.local, self.llmpipe, self.llmpipe_local)
 
 
 @dataclass(frozen=True)

@@ -61,17 +61,28 @@ def commit(
     MissingDependencyError when a dep of a stage is missing.
     """
     with repo_lock(project.tmp_dir):
-        graph = project_graph(project)
-        chosen = [graph.stages[a] for a in select_stages(project, graph, targets, with_deps)]
-        ctx = run_context(project)
-        locks = LockWriter(project.root)
-        committed = []
-        for stage in chosen:
-            status = _status(ctx, stage, locks)
-            if not force and _changed(status):
-                _ask(stage, status, confirm)
-            committed.append(_record(ctx, stage, status, locks))
-        return committed
+        return commit_locked(project, targets, force, with_deps, confirm)
+
+
+def commit_locked(
+    project: Project,
+    targets: Sequence[str] = (),
+    force: bool = False,
+    with_deps: bool = False,
+    confirm: Confirm | None = None,
+) -> list[Committed]:
+    """`commit` for a caller that holds the repository lock (`exp save`)."""
+    graph = project_graph(project)
+    chosen = [graph.stages[a] for a in select_stages(project, graph, targets, with_deps)]
+    ctx = run_context(project)
+    locks = LockWriter(project.root)
+    committed = []
+    for stage in chosen:
+        status = _status(ctx, stage, locks)
+        if not force and _changed(status):
+            _ask(stage, status, confirm)
+        committed.append(_record(ctx, stage, status, locks))
+    return committed
 
 
 def _status(ctx: RunContext, stage: Stage, locks: LockWriter) -> StageStatus:

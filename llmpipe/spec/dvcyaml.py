@@ -10,7 +10,6 @@ resolved and turned into a frozen Stage with repository-relative `wdir`.
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,13 +17,13 @@ from itertools import product
 from typing import Any
 
 from llmpipe.errors import InterpolationError, SpecError
-from llmpipe.revfs import FileTree, as_tree, read_text
+from llmpipe.revfs import FileTree, as_tree, parse_once, read_text
 from llmpipe.spec.interpolate import Context, check_syntax, resolve, to_str
-from llmpipe.spec.params import parse_params
+from llmpipe.spec.params import parse_params, shared_params
 from llmpipe.spec.paths import checked_path
 from llmpipe.spec.resources import read_placement
 from llmpipe.stage import Dep, Out, ParamRef, Stage
-from llmpipe.yamlio import load_with_lines
+from llmpipe.yamlio import KeyLines, load_with_lines
 
 DEFAULT_PARAMS_FILE = "params.yaml"
 TOP_KEYS = ("stages", "vars", "params", "metrics", "plots", "artifacts", "datasets")
@@ -90,15 +89,22 @@ def parse_dvcyaml(root: str | FileTree, relpath: str) -> DvcYaml:
     `root` is the project folder, or a tree (a commit's files) to read from.
     """
     tree = as_tree(root)
+    # A commit's dvc.yaml is parsed once per content (experiments share it); the stages
+    # are built per tree, as their values may come from that tree's params files.
+    return _Loader(tree, relpath, *parse_once(tree, relpath, _parse)).load()
+
+
+def _parse(tree: FileTree, relpath: str) -> tuple[Any, KeyLines]:
     text = read_text(tree, relpath)
     if text is None:
         raise SpecError(f"'{relpath}' does not exist")
-    data, lines = load_with_lines(text, relpath)
-    return _Loader(tree, relpath, data, lines).load()
+    return load_with_lines(text, relpath)
 
 
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
     """` (did you mean 'x'?)` for a close match among `choices`, else ''."""
+    import difflib  # only for this rare path: not at start-up
+
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -238,6 +244,9 @@ class _Loader:
             )
 
     def _read_vars_file(self, path: str, owner: Any, label: str) -> dict[str, Any]:
+        shared = shared_params(self.tree, path)  # the merge below copies it
+        if shared is not None:
+            return shared
         text = read_text(self.tree, path)
         if text is None:
             raise self.fail(

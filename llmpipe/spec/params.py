@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmpipe.errors import FileProblem, SpecError
-from llmpipe.metrics import parse_text
+from llmpipe.errors import FileProblem, LlmpipeError, SpecError
+from llmpipe.metrics import parse_text, parse_tree_file
+from llmpipe.revfs import FileTree, parse_once
 
 
 def read_params_file(path: str, relpath: str | None = None) -> dict[str, Any]:
@@ -27,6 +28,22 @@ def read_params_file(path: str, relpath: str | None = None) -> dict[str, Any]:
     except IsADirectoryError:
         raise SpecError(f"params file '{shown}' is a directory, expected a file") from None
     return parse_params(text, shown)
+
+
+def shared_params(tree: FileTree, relpath: str) -> dict[str, Any] | None:
+    """The params file at `relpath` of a commit, parsed once per content for every
+    reader (see `metrics.parse_tree_file`); None when the caller must read it itself
+    (the workspace, a missing or malformed file, one that is not a mapping): its own
+    reading then gives its own error. The result is shared: do not change it."""
+    if tree.commit is None or relpath.lower().endswith(".py"):
+        return None
+    try:
+        data = parse_once(tree, relpath, parse_tree_file)
+    except LlmpipeError:
+        return None
+    if data is None:
+        return {}
+    return data if isinstance(data, dict) else None
 
 
 def parse_params(text: str, relpath: str) -> dict[str, Any]:

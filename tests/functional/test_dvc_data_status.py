@@ -61,3 +61,32 @@ def test_uncommitted_changes_granular_targets_and_not_in_cache(project):
     assert "DVC uncommitted changes:" in out and "        modified: data/" in out
     (project.path / ".dvc/cache/files/md5").rename(project.path / "moved")
     assert same(project)["not_in_cache"] == ["data/", "single.txt"]
+
+
+def test_not_in_remote_as_dvc_and_an_unreachable_remote_is_an_error(project, tmp_path):
+    for name in ("f1", "f2"):
+        project.write(f"data/{name}", name)
+    project.write("single.txt", "x")
+    project.write("local.txt", "never pushed")
+    project.ok("add", "data", "single.txt", "local.txt")
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.ok("remote", "add", "other", str(tmp_path / "other"))
+    dvcfile = project.read("local.txt.dvc").replace(
+        "  path: local.txt", "  path: local.txt\n  push: false"
+    )
+    project.write("local.txt.dvc", dvcfile)
+    project.commit("data")
+    assert same(project, "--not-in-remote") == {"not_in_remote": ["data/", "single.txt"]}
+    same(project, "--not-in-remote", "--granular")
+    project.ok("push", "single.txt.dvc")
+    assert same(project, "--not-in-remote") == {"not_in_remote": ["data/"]}
+    for args in (("--granular",), ("data",), ("single.txt",), ("-r", "other")):
+        same(project, "--not-in-remote", *args)
+    assert same(project, "-r", "other") == {}  # -r alone checks nothing, as in dvc
+    shown = project.ok("data", "status", "--not-in-remote").out
+    assert shown.startswith('Not in remote:\n  (use "llmpipe push <file>..." to upload files)\n')
+    # dvc says "not in remote" for a remote it cannot reach; llmpipe says it cannot check.
+    project.ok("remote", "add", "down", "ssh://127.0.0.1:9/store")
+    failed = project.llmpipe("data", "status", "--not-in-remote", "-r", "down", "--json")
+    assert failed.returncode == 1 and failed.stdout == ""
+    assert failed.stderr.startswith("ERROR: cannot reach remote 'down'"), failed.stderr

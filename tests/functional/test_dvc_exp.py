@@ -7,11 +7,12 @@ character for character.
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
 from tests.compare.experiments import build
-from tests.conftest import needs_dvc
+from tests.conftest import needs_dvc, new_project
 
 pytestmark = [needs_dvc, pytest.mark.dvc]
 
@@ -102,3 +103,71 @@ def test_exp_push_and_pull_move_refs_and_outputs_both_ways_with_dvc(project, tmp
     assert json.loads(project.read("eval.json")) == {"f1": 0.75}
     missing = project.cli("exp", "pull", "origin", "nope")
     assert missing.code == 1 and "holds no experiment 'nope'" in missing.err
+
+
+def test_exp_rename_and_clean_as_dvc(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "-S", "train.lr=0.5", "-n", "lr5")
+    ours = project.llmpipe("exp", "rename", "lr3", "mine")
+    theirs = project.run("dvc", "exp", "rename", "lr5", "theirs", check=False)
+    assert ours.returncode == theirs.returncode == 0
+    assert ours.stdout == "Renamed experiments: 'lr3'\n" and theirs.stdout == (
+        "Renamed experiments: 'lr5'\n"
+    )
+    _same(project, "exp", "list", any_order=True)  # each sees the other's rename
+    for args in (("mine", "theirs"), ("nope", "x"), ("mine", "a/b"), ("mine",)):
+        ours = project.llmpipe("exp", "rename", *args)
+        theirs = project.run("dvc", "exp", "rename", *args, check=False)
+        assert ours.returncode != 0 and theirs.returncode != 0, args
+        assert ours.stderr.startswith("ERROR: ") and ours.stderr.count("\n") == 1, ours.stderr
+    for args in (("mine", "mine"), ("-f", "mine", "theirs")):
+        ours = project.llmpipe("exp", "rename", *args)
+        assert ours.returncode == 0, ours.stderr
+    assert project.run("dvc", "exp", "list", "--name-only").stdout == "theirs\n"
+    assert project.llmpipe("exp", "clean").stdout.endswith("Done!\n")
+    assert project.run("dvc", "exp", "clean").stdout.endswith("Done!\n")
+
+
+def _edit_and_run_by_hand(project) -> None:
+    """New params and outputs in the workspace, run outside any tool: nothing committed."""
+    project.write("params.yaml", project.read("params.yaml").replace("lr: 0.1", "lr: 0.3"))
+    project.run(sys.executable, "train.py")
+    project.write("notes.txt", "not tracked\n")
+
+
+def test_exp_save_commits_outputs_first_and_saves_what_dvc_saves(project, tmp_path, capsys):
+    build(project)
+    other = new_project(tmp_path / "other", capsys)
+    build(other)
+    for proj in (project, other):
+        _edit_and_run_by_hand(proj)
+    ours = project.llmpipe("exp", "save", "-n", "by-hand", "--json")
+    theirs = other.run("dvc", "exp", "save", "-n", "by-hand", "--json", check=False)
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    # dvc prints "Updating lock file 'dvc.lock'" before its JSON.
+    commits = [json.loads(r.stdout.splitlines()[-1])["ref"] for r in (ours, theirs)]
+    trees = [p.git("ls-tree", "-r", c) for p, c in zip((project, other), commits, strict=True)]
+    # dvc's commit also holds its own pickled arguments (.dvc/tmp/repro.dat), which
+    # its .gitignore excludes everywhere else: llmpipe leaves that file out.
+    trees[1] = "".join(line for line in trees[1].splitlines(True) if "\t.dvc/tmp/" not in line)
+    assert trees[0] == trees[1]  # the same files, byte for byte (dvc.lock included)
+    assert project.read("dvc.lock") == other.read("dvc.lock")  # committed in the workspace
+    assert "notes.txt" in ours.stderr and "will not be included" in ours.stderr
+    assert project.llmpipe("status").stdout.startswith("Data and pipelines are up to date")
+    assert other.run("dvc", "status").stdout.startswith("Data and pipelines are up to date")
+    # The same name again: the same files are kept; other files need -f; -m sets the message.
+    assert project.llmpipe("exp", "save", "-n", "by-hand").returncode == 0
+    project.write("params.yaml", project.read("params.yaml").replace("seed: 7", "seed: 8"))
+    other.write("params.yaml", other.read("params.yaml").replace("seed: 7", "seed: 8"))
+    for args in (("-n", "by-hand"), ("-n", "by-hand", "-f", "-m", "my words")):
+        ours = project.llmpipe("exp", "save", *args)
+        theirs = other.run("dvc", "exp", "save", *args, check=False)
+        assert (ours.returncode == 0) == (theirs.returncode == 0), (args, ours.stderr)
+    for proj in (project, other):
+        (commit,) = [
+            c for r, c in (line.split() for line in proj.git(
+                "for-each-ref", "--format=%(refname) %(objectname)", "refs/exps").splitlines())
+            if r.endswith("/by-hand")
+        ]  # fmt: skip
+        assert proj.git("log", "-1", "--format=%s", commit).strip() == "my words"

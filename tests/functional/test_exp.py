@@ -159,3 +159,80 @@ def test_all_commits_leave_experiment_commits_out_as_dvc_does(project):
     scm.clear_cache()
     shown = json.loads(project.ok("metrics", "show", "-A", "--json").out)
     assert commit not in shown and project.git("rev-parse", "HEAD").strip() in shown
+
+
+def test_exp_save_sees_a_file_changed_in_the_same_timestamp_tick_as_its_index_entry(project):
+    """Racy git: an entry as new as the index file is re-read, whatever its stat data says.
+
+    The file is rewritten in place (same inode and size) and given back the mtime
+    git recorded, with the index file stamped at that same time (as when both are
+    written within one timestamp tick); ctime is not trusted (core.trustctime), as
+    on filesystems that lack it. `git status` sees the change; so must `exp save`.
+    """
+    import os
+
+    project.git("config", "core.trustctime", "false")
+    project.write("params.yaml", "lr: 1\n")
+    project.commit("params")
+    index = project.path / ".git" / "index"
+    params = project.path / "params.yaml"
+    recorded = os.stat(params)
+    params.write_text("lr: 2\n")
+    for path in (params, index):
+        os.utime(path, ns=(recorded.st_atime_ns, recorded.st_mtime_ns))
+    project.ok("exp", "save", "-n", "racy")
+    (commit,) = _exp_refs(project).values()
+    assert project.git("show", f"{commit}:params.yaml") == "lr: 2\n"
+
+
+def test_exp_rename_moves_the_ref_on_its_baseline(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "-S", "train.lr=0.5", "-n", "lr5")
+    before = _exp_refs(project)
+    assert project.ok("exp", "rename", "lr3", "best").out == "Renamed experiments: 'lr3'\n"
+    after = _exp_refs(project)
+    assert sorted(r.rsplit("/", 1)[1] for r in after) == ["best", "lr5"]
+    old = next(r for r in before if r.endswith("/lr3"))
+    assert after[old.rsplit("/", 1)[0] + "/best"] == before[old]
+    taken = project.cli("exp", "rename", "best", "lr5")
+    assert taken.code == 1 and "already exists" in taken.err and len(_exp_refs(project)) == 2
+    project.ok("exp", "rename", "-f", "best", "lr5")
+    assert [r.rsplit("/", 1)[1] for r in _exp_refs(project)] == ["lr5"]
+    assert project.ok("exp", "rename", "lr5", "lr5").out == "No experiments to rename.\n"
+    for args, message in ((("nope", "x"), "no experiment named 'nope'"),
+                          (("lr5", "a/b"), "invalid experiment name"),
+                          (("lr5",), "new experiment name are required")):  # fmt: skip
+        bad = project.cli("exp", "rename", *args)
+        assert bad.code == 1 and message in bad.err and bad.err.count("\n") == 1, bad.err
+
+
+def test_exp_clean_removes_copies_of_interrupted_runs_and_keeps_the_queue(project):
+    import os
+
+    from llmpipe.fsutil import locked
+
+    build(project)
+    project.ok("exp", "run", "--queue", "-S", "train.lr=0.3", "-n", "q3")
+    tmp = project.path / ".dvc" / "tmp"
+    (tmp / "exp-runs" / "dead" / "sub").mkdir(parents=True)  # a copy whose run was killed
+    (tmp / "exp-runs" / "live").mkdir()
+    project.git("update-ref", "refs/llmpipe/exp-queue/gone", "HEAD")  # its entry is gone
+    with locked(str(tmp / "exp-runs" / "live.lock")):  # a `--run-all` running now
+        assert project.ok("exp", "clean").out == (
+            "Cleaning up experiments' temporary files...\nDone!\n"
+        )
+    assert sorted(os.listdir(tmp / "exp-runs")) == ["live", "live.lock"]
+    queue_refs = project.git("for-each-ref", "--format=%(refname)", "refs/llmpipe/exp-queue")
+    assert "gone" not in queue_refs and len(queue_refs.split()) == 1
+    assert "Ran experiment 'q3'" in project.ok("exp", "run", "--run-all").out
+
+
+def test_an_unknown_git_remote_is_one_line_naming_it(project):
+    project.write("params.yaml", "lr: 1\n")
+    project.commit("params")
+    project.ok("exp", "save", "-n", "s")
+    for verb in ("push", "pull"):
+        failed = project.cli("exp", verb, "nope-remote", "s")
+        assert failed.code == 1 and failed.err.count("\n") == 1, failed.err
+        assert "'nope-remote' does not appear to be a git repository" in failed.err

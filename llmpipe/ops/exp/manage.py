@@ -1,8 +1,9 @@
-"""`exp list`, `exp remove`, `exp branch`, `exp apply`: experiments as refs, moved by git.
+"""`exp list`, `exp remove`, `exp rename`, `exp branch`, `exp apply`: experiments as refs.
 
 Each verb works as dvc's does on the same refs: `list` groups experiments by
 baseline (HEAD's by default), `remove` deletes refs (locally or on a git
-remote), `branch` makes a branch of an experiment's commit, and `apply` puts an
+remote), `rename` moves a ref to another name on the same baseline, `branch`
+makes a branch of an experiment's commit, and `apply` puts an
 experiment's files in the workspace and checks out its outputs, without moving
 HEAD or touching the index.
 """
@@ -19,7 +20,7 @@ from ...errors import ExperimentError
 from ...run.repolock import repo_lock
 from ..audit import Outcome, Targets, audited
 from ..checkout import checkout_locked
-from .refs import ExpRef, experiments, find, remote_experiments
+from .refs import ExpRef, check_name, experiments, find, remote_experiments
 
 if TYPE_CHECKING:
     from ...project import Project
@@ -98,6 +99,40 @@ def _find_in(project: Project, name: str, head: str, pool: list[ExpRef] | None) 
         raise ExperimentError(f"the git remote holds no experiment named '{name}'")
     on_head = [exp for exp in matches if exp.baseline == head]
     return (on_head or matches)[0]
+
+
+def describe_renamed(renamed: tuple[ExpRef, ExpRef] | None) -> tuple[Targets, Outcome]:
+    if renamed is None:
+        return [], Outcome()
+    old, new = renamed
+    return [{"path": new.ref, "hash": new.commit, "experiment": new.name,
+             "renamed_from": old.ref}], Outcome()  # fmt: skip
+
+
+@audited("exp rename", describe=describe_renamed)
+def rename(
+    project: Project, name: str, new_name: str, force: bool = False
+) -> tuple[ExpRef, ExpRef] | None:
+    """Move experiment `name` to `new_name` on its baseline: (old, new), or None when the
+    names are the same (dvc then renames nothing, found or not).
+
+    An experiment already named `new_name` on that baseline is replaced only with `force`.
+    """
+    if name == new_name:
+        return None
+    with repo_lock(project.tmp_dir):
+        old = find(project.root, name, _head(project))
+        new = ExpRef(old.baseline, check_name(new_name), old.commit)
+        taken = scm.full_refs(project.root, new.ref)
+        if taken and not force:
+            raise ExperimentError(
+                f"experiment '{new_name}' already exists on baseline {old.baseline[:7]};"
+                " replace it with -f/--force or choose another name"
+            )
+        # One transaction: the experiment is never under both names, nor under none.
+        commands = f"update {new.ref} {old.commit}\ndelete {old.ref} {old.commit}\n"
+        scm.run_git(project.root, "update-ref", "--stdin", stdin=commands)
+    return old, new
 
 
 def describe_branch(made: tuple[str, ExpRef]) -> tuple[Targets, Outcome]:

@@ -13,6 +13,7 @@ the experiments both produce are the same refs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from ... import scm
 from ...errors import ExperimentError, LlmpipeError
-from ...fsutil import atomic_write_text
+from ...fsutil import atomic_write_text, locked
 from ...run.repolock import repo_lock
 from ..audit import Outcome, Targets, audited
 from .refs import check_name, experiments, random_name
@@ -151,11 +152,14 @@ def _run_entry(root: str, entry: QueuedExp) -> QueueRun:
     with Project(root) as project:
         dest = os.path.join(project.tmp_dir, "exp-runs", entry.id)
         try:
-            commit = _run_in_copy(project, entry, dest)
+            with locked(dest + ".lock"):  # tells `exp clean` that this copy is in use
+                commit = _run_in_copy(project, entry, dest)
         except LlmpipeError as exc:
             return QueueRun(entry, error=f"experiment '{entry.name}': {exc}")
         finally:
             remove_workspace(dest)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(dest + ".lock")
         os.remove(os.path.join(_queue_dir(project), f"{entry.id}.json"))
         scm.run_git(root, "update-ref", "-d", f"{QUEUE_REFS}/{entry.id}")
         return QueueRun(entry, commit=commit)
@@ -207,3 +211,54 @@ def _materialize(project: Project, snapshot: str, dest: str) -> None:
             import shutil
 
             shutil.copy2(source, os.path.join(dest, extra))
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """What `exp clean` removed: copies left by interrupted runs, queue refs with no entry."""
+
+    copies: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()
+
+
+def describe_cleaned(cleaned: Cleaned) -> tuple[Targets, Outcome]:
+    return [{"path": p} for p in (*cleaned.copies, *cleaned.refs)], Outcome()
+
+
+@audited("exp clean", describe=describe_cleaned)
+def clean(project: Project) -> Cleaned:
+    """Remove the temporary files of experiment runs that ended without cleaning up.
+
+    The `--run-all` copies whose run was killed (a running copy holds its own lock
+    and is kept) and the snapshot refs of queue entries that no longer exist. Queued
+    experiments stay queued.
+    """
+    with repo_lock(project.tmp_dir):
+        copies = [_clean_copy(project, e.path) for e in _scan(project.tmp_dir, "exp-runs")]
+        entries = {entry.id for entry in queued(project)}
+        orphans = [ref for ref, _ in scm.full_refs(project.root, QUEUE_REFS)
+                   if ref.rsplit("/", 1)[1] not in entries]  # fmt: skip
+        for ref in orphans:
+            scm.run_git(project.root, "update-ref", "-d", ref)
+    return Cleaned(tuple(c for c in copies if c), tuple(orphans))
+
+
+def _scan(tmp_dir: str, folder: str) -> list[os.DirEntry[str]]:
+    path = os.path.join(tmp_dir, folder)
+    if not os.path.isdir(path):
+        return []
+    with os.scandir(path) as entries:
+        return sorted((e for e in entries if e.is_dir(follow_symlinks=False)), key=lambda e: e.name)
+
+
+def _clean_copy(project: Project, dest: str) -> str | None:
+    """Remove the copy at `dest` unless a `--run-all` is running in it; its relpath if removed."""
+    from ...hydra.workspace import remove_workspace
+
+    try:
+        with locked(dest + ".lock", wait=False):
+            remove_workspace(dest)
+            os.remove(dest + ".lock")
+    except BlockingIOError:
+        return None
+    return os.path.relpath(dest, project.root).replace(os.sep, "/")

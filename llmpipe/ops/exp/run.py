@@ -8,9 +8,10 @@ while the experiment commit (see `save`) keeps them under `refs/exps/…`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from ... import scm
 from ...run.repolock import repo_lock
 from ..audit import Outcome, Targets, audited
 from ..repro import ReproRequest, describe_repro, reproduce
@@ -72,7 +73,26 @@ def save_experiment(
     name: str | None = None,
     force: bool = False,
     include_untracked: Sequence[str] = (),
+    message: str | None = None,
+    targets: Sequence[str] = (),
 ) -> SavedExp:
-    """Save the workspace as it is (no run) as experiment `name` on HEAD."""
+    """Save the workspace (no run) as experiment `name` on HEAD, as `dvc exp save` does:
+    the outputs of `targets` (default every stage) are committed first, as they are
+    (`commit -f`), so dvc.lock and the cache hold what the experiment records."""
+    from ..commit import commit_locked
+
+    baseline_of(project)  # before anything is committed
     with repo_lock(project.tmp_dir):
-        return save_locked(project, name, force, include_untracked)
+        commit_locked(project, targets, force=True)
+        saved = save_locked(project, name, force, include_untracked, message=message)
+    return replace(saved, left_out=_left_out(project, saved.exp.commit))
+
+
+def _left_out(project: Project, commit: str) -> tuple[str, ...]:
+    """Files git does not track that experiment `commit` does not hold either."""
+    untracked = scm.untracked_files(project.root)
+    if not untracked:
+        return ()
+    # ls-tree run in the project lists the commit's files relative to it, as ls-files does.
+    held = set(scm.run_git(project.root, "ls-tree", "-r", "-z", "--name-only", commit).split("\0"))
+    return tuple(p for p in untracked if p not in held)

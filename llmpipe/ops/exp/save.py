@@ -37,6 +37,8 @@ class SavedExp:
 
     exp: ExpRef
     reused: bool = False
+    # Files git does not track that the commit left out (dvc warns about them).
+    left_out: tuple[str, ...] = ()
 
 
 def baseline_of(project: Project) -> str:
@@ -58,6 +60,7 @@ def save_locked(
     include_untracked: Sequence[str] = (),
     start: tuple[str, str] | None = None,
     partial_copy: bool = False,
+    message: str | None = None,
 ) -> SavedExp:
     """Commit the workspace as experiment `name` (a fresh random one by default) on HEAD.
 
@@ -67,13 +70,14 @@ def save_locked(
     the experiment goes on that baseline, starting from the snapshot's files.
     `partial_copy` is for a sweep job's copy, which lacks some tracked files
     (`.llmpipe/`): it starts from HEAD's files and updates only those it has.
+    `message` replaces dvc's `dvc: commit experiment <hash>`.
     """
     baseline = start[0] if start else baseline_of(project)
     mine = {exp.name: exp for exp in experiments(project.root) if exp.baseline == baseline}
     name = check_name(name) if name else random_name(set(mine))
     stages = project.stages()
     paths = _extra_paths(project, stages) + [_repo_relpath(project, p) for p in include_untracked]
-    message = _message(project, stages)
+    message = message or _message(project, stages)
     tree = start[1] if start else (baseline if partial_copy else None)
     commit = commit_workspace(project, baseline, message, paths, tree, partial_copy)
     existing = mine.get(name)
@@ -108,7 +112,11 @@ def commit_workspace(
     with tempfile.TemporaryDirectory(prefix="exp-", dir=_scratch(project)) as scratch:
         env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
         if tree is None and os.path.exists(index):  # its stat data spares git re-hashing
-            shutil.copyfile(index, env["GIT_INDEX_FILE"])
+            # With the index's own mtime: git trusts an entry's stat data only when the
+            # entry is older than the index file, and re-reads a file changed in the same
+            # timestamp tick as its entry ("racy git"). A fresh mtime would hide such a
+            # change and commit the file's old content.
+            shutil.copy2(index, env["GIT_INDEX_FILE"])
         else:
             scm.run_git(top, "read-tree", tree or baseline, env=env)
         if only_present:
