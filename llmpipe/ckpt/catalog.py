@@ -43,11 +43,12 @@ def stage_spec(stage: Stage) -> CheckpointSpec:
     return spec
 
 
-def checkpoint_remote(project: Project, stage: Stage) -> RemoteConfig:
-    """The remote the stage's checkpoints stream to."""
+def checkpoint_remote(project: Project, stage: Stage, default: str | None = None) -> RemoteConfig:
+    """The remote the stage's checkpoints stream to (its output's own, else `default`,
+    else the project's default remote)."""
     spec = stage_spec(stage)
     out = next(o for o in stage.outs if o.path == spec.path)
-    return project.config.remote(out.remote)
+    return project.config.remote(out.remote or default)
 
 
 @contextlib.contextmanager
@@ -61,11 +62,24 @@ def _opened(project: Project, remote: RemoteConfig) -> Iterator[Layout]:
         layout.backend.close()
 
 
-def read_catalog(project: Project, stage: Stage) -> Catalog:
-    remote = checkpoint_remote(project, stage)
+def read_catalog(project: Project, stage: Stage, default: str | None = None) -> Catalog:
+    remote = checkpoint_remote(project, stage, default)
     with _opened(project, remote) as layout:
         runs, checkpoints = RecordStore(layout, stage.address).load()
     return Catalog(stage.address, remote.name, tuple(runs), tuple(checkpoints))
+
+
+def copy_lineage(project: Project, stage: Stage, default: str | None = None) -> int:
+    """Add the stage's checkpoint records on its remote that the project's lineage store
+    lacks (`lineage.checkpoints`); how many were added."""
+    from .session import lineage_row, local_log
+
+    catalog = read_catalog(project, stage, default)
+    log = local_log(project)
+    known = log.ids(stage.address)
+    new = [lineage_row(r, catalog.remote) for r in catalog.checkpoints if r.id not in known]
+    log.append(new)
+    return len(new)
 
 
 def restore(project: Project, stage: Stage, wanted: str) -> CheckpointRecord:

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 PLAIN_PREFIX = "llmpipe/checkpoints"
 SEALED_PREFIX = "llmpipe-encrypted/checkpoints"
 RUN_FILE = "run.json"
+# What a running stream is pushing now: `gc -c` keeps these objects before any record
+# names them (written before the upload starts, replaced by the next one).
+PENDING_FILE = "pending.json"
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ class CheckpointRecord:
     parent: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckpointRecord:
+        """A record from its JSON or lineage row (keys it does not know are left out)."""
+        return _build(cls, data, str(data.get("id")))
+
 
 def checkpoint_id(run_id: str, name: str) -> str:
     return f"{run_id[:8]}-{name}"
@@ -68,11 +76,21 @@ def checkpoint_id(run_id: str, name: str) -> str:
 class RecordStore:
     """The records of one stage on one remote (opened `Layout`)."""
 
-    def __init__(self, layout: Layout, address: str) -> None:
+    def __init__(self, layout: Layout, address: str, stage_dir: str | None = None) -> None:
         self.layout = layout
         cipher = layout.cipher
-        stage_dir = cipher.object_name(f"checkpoints:{address}") if cipher else quote(address)
-        self.prefix = f"{SEALED_PREFIX if cipher else PLAIN_PREFIX}/{stage_dir}"
+        if stage_dir is None:
+            stage_dir = cipher.object_name(f"checkpoints:{address}") if cipher else quote(address)
+        self.prefix = f"{root_prefix(layout)}/{stage_dir}"
+
+    @classmethod
+    def every_stage(cls, layout: Layout) -> list[RecordStore]:
+        """The record stores of every stage with records on the remote (named or not
+        in this workspace: an encrypted remote's stage folders are keyed names)."""
+        root = root_prefix(layout)
+        paths = layout.backend.list_files(root)
+        folders = {posixpath.relpath(path, root).split("/")[0] for path in paths}
+        return [cls(layout, "", folder) for folder in sorted(folders)]
 
     def put_run(self, run: RunState) -> None:
         self._put(f"{run.run_id}/{RUN_FILE}", asdict(run))
@@ -83,11 +101,31 @@ class RecordStore:
     def remove_checkpoint(self, record: CheckpointRecord) -> None:
         self.layout.backend.remove(f"{self.prefix}/{record.run_id}/ckpt-{record.seq:06d}.json")
 
+    def put_pending(self, run_id: str, tree: str, oids: list[str]) -> None:
+        self._put(f"{run_id}/{PENDING_FILE}", {"tree": tree, "oids": oids})
+
+    def remove_pending(self, run_id: str) -> None:
+        self.layout.backend.remove(f"{self.prefix}/{run_id}/{PENDING_FILE}")
+
+    def load_pending(self, run_ids: set[str]) -> list[str]:
+        """The objects the runs `run_ids` announced they are pushing (`.dir` included)."""
+        oids: list[str] = []
+        for run_id in sorted(run_ids):
+            try:
+                data = self._get(f"{run_id}/{PENDING_FILE}")
+            except FileNotFoundError:
+                continue
+            oids.append(str(data.get("tree")))
+            oids.extend(str(oid) for oid in data.get("oids") or ())
+        return oids
+
     def load(self) -> tuple[list[RunState], list[CheckpointRecord]]:
         """Every run and checkpoint record of the stage, runs by start, checkpoints by time."""
         runs, checkpoints = [], []
         for path in sorted(self.layout.backend.list_files(self.prefix)):
             relpath = posixpath.relpath(path, self.prefix)
+            if relpath.endswith(f"/{PENDING_FILE}"):
+                continue
             data = self._get(relpath)
             if relpath.endswith(f"/{RUN_FILE}"):
                 runs.append(_build(RunState, data, relpath))
@@ -116,6 +154,10 @@ class RecordStore:
             raise CheckpointError(
                 f"checkpoint record {self.prefix}/{relpath} on the remote is unreadable: {exc}"
             ) from None
+
+
+def root_prefix(layout: Layout) -> str:
+    return SEALED_PREFIX if layout.cipher is not None else PLAIN_PREFIX
 
 
 def _build(cls: Any, data: dict[str, Any], relpath: str) -> Any:

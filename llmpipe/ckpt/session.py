@@ -19,7 +19,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from .spec import CheckpointSpec, checkpoint_spec, kept
 
 if TYPE_CHECKING:
     from ..config import RemoteConfig
+    from ..lineage.checkpoints import CheckpointLog
     from ..project import Project
     from ..remote.layout import Layout
     from .snapshot import Snapshot
@@ -188,6 +189,9 @@ class Stream:
         from .objects import push_tree
 
         odb = self.project.odb
+        # Announced before the upload: a `gc -c` meanwhile keeps these objects.
+        oids = sorted({entry[1] for entry in snapshot.manifest.entries})
+        self.store.put_pending(self.run.run_id, snapshot.info.value, oids)
         push_tree(odb, self.layout, self.remote, snapshot.info, self.scratch, self.sent)
         newest = snapshot.newest
         with self._lock:
@@ -211,6 +215,7 @@ class Stream:
             self.records.append(record)
             self.parent = record.id
             self._apply_retention()
+        local_log(self.project).append([lineage_row(record, self.remote.name)])
 
     def _apply_retention(self) -> None:
         """Drop this run's records retention does not keep (never the newest)."""
@@ -234,6 +239,8 @@ class Stream:
             write_local_state(self.project.llmpipe_dir, replace(self.run, state=state), tree)
         try:
             self.store.put_run(replace(self.run, state=state, ended=utc_now()))
+            if self.records:
+                self.store.remove_pending(self.run.run_id)
             if succeeded:
                 self._supersede_older_runs()
         except LlmpipeError as exc:
@@ -250,6 +257,17 @@ class Stream:
 
     def close(self) -> None:
         self.layout.backend.close()
+
+
+def local_log(project: Project) -> CheckpointLog:
+    """The checkpoint records in the project's lineage store (`lineage.checkpoints`)."""
+    from ..lineage.checkpoints import CheckpointLog
+
+    return CheckpointLog(project.lineage.path)
+
+
+def lineage_row(record: CheckpointRecord, remote: str) -> dict[str, Any]:
+    return {**asdict(record), "remote": remote}
 
 
 def _local_state_path(llmpipe_dir: str, address: str) -> str:

@@ -16,27 +16,39 @@ def checkpoints() -> None:
     """Checkpoints a stage streamed to the remote while it ran (docs/checkpoints.md)."""
 
 
+LOCAL_HELP = (
+    "Read the local lineage store (checkpoints pushed from here, or fetched), not the remote."
+)
+
+
 @checkpoints.command("list")
 @click.argument("stage")
 @click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
+@click.option("--local", is_flag=True, help=LOCAL_HELP)
 @verbose_option
-def list_command(stage: str, as_json: bool, verbose: bool) -> None:
+def list_command(stage: str, as_json: bool, local: bool, verbose: bool) -> None:
     """The pushed checkpoints of STAGE, oldest first: id, step, time, size, metrics."""
-    from ..ops.checkpoints import checkpoint_catalog
+    from ..ops.checkpoints import checkpoint_catalog, local_checkpoints
     from .session import open_project
 
     with open_project() as project:
-        catalog = checkpoint_catalog(project, stage)
+        if local:
+            address, records = local_checkpoints(project, stage)
+            runs, where = {}, "in the local lineage store"
+        else:
+            catalog = checkpoint_catalog(project, stage)
+            address, records = catalog.stage, list(catalog.checkpoints)
+            runs, where = {r.run_id: r for r in catalog.runs}, f"on remote '{catalog.remote}'"
     if as_json:
-        rows = [_with_run(asdict(r), catalog.run_of(r)) for r in catalog.checkpoints]
+        rows = [_with_run(asdict(r), runs.get(r.run_id)) for r in records]
         click.echo(json.dumps(rows, indent=2))
         return
-    if not catalog.checkpoints:
-        click.echo(f"No checkpoints of stage '{catalog.stage}' on remote '{catalog.remote}'.")
+    if not records:
+        click.echo(f"No checkpoints of stage '{address}' {where}.")
         return
     click.echo(f"{'ID':<28} {'STEP':>7}  {'CREATED':<19}  {'SIZE':>9}  {'RUN':<10}  METRICS")
-    for record in catalog.checkpoints:
-        run = catalog.run_of(record)
+    for record in records:
+        run = runs.get(record.run_id)
         click.echo(
             f"{record.id:<28} {_step(record.step):>7}  {record.created[:19]:<19}  "
             f"{_size(record.size):>9}  {run.state if run else '?':<10}  "
@@ -47,17 +59,21 @@ def list_command(stage: str, as_json: bool, verbose: bool) -> None:
 @checkpoints.command("show")
 @click.argument("stage")
 @click.argument("checkpoint")
+@click.option("--local", is_flag=True, help=LOCAL_HELP)
 @verbose_option
-def show(stage: str, checkpoint: str, verbose: bool) -> None:
-    """One checkpoint's lineage record (JSON), with its run."""
-    from ..ckpt.session import find_checkpoint
-    from ..ops.checkpoints import checkpoint_catalog
+def show(stage: str, checkpoint: str, local: bool, verbose: bool) -> None:
+    """One checkpoint's lineage record (JSON), with its run.
+
+    A checkpoint no longer on the remote (retention let it go) is shown from the
+    local lineage store, with "on_remote": false.
+    """
+    from ..ops.checkpoints import show_checkpoint
     from .session import open_project
 
     with open_project() as project:
-        catalog = checkpoint_catalog(project, stage)
-    record = find_checkpoint(list(catalog.checkpoints), checkpoint)
-    click.echo(json.dumps(_with_run(asdict(record), catalog.run_of(record)), indent=2))
+        record, run, on_remote = show_checkpoint(project, stage, checkpoint, local)
+    data = {**_with_run(asdict(record), run), "on_remote": on_remote}
+    click.echo(json.dumps(data, indent=2))
 
 
 @checkpoints.command("restore")

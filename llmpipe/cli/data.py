@@ -151,6 +151,12 @@ def gc(
         else:
             click.echo(f"No unused '{scheme}' cache to remove.")
     if report.remote is not None:
+        for record in report.checkpoints:
+            verb = "Would remove" if dry else "Removed"
+            click.echo(
+                f"{verb} checkpoint {record.id} of stage '{record.stage}' (step "
+                f"{record.step}) from remote '{report.remote_name}': retention let it go."
+            )
         if report.remote.removed:
             click.echo(f"Removed {report.remote.removed} objects from remote.")
         else:
@@ -186,4 +192,8 @@ def _gc_json(report: Any, dry: bool) -> dict[str, Any]:
             "removed": report.remote.removed,
             "kept": report.remote.kept,
         }
+        if report.checkpoints:
+            found["remote"]["checkpoints"] = [
+                {"id": r.id, "stage": r.stage, "step": r.step} for r in report.checkpoints
+            ]
     return found

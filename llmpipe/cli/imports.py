@@ -1,4 +1,5 @@
-"""`llmpipe ls`, `get`, `import`, `update`: data from other projects (a data registry)."""
+"""`llmpipe ls`, `get`, `import`, `update`: data from other projects (a data registry);
+`import-url`: data from a URL or an outside path."""
 
 from __future__ import annotations
 
@@ -70,19 +71,52 @@ def import_(url: str, path: str, out: str | None, rev: str | None, remote: str |
             click.echo(f"To track the changes with git, run:\n\tgit add {item.dvcfile} .gitignore")
 
 
+@click.command(name="import-url")
+@click.argument("url")
+@click.argument("out", required=False)
+@click.option(
+    "--to-remote",
+    is_flag=True,
+    help="Send the data straight to the remote, not to the cache or workspace.",
+)
+@click.option("-r", "--remote", help="The remote --to-remote sends to (default: the default).")
+@click.option("--no-exec", is_flag=True, help="Only write the .dvc file; download nothing.")
+@click.option("-f", "--force", is_flag=True, help="Replace the output or .dvc file if present.")
+@quiet_option
+@verbose_option
+def import_url(url: str, out: str | None, to_remote: bool, remote: str | None, no_exec: bool,
+               force: bool, quiet: bool, verbose: bool) -> None:  # fmt: skip
+    """Download the file or folder at URL (a local path, s3://, ssh://, http(s)://,
+    remote://NAME/path) and track it with a frozen .dvc file; 'update' refreshes it."""
+    from ..ops.import_url import import_url as import_from_url
+
+    done = run_verb(import_from_url, url, out, no_exec=no_exec, to_remote=to_remote,
+                    remote=remote, force=force)  # fmt: skip
+    if not quiet:
+        for item in done:
+            click.echo(f"Importing '{url}' -> '{item.path}'")
+            click.echo(f"To track the changes with git, run:\n\tgit add {item.dvcfile} .gitignore")
+
+
 @click.command()
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--rev", help="Git revision to update to (recorded in the .dvc file).")
-@click.option("--remote", help="The source's remote to fetch from (default: its default).")
+@click.option("--remote", "-r",
+              help="Imports from projects: the source's remote to fetch from (default: its"
+              " default). With --to-remote: the remote to send to.")  # fmt: skip
+@click.option(
+    "--to-remote", is_flag=True, help="import-url: send the new data straight to the remote."
+)
 @quiet_option
 @verbose_option
-def update(targets: tuple[str, ...], rev: str | None, remote: str | None, quiet: bool,
-           verbose: bool) -> None:  # fmt: skip
+def update(targets: tuple[str, ...], rev: str | None, remote: str | None, to_remote: bool,
+           quiet: bool, verbose: bool) -> None:  # fmt: skip
     """Bring imported data (TARGETS: .dvc files) up to date with its source."""
     from ..ops.imports import update as update_imports
 
-    done = run_verb(update_imports, targets, rev, remote)
+    done = run_verb(update_imports, targets, rev, remote, to_remote=to_remote)
     if not quiet:
         for item in done:
             state = "Updated" if item.changed else "Up to date:"
-            click.echo(f"{state} '{item.path}' ({(item.rev_lock or '')[:10]})")
+            commit = f" ({item.rev_lock[:10]})" if item.rev_lock else ""
+            click.echo(f"{state} '{item.path}'{commit}")

@@ -53,10 +53,24 @@ def lineage(
             "source": answer.source,
             "runs": [run.to_dict() for run in result.runs],
             "raw_inputs": [_artifact_dict(ref) for ref in result.raw_inputs],
+            "checkpoints": list(answer.checkpoints),
         }
         click.echo(json.dumps(payload, indent=2, default=str))
         return
     click.echo(render_trace(target, result.runs, result.raw_inputs, answer.hash, answer.source))
+    if answer.checkpoints:
+        click.echo("\n".join(["", *_checkpoint_lines(answer.checkpoints)]))
+
+
+def _checkpoint_lines(records: tuple[dict[str, Any], ...]) -> list[str]:
+    lines = [click.style("checkpoints", bold=True) + " (oldest first, each the parent of the next)"]
+    for record in records:
+        metrics = " ".join(f"{k}={v}" for k, v in sorted(record["metrics"].items()))
+        lines.append(
+            f"  {record['id']}  step {record['step']}  {record['created'][:19]}  "
+            f"run {record['run_id'][:SHORT_ID]}  remote {record['remote']}  {metrics}".rstrip()
+        )
+    return lines
 
 
 @click.command("log")

@@ -32,10 +32,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "freeze": ("llmpipe.cli.stage", "freeze"),
     "unfreeze": ("llmpipe.cli.stage", "unfreeze"),
     "remove": ("llmpipe.cli.stage", "remove"),
+    "move": ("llmpipe.cli.stage", "move"),
+    "unprotect": ("llmpipe.cli.stage", "unprotect"),
     "config": ("llmpipe.cli.config", "config"),
     "root": ("llmpipe.cli.housekeeping", "root"),
     "cache": ("llmpipe.cli.housekeeping", "cache"),
     "version": ("llmpipe.cli.housekeeping", "version"),
+    "install": ("llmpipe.cli.hooks", "install"),
+    "git-hook": ("llmpipe.cli.hooks", "git_hook"),
     "doctor": ("llmpipe.cli.housekeeping", "version"),
     "lineage": ("llmpipe.cli.lineage", "lineage"),
     "log": ("llmpipe.cli.lineage", "log"),
@@ -60,6 +64,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "get": ("llmpipe.cli.imports", "get"),
     "import": ("llmpipe.cli.imports", "import_"),
     "update": ("llmpipe.cli.imports", "update"),
+    "import-url": ("llmpipe.cli.imports", "import_url"),
     "exp": ("llmpipe.cli.exp", "exp"),
 }
 

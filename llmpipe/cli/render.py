@@ -74,6 +74,16 @@ class CliReporter:
     def would_run(self, stage: Stage, reasons: list[Reason]) -> None:
         self._say(f"Would run stage '{stage.address}': {describe_reasons(reasons)}")
 
+    def stage_event(self, stage: Stage, event: str, detail: str) -> None:
+        name = stage.address
+        if event == "output":
+            # The worker's output, collected when the stage ended, each line marked.
+            self._say("\n".join(f"{name}| {line}" for line in detail.splitlines()))
+        elif event == "lost":
+            self._say(f"Stage '{name}' lost its worker ({detail}); sending it again", fg="yellow")
+        else:
+            self._say(f"Stage '{name}' {event} on {detail}", dim=event == "queued")
+
 
 _TRANSFERS = ("pushing", "fetching")
 

@@ -13,6 +13,24 @@ from .render import CliProgress, CliReporter, quiet_option, verbose_option
 T = TypeVar("T")
 
 
+def executor_options(what: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """`--executor` and `--retries`, for `repro` and `sweep` alike."""
+    executor = click.option(
+        "--executor",
+        type=click.Choice(["local", "ray", "slurm"]),
+        default=None,
+        help=f"{what} (default: llmpipe.executor in .llmpipe/config, else local);"
+        " see docs/cluster.md.",
+    )
+    retries = click.option(
+        "--retries",
+        type=click.IntRange(min=0),
+        default=0,
+        help="Send a stage again this many times when its worker is lost.",
+    )
+    return lambda func: executor(retries(func))
+
+
 @click.command()
 @click.argument("targets", nargs=-1)
 @click.option("-f", "--force", is_flag=True, help="Run the selected stages even if unchanged.")
@@ -42,18 +60,12 @@ T = TypeVar("T")
     help="After a failure, keep running stages that do not depend on it.",
 )
 @click.option("--no-run-cache", is_flag=True, help="Always execute; never restore from run-cache.")
+@executor_options("Where stages run")
 @click.option(
-    "--executor",
-    type=click.Choice(["local", "ray", "slurm"]),
-    default=None,
-    help="Where stages run (default: llmpipe.executor in .llmpipe/config, else local);"
-    " see docs/cluster.md.",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0),
-    default=0,
-    help="Send a stage again this many times when its worker is lost.",
+    "--no-checkout",
+    is_flag=True,
+    help="Leave the outputs of stages run by an executor or restored from run-cache in"
+    " the cache (dvc.lock is written); 'llmpipe checkout' brings them.",
 )
 @click.option(
     "-S",
@@ -83,6 +95,7 @@ def repro(
     no_run_cache: bool,
     executor: str | None,
     retries: int,
+    no_checkout: bool,
     set_params: tuple[str, ...],
     from_checkpoint: str | None,
     quiet: bool,
@@ -111,6 +124,7 @@ def repro(
             all_pipelines=all_pipelines,
             executor=executor or project.config.get("llmpipe", "executor") or "local",
             retries=retries,
+            no_checkout=no_checkout,
             from_checkpoint=from_checkpoint,
         )
         result = with_progress(quiet, lambda r, p: reproduce(project, request, r, p,

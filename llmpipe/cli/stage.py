@@ -138,3 +138,29 @@ def remove(targets: tuple[str, ...], outs: bool, verbose: bool) -> None:
     from ..ops.stage_edit import remove_stages
 
     run_verb(remove_stages, targets, outs=outs)
+
+
+@click.command()
+@click.argument("src")
+@click.argument("dst")
+@quiet_option
+@verbose_option
+def move(src: str, dst: str, quiet: bool, verbose: bool) -> None:
+    """Move data tracked by a .dvc file (SRC) to DST, renaming its .dvc file to match."""
+    from ..ops.move import move as move_data
+
+    moved = run_verb(move_data, src, dst)
+    if not quiet:
+        files = dict.fromkeys([".gitignore", moved.dvcfile, moved.old_dvcfile])
+        click.echo(f"\nTo track the changes with git, run:\n\n\tgit add {' '.join(files)}")
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@quiet_option
+@verbose_option
+def unprotect(targets: tuple[str, ...], quiet: bool, verbose: bool) -> None:
+    """Replace links to the cache in TARGETS with copies, so the files can be edited."""
+    from ..ops.unprotect import unprotect as unprotect_paths
+
+    run_verb(unprotect_paths, targets)

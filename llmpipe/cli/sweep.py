@@ -12,6 +12,7 @@ import sys
 import click
 
 from .render import emit_json, quiet_option, verbose_option
+from .repro import executor_options
 
 
 class _DefaultRunGroup(click.Group):
@@ -63,6 +64,7 @@ def _with_sort_options(func):  # noqa: ANN001, ANN201
 @click.option(
     "--no-share", is_flag=True, help="Do not run the stages all jobs share once up front."
 )
+@executor_options("Where each job's stages run")
 @_with_sort_options
 @quiet_option
 @verbose_option
@@ -74,6 +76,8 @@ def run(
     fail_fast: bool,
     keep_workspaces: bool,
     no_share: bool,
+    executor: str | None,
+    retries: int,
     sort_by: str | None,
     descending: bool,
     metrics: tuple[str, ...],
@@ -89,16 +93,18 @@ def run(
     from ..ops.sweep import SweepRequest, run_sweep
     from .session import invocation, open_project
 
-    request = SweepRequest(
-        overrides=overrides,
-        jobs=jobs,
-        launcher=launcher,
-        targets=targets,
-        fail_fast=fail_fast,
-        keep_workspaces=keep_workspaces,
-        share_upstream=not no_share,
-    )
     with open_project() as project:
+        request = SweepRequest(
+            overrides=overrides,
+            jobs=jobs,
+            launcher=launcher,
+            targets=targets,
+            fail_fast=fail_fast,
+            keep_workspaces=keep_workspaces,
+            share_upstream=not no_share,
+            executor=executor or project.config.get("llmpipe", "executor") or "local",
+            retries=retries,
+        )
         progress = None if quiet or as_json else _print_progress
         record = run_sweep(project, request, progress, invocation=invocation())
     _show(record, sort_by, descending, metrics, as_json, quiet)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Protocol
 
 from ..cache.build import build
@@ -21,20 +21,22 @@ from ..cache.complete import in_cache
 from ..cache.odb import ObjectDB
 from ..cache.save import add_copies
 from ..config import RemoteConfig
-from ..errors import LlmpipeError, RunError
+from ..errors import ExecutorError, LlmpipeError, RunError
 from ..gitignore import ignore_output
 from ..remote.layout import Layout, connect
 from ..remote.objects import expand
 from ..run import runcache
 from ..run.context import RunContext
-from ..run.dispatch import Execution
-from ..run.status import StageStatus
+from ..run.dispatch import Execution, Notify
+from ..run.stage_run import leave_in_cache
+from ..run.status import StageStatus, current_hash
 from ..scm import head_commit
 from ..stage import HashInfo, Resources, Stage
-from .objects import fetch_objects, push_objects
+from .objects import fetch_objects, object_bytes, push_objects
 from .runs import find_run
 from .snapshot import Snapshot, snapshot
 from .task import StageTask, TaskResult
+from .traffic import Traffic
 
 
 class WorkerLost(Exception):
@@ -53,26 +55,11 @@ class Engine(Protocol):
     def check(self, stage: Stage) -> None:
         """ExecutorError when no node could ever run `stage` (its resources)."""
 
-    def run(self, task: StageTask, resources: Resources) -> tuple[TaskResult, str]:
-        """Run the task and wait: its result and the engine's job id; WorkerLost."""
+    def run(self, task: StageTask, resources: Resources, notify: Notify) -> tuple[TaskResult, str]:
+        """Run the task and wait: its result and the engine's job id; WorkerLost.
+        Tells `notify` when it is queued (with the job) and running (with the node)."""
 
     def close(self) -> None: ...
-
-
-@dataclass
-class Traffic:
-    """Objects and bytes the driver sent and received, for the benchmarks."""
-
-    pushed: int = 0
-    fetched: int = 0
-    worker_fetched: int = 0
-    worker_pushed: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, **amounts: int) -> None:
-        with self._lock:
-            for name, amount in amounts.items():
-                setattr(self, name, getattr(self, name) + amount)
 
 
 class ClusterExecutor:
@@ -85,7 +72,9 @@ class ClusterExecutor:
         self._commit: str | None = None
         self._mutex = threading.Lock()
 
-    def execute(self, ctx: RunContext, stage: Stage, status: StageStatus) -> Execution:
+    def execute(
+        self, ctx: RunContext, stage: Stage, status: StageStatus, notify: Notify | None = None
+    ) -> Execution:
         done = Execution(executor=self.name)
         try:
             finished = self._finished_earlier(ctx, stage, status)
@@ -93,22 +82,43 @@ class ClusterExecutor:
                 self._bring_back(ctx, stage, finished)
                 done.out_hashes, done.restored = finished, True
                 return done
+            _refuse_checkpoints(stage, self.name)
             self._check(stage)
-            task = self._task(ctx, stage, status)
-            result, done.job_id = self._run(task, stage)
-            done.node, done.exit_status = result.node, result.exit_status
-            self.traffic.add(worker_fetched=result.bytes_fetched, worker_pushed=result.bytes_pushed)
-            if result.error is not None:
-                done.error = result.error
-                return done
-            self._bring_back(ctx, stage, result.out_hashes)
-            done.out_hashes = result.out_hashes
+            self._send(ctx, stage, status, notify or _ignore, done)
         except LlmpipeError as exc:
             done.error, done.exit_status = str(exc), None
         return done
 
+    def _send(
+        self, ctx: RunContext, stage: Stage, status: StageStatus, notify: Notify, done: Execution
+    ) -> None:
+        """Run the stage on the engine; its outputs into the cache (and workspace)."""
+        task = self._task(ctx, stage, status)
+        result, done.job_id = self._run(task, stage, notify, done)
+        done.node, done.exit_status = result.node, result.exit_status
+        if result.output:
+            notify("output", result.output)
+        if result.error is None:
+            self._bring_back(ctx, stage, result.out_hashes)
+            done.out_hashes = result.out_hashes
+        done.error = result.error
+        self._count(ctx, stage, task, result)
+
     def close(self) -> None:
         self.engine.close()
+        self.traffic.write_if_asked()
+
+    def _count(self, ctx: RunContext, stage: Stage, task: StageTask, result: TaskResult) -> None:
+        inputs = [task.workspace, *task.deps.values()]
+        self.traffic.stage(
+            stage.address,
+            result.node,
+            result.fetched_oids,
+            inputs_bytes=_bytes(ctx.odb, inputs),
+            outs_bytes=_bytes(ctx.odb, result.out_hashes.values()) if not result.error else 0,
+            worker_fetched=result.bytes_fetched,
+            worker_pushed=result.bytes_pushed,
+        )
 
     def _check(self, stage: Stage) -> None:
         """Ask the engine once per distinct resources request (it costs a round trip)."""
@@ -119,13 +129,21 @@ class ClusterExecutor:
         with self._mutex:
             self._feasible.add(stage.resources)
 
-    def _run(self, task: StageTask, stage: Stage) -> tuple[TaskResult, str | None]:
+    def _run(
+        self, task: StageTask, stage: Stage, notify: Notify, done: Execution
+    ) -> tuple[TaskResult, str | None]:
+        """The task's result, sent again up to `retries` times while its worker is lost
+        (each lost try goes to `done.lost`); RunError once no try is left."""
         reasons: list[str] = []
-        for _attempt in range(self.retries + 1):
+        for attempt in range(self.retries + 1):
             try:
-                return self.engine.run(task, stage.resources)
+                return self.engine.run(task, stage.resources, notify)
             except WorkerLost as exc:
                 reasons.append(f"{exc} (job {exc.job_id})" if exc.job_id else str(exc))
+                done.job_id = exc.job_id
+                if attempt < self.retries:
+                    done.lost.append((str(exc), exc.job_id))
+                    notify("lost", reasons[-1])
         tries = f"{len(reasons)} time(s)" if len(reasons) > 1 else "once"
         raise RunError(
             f"stage '{stage.address}': the {self.name} worker was lost {tries}: {reasons[-1]}"
@@ -172,7 +190,23 @@ class ClusterExecutor:
             if not in_cache(ctx.odb, info):
                 _cache_copy(ctx.odb, ctx.abspath(stage, dep.path), ctx)
             shipped[relpath] = info
+        shipped.update(self._persisted(ctx, stage))
         return shipped
+
+    def _persisted(self, ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
+        """`persist: true` outputs as the workspace (or --no-checkout's cache) holds them:
+        the worker lays them out before the command, as a local run finds them."""
+        kept = {}
+        for out in stage.outs:
+            if not out.persist or not stage.in_repo(out.path):
+                continue
+            info = current_hash(ctx, stage, out.path)
+            if info is None:
+                continue  # never made yet: the command starts without it, as locally
+            if not in_cache(ctx.odb, info):
+                _cache_copy(ctx.odb, ctx.abspath(stage, out.path), ctx)
+            kept[stage.repo_path(out.path)] = info
+        return kept
 
     def _finished_earlier(
         self, ctx: RunContext, stage: Stage, status: StageStatus
@@ -189,6 +223,9 @@ class ClusterExecutor:
         with self._layout(ctx, create=False) as layout:
             got = fetch_objects(ctx.odb, layout, self.remote, outs.values(), _scratch(ctx))
         self.traffic.add(fetched=len(got.transferred))
+        if ctx.stand_ins is not None:
+            leave_in_cache(ctx, stage, outs)
+            return
         for out in stage.outs:
             path = ctx.abspath(stage, out.path)
             links = ctx.link_types if out.cache else ("copy",)
@@ -212,6 +249,28 @@ class _Connection:
 
     def __exit__(self, *exc: object) -> None:
         self.layout.backend.close()
+
+
+def _refuse_checkpoints(stage: Stage, executor: str) -> None:
+    """Checkpoint streaming wraps the command on the driver only: sending the stage
+    out would silently run it without its checkpoints."""
+    meta = stage.meta.get("llmpipe") if isinstance(stage.meta, dict) else None
+    if isinstance(meta, dict) and meta.get("checkpoints") is not None:
+        raise ExecutorError(
+            f"stage '{stage.address}' streams checkpoints (meta.llmpipe.checkpoints), which"
+            f" only a stage run on the driver does; the {executor} executor would run it"
+            " without them. Give it 'executor: local' under meta.llmpipe"
+        )
+
+
+def _bytes(odb: ObjectDB, infos: Iterable[HashInfo]) -> int:
+    """The size of the objects of `infos` found in `odb` (outputs come back after this)."""
+    oids = {oid for info in infos for oid in expand(odb, info) if odb.exists(oid)}
+    return object_bytes(odb, oids)
+
+
+def _ignore(event: str, detail: str) -> None:
+    pass
 
 
 def _cache_copy(odb: ObjectDB, path: str, ctx: RunContext) -> None:

@@ -31,9 +31,9 @@ def push_objects(
     there = layout.present(wanted, JOBS)
     files, dirs = ordered_for_push(oid for oid in wanted if oid not in there)
     task = upload_task(odb, layout, scratch)
-    result = run_tasks(files, task, remote, JOBS, NoProgress())
+    result = run_tasks(files, task, remote, _jobs(files), NoProgress())
     _raise_failed(result, remote, "send")
-    result += run_tasks(dirs, task, remote, JOBS, NoProgress())
+    result += run_tasks(dirs, task, remote, _jobs(dirs), NoProgress())
     _raise_failed(result, remote, "send")
     return result
 
@@ -45,14 +45,20 @@ def fetch_objects(
     objects already there are not moved again."""
     infos = list(infos)
     task = download_task(odb, layout, scratch, verify=True)
-    dirs = [i.value for i in infos if i.isdir and not odb.exists(i.value)]
-    result = run_tasks(list(dict.fromkeys(dirs)), task, remote, JOBS, NoProgress())
+    dirs = list(dict.fromkeys(i.value for i in infos if i.isdir and not odb.exists(i.value)))
+    result = run_tasks(dirs, task, remote, _jobs(dirs), NoProgress())
     _raise_failed(result, remote, "fetch")
     wanted = dict.fromkeys(oid for info in infos for oid in expand(odb, info))
     todo = [oid for oid in wanted if not odb.exists(oid)]
-    result += run_tasks(todo, task, remote, JOBS, NoProgress())
+    result += run_tasks(todo, task, remote, _jobs(todo), NoProgress())
     _raise_failed(result, remote, "fetch")
     return result
+
+
+def _jobs(oids: list[str]) -> int:
+    """Threads for a transfer: a stage often moves one or two objects, for which starting
+    a pool costs more than the copy (on a folder remote) it would overlap."""
+    return 1 if len(oids) <= 2 else JOBS
 
 
 def object_bytes(odb: ObjectDB, oids: Iterable[str]) -> int:

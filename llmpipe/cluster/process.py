@@ -14,9 +14,11 @@ import subprocess
 import sys
 import tempfile
 
+from ..run.dispatch import Notify
 from ..stage import Resources, Stage
 from .driver import WorkerLost
 from .task import StageTask, TaskResult
+from .worker import node_name
 
 
 class ProcessEngine:
@@ -28,7 +30,7 @@ class ProcessEngine:
     def check(self, stage: Stage) -> None:
         pass  # this machine runs whatever it is given
 
-    def run(self, task: StageTask, resources: Resources) -> tuple[TaskResult, str]:
+    def run(self, task: StageTask, resources: Resources, notify: Notify) -> tuple[TaskResult, str]:
         os.makedirs(self.scratch, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.scratch) as box:
             task_file, result_file = os.path.join(box, "task"), os.path.join(box, "result")
@@ -40,8 +42,9 @@ class ProcessEngine:
                 cwd=self.scratch,
                 env=env,
             )
-            status = process.wait()
             job_id = str(process.pid)
+            notify("running", f"{node_name()} (process {job_id})")
+            status = process.wait()
             if status != 0 or not os.path.exists(result_file):
                 raise WorkerLost(_death(status), job_id)
             with open(result_file, "rb") as handle:

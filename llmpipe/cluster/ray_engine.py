@@ -8,9 +8,12 @@ importable (installed, or on their PYTHONPATH); nothing else of the project.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ExecutorError
+from ..run.dispatch import Notify
 from ..stage import Resources, Stage
 from .driver import WorkerLost
 from .task import StageTask, TaskResult
@@ -18,10 +21,12 @@ from .task import StageTask, TaskResult
 _INSTALL = "the ray executor needs Ray on the driver and the workers: pip install 'llmpipe[ray]'"
 
 
-def _run_on_worker(task: StageTask) -> TaskResult:
-    from llmpipe.cluster.worker import run_task
+def _run_on_worker(task: StageTask) -> Iterator[str | TaskResult]:
+    """A streaming task: first the node it runs on (the driver shows it), then the result."""
+    from llmpipe.cluster.worker import node_name, run_task
 
-    return run_task(task)
+    yield node_name()
+    yield run_task(task)
 
 
 class RayEngine:
@@ -61,22 +66,36 @@ class RayEngine:
             " meta.llmpipe.resources or add a bigger node"
         )
 
-    def run(self, task: StageTask, resources: Resources) -> tuple[TaskResult, str]:
+    def run(self, task: StageTask, resources: Resources, notify: Notify) -> tuple[TaskResult, str]:
         ray = self.ray
-        options = _task_options(resources)
-        ref = self.task.options(**options).remote(task)
-        job_id = ref.task_id().hex()
+        stream = self.task.options(**_task_options(resources)).remote(task)
+        job_id = stream.completed().task_id().hex()
+        notify("queued", f"ray (task {job_id[:12]})")
+        deadline = None if resources.time is None else time.monotonic() + resources.time
         try:
-            return ray.get(ref, timeout=resources.time), job_id
-        except ray.exceptions.GetTimeoutError:
-            ray.cancel(ref, force=True)
+            notify("running", ray.get(self._next(stream, deadline)))
+            return ray.get(self._next(stream, deadline)), job_id
+        except _TimedOut:
+            ray.cancel(stream, force=True)
             raise WorkerLost(f"it ran past its time limit ({resources.time}s)", job_id) from None
         except ray.exceptions.RayError as exc:
             raise WorkerLost(_reason(exc), job_id) from None
 
+    def _next(self, stream: Any, deadline: float | None) -> Any:
+        """The next item's reference, once it is there (_TimedOut past `deadline`)."""
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        ready, _ = self.ray.wait([stream], timeout=timeout)
+        if not ready:
+            raise _TimedOut
+        return next(stream)
+
     def close(self) -> None:
         if self.joined:
             self.ray.shutdown()
+
+
+class _TimedOut(Exception):
+    pass
 
 
 def _ray_resources(resources: Resources) -> dict[str, float]:

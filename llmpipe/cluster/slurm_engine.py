@@ -23,6 +23,7 @@ import time
 from ..config import Config, RemoteConfig
 from ..errors import ExecutorError, LlmpipeError, StorageNotFoundError
 from ..remote.layout import connect
+from ..run.dispatch import Notify
 from ..stage import Resources, Stage
 from .driver import WorkerLost
 from .task import StageTask, TaskResult
@@ -61,12 +62,13 @@ class SlurmEngine:
                 " meta.llmpipe.resources or use another partition (llmpipe.slurm_partition)"
             )
 
-    def run(self, task: StageTask, resources: Resources) -> tuple[TaskResult, str]:
+    def run(self, task: StageTask, resources: Resources, notify: Notify) -> tuple[TaskResult, str]:
         done = _sbatch(["--parsable", *self._options(resources)], self._script(task))
         if done.returncode != 0:
             raise ExecutorError(f"sbatch refused the job: {done.stderr.strip()}")
         job_id = done.stdout.strip().split(";")[0]
-        state, reason = _wait(job_id)
+        notify("queued", f"slurm (job {job_id})")
+        state, reason = _wait(job_id, notify)
         if state != "COMPLETED":
             raise WorkerLost(f"Slurm job ended {state} ({reason})", job_id)
         result = _fetch_result(task.remote, task.hash_name, task.task_id)
@@ -106,11 +108,16 @@ def _sbatch(args: list[str], script: str | None = None) -> subprocess.CompletedP
     )
 
 
-def _wait(job_id: str) -> tuple[str, str]:
-    """Poll until the job has ended: its final state and Slurm's reason."""
+def _wait(job_id: str, notify: Notify) -> tuple[str, str]:
+    """Poll until the job has ended: its final state and Slurm's reason. Tells `notify`
+    the node once the job runs."""
+    running = False
     while True:
         fields = _job_fields(job_id)
         state = fields.get("JobState", "UNKNOWN")
+        if state == "RUNNING" and not running:
+            running = True
+            notify("running", f"{fields.get('NodeList', '?')} (job {job_id})")
         if state in _ENDED or not fields:
             return state if fields else "UNKNOWN", fields.get("Reason", "no reason given")
         time.sleep(POLL)

@@ -46,3 +46,9 @@ class TaskResult:
     bytes_fetched: int = 0
     bytes_pushed: int = 0
     objects_fetched: int = 0
+    fetched_oids: list[str] = field(default_factory=list)
+    # What the command printed (stdout and stderr), its last OUTPUT_LIMIT bytes.
+    output: str = ""
+
+
+OUTPUT_LIMIT = 64 * 1024

@@ -10,6 +10,7 @@ is a result, not an exception; an exception means the worker itself failed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -30,7 +31,7 @@ from ..run.execute import run_commands
 from ..stage import HashInfo
 from .objects import fetch_objects, object_bytes, push_objects
 from .runs import publish_run
-from .task import StageTask, TaskResult
+from .task import OUTPUT_LIMIT, StageTask, TaskResult
 
 WORKSPACE_LINKS = ("reflink", "copy")  # a command that edits a dep must not edit the cache
 
@@ -58,7 +59,7 @@ def run_task(task: StageTask) -> TaskResult:
         _fetch_inputs(task, odb, layout, scratch, result)
         _lay_out(task, odb, workspace)
         try:
-            run_commands(task.stage, workspace)
+            _run_collecting(task, workspace, result)
         except RunError as exc:
             result.error, result.exit_status = str(exc), exc.exit_status
             return result
@@ -77,12 +78,30 @@ def run_task(task: StageTask) -> TaskResult:
     return result
 
 
+def _run_collecting(task: StageTask, workspace: str, result: TaskResult) -> None:
+    """Run the command with its output in a file beside the workspace; the driver gets
+    its tail (a Slurm job's own log stays on its node)."""
+    log = workspace.rstrip("/") + ".log"
+    try:
+        with open(log, "w+b") as handle:
+            try:
+                run_commands(task.stage, workspace, output=handle)
+            finally:
+                size = handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, size - OUTPUT_LIMIT))
+                result.output = handle.read().decode("utf-8", "replace")
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(log)
+
+
 def _fetch_inputs(
     task: StageTask, odb: ObjectDB, layout: Layout, scratch: str, result: TaskResult
 ) -> None:
     infos = [task.workspace, *task.deps.values()]
     fetched = fetch_objects(odb, layout, task.remote, infos, os.path.join(scratch, "tmp"))
     result.objects_fetched = len(fetched.transferred)
+    result.fetched_oids = list(fetched.transferred)
     result.bytes_fetched = object_bytes(odb, fetched.transferred)
 
 

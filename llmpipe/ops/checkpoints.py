@@ -17,7 +17,7 @@ from .transfer import require_transfer_rights
 
 if TYPE_CHECKING:
     from ..ckpt.catalog import Catalog
-    from ..ckpt.records import CheckpointRecord
+    from ..ckpt.records import CheckpointRecord, RunState
     from ..project import Project
     from ..stage import Stage
 
@@ -43,6 +43,39 @@ def checkpoint_catalog(project: Project, target: str) -> Catalog:
     stage = _stage(project, target)
     _readable(project, stage)
     return read_catalog(project, stage)
+
+
+def local_checkpoints(project: Project, target: str) -> tuple[str, list[CheckpointRecord]]:
+    """Stage `target`'s address and the checkpoint records in the local lineage store:
+    pushed from here, or fetched (`lineage.checkpoints`); no remote is contacted."""
+    from ..ckpt.catalog import stage_spec
+    from ..ckpt.records import CheckpointRecord
+    from ..ckpt.session import local_log
+
+    stage = _stage(project, target)
+    stage_spec(stage)
+    rows = local_log(project).read(stage.address)
+    return stage.address, [CheckpointRecord.from_dict(row) for row in rows]
+
+
+def show_checkpoint(
+    project: Project, target: str, wanted: str, local: bool = False
+) -> tuple[CheckpointRecord, RunState | None, bool | None]:
+    """Checkpoint `wanted` of stage `target`, its run (when the remote has it) and whether
+    it is on the remote (None: not asked). The local lineage store answers for one the
+    remote no longer has (or alone, with `local`). CheckpointError when neither has it."""
+    from ..ckpt.session import find_checkpoint
+    from ..errors import CheckpointError
+
+    if not local:
+        catalog = checkpoint_catalog(project, target)
+        try:
+            record = find_checkpoint(list(catalog.checkpoints), wanted)
+            return record, catalog.run_of(record), True
+        except CheckpointError:
+            pass
+    _address, records = local_checkpoints(project, target)
+    return find_checkpoint(records, wanted), None, None if local else False
 
 
 def describe_restore(record: CheckpointRecord) -> tuple[Targets, Outcome]:

@@ -19,6 +19,8 @@ from ..run.repolock import repo_lock
 from .audit import audited
 
 if TYPE_CHECKING:
+    from ..ckpt.prune import CheckpointSweep
+    from ..ckpt.records import CheckpointRecord
     from ..compare.revisions import RevisionChoice
     from ..project import Project
     from ..stage import HashInfo
@@ -33,6 +35,8 @@ class GcReport:
     legacy: GcResult
     remote: GcResult | None = None
     remote_name: str | None = None
+    # Checkpoint records removed from the remote (`dry`: that would be).
+    checkpoints: tuple[CheckpointRecord, ...] = ()
 
     @property
     def removed(self) -> int:
@@ -90,8 +94,25 @@ def collect_garbage(project: Project, request: GcRequest) -> GcReport:
             return GcReport(cache, legacy)
         from ..remote.gc import gc_remote
 
-        swept = gc_remote(project, remote, used, dry=request.dry, jobs=request.jobs)
-        return GcReport(cache, legacy, swept, remote.name)
+        sweep = _checkpoint_sweep(project, remote.name, used)
+        swept = gc_remote(project, remote, used, dry=request.dry, jobs=request.jobs, keeper=sweep)
+        return GcReport(cache, legacy, swept, remote.name, tuple(sweep.removed))
+
+
+def _checkpoint_sweep(project: Project, remote_name: str, used: list[HashInfo]) -> CheckpointSweep:
+    """Which checkpoint records on remote `remote_name` retention lets go (`ckpt.prune`)."""
+    from ..ckpt.prune import CheckpointSweep
+    from ..ckpt.spec import checkpoint_spec
+
+    specs = {}
+    for stage in project.stages():
+        spec = checkpoint_spec(stage)
+        if spec is None:
+            continue
+        out = next(o for o in stage.outs if o.path == spec.path)
+        if (out.remote or project.config.default_remote) == remote_name:
+            specs[stage.address] = spec
+    return CheckpointSweep(specs, {info.value for info in used}, project.odb.hash_name)
 
 
 def _resumable_checkpoints(project: Project) -> list[HashInfo]:

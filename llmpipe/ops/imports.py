@@ -14,7 +14,6 @@ import posixpath
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..cache.checkout import checkout
@@ -27,8 +26,8 @@ from ..gitignore import ignore_output
 from ..pathguard import PathGuard
 from ..run.repolock import repo_lock
 from ..spec.imports import import_text, read_import
-from ..stage import HashInfo
 from .audit import Outcome, Targets, audited
+from .import_url import Imported, describe_imported, update_url
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -127,21 +126,6 @@ def _remove(path: str) -> None:
 # -- import and update ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Imported:
-    """An output imported or updated: where, from which commit, with which hash."""
-
-    path: str  # repository-relative
-    dvcfile: str
-    hash_info: HashInfo
-    rev_lock: str | None
-    changed: bool = True
-
-
-def describe_imported(done: list[Imported]) -> tuple[Targets, Outcome]:
-    return [{"path": i.path, "hash": i.hash_info.value} for i in done], Outcome()
-
-
 @audited("import", describe=describe_imported)
 def import_(
     project: Project, url: str, path: str, out: str | None = None, rev: str | None = None,
@@ -165,16 +149,32 @@ def describe_updated(done: list[Imported]) -> tuple[Targets, Outcome]:
 @audited("update", describe=describe_updated)
 def update(
     project: Project, targets: Sequence[str], rev: str | None = None,
-    remote: str | None = None,
+    remote: str | None = None, to_remote: bool = False,
 ) -> list[Imported]:  # fmt: skip
-    """Bring imports up to date with their source (at `rev`, which is then recorded)."""
+    """Bring imports up to date with their source (at `rev`, which is then recorded).
+
+    An import-url is downloaded again when its source changed; with `to_remote` its
+    new content goes to the remote (`remote`, default the project's) only.
+    """
+    if remote and not to_remote and any(_is_url_import(project, t) for t in targets):
+        raise SpecError("--remote can't be used without --to-remote")
     dvcfiles = [_dvcfile_of(project, t) for t in targets]
     done = []
     with repo_lock(project.tmp_dir):
         for dvcfile in dvcfiles:
             spec = read_import(project.root, dvcfile)
-            if spec is None or spec.repo is None:
-                raise SpecError(f"'{dvcfile}' is not an import from a project; nothing to update")
+            if spec is not None and spec.repo is None:
+                if rev:
+                    raise SpecError(f"'{dvcfile}' imports a URL: --rev applies to imports"
+                                    " from projects only")  # fmt: skip
+                path, info, changed = update_url(project, dvcfile, spec, to_remote, remote)
+                done.append(Imported(path, dvcfile, info, None, changed))
+                continue
+            if spec is None:
+                raise SpecError(f"'{dvcfile}' is not an import; nothing to update")
+            if to_remote:
+                raise SpecError("Data imported from other DVC or Git repositories can't be"
+                                " updated with --to-remote")  # fmt: skip
             repo = dict(spec.repo)
             if rev:
                 repo["rev"] = rev
@@ -182,6 +182,11 @@ def update(
             target = posixpath.join(posixpath.dirname(dvcfile), spec.out_path)
             done.append(_fetch_import(project, dvcfile, target, dep, repo.get("rev"), remote))
     return done
+
+
+def _is_url_import(project: Project, target: str) -> bool:
+    spec = read_import(project.root, _dvcfile_of(project, target))
+    return spec is not None and spec.repo is None
 
 
 def _fetch_import(

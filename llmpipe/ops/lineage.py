@@ -15,8 +15,8 @@ the directory's, as the lineage store records outputs, not the files in them.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from ..errors import TargetError
 from ..lineage.query import ProducerIndex, Trace, trace
@@ -41,6 +41,9 @@ class LineageAnswer:
     source: str
     trace: Trace
     warnings: tuple[str, ...] = ()
+    # For a path in a stage's checkpoint directory: the checkpoint records of the folder
+    # it names (of the newest one, for the directory itself), oldest ancestor first.
+    checkpoints: tuple[dict[str, Any], ...] = ()
 
 
 def lineage(
@@ -54,6 +57,39 @@ def lineage(
     """
     if rev is not None and hash is not None:
         raise TargetError("give --rev or --hash, not both")
+    checkpoints = tuple(checkpoint_chain(project, path))
+    try:
+        return replace(_runs_behind(project, path, rev, hash), checkpoints=checkpoints)
+    except TargetError:
+        if not checkpoints:
+            raise
+    # A checkpoint of a run that never finished (or content no run recorded): its
+    # checkpoint records are its lineage.
+    warnings = tuple(project.lineage.warnings)
+    return LineageAnswer(path, path, "", "checkpoint records", Trace([], []), warnings, checkpoints)
+
+
+def checkpoint_chain(project: Project, path: str) -> list[dict[str, Any]]:
+    """The checkpoint records behind `path` when it lies in a stage's checkpoint directory
+    (`lineage.checkpoints`): of the newest checkpoint of the folder it names (or of any
+    folder, for the directory itself), then its parents; empty otherwise."""
+    from ..ckpt.session import local_log
+    from ..ckpt.spec import checkpoint_spec
+    from ..lineage.checkpoints import chain
+
+    for stage in project.stages():
+        spec = checkpoint_spec(stage)
+        folder = stage.repo_path(spec.path).replace(os.sep, "/") if spec else None
+        if folder is None or not (path == folder or path.startswith(folder + "/")):
+            continue
+        name = path[len(folder) + 1 :].split("/")[0]
+        records = local_log(project).read(stage.address)
+        matching = [r for r in records if not name or r["name"] == name]
+        return chain(records, matching[-1]) if matching else []
+    return []
+
+
+def _runs_behind(project: Project, path: str, rev: str | None, hash: str | None) -> LineageAnswer:
     index = ProducerIndex(project.lineage.read())
     warnings = tuple(project.lineage.warnings)
     output = index.output_path(path)

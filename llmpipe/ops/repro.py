@@ -54,6 +54,9 @@ class ReproRequest:
     # how often a stage whose worker was lost is sent again.
     executor: str = "local"
     retries: int = 0
+    # Leave the outputs of stages run elsewhere or restored in the cache (dvc.lock is
+    # written; `llmpipe checkout` brings them into the workspace later).
+    no_checkout: bool = False
     # Resume the one target stage from this pushed checkpoint (`llmpipe checkpoints list`).
     from_checkpoint: str | None = None
 
@@ -146,6 +149,7 @@ def _schedule(
     order = _plan(project, graph, request)
     ctx = run_context(project, progress)
     if not request.dry:
+        _sync_url_imports(project, graph, order)
         _check_frozen_outputs(ctx, graph, order)
     wanted = _checkpoint_wanted(project, graph, request)
     options = SchedulerOptions(
@@ -158,6 +162,11 @@ def _schedule(
     if request.dry:
         return Scheduler(ctx, graph, order, options, reporter).run()
     ctx.around_command = _around_command(project, wanted)
+    if request.no_checkout:
+        from ..run.standins import StandIns, prime
+
+        ctx.stand_ins = StandIns(ctx.odb)
+        prime(ctx.stand_ins, project.root, list(graph.stages.values()))
     recorder = _LazyRecorder(project, request.overrides)
     executors = _Executors(project, request.retries)
     options.run = replace(options.run, executor=request.executor, executors=executors)
@@ -230,6 +239,24 @@ def _root_dvcyaml(project: Project) -> str:
             " or dvc.yaml files to reproduce, or run every pipeline with -P/--all-pipelines"
         )
     return "dvc.yaml"
+
+
+def _sync_url_imports(project: Project, graph: Graph, order: list[str]) -> None:
+    """As dvc, an import-url not downloaded yet (`--no-exec`: no hash recorded) is
+    downloaded; other imports are frozen (a missing output stops `repro`)."""
+    for address in order:
+        stage = graph.stages[address]
+        if not (stage.is_data_source and stage.frozen):
+            continue
+        from ..spec import read_dvcfile_hash
+        from ..spec.imports import read_import
+        from .import_url import update_url
+
+        if read_dvcfile_hash(project.root, stage.dvcfile) is not None:
+            continue
+        spec = read_import(project.root, stage.dvcfile)
+        if spec is not None and spec.repo is None:
+            update_url(project, stage.dvcfile, spec, to_remote=False, remote=None)
 
 
 def _check_frozen_outputs(ctx: RunContext, graph: Graph, order: list[str]) -> None:

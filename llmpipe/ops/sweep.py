@@ -49,6 +49,10 @@ class SweepRequest:
     fail_fast: bool = False
     keep_workspaces: bool = False
     share_upstream: bool = True
+    # Where each job's stages run (`repro --executor`): the jobs stay on this machine, in
+    # their workspaces; their stages go to Ray or Slurm, data through the remote.
+    executor: str = "local"
+    retries: int = 0
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,11 @@ def run_shared_upstream(
         with open_workspace(repo.root, repo.cache_dir, lineage, workspace) as ws:
             overrides = tuple(plan.expansion.jobs[0])
             shared_run = ReproRequest(
-                targets=tuple(shared), overrides=overrides, overwrite_params=True
+                targets=tuple(shared),
+                overrides=overrides,
+                overwrite_params=True,
+                executor=request.executor,
+                retries=request.retries,
             )
             result = reproduce(ws, shared_run, audit=False)
     finally:
@@ -241,6 +249,8 @@ def _plan_file(
         "targets": list(request.targets),
         "fail_fast": request.fail_fast,
         "keep_workspaces": request.keep_workspaces,
+        "executor": request.executor,
+        "retries": request.retries,
     }
 
 

@@ -72,6 +72,8 @@ def _reproduce_in_workspace(plan: dict[str, Any], workspace: str, result: JobRes
             jobs=int(plan.get("stage_jobs", 1)),
             all_pipelines=not plan.get("targets"),  # a sweep plans every stage
             overwrite_params=True,  # the copy's params.yaml is the job's to compose
+            executor=plan.get("executor", "local"),
+            retries=int(plan.get("retries", 0)),
         )
         outcome = reproduce(repo, request, audit=False)  # the copy is thrown away
         result.stages = {o.stage.address: o.kind for o in outcome.outcomes}

@@ -94,7 +94,32 @@ def _fetch_locked(
         project.notices.append("No remote provided and no default remote set.")
         return TransferResult()
     require_transfer_rights(project, plan.remotes.values(), upload=False)
-    return run_transfer(project, plan, request, progress, upload=False)
+    result = run_transfer(project, plan, request, progress, upload=False)
+    _copy_checkpoint_lineage(project, request)
+    return result
+
+
+def _copy_checkpoint_lineage(project: Project, request: TransferRequest) -> None:
+    """Bring the checkpoint records of the stages fetched into the local lineage store,
+    so `checkpoints list --local` and `lineage` show other machines' runs."""
+    from ..ckpt.catalog import checkpoint_remote, copy_lineage
+    from ..ckpt.spec import checkpoint_spec
+    from ..errors import LlmpipeError
+
+    for stage in project.stages():
+        if request.targets and not {stage.name, stage.address} & set(request.targets):
+            continue
+        try:
+            if checkpoint_spec(stage) is None:
+                continue
+            require_transfer_rights(
+                project, [checkpoint_remote(project, stage, request.remote)], upload=False
+            )
+            copy_lineage(project, stage, request.remote)
+        except LlmpipeError as exc:
+            project.notices.append(
+                f"stage '{stage.address}': its checkpoint records were not fetched: {exc}"
+            )
 
 
 @dataclass(frozen=True)

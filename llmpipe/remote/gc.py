@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..cache.gc import GcResult
 from ..errors import CacheError, CryptoError, RemoteError
@@ -24,6 +24,17 @@ if TYPE_CHECKING:
     from .layout import Layout
 
 
+class Keeper(Protocol):
+    """Files on the remote beside the objects that keep some of them (checkpoint records)."""
+
+    def needed(self, layout: Layout) -> list[HashInfo]:
+        """What they keep; read after the objects are listed, so an object uploaded
+        meanwhile is either unlisted or already announced."""
+
+    def commit(self) -> None:
+        """Remove what they planned to remove, before any object goes."""
+
+
 def gc_remote(
     repo: Project,
     remote: RemoteConfig,
@@ -31,17 +42,22 @@ def gc_remote(
     *,
     dry: bool = False,
     jobs: int | None = None,
+    keeper: Keeper | None = None,
 ) -> GcResult:
-    """Remove every object of `remote` that `used` does not name (`dry`: only count)."""
+    """Remove every object of `remote` that `used` (or `keeper`) does not name
+    (`dry`: only count)."""
     from .backends import translated
     from .ops import default_jobs, open_layout
 
     layout = open_layout(repo, remote, create=False)
     try:
         with translated(remote):
-            keep = {layout.path(oid) for oid in _kept_oids(repo, layout, used)}
             stored = [p for p in layout.backend.list_files(layout.prefix) if _is_object(layout, p)]
+            needed = [*used, *(keeper.needed(layout) if keeper else ())]
+            keep = {layout.path(oid) for oid in _kept_oids(repo, layout, needed)}
             doomed = [path for path in stored if path not in keep]
+            if keeper is not None and not dry:
+                keeper.commit()
             if not dry and doomed:
                 workers = jobs or remote.jobs or default_jobs()
                 with ThreadPoolExecutor(max(1, min(workers, len(doomed)))) as pool:

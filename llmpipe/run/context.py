@@ -21,6 +21,7 @@ from ..stage import ParamRef, Stage
 
 if TYPE_CHECKING:
     from ..project import Project
+    from .standins import StandIns
 
 
 @dataclass
@@ -42,6 +43,8 @@ class RunContext:
     # Wraps each execution of a stage's command, given the stage and its inputs (the lock
     # entry without outs): checkpoint streaming and resume (`llmpipe.ckpt`), set by `ops`.
     around_command: Callable[[Stage, dict[str, Any]], AbstractContextManager[None]] | None = None
+    # `repro --no-checkout`: outputs recorded but left in the cache (None: a normal run).
+    stand_ins: StandIns | None = None
     _params_cache: dict[str, Any] = field(default_factory=dict)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
     guard: PathGuard = field(init=False)

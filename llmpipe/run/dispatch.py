@@ -31,6 +31,13 @@ class Execution:
     executor: str = "local"
     # Found finished on the engine's side (the remote's run-cache): nothing was executed.
     restored: bool = False
+    # Attempts whose worker was lost before this one: (the engine's reason, its job id).
+    lost: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+# What an executor tells the driver about a stage while it works: (event, detail), as in
+# `Reporter.stage_event`.
+Notify = Callable[[str, str], None]
 
 
 class Executor(Protocol):
@@ -42,7 +49,9 @@ class Executor(Protocol):
 
     name: str
 
-    def execute(self, ctx: RunContext, stage: Stage, status: StageStatus) -> Execution: ...
+    def execute(
+        self, ctx: RunContext, stage: Stage, status: StageStatus, notify: Notify | None = None
+    ) -> Execution: ...
 
     def close(self) -> None:
         """Let go of the engine (called once, when the run ends)."""

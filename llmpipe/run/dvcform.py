@@ -26,7 +26,11 @@ _OUT_STATES = {
 }
 _PARAM_STATES = {"param-changed": "modified", "param-new": "new", "param-deleted": "deleted"}
 _NO_ENTRY = "params-file-new"  # the lock records nothing of a params file
-_FLAGS = {"always-changed": "always changed", "cmd": "changed command"}
+_FLAGS = {
+    "always-changed": "always changed",
+    "cmd": "changed command",
+    "checksum": "changed checksum",
+}
 
 DvcStatus = dict[str, list[Any]]
 

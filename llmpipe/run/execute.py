@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import threading
+from typing import IO
 
 from ..errors import RunError
 from ..stage import Stage
@@ -19,12 +20,23 @@ def _shell() -> str:
     return os.environ.get("SHELL") or "/bin/sh"
 
 
-def run_commands(stage: Stage, root: str) -> None:
-    """Run each command in order; RunError with the exit status when one fails."""
+def run_commands(stage: Stage, root: str, output: IO[bytes] | None = None) -> None:
+    """Run each command in order; RunError with the exit status when one fails.
+
+    `output`: where the commands' stdout and stderr go (a worker collects them for
+    its driver); by default they are this process's own."""
     cwd = os.path.join(root, stage.wdir)
     env = dict(os.environ, DVC_ROOT=root, LLMPIPE_ROOT=root, LLMPIPE_STAGE=stage.address)
     for command in stage.commands:
-        process = subprocess.Popen(command, shell=True, cwd=cwd, env=env, executable=_shell())
+        process = subprocess.Popen(
+            command,
+            shell=True,
+            cwd=cwd,
+            env=env,
+            executable=_shell(),
+            stdout=output,
+            stderr=None if output is None else subprocess.STDOUT,
+        )
         with _running_lock:
             _running.add(process)
         try:

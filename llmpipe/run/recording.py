@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,6 +30,11 @@ class LineageRecorder:
         self.journal = Journal(store, self.batch_id)
 
     def __call__(self, outcome: StageOutcome) -> None:
+        for reason, job_id in outcome.lost_attempts:
+            # A try whose worker was lost is a failed run of its own, with the engine's words.
+            lost = replace(outcome, kind="failed", error=reason, job_id=job_id, node=None,
+                           exit_status=None, out_hashes={}, lost_attempts=[])  # fmt: skip
+            self.journal.write(self.record(lost))
         self.journal.write(self.record(outcome))
 
     def close(self) -> None:

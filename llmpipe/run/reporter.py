@@ -19,6 +19,10 @@ class Reporter(Protocol):
     def stage_finished(self, stage: Stage, duration: float) -> None: ...
     def stage_failed(self, stage: Stage, error: str) -> None: ...
     def would_run(self, stage: Stage, reasons: list[Reason]) -> None: ...
+    def stage_event(self, stage: Stage, event: str, detail: str) -> None:
+        """A stage sent to an executor: `queued` (detail: engine and job), `running`
+        (detail: the node), `lost` (detail: the engine's reason; it is sent again) or
+        `output` (detail: what its command printed on the worker)."""
 
 
 class NullReporter:
@@ -38,4 +42,7 @@ class NullReporter:
         pass
 
     def would_run(self, stage: Stage, reasons: list[Reason]) -> None:
+        pass
+
+    def stage_event(self, stage: Stage, event: str, detail: str) -> None:
         pass

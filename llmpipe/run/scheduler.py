@@ -124,6 +124,7 @@ class Scheduler:
             self.options.run,
             address in self.forced,
             announce=self.reporter.stage_started,
+            events=self.reporter.stage_event,
         )
         self._report(outcome)
         return outcome

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..cache.build import build
@@ -26,7 +27,7 @@ from ..stage import HashInfo, Stage
 # compares hashes and should not pay for importing them.
 from . import runcache
 from .context import RunContext
-from .dispatch import Executor, ExecutorFor
+from .dispatch import Executor, ExecutorFor, Notify
 from .repolock import stage_rwlock
 from .status import Reason, StageStatus, current_params, dep_hashes, stage_status
 
@@ -49,6 +50,8 @@ class StageOutcome:
     executor: str = "local"
     node: str | None = None
     job_id: str | None = None
+    # Tries before this one whose worker was lost: (the engine's reason, its job id).
+    lost_attempts: list[tuple[str, str | None]] = field(default_factory=list)
 
     @property
     def duration(self) -> float:
@@ -82,8 +85,11 @@ def bring_up_to_date(
     options: RunOptions,
     forced: bool = False,
     announce: Callable[[Stage, list[Reason]], None] | None = None,
+    events: Callable[[Stage, str, str], None] | None = None,
 ) -> StageOutcome:
-    """Decide and act for one stage; never raises for the stage's own failures."""
+    """Decide and act for one stage; never raises for the stage's own failures.
+
+    `announce` is told when the stage starts; `events`, what an executor reports."""
     started = time.time()
     try:
         status = stage_status(ctx, stage, lock)
@@ -104,7 +110,8 @@ def bring_up_to_date(
             announce(stage, status.reasons)
         if options.executor_of(stage) != "local" and options.executors is not None:
             executor = options.executors(options.executor_of(stage))
-            return _execute_elsewhere(ctx, stage, status, locks, started, executor)
+            notify = None if events is None else partial(events, stage)
+            return _execute_elsewhere(ctx, stage, status, locks, started, executor, notify)
         return _execute(ctx, stage, status, locks, started, lock)
     except LlmpipeError as exc:
         outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
@@ -207,6 +214,9 @@ def _restore_from_run_cache(
             continue
         started = time.time()
         uncached = {out.path for out in stage.outs if not out.cache}
+        if ctx.stand_ins is not None:
+            leave_in_cache(ctx, stage, out_hashes)
+            return _restored(ctx, stage, status, locks, out_hashes, started)
         for path, info in out_hashes.items():
             result = checkout(
                 ctx.odb,
@@ -222,16 +232,64 @@ def _restore_from_run_cache(
             if path not in uncached:
                 ignore_output(ctx.root, stage.repo_path(path))
         else:
-            locks.update(
-                stage.lockfile,
-                stage.name,
-                entry_for(stage, status.dep_hashes, status.params, out_hashes),
-            )
             _record_links(ctx, stage)
-            outcome = _outcome(stage, "restored", status, started)
-            outcome.out_hashes = out_hashes
-            return outcome
+            return _restored(ctx, stage, status, locks, out_hashes, started)
     return None
+
+
+def _restored(
+    ctx: RunContext,
+    stage: Stage,
+    status: StageStatus,
+    locks: LockWriter,
+    out_hashes: dict[str, HashInfo],
+    started: float,
+) -> StageOutcome:
+    locks.update(
+        stage.lockfile, stage.name, entry_for(stage, status.dep_hashes, status.params, out_hashes)
+    )
+    outcome = _outcome(stage, "restored", status, started)
+    outcome.out_hashes = out_hashes
+    return outcome
+
+
+def leave_in_cache(ctx: RunContext, stage: Stage, out_hashes: dict[str, HashInfo]) -> None:
+    """`--no-checkout`: cached outputs stand in the cache for their paths and the workspace
+    is left as it is, but for the .gitignore files, which list them as after any run
+    (dvc writes them at repro, not checkout; and an older copy must never be taken for a
+    source file and shipped as one). A `cache: false` output is git's, which no
+    checkout would bring: it is written as always."""
+    from ..cache.checkout import checkout
+    from ..gitignore import ignore_output
+
+    assert ctx.stand_ins is not None
+    for out in stage.outs:
+        relpath, info = stage.repo_path(out.path), out_hashes[out.path]
+        if not out.cache:
+            path = os.path.join(ctx.root, relpath)
+            checkout(ctx.odb, info, path, ("copy",), ctx.state, guard=ctx.guard)
+            continue
+        ctx.stand_ins.put(relpath, info)
+        os.makedirs(os.path.dirname(os.path.join(ctx.root, relpath)), exist_ok=True)
+        ignore_output(ctx.root, relpath)
+
+
+def _check_out_stand_ins(ctx: RunContext, stage: Stage) -> None:
+    """A stage run here reads its deps from the workspace: bring the ones --no-checkout
+    left in the cache; its outputs will be in the workspace once it ran."""
+    if ctx.stand_ins is None:
+        return
+    from ..cache.checkout import checkout
+
+    for dep in stage.deps:
+        wanted = stage.repo_path(dep.path)
+        found = ctx.stand_ins.owner(wanted)
+        for relpath, info in [found] if found else ctx.stand_ins.inside(wanted):
+            path = os.path.join(ctx.root, relpath)
+            checkout(ctx.odb, info, path, ctx.link_types, ctx.state, guard=ctx.guard)
+            ctx.stand_ins.drop(relpath)
+    for out in stage.outs:
+        ctx.stand_ins.drop(stage.repo_path(out.path))
 
 
 def _execute(
@@ -246,6 +304,7 @@ def _execute(
     reads = [ctx.abspath(stage, dep.path) for dep in stage.deps if "://" not in dep.path]
     writes = [ctx.abspath(stage, out.path) for out in stage.outs]
     with stage_rwlock(ctx.tmp_dir, reads, writes):
+        _check_out_stand_ins(ctx, stage)
         return _run_and_save(ctx, stage, status, locks, started, lock)
 
 
@@ -284,11 +343,13 @@ def _execute_elsewhere(
     locks: LockWriter,
     started: float,
     executor: Executor,
+    notify: Notify | None,
 ) -> StageOutcome:
     """Run the stage on `executor`; record it as a local run would be recorded."""
     outcome = _outcome(stage, "ran", status, started)
-    done = executor.execute(ctx, stage, status)
+    done = executor.execute(ctx, stage, status, notify)
     outcome.executor, outcome.node, outcome.job_id = done.executor, done.node, done.job_id
+    outcome.lost_attempts = done.lost
     outcome.exit_status = done.exit_status
     if done.error is not None:
         outcome.kind, outcome.error, outcome.ended = "failed", done.error, time.time()

@@ -50,6 +50,7 @@ class Reason:
             "out-not-cached": "out '{}' is not in the cache",
             "outs-changed": "outs changed (added or removed: '{}')",
             "update-available": "update available: {}",
+            "checksum": "its .dvc file's md5 does not match what it records",
         }[self.kind]
         return text.format(self.path)
 
@@ -84,6 +85,10 @@ def current_hash(
 
         return external_hash(path)
     name = hash_name or ctx.hash_name
+    if ctx.stand_ins is not None and name == ctx.hash_name:
+        standing = ctx.stand_ins.get(stage.repo_path(path))
+        if standing is not None:
+            return standing
     try:
         info, _manifest = build(
             ctx.abspath(stage, path), name, ctx.state, ctx.progress, ignore=ctx.ignore
@@ -256,6 +261,7 @@ def statuses(ctx: RunContext, stages: dict[str, Stage], order: list[str]) -> lis
         stage = stages[address]
         if stage.is_data_source:
             reasons = tuple(data_source_reasons(ctx, stage) or _update_available(ctx, stage))
+            reasons += tuple(_import_checksum(ctx, stage))
             entries.append(StatusEntry(address, reasons, stage=stage))
         else:
             result = stage_status(ctx, stage, locks.entry(stage.lockfile, stage.name))
@@ -269,14 +275,27 @@ def data_source_reasons(ctx: RunContext, stage: Stage) -> list[Reason]:
 
     out = stage.outs[0]
     recorded = read_dvcfile_hash(ctx.root, stage.dvcfile)
+    # dvc's order: "not in cache" first (an `import-url --to-remote` has its data on
+    # the remote only), then the workspace.
+    if recorded is not None and not in_cache(ctx.odb, recorded):
+        return [Reason("out-not-cached", out.path)]
     current = current_hash(ctx, stage, out.path)
     if current is None:
         return [Reason("out-missing", out.path)]
     if recorded is None or recorded.value != current.value:
         return [Reason("out-modified", out.path)]
-    if not in_cache(ctx.odb, recorded):
-        return [Reason("out-not-cached", out.path)]
     return []
+
+
+def _import_checksum(ctx: RunContext, stage: Stage) -> list[Reason]:
+    """dvc's "changed checksum": an import whose stage md5 is not that of what its `.dvc`
+    file records (dvc writes none with `import-url --no-exec`, and leaves the old one
+    after `update --to-remote`). Only imports are frozen `.dvc` files, usually."""
+    if not stage.frozen:
+        return []
+    from ..spec.imports import checksum_changed
+
+    return [Reason("checksum")] if checksum_changed(ctx.root, stage.dvcfile) else []
 
 
 def _update_available(ctx: RunContext, stage: Stage) -> list[Reason]:

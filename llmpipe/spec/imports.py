@@ -29,7 +29,7 @@ from typing import Any
 
 from llmpipe.errors import SpecError
 from llmpipe.revfs import as_tree, read_text
-from llmpipe.stage import HashInfo
+from llmpipe.stage import EXTERNAL_HASH_NAMES, HashInfo
 from llmpipe.yamlio import dump_yaml, load_yaml
 
 # What dvc leaves out of a stage's hash (annotations, frozen, and facts of outputs).
@@ -60,6 +60,31 @@ def import_text(dep: dict[str, Any], out_path: str, info: HashInfo) -> str:
     return dump_yaml({"md5": stage_md5(body), **body})
 
 
+def url_import_body(
+    url: str, dep: HashInfo | None, out_path: str, out: HashInfo | None, md5: str | None = None
+) -> dict[str, Any]:
+    """What the `.dvc` file of an `import-url` of `url` into `out_path` holds, in dvc's order.
+
+    Without hashes (`--no-exec`) dvc writes no stage `md5`; `md5` given is written in
+    place of the computed one (dvc keeps the old one on `update --to-remote`).
+    """
+    body: dict[str, Any] = {
+        "frozen": True,
+        "deps": [{**_hash_fields(dep), "path": url}],
+        "outs": [{**_hash_fields(out), "path": out_path}],
+    }
+    if dep is None or out is None:
+        return body
+    return {"md5": md5 or stage_md5(body), **body}
+
+
+def _hash_fields(info: HashInfo | None) -> dict[str, Any]:
+    if info is None:
+        return {"hash": "md5"}
+    kind = "md5" if info.name in EXTERNAL_HASH_NAMES else info.name  # as dvc writes it
+    return {info.name: info.value, **info.facts(), "hash": kind}
+
+
 def stage_md5(body: dict[str, Any]) -> str:
     """dvc's hash of a stage: md5 of its sorted JSON without the fields that do not count."""
     filtered = _without(dict(body), _NOT_HASHED)
@@ -72,6 +97,16 @@ def _without(data: Any, keys: frozenset[str]) -> Any:
     if isinstance(data, dict):
         return {k: _without(v, keys) for k, v in data.items() if k not in keys}
     return data
+
+
+def checksum_changed(root: str, relpath: str) -> bool:
+    """True for an import (a `.dvc` file with deps) whose `md5` is not its content's."""
+    text = read_text(as_tree(root), relpath)
+    data = load_yaml(text, relpath) if text is not None else None
+    if not isinstance(data, dict) or not data.get("deps"):
+        return False
+    body = {k: v for k, v in data.items() if k != "md5"}
+    return data.get("md5") != stage_md5(body)
 
 
 def read_import(root: str, relpath: str) -> ImportSpec | None:

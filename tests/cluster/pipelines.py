@@ -6,6 +6,7 @@ import filecmp
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.conftest import Project, llmpipe_env
@@ -110,3 +111,10 @@ def assert_same_run(project: Project, twin: Path) -> None:
     assert (project.path / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
     for out in OUTPUTS:
         assert same_tree(project.path / out, twin / out), out
+
+
+def wait_until(ready, timeout: float = 60) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)

@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -108,9 +109,15 @@ def _wait_for_port(host: str, port: int, timeout: float = 60) -> None:
     raise RuntimeError(f"the Ray head did not start listening on {host}:{port}")
 
 
+# The nodes' home: a `~/.ray/auth_token` that another Ray user left on the machine makes
+# Ray nodes check tokens the tests' clients never send.
+_HOME = tempfile.mkdtemp(prefix="ray-test-home-")
+
+
 def _node_env() -> dict[str, str]:
     return {
         **os.environ,
+        "HOME": _HOME,
         "PYTHONPATH": str(ROOT),  # workers import this checkout's llmpipe
         "RAY_USAGE_STATS_ENABLED": "0",
         "RAY_DISABLE_DOCKER_CPU_WARNING": "1",

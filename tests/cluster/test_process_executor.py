@@ -6,6 +6,7 @@ files and outputs move through a folder remote outside the project.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -138,6 +139,14 @@ def test_a_lost_worker_is_retried(fanout, tmp_path):
     mark.unlink()
     retried = run_on(fanout.path, executor="process", retries=1)
     assert not retried.failed and (fanout.path / "flaky.txt").read_text() == "ok\n"
+    import json
+
+    runs = [r for r in json.loads(fanout.ok("log", "--json").out) if r["stage"] == "flaky"]
+    # The first run's loss; the retried run's lost try, then its success.
+    assert sorted(r["status"] for r in runs) == ["failed", "failed", "ran"], runs
+    lost = [r for r in runs if r["status"] == "failed"]
+    assert len(lost) == 2 and all("killed by SIGKILL" in r["error"] for r in lost)
+    assert all(r["executor"] == "process" and r["job_id"] for r in runs)
 
 
 def test_no_remote_is_a_clear_error(project):
@@ -164,3 +173,135 @@ def test_runs_finished_on_workers_are_found_through_the_remote(fanout, tmp_path)
     assert len(result.of_kind("restored")) == 7
     assert result.of_kind("ran") == []
     assert (other / "model.bin").read_bytes() == (fanout.path / "model.bin").read_bytes()
+
+
+def test_no_checkout_leaves_outputs_in_the_cache_until_checkout(fanout, tmp_path):
+    twin = clone(fanout, tmp_path / "twin")
+    run_on(twin)
+    result = run_on(fanout.path, executor="process", no_checkout=True)
+    assert not result.failed and len(result.of_kind("ran")) == 7
+    assert (fanout.path / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
+    made = ("data/prepared", "features/f0.txt", "features/f3.txt", "model.bin")
+    assert not any((fanout.path / out).exists() for out in made)
+    assert same_tree(fanout.path / "metrics.json", twin / "metrics.json")  # cache: false: git's
+    # The lock and the cache say everything is done, though nothing is checked out.
+    again = run_on(fanout.path, executor="process", no_checkout=True)
+    assert not again.failed and not again.of_kind("ran") and not again.of_kind("restored")
+    fanout.ok("checkout")
+    for out in OUTPUTS:
+        assert same_tree(fanout.path / out, twin / out), out
+    for ignore in (".gitignore", "features/.gitignore", "data/.gitignore"):
+        lines = set((fanout.path / ignore).read_text().splitlines())
+        assert lines == set((twin / ignore).read_text().splitlines()), ignore
+
+
+def test_no_checkout_judges_downstream_by_the_new_outputs_not_stale_files(fanout):
+    """The workspace keeps an old model.bin; evaluate (run on the driver) must read the
+    new one, which is checked out for it, and the lock chains train's new hash."""
+    fanout.write(
+        "dvc.yaml",
+        fanout.read("dvc.yaml").replace(
+            "cmd: python src/evaluate.py",
+            "cmd: python src/evaluate.py\n    meta: {llmpipe: {executor: local}}",
+        ),
+    )
+    fanout.commit("evaluate on the driver")
+    assert not run_on(fanout.path, executor="process").failed
+    old_features = (fanout.path / "features" / "f0.txt").read_bytes()
+    fanout.write("params.yaml", "lr: 0.2\n")
+    fanout.write("data/raw.txt", "changed\n")
+    fanout.ok("add", "data/raw.txt")
+    result = run_on(fanout.path, executor="process", no_checkout=True)
+    assert not result.failed, [o.error for o in result.failed]
+    assert (fanout.path / "features" / "f0.txt").read_bytes() == old_features  # untouched
+    model = b"".join((fanout.path / "model.bin").read_bytes().split(b"\n"))
+    assert b"lr: 0.2" in model  # checked out for evaluate, which ran here
+    from llmpipe.lockfile import parse_lock
+
+    lock = dict(parse_lock((fanout.path / "dvc.lock").read_text(), "dvc.lock"))
+    trained = lock["train"]["outs"][0]["md5"]
+    assert [d["md5"] for d in lock["evaluate"]["deps"] if d["path"] == "model.bin"] == [trained]
+    fanout.ok("checkout")
+    assert (fanout.path / "features" / "f0.txt").read_bytes() != old_features
+
+
+def test_the_driver_shows_where_a_stage_runs_and_what_it_printed(
+    project, tmp_path, monkeypatch, capsys
+):
+    from llmpipe.cli.render import CliReporter
+
+    project.write(
+        "dvc.yaml",
+        """\
+        stages:
+          talk:
+            cmd: echo said on the worker && echo warned >&2 && echo x > t.txt
+            outs: [t.txt]
+        """,
+    )
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.commit()
+    monkeypatch.setenv("LLMPIPE_WORKER_NAME", "worker-a")
+    capsys.readouterr()
+    with LlmProject(str(project.path)) as repo:
+        reproduce(repo, ReproRequest(executor="process"), reporter=CliReporter())
+    lines = capsys.readouterr().out.splitlines()
+    running = [line for line in lines if line.startswith("Stage 'talk' running on worker-a")]
+    assert running, lines
+    assert lines.index(running[0]) < lines.index("talk| said on the worker")
+    assert "talk| warned" in lines
+    done = next(line for line in lines if line.startswith("Stage 'talk' done"))
+    assert lines.index("talk| warned") < lines.index(done)
+
+
+def test_a_persisted_output_reaches_the_next_run_on_another_worker(project, tmp_path, monkeypatch):
+    project.write(
+        "dvc.yaml",
+        """\
+        stages:
+          grow:
+            cmd: echo run >> log.txt
+            outs: [{log.txt: {persist: true}}]
+        """,
+    )
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.commit()
+    for worker in ("first", "second"):  # two workers: two scratch folders, two caches
+        (tmp_path / worker).mkdir()
+        monkeypatch.setenv("TMPDIR", str(tmp_path / worker))
+        monkeypatch.setattr("tempfile.tempdir", None)
+        assert not run_on(project.path, executor="process", force=True).failed
+    assert (project.path / "log.txt").read_text() == "run\nrun\n"
+    assert os.listdir(tmp_path / "second" / "llmpipe-process-worker")
+
+
+def test_a_stage_streaming_checkpoints_is_not_sent_out_without_them(project, tmp_path):
+    project.write(
+        "dvc.yaml",
+        """\
+        stages:
+          train:
+            cmd: mkdir -p ckpt && echo m > model.bin
+            outs: [model.bin, ckpt]
+            meta: {llmpipe: {checkpoints: ckpt}}
+        """,
+    )
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.commit()
+    [failed] = run_on(project.path, executor="process").failed
+    assert "stage 'train' streams checkpoints (meta.llmpipe.checkpoints)" in failed.error
+    assert "'executor: local'" in failed.error
+
+
+def test_no_object_crosses_twice_to_one_worker(fanout, tmp_path, monkeypatch):
+    stats = tmp_path / "stats.json"
+    monkeypatch.setenv("LLMPIPE_CLUSTER_STATS", str(stats))
+    assert not run_on(fanout.path, executor="process").failed
+    import json
+
+    stages = json.loads(stats.read_text())["stages"]
+    assert len(stages) == 7 and all(s["refetched"] == 0 for s in stages)
+    first, *later = stages  # one worker cache: the project's files came once, with prepare
+    assert first["worker_fetched"] > 0 and first["inputs_bytes"] >= first["worker_fetched"]
+    assert all(s["worker_fetched"] < first["worker_fetched"] for s in later)
+    assert all(s["outs_bytes"] > 0 and s["worker_pushed"] <= s["outs_bytes"] for s in stages)

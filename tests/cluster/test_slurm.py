@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import pytest
 
-from tests.cluster.pipelines import assert_same_run, reproduced_locally
+from tests.cluster.pipelines import assert_same_run, reproduced_locally, wait_until
 from tests.cluster.slurm_cluster import SLURM, slurm_cluster
+from tests.cluster.test_sweeps import sweep_on
 
 pytestmark = [
     pytest.mark.cluster,
@@ -39,6 +39,8 @@ def test_fanout_on_slurm_matches_a_local_run(on_slurm, fanout, tmp_path):
     done = fanout.llmpipe("repro", "--executor", "slurm")
     assert done.returncode == 0, done.stderr
     assert "7 stage(s) ran" in done.stdout
+    assert "Stage 'train' queued on slurm (job " in done.stdout
+    assert "Stage 'train' running on " in done.stdout
     assert_same_run(fanout, twin)
     parallel = fanout.llmpipe("repro", "--executor", "slurm", "-f", "-j", "2")
     assert parallel.returncode == 0, parallel.stderr
@@ -56,24 +58,23 @@ def test_a_stage_failing_in_a_job(on_slurm, fanout):
     assert "featurize@3" in (fanout.path / "dvc.lock").read_text()
 
 
-def test_a_killed_job_is_retried(on_slurm, project, tmp_path):
+def test_a_killed_job_is_retried_and_the_run_matches_a_local_one(on_slurm, fanout, tmp_path):
+    """The job running the first featurize is cancelled mid-stage: Slurm's state is the
+    reason, the driver submits it again, and the end is a local run's."""
     mark = tmp_path / "killed-once"
-    project.write(
-        "dvc.yaml",
-        f"""\
-        stages:
-          flaky:
-            cmd: test -e {mark} || {{ touch {mark}; scancel $SLURM_JOB_ID; sleep 30; }}; echo ok > f.txt
-            outs: [f.txt]
-        """,
+    flaky = (
+        f"test -e {mark} || {{ touch {mark}; scancel $SLURM_JOB_ID; sleep 30; }}; mkdir -p features"
     )
-    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
-    project.commit()
-    done = project.llmpipe("repro", "--executor", "slurm", "--retries", "1")
+    fanout.write("dvc.yaml", fanout.read("dvc.yaml").replace("mkdir -p features", flaky))
+    fanout.commit("a job is cancelled once")
+    done = fanout.llmpipe("repro", "--executor", "slurm", "--retries", "1")
     assert done.returncode == 0, done.stderr
-    assert (project.path / "f.txt").read_text() == "ok\n"
-    record = project.llmpipe("log", "--json").stdout
+    assert "Stage 'featurize@0' lost its worker (Slurm job ended CANCELLED" in done.stdout
+    assert "7 stage(s) ran" in done.stdout
+    record = fanout.llmpipe("log", "--json").stdout
     assert '"executor": "slurm"' in record
+    twin = reproduced_locally(fanout, tmp_path / "twin")  # the mark exists: nothing is cancelled
+    assert_same_run(fanout, twin)
 
 
 def test_resources_slurm_cannot_give_are_a_clear_error(on_slurm, fanout):
@@ -124,8 +125,5 @@ def test_a_killed_driver_loses_no_finished_stage(on_slurm, project, tmp_path):
     assert (project.path / "b.txt").read_text() == "a\n"
 
 
-def wait_until(ready, timeout: float = 60) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not ready():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
+def test_a_sweep_on_slurm_runs_the_shared_stage_once(on_slurm, swept):
+    sweep_on(swept, "slurm")

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,3 +294,11 @@ def site(request: pytest.FixtureRequest, tmp_path: Path) -> RemoteSite:
 def local_site_at() -> Callable[[Path], RemoteSite]:
     """Build a local-folder site at a given path."""
     return local_site
+
+
+@pytest.fixture(params=["folder", "encrypted", "s3"])
+def remote_kind(request, tmp_path):  # noqa: ANN001, ANN201
+    """(kind, site) for the checkpoint tests: a folder remote, the same encrypted, S3."""
+    if request.param == "s3":
+        return request.param, request.getfixturevalue("moto_s3").site(f"ck-{uuid.uuid4().hex}")
+    return request.param, local_site(tmp_path / "remote")

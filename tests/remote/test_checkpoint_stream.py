@@ -7,13 +7,13 @@ S3 (the moto server).
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
-import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,12 +30,20 @@ from llmpipe import checkpoint
 root, steps = "ckpts", int(sys.argv[1])
 die_after = int(os.environ.get("DIE_AFTER", "0"))
 gate = os.environ.get("GATE")
-pause = float(os.environ.get("PAUSE", "0"))
+sync = os.environ.get("SYNC")  # wait for llmpipe to push each checkpoint
+
+
+def pushed():  # the checkpoint records llmpipe added to the local lineage store
+    walk = os.walk(".llmpipe/lineage/checkpoints")
+    return sum(n.endswith(".parquet") and n[0] != "." for _, _, ns in walk for n in ns)
+
+
 os.makedirs(root, exist_ok=True)
 checkpoint.remove_incomplete(root)
 done = checkpoint.complete(root)
 state = open(os.path.join(root, done[-1].name, "w.txt")).read() if done else "7"
 print(f"start {done[-1].step if done else 0}", flush=True)
+before = pushed()
 for step in range((done[-1].step if done else 0) + 1, steps + 1):
     state = str((int(state) * 31 + step) % 1000003)
     if die_after and step == die_after + 1:
@@ -45,7 +53,10 @@ for step in range((done[-1].step if done else 0) + 1, steps + 1):
     with checkpoint.save(root, step, metrics={"loss": round(1 / step, 4)}) as folder:
         open(os.path.join(folder, "w.txt"), "w").write(state)
         open(os.path.join(folder, "pad.bin"), "wb").write(state.encode() * 4096)
-    time.sleep(pause)
+    deadline = time.monotonic() + 60
+    while sync and pushed() < before + step - (done[-1].step if done else 0):
+        assert time.monotonic() < deadline, "llmpipe did not push the checkpoint"
+        time.sleep(0.02)
     while gate and step == 2 and not os.path.exists(gate):
         time.sleep(0.02)
 """
@@ -122,13 +133,6 @@ def checkpoint_records(site: RemoteSite) -> list[dict]:
     return sorted(found, key=lambda r: r["created"])
 
 
-@pytest.fixture(params=["folder", "encrypted", "s3"])
-def remote_kind(request, tmp_path):  # noqa: ANN001, ANN201
-    if request.param == "s3":
-        return request.param, request.getfixturevalue("moto_s3").site(f"ck-{uuid.uuid4().hex}")
-    return request.param, local_site(tmp_path / "remote")
-
-
 def test_killed_run_resumes_on_a_fresh_clone_identically(tmp_path, remote_kind) -> None:
     kind, site = remote_kind
     encrypt = kind == "encrypted"
@@ -176,49 +180,94 @@ def test_killed_run_resumes_on_a_fresh_clone_identically(tmp_path, remote_kind) 
 def test_checkpoints_reach_the_remote_while_the_command_runs(tmp_path, remote_kind) -> None:
     _kind, site = remote_kind
     a = clone(make_origin(tmp_path), tmp_path / "a", site)
-    gate = tmp_path / "gate"
+    with held_at_step_two(a, tmp_path / "gate", lambda: checkpoint_records(site)) as process:
+        assert process.poll() is None  # training is still running (waiting at the gate)
+    assert [r["step"] for r in checkpoint_records(site)][-1] == 4  # the latest is never dropped
+
+
+@contextlib.contextmanager
+def held_at_step_two(
+    repo: Path, gate: Path, pushed: Callable[[], list[dict]], **env: str
+) -> Iterator[subprocess.Popen]:
+    """`llmpipe repro` in `repo`, its training held after checkpoint 2 (waiting for `gate`)
+    once `pushed()` (the checkpoint records on the remote) ends with step 2; on leaving,
+    released and finished, successfully."""
     process = subprocess.Popen(
         [sys.executable, "-m", "llmpipe", "repro"],
-        cwd=a,
-        env={**llmpipe_env(), "GATE": str(gate)},
+        cwd=repo,
+        env={**llmpipe_env(), "GATE": str(gate), "LLMPIPE_REMOTE_KEY": KEY, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 60
-        while [r["step"] for r in checkpoint_records(site)][-1:] != [2]:
+        while [r["step"] for r in pushed()][-1:] != [2]:
             assert process.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
-        assert process.poll() is None  # training is still running (waiting at the gate)
+        yield process
     finally:
         gate.write_text("go")
         process.communicate(timeout=120)
     assert process.returncode == 0
-    assert [r["step"] for r in checkpoint_records(site)][-1] == 4  # the latest is never dropped
 
 
-def test_corrupt_checkpoint_on_the_remote_is_refused_and_the_one_before_used(tmp_path) -> None:
-    site = local_site(tmp_path / "remote")
+def remote_path(repo: Path, oid: str) -> str:
+    """Where `oid` lives on `repo`'s default remote (a keyed name when it is encrypted)."""
+    from llmpipe.remote.ops import open_layout
+    from llmpipe.repo import Repo
+
+    project = Repo(str(repo))
+    layout = open_layout(project, project.config.remote(), create=False)
+    try:
+        return layout.path(oid)
+    finally:
+        layout.backend.close()
+
+
+def test_corrupt_checkpoint_on_the_remote_is_refused_and_the_one_before_used(
+    tmp_path, remote_kind, monkeypatch
+) -> None:
+    kind, site = remote_kind
+    encrypt = kind == "encrypted"
+    monkeypatch.setenv("LLMPIPE_REMOTE_KEY", KEY)
     origin = make_origin(tmp_path)
-    a = clone(origin, tmp_path / "a", site)
-    # A pause after each checkpoint gives the watcher time to push each one.
-    run_cli(a, "repro", env={"DIE_AFTER": "3", "PAUSE": "0.5"}, check=False)
-    pushed = checkpoint_records(site)
-    assert [r["step"] for r in pushed] == [1, 2, 3]
-    # Corrupt the object only the newest checkpoint has (its w.txt).
-    manifest = json.loads(site.read(_object(pushed[-1]["tree"])))
+    a = clone(origin, tmp_path / "a", site, encrypt)
+    # The script waits for each checkpoint to be pushed; the command
+    # dies writing checkpoint 4, which is never pushed.
+    run_cli(a, "repro", env={"DIE_AFTER": "3", "SYNC": "1"}, check=False)
+    pushed = json.loads(run_cli(a, "checkpoints", "list", "train", "--json").stdout)
+    assert [(r["step"], r["name"]) for r in pushed] == [
+        (step, f"step-{step:06d}") for step in (1, 2, 3)
+    ]
+    # Corrupt the object only the newest checkpoint has (its w.txt), as stored.
+    manifest = json.loads((a / ".dvc" / "cache" / _object(pushed[-1]["tree"])).read_text())
     newest = {e["md5"] for e in manifest if e["relpath"].startswith("step-000003/")}
     older = {e["md5"] for e in manifest if not e["relpath"].startswith("step-000003/")}
-    victim = sorted(newest - older)[0]
-    path = tmp_path / "remote" / _object(victim)
-    os.chmod(path, 0o644)
-    path.write_text("tampered")
+    victim = remote_path(a, sorted(newest - older)[0])
+    damaged = bytearray(site.read(victim))
+    damaged[-1] ^= 1
+    site.write(victim, bytes(damaged))
 
-    b = clone(origin, tmp_path / "b", site)
+    # Chosen by name, it is an error naming the object, and the workspace is untouched.
+    c = clone(origin, tmp_path / "c", site, encrypt)
+    chosen = run_cli(c, "repro", "train", "--from-checkpoint", pushed[-1]["id"], check=False)
+    assert chosen.returncode == 1 and "ERROR:" in chosen.stderr
+    assert ("corrupt" in chosen.stderr) or ("authentication" in chosen.stderr), chosen.stderr
+    assert not (c / "ckpts").exists()
+
+    # Found by itself, it is refused with a notice and the one before it is resumed from.
+    b = clone(origin, tmp_path / "b", site, encrypt)
     result = run_cli(b, "repro")
     assert f"refused checkpoint {pushed[-1]['id']}" in result.stderr
-    assert "corrupt" in result.stderr
     assert "start 2" in result.stdout, result.stderr
+
+    # On the machine that died, the half-written folder is not resumed from either.
+    assert (a / "ckpts" / ".step-000004.tmp").is_dir()
+    again = run_cli(a, "repro")
+    assert "start 3" in again.stdout and not (a / "ckpts" / ".step-000004.tmp").exists()
+    assert (a / "ckpts" / "step-000004" / "w.txt").read_bytes() == (
+        b / "ckpts" / "step-000004" / "w.txt"
+    ).read_bytes()
 
 
 def test_a_project_without_remote_trains_as_before(tmp_path) -> None:
@@ -245,7 +294,7 @@ def _object(oid: str) -> str:
 def test_list_show_restore_and_repro_from_a_checkpoint(tmp_path) -> None:
     site = local_site(tmp_path / "remote")
     a = clone(make_origin(tmp_path), tmp_path / "a", site)
-    run_cli(a, "repro", env={"PAUSE": "0.4"})
+    run_cli(a, "repro", env={"SYNC": "1"})
     lock = (a / "dvc.lock").read_bytes()
 
     listed = json.loads(run_cli(a, "checkpoints", "list", "train", "--json").stdout)
@@ -280,7 +329,7 @@ def test_retention_keeps_the_last_n_and_every_kth(tmp_path) -> None:
     (origin / "dvc.yaml").write_text(text)
     git(origin, "commit", "-q", "-am", "retention")
     a = clone(origin, tmp_path / "a", site)
-    run_cli(a, "repro", env={"PAUSE": "0.4"})
+    run_cli(a, "repro", env={"SYNC": "1"})
     kept = checkpoint_records(site)
     assert kept[-1]["step"] == 4  # the newest is always kept
     last = kept[-1]["seq"]  # pushed checkpoints are numbered 1, 2, … in each run
@@ -290,7 +339,7 @@ def test_retention_keeps_the_last_n_and_every_kth(tmp_path) -> None:
 def test_gc_keeps_what_a_resumable_stage_needs(tmp_path) -> None:
     site = local_site(tmp_path / "remote")
     a = clone(make_origin(tmp_path), tmp_path / "a", site)
-    run_cli(a, "repro", env={"DIE_AFTER": "2", "PAUSE": "0.3"}, check=False)
+    run_cli(a, "repro", env={"DIE_AFTER": "2", "SYNC": "1"}, check=False)
     latest = checkpoint_records(site)[-1]
     run_cli(a, "gc", "-w", "-f")
     cache = a / ".dvc" / "cache"

@@ -1,0 +1,293 @@
+"""`import-url` and its `update`: data from a URL or an outside path, tracked by a frozen
+`.dvc` file as `dvc import-url` writes it.
+
+The dep records the URL as given (a local path inside the project relative to the
+`.dvc` file's folder; `remote://NAME/path` read through remote NAME's settings) with
+what dvc records for it (`storage.urldata`); the output, the downloaded content. The
+data is downloaded into `.dvc/tmp`, hashed, and moved into the cache, then checked
+out; with `to_remote` it goes from the scratch folder to the remote instead, never
+into the cache or the workspace. `update` re-downloads only when the source's
+fingerprint changed (a stat and a hash through the state DB for a local path, one
+request for S3 and HTTP; SSH has no fingerprint but its bytes, so it downloads).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import tempfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..cache.build import Manifest, build
+from ..cache.checkout import checkout, in_cache
+from ..cache.odb import ObjectDB
+from ..cache.state import NoState
+from ..errors import LlmpipeError, RemoteError, SpecError
+from ..fsutil import atomic_write_text
+from ..gitignore import ignore_output
+from ..pathguard import PathGuard
+from ..run.repolock import repo_lock
+from ..spec.imports import ImportSpec, url_import_body
+from ..stage import HashInfo, is_url
+from ..storage.urldata import UrlData
+from ..yamlio import dump_yaml, load_for_update, load_yaml
+from .audit import Outcome, Targets, audited
+from .stage_add import merge_into
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+REMOTE_SCHEME = "remote://"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """Content downloaded into a scratch folder and hashed, with its dep's record."""
+
+    path: str
+    info: HashInfo
+    manifest: Manifest | None
+    dep: HashInfo
+
+
+def check_flags(no_exec: bool, to_remote: bool, remote: str | None) -> None:
+    """dvc's refusals of flag combinations."""
+    if to_remote and no_exec:
+        raise SpecError("--no-exec cannot be combined with --to-remote")
+    if remote and not to_remote:
+        raise SpecError("--remote can't be used without --to-remote")
+
+
+def recorded_url(project: Project, url: str, wdir: str) -> str:
+    """The dep path dvc writes: a local path inside the project relative to `wdir`."""
+    if is_url(url) or not os.path.exists(url):
+        return url
+    absolute = os.path.abspath(url)
+    if absolute != project.root and not absolute.startswith(project.root + os.sep):
+        return url
+    return os.path.relpath(absolute, os.path.join(project.root, wdir)).replace(os.sep, "/")
+
+
+def open_url(project: Project, url: str, wdir: str) -> UrlData:
+    """The data a recorded dep path names (relative paths from the `.dvc` file's folder)."""
+    if url.startswith(REMOTE_SCHEME):
+        name, _, path = url[len(REMOTE_SCHEME) :].partition("/")
+        remote = project.config.remote(name)
+        return UrlData(remote.url.rstrip("/") + "/" + path.strip("/"), dict(remote.options))
+    if is_url(url) or os.path.isabs(url):
+        return UrlData(url)
+    return UrlData(os.path.normpath(os.path.join(project.root, wdir, url)))
+
+
+def missing(url: str) -> LlmpipeError:
+    return SpecError(
+        f"failed to import {url}. You could also try downloading it manually, and adding"
+        f" it with `llmpipe add`. - dependency '{url}' does not exist"
+    )
+
+
+def fetch(project: Project, data: UrlData, url: str, scratch: str) -> Fetched:
+    """Download `data` into the folder `scratch` and hash it."""
+    try:
+        files = data.files()
+    except FileNotFoundError:
+        raise missing(url) from None
+    dest = os.path.join(scratch, "data")
+    if files == [""]:
+        data.download("", dest)
+    for relpath in files if files != [""] else ():
+        local = os.path.join(dest, *relpath.split("/"))
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        data.download(relpath, local)
+    info, manifest = build(dest, project.odb.hash_name, NoState())
+    return Fetched(dest, info, manifest, data.dep_hash(files, info))
+
+
+def current_dep(project: Project, data: UrlData) -> HashInfo | None:
+    """The source's fingerprint without downloading it; None when only the bytes tell."""
+    local = data.location.local_path
+    if local is not None:
+        try:
+            return build(local, project.odb.hash_name, project.state)[0]
+        except FileNotFoundError:
+            return None
+    if not data.fingerprinted:
+        return None
+    try:
+        return data.dep_hash(data.files(), None)
+    except FileNotFoundError:
+        return None
+
+
+def store(odb: ObjectDB, fetched: Fetched) -> list[str]:
+    """Move the fetched files into `odb` as objects (the `.dir` last); the objects."""
+    if fetched.manifest is None:
+        odb.add_file(fetched.path, fetched.info.value, move=True)
+        return [fetched.info.value]
+    for relpath, value, _size, _exec in fetched.manifest.entries:
+        odb.add_file(os.path.join(fetched.path, *relpath.split("/")), value, move=True)
+    odb.add_bytes(fetched.info.value, fetched.manifest.dir_bytes(odb.hash_name))
+    return [e[1] for e in fetched.manifest.entries] + [fetched.info.value]
+
+
+def place(project: Project, fetched: Fetched, target: str, to_remote: bool,
+          remote: str | None) -> None:  # fmt: skip
+    """Put fetched content in the cache and the workspace, or (`to_remote`) on the remote."""
+    if to_remote:
+        from ..remote.direct import push_objects
+
+        folder = os.path.join(os.path.dirname(fetched.path), "odb")
+        scratch_odb = ObjectDB(folder, project.odb.hash_name)
+        result = push_objects(project, scratch_odb, store(scratch_odb, fetched), remote)
+        if result.failed:
+            raise RemoteError(f"could not send '{target}' to the remote: {result.failed[0]}")
+        return
+    store(project.odb, fetched)
+    restore(project, fetched.info, target)
+
+
+def restore(project: Project, info: HashInfo, target: str) -> None:
+    absolute = os.path.join(project.root, target)
+    guard = PathGuard(project.root)
+    checkout(project.odb, info, absolute, project.config.link_types, project.state, guard=guard)
+    project.links.record([target])
+
+
+def scratch_folder(project: Project) -> str:
+    os.makedirs(project.tmp_dir, exist_ok=True)
+    return tempfile.mkdtemp(prefix="import-url-", dir=project.tmp_dir)
+
+
+def write_dvcfile(project: Project, dvcfile: str, url: str, fetched: Fetched | None,
+                  target: str, md5: str | None = None) -> None:  # fmt: skip
+    """Write the `.dvc` file. One already there is changed in place, as dvc rewrites a
+    stage it loaded: keys keep their places (new ones go last) and comments stay."""
+    dep, out = (fetched.dep, fetched.info) if fetched else (None, None)
+    body = url_import_body(url, dep, posixpath.basename(target), out, md5)
+    path = os.path.join(project.root, dvcfile)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = load_for_update(handle.read())
+    except FileNotFoundError:
+        document = None
+    if isinstance(document, dict):
+        merge_into(body, document)
+        body = document
+    atomic_write_text(path, dump_yaml(body))
+    ignore_output(project.root, target)
+
+
+def recorded_hashes(project: Project, dvcfile: str) -> tuple[HashInfo | None, HashInfo | None, Any]:
+    """The dep's and the output's recorded hashes, and the stage md5, of an import-url."""
+    with open(os.path.join(project.root, dvcfile), encoding="utf-8") as handle:
+        data = load_yaml(handle.read(), dvcfile)
+    dep, out = data["deps"][0], data["outs"][0]
+    return HashInfo.from_lock_dict(dep), HashInfo.from_lock_dict(out), data.get("md5")
+
+
+def same(a: HashInfo | None, b: HashInfo | None) -> bool:
+    return a is not None and b is not None and (a.name, a.value) == (b.name, b.value)
+
+
+def update_url(project: Project, dvcfile: str, spec: ImportSpec, to_remote: bool,
+               remote: str | None) -> tuple[str, HashInfo | None, bool]:  # fmt: skip
+    """Bring one import-url up to date: (target, output hash, whether anything changed)."""
+    url = spec.dep["path"]
+    wdir = posixpath.dirname(dvcfile)
+    target = posixpath.join(wdir, spec.out_path)
+    old_dep, old_out, old_md5 = recorded_hashes(project, dvcfile)
+    with open_url(project, url, wdir) as data:
+        if same(current_dep(project, data), old_dep) and old_out is not None:
+            if to_remote:
+                return target, old_out, False
+            if in_cache(project.odb, old_out):
+                restore(project, old_out, target)
+                return target, old_out, False
+        scratch = scratch_folder(project)
+        try:
+            fetched = fetch(project, data, url, scratch)
+            place(project, fetched, target, to_remote, remote)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    unchanged = same(fetched.dep, old_dep) and same(fetched.info, old_out)
+    # dvc leaves the stage md5 as it was when it updates on the remote.
+    write_dvcfile(project, dvcfile, url, fetched, target, old_md5 if to_remote else None)
+    return target, fetched.info, not unchanged
+
+
+@dataclass(frozen=True)
+class Imported:
+    """An output imported or updated (`import`, `import-url`, `update`): where, from which
+    commit (imports from projects), with which hash (None: not downloaded, `--no-exec`)."""
+
+    path: str  # repository-relative
+    dvcfile: str
+    hash_info: HashInfo | None
+    rev_lock: str | None = None
+    changed: bool = True
+
+
+def describe_imported(done: list[Imported]) -> tuple[Targets, Outcome]:
+    return [
+        {"path": i.path, "hash": i.hash_info.value if i.hash_info else None} for i in done
+    ], Outcome()
+
+
+@audited("import-url", describe=describe_imported)
+def import_url(
+    project: Project, url: str, out: str | None = None, no_exec: bool = False,
+    to_remote: bool = False, remote: str | None = None, force: bool = False,
+) -> list[Imported]:  # fmt: skip
+    """Import the file or folder at `url` into this project, tracked by a frozen `.dvc` file.
+
+    SpecError for refused flags, a `.dvc` file or a path in the way, and a source that
+    does not exist; the storage errors of a source that cannot be reached.
+    """
+    check_flags(no_exec, to_remote, remote)
+    target = _target(project, url, out)
+    dvcfile = target + ".dvc"
+    wdir = posixpath.dirname(dvcfile)
+    recorded = recorded_url(project, url, wdir)
+    with repo_lock(project.tmp_dir):
+        if not force:
+            _refuse_existing(project, url, target, dvcfile, to_remote)
+        if no_exec:
+            write_dvcfile(project, dvcfile, recorded, None, target)
+            return [Imported(target, dvcfile, None)]
+        if to_remote:
+            project.config.remote(remote)  # an unknown remote fails before any download
+        scratch = scratch_folder(project)
+        try:
+            with open_url(project, recorded, wdir) as data:
+                fetched = fetch(project, data, url, scratch)
+            place(project, fetched, target, to_remote, remote)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        write_dvcfile(project, dvcfile, recorded, fetched, target)
+        return [Imported(target, dvcfile, fetched.info)]
+
+
+def _target(project: Project, url: str, out: str | None) -> str:
+    name = posixpath.basename(url.split("?")[0].rstrip("/")) if is_url(url) else None
+    name = name or os.path.basename(os.path.normpath(url))
+    path = out if out is not None else name
+    if out is not None and os.path.isdir(out):
+        path = os.path.join(out, name)
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, project.root).replace(os.sep, "/")
+    if relative == "." or relative.startswith("../"):
+        raise SpecError(f"'{path}' is outside the project at '{project.root}'")
+    return relative
+
+
+def _refuse_existing(
+    project: Project, url: str, target: str, dvcfile: str, to_remote: bool
+) -> None:
+    failed = f"failed to import {url} - "
+    if not to_remote and os.path.lexists(os.path.join(project.root, target)):
+        raise SpecError(f"{failed}'{target}' exists already; pass --force to replace it")
+    if os.path.exists(os.path.join(project.root, dvcfile)):
+        raise SpecError(f"{failed}'{dvcfile}' exists already; pass --force to replace it,"
+                        f" or 'llmpipe update {dvcfile}' to update it")  # fmt: skip
