@@ -153,6 +153,7 @@ def load_with_lines(
     remembered = parsememo.recall(text) if memo else None
     if remembered is not None:
         return remembered
+    _refuse_tabs_as_dvc_does(text, relpath, error)
     yaml, loader_class, _ = _pyyaml()
     loader = loader_class(text)
     try:
@@ -168,6 +169,24 @@ def load_with_lines(
     if memo:
         parsememo.remember(text, data, lines)
     return data, lines
+
+
+def _refuse_tabs_as_dvc_does(text: str, relpath: str, error: type[LlmpipeError]) -> None:
+    """libyaml accepts tabs where ruamel, DVC's reader, refuses them (`key\t: v`,
+    `a: 1\t`, `a: x\ty`); PyYAML's own scanner differs again inside flow
+    collections. Tabs are rare in these files: ask ruamel whenever there is one.
+    """
+    if "\t" not in text:
+        return
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError
+
+    try:
+        YAML(typ="safe", pure=True).load(text)
+    except MarkedYAMLError as exc:
+        raise error(_yaml_error_message(exc, relpath)) from None  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001, S110 - anything else is for the reader below to report
+        pass
 
 
 def load_yaml(

@@ -66,3 +66,22 @@ def test_a_run_cache_entry_reads_back_as_the_lock_entry(cmd):
     text = render_entry("train@1", entry)
     assert not text.startswith(" ")
     assert load_yaml(text, "entry") == entry
+
+
+TABS = ["seed\t: 1\n", "a:\t1\n", "a: 1\t\n", "a: x\ty\n", "a: [1,\t2]\n", "a: {b:\t1}\n",
+        "a: 'x\ty'\n", "a: |\n  x\ty\n", "a:\n  - 1\t# c\n"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", TABS)
+def test_tabs_are_read_or_refused_as_dvc_reads_them(text):
+    """libyaml takes tabs that ruamel (dvc's reader) refuses: `seed\\t: 1` was read as
+    `seed: 1`, so `status` said up to date where dvc said the file is corrupted."""
+    from ruamel.yaml import YAML  # the reference reader, as the fuzz suite uses it
+
+    try:
+        expected = YAML(typ="safe", pure=True).load(text)
+    except Exception:  # noqa: BLE001
+        with pytest.raises(SpecError, match=r"^params.yaml:\d+:\d+: invalid YAML: "):
+            load_yaml(text, "params.yaml")
+    else:
+        assert load_yaml(text, "params.yaml") == expected

@@ -202,6 +202,7 @@ KNOWN_FINDINGS = {
         b"stages:\n  s:\n    cmd: echo\n    deps: [" + b"n" * 300 + b"]\n",
     ),
     "param missing": ("params", b"train:\n  lr: 0.1\n  epochs: 2\n"),
+    "tab before a colon": ("params", b"seed\t: 1\ntrain:\n  lr: 0.1\n  epochs: 2\n"),
     ".dvc: hash a list": (
         ".dvc file",
         b"outs:\n- md5: 465a62c55506cd2fa10372c1f9ba4b5e.dir\n  size: 2\n  nfiles: 1\n"
