@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import shlex
 from collections.abc import Iterator
@@ -150,6 +149,8 @@ def _step(value: Any, part: str, done: list[str]) -> Any:
 def _missing_message(part: str, here: str, value: dict[str, Any]) -> str:
     full = f"{here}.{part}" if here else part
     keys = [str(k) for k in value]
+    import difflib  # only for this message: not on every load
+
     close = difflib.get_close_matches(part, keys, n=3)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
     available = ", ".join(keys[:10]) + (", ..." if len(keys) > 10 else "")
