@@ -19,6 +19,10 @@ if str(ROOT) not in sys.path:
 # The dashboard's fixtures (a real browser, a real `llmpipe ui` server), for any test directory.
 pytest_plugins = ["tests.browser"]
 
+# Every `dvc` the tests run would otherwise fork an analytics daemon (about a second of CPU
+# each, and a network call): the suite runs dvc hundreds of times.
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+
 BUG_EXIT_CODE = 70  # llmpipe.errors.BUG_EXIT_CODE
 
 GIT_ENV = {
