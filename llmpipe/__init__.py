@@ -64,11 +64,12 @@ def __getattr__(name: str) -> Any:
 
 
 def _dist_info_version() -> str | None:
-    """The version in the first `llmpipe-*.dist-info/METADATA` along sys.path.
+    """The version in the first `llmpipe-*.dist-info/METADATA` (or a checkout's
+    `llmpipe.egg-info/PKG-INFO`) along sys.path.
 
     The one importlib.metadata would find, without importing it (about 25 ms: email,
     zipfile, csv), which every run recording lineage would pay. None (so: ask
-    importlib.metadata) on anything less plain: an egg-info, another spelling of the
+    importlib.metadata) on anything less plain: another spelling of the
     name, a zip on the path, an unreadable file.
     """
     for entry in sys.path:
@@ -81,12 +82,16 @@ def _dist_info_version() -> str | None:
         found = [n for n in names if n.lower().startswith("llmpipe") and "-info" in n.lower()]
         if not found:
             continue
-        if len(found) != 1 or not (
-            found[0].startswith("llmpipe-") and found[0].endswith(".dist-info")
-        ):
+        if len(found) != 1:
+            return None
+        if found[0].startswith("llmpipe-") and found[0].endswith(".dist-info"):
+            metadata = "METADATA"
+        elif found[0] == "llmpipe.egg-info":  # a checkout an editable install built in
+            metadata = "PKG-INFO"
+        else:
             return None
         try:
-            with open(os.path.join(entry or ".", found[0], "METADATA"), encoding="utf-8") as meta:
+            with open(os.path.join(entry or ".", found[0], metadata), encoding="utf-8") as meta:
                 for line in meta:
                     if line.startswith("Version:"):
                         return line.split(":", 1)[1].strip()

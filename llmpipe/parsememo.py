@@ -6,9 +6,10 @@ text has been parsed, its data is kept in a file named by a hash of the text (an
 the reading rules), so there is nothing to invalidate: an edited file is another text
 and another entry. Each entry holds a checksum and the `marshal` bytes of the data
 and of the key lines (by path in the data); a damaged or unreadable entry is ignored
-and the text parsed again. Data `marshal` cannot hold (a `!!timestamp`, a recursive
-alias) is simply not remembered. Errors are never remembered: invalid YAML is parsed,
-and reported, every time.
+and the text parsed again. Data `marshal` cannot hold (a `!!timestamp`), a recursive
+alias, and a document whose aliases make its paths too many (an alias bomb) are simply
+not remembered. Errors are never remembered: invalid YAML is parsed, and reported, every
+time.
 
 The memo lives in the project (`.llmpipe/tmp/parsed/`, machine-local, git-ignored);
 `use()` points it there when a project is opened. At most `MAX_ENTRIES` are kept.
@@ -105,23 +106,37 @@ def remember(text: str, data: Any, key_lines: dict[int, dict[Any, int]]) -> None
         os.unlink(tmp)
 
 
+# Nodes walked to record key lines before giving up: aliases make a document's paths
+# exponentially many (an alias bomb would hang the walk); no real pipeline file comes near.
+_WALK_BUDGET = 100_000
+
+
 def _collect(data: Any, where: tuple, key_lines: dict, out: list, active: set[int]) -> bool:
-    """Record the key lines of every mapping by its path; False for a recursive document."""
-    if isinstance(data, dict | list):
-        if id(data) in active:
+    """Record the key lines of every mapping by its path; False for a recursive document
+    or one with too many paths."""
+    budget = [_WALK_BUDGET]
+
+    def walk(node: Any, where: tuple) -> bool:
+        budget[0] -= 1
+        if budget[0] < 0:
             return False
-        active.add(id(data))
-        if isinstance(data, dict):
-            if id(data) in key_lines:
-                out.append((where, key_lines[id(data)]))
-            items = data.items()
+        if not isinstance(node, dict | list):
+            return True
+        if id(node) in active:
+            return False
+        active.add(id(node))
+        if isinstance(node, dict):
+            if id(node) in key_lines:
+                out.append((where, key_lines[id(node)]))
+            items = node.items()
         else:
-            items = enumerate(data)
-        for step, value in items:
-            if not _collect(value, (*where, step), key_lines, out, active):
-                return False
-        active.discard(id(data))
-    return True
+            items = enumerate(node)
+        if not all(walk(value, (*where, step)) for step, value in items):
+            return False
+        active.discard(id(node))
+        return True
+
+    return walk(data, where)
 
 
 def _prune(directory: str) -> None:

@@ -87,6 +87,13 @@ def test_invalid_yaml_is_reported_every_time(memo_dir: Path) -> None:
     assert not memo_dir.exists()
 
 
+# 9**12 paths through shared nodes: fine as data, a hang if walked path by path.
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n"
+    for p, n in zip("abcdefghijk", "bcdefghijkl", strict=True)
+)
+
+
 @pytest.mark.parametrize(
     "text",
     ["when: !!timestamp 2024-01-02\n", "loop: &a [1, *a]\n"],
@@ -96,6 +103,15 @@ def test_what_cannot_be_kept_is_parsed_each_time(memo_dir: Path, text: str) -> N
     first = load_with_lines(text, "params.yaml", memo=True)[0]
     assert not memo_dir.exists() or not os.listdir(memo_dir)
     assert repr(load_with_lines(text, "params.yaml", memo=True)[0]) == repr(first)
+
+
+def test_an_alias_bomb_is_not_walked_path_by_path(memo_dir: Path) -> None:
+    """9**12 paths through shared nodes: the key-line walk gives up instead of hanging
+    (the fuzz suite's alias bomb hung `status` here)."""
+    for _ in range(2):
+        data = load_with_lines(BOMB, "params.yaml", memo=True)[0]
+        assert data["l"][0] is data["l"][1]  # shared, as parsed: never expanded
+    assert not memo_dir.exists() or not os.listdir(memo_dir)
 
 
 def test_old_entries_are_dropped(memo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -126,11 +126,17 @@ def test_sigkill_mid_run_then_repro_completes(project):
 
 
 def test_ctrl_c_mid_run_leaves_a_consistent_repo(project):
-    project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", "echo a > a.txt && sleep 30"))
+    project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", "echo a > a.txt && sleep 300"))
     first = project.spawn_llmpipe("repro")
-    _wait_for(lambda: (project.path / "a.txt").exists())
-    os.killpg(first.pid, signal.SIGINT)
-    _, err = first.communicate(timeout=20)
+    try:
+        _wait_for(lambda: (project.path / "a.txt").exists())
+        os.killpg(first.pid, signal.SIGINT)
+        # Far below the command's 300 s, far above a loaded machine's shutdown time.
+        _, err = first.communicate(timeout=90)
+    finally:
+        if first.poll() is None:  # never leave it to be reaped in another test
+            os.killpg(first.pid, signal.SIGKILL)
+            first.communicate()
     assert first.returncode != 0
     assert b"Traceback" not in err
     assert not (project.path / "dvc.lock").exists()
