@@ -22,10 +22,11 @@ if TYPE_CHECKING:
 
 def _ancestors_of_path(path: str) -> Iterable[str]:
     while True:
-        path = posixpath.dirname(path)
-        if not path:
+        parent = posixpath.dirname(path)
+        if not parent or parent == path:  # "" for a relative path, "/" for an absolute one
             return
-        yield path
+        yield parent
+        path = parent
 
 
 @dataclass

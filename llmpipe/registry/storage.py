@@ -27,7 +27,6 @@ reading or appending remembers how far it has been seen
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RegistryError
 from ..fsutil import append_durably, locked
+from ..security.canonical import load_json
 from .events import event_hash
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def parse_lines(lines: list[bytes], where: str) -> list[dict[str, Any]]:
     events = []
     for number, raw in enumerate(lines, 1):
         try:
-            event = json.loads(raw)
+            event = load_json(raw)
         except ValueError:
             raise RegistryError(
                 f"{where}: event {number} is not JSON (edited or cut?): "

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import LlmpipeError
-from ..security.canonical import canonical_json
+from ..security.canonical import canonical_json, load_json
 from .events import actions_of, event_hash, signature_ok
 
 
@@ -77,11 +77,9 @@ def _policy(root: str, report: VerifyReport) -> Any:
 def _check_line(
     raw: bytes, index: int, previous: dict[str, Any] | None, policy: Any, report: VerifyReport
 ) -> dict[str, Any] | None:
-    import json
-
     where = f"event {index}"
     try:
-        event = json.loads(raw)
+        event = load_json(raw)
     except ValueError:
         report.problems.append(f"{where}: not JSON (edited or cut)")
         return None

@@ -19,6 +19,16 @@ def canonical_json(value: Any) -> bytes:
     ).encode("utf-8")
 
 
+def load_json(raw: bytes | str) -> Any:
+    """`json.loads`, refusing `NaN`/`Infinity` (not JSON; Python's reader takes them, and
+    no canonical form holds them): ValueError, as for any text that is not JSON."""
+    return json.loads(raw, parse_constant=_not_json)
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -201,6 +201,10 @@ KNOWN_FINDINGS = {
         "dvc.yaml",
         b"stages:\n  s:\n    cmd: echo\n    deps: [" + b"n" * 300 + b"]\n",
     ),
+    "an absolute dep (the graph climbed '/' forever)": (
+        "dvc.yaml",
+        b"stages:\n  s:\n    cmd: echo\n    deps: [/abs]\n    outs: [o]\n",
+    ),
     "param missing": ("params", b"train:\n  lr: 0.1\n  epochs: 2\n"),
     "tab before a colon": ("params", b"seed\t: 1\ntrain:\n  lr: 0.1\n  epochs: 2\n"),
     ".dvc: hash a list": (
@@ -209,6 +213,10 @@ KNOWN_FINDINGS = {
         b"  hash: []\n  path: raw\n",
     ),
     "policy.yaml not a mapping": ("policy", b"1\n...\n"),
+    "registry event holding Infinity": (
+        "registry events",
+        b'{"actor": Infinity, "format": 1, "model": "llm", "seq": 0, "type": "register"}\n',
+    ),
     ".dvc: hash not in the cache": (
         ".dvc file",
         b"outs:\n- md5: a62c55506cd2fa10372c1f9ba4b5e.dir\n  size: 2\n  nfiles: 1\n"
