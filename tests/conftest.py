@@ -33,6 +33,12 @@ GIT_ENV = {
 }
 
 
+def _default_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def llmpipe_env() -> dict[str, str]:
     """The environment for a subprocess running this checkout's llmpipe in a test repo."""
     return {**os.environ, **GIT_ENV, "PYTHONPATH": str(ROOT)}
@@ -118,6 +124,10 @@ class Project:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            # SIGINT as a terminal gives it: an ignored SIGINT is inherited (something earlier
+            # in a long test run can leave the test process ignoring it), and a Python started
+            # that way never raises KeyboardInterrupt, so a Ctrl-C test would wait for its stage.
+            preexec_fn=_default_sigint,
         )
 
     def git(self, *args: str) -> str:
