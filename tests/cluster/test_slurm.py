@@ -4,6 +4,7 @@ batch job run from a scratch folder; data and results come back through the remo
 from __future__ import annotations
 
 import os
+import re
 import signal
 
 import pytest
@@ -40,7 +41,11 @@ def test_fanout_on_slurm_matches_a_local_run(on_slurm, fanout, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "7 stage(s) ran" in done.stdout
     assert "Stage 'train' queued on slurm (job " in done.stdout
-    assert "Stage 'train' running on " in done.stdout
+    # Slurm's state is polled: a job can start and end between two polls, so which stages are
+    # seen running is timing (test_process_executor covers the display itself); a stage seen
+    # running names its node and job.
+    seen = [line for line in done.stdout.splitlines() if " running on " in line]
+    assert all(re.fullmatch(r"Stage '\S+' running on \S+ \(job \d+\)", s) for s in seen), seen
     assert_same_run(fanout, twin)
     parallel = fanout.llmpipe("repro", "--executor", "slurm", "-f", "-j", "2")
     assert parallel.returncode == 0, parallel.stderr
