@@ -217,6 +217,9 @@ KNOWN_FINDINGS = {
         "registry events",
         b'{"actor": Infinity, "format": 1, "model": "llm", "seq": 0, "type": "register"}\n',
     ),
+    # Its twins: every reader of signed JSON lines refuses NaN/Infinity the same way.
+    "audit record holding NaN": ("audit log", b'{"actor": NaN, "chain": "x", "seq": 0}\n'),
+    "policy version holding Infinity": ("policy log", b'{"version": Infinity}\n'),
     ".dvc: hash not in the cache": (
         ".dvc file",
         b"outs:\n- md5: a62c55506cd2fa10372c1f9ba4b5e.dir\n  size: 2\n  nfiles: 1\n"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import LlmpipeError
-from ..canonical import canonical_json, sha256_hex
+from ..canonical import canonical_json, load_json, sha256_hex
 from ..keys import fingerprint, verify_signature
 from ..witness import Mark
 from .log import HEAD_SUFFIX, UNSIGNED, AuditLog, chain_log, record_hash, vanished_chains
@@ -163,7 +163,7 @@ def _check_record(
 ) -> Problem | None:
     expected_seq = 0 if previous is None else previous["seq"] + 1
     try:
-        record = json.loads(raw)
+        record = load_json(raw)
     except ValueError:
         return Problem(chain, expected_seq, number, "not valid JSON: the record was edited")
     if not isinstance(record, dict) or canonical_json(record) != raw:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from contextlib import AbstractContextManager
 from typing import Any
 
 from ...errors import PolicyError
 from ...fsutil import append_durably, atomic_write_text, locked
-from ..canonical import canonical_json
+from ..canonical import canonical_json, load_json
 
 POLICY_FILE = "policy.yaml"
 POLICY_LOG = "policy.log"
@@ -37,7 +36,7 @@ def read_log(log_path: str) -> list[dict[str, Any]]:
         for number, raw in enumerate(handle, 1):
             try:
                 text = raw.decode("utf-8").rstrip("\n")
-                envelope = json.loads(text)
+                envelope = load_json(text)
             except ValueError:  # not UTF-8, not JSON, or a number too long to read
                 raise PolicyError(f"{log_path}:{number}: not a JSON policy version") from None
             if not isinstance(envelope, dict) or canonical_json(envelope).decode() != text:
