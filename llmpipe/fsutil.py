@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from typing import Protocol
 
 
 def atomic_write_bytes(
@@ -147,6 +150,57 @@ def _umask() -> int:
     return mask
 
 
+_SMALL_FILE = 1 << 20
+
+
+def copy_new(src: str, dst: str, *, keep_mode: bool = False) -> int:
+    """Copy `src` into the new path `dst`; return its size.
+
+    `dst` is created exclusively (an existing path, or a symlink someone put there,
+    is an error rather than something written through) with the mode the umask
+    gives, or the source's with `keep_mode`. A failed copy removes `dst`. It is
+    the copy under every cache, workspace and folder-remote transfer, so it makes
+    as few system calls as it can: a small file is one read and one write.
+    """
+    with open(src, "rb", buffering=0) as source:
+        st = os.fstat(source.fileno())
+        data = source.read() if st.st_size < _SMALL_FILE else None
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            if keep_mode:
+                os.fchmod(fd, st.st_mode & 0o7777)
+            if data is None:
+                _copy_large(source, fd, st.st_size)
+            else:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+        except BaseException:
+            os.close(fd)
+            discard(dst)
+            raise
+        os.close(fd)
+    return st.st_size
+
+
+def _copy_large(source: io.FileIO, fd: int, size: int) -> None:
+    """Copy in the kernel (sendfile: no user-space buffer), else through a buffer."""
+    offset = 0
+    try:
+        while offset < size:
+            sent = os.sendfile(fd, source.fileno(), offset, min(size - offset, 1 << 30))
+            if sent == 0:
+                break
+            offset += sent
+    except OSError as exc:
+        if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+            raise
+        import shutil
+
+        with open(fd, "wb", closefd=False) as target:
+            shutil.copyfileobj(source, target, 1 << 20)
+
+
 def atomic_write_text(
     path: str, text: str, mode: int | None = None, *, durable: bool = True
 ) -> None:
@@ -178,10 +232,42 @@ def _make_writable_and_retry(func, path, _exc_info) -> None:  # noqa: ANN001
     func(path)
 
 
+class StatLike(Protocol):
+    """The fields of a file's stat that llmpipe reads: `os.stat_result` or `FileStat`."""
+
+    st_mode: int
+    st_ino: int
+    st_size: int
+    st_mtime_ns: int
+
+
+class FileStat:
+    """The four fields of a walked file's stat that llmpipe reads, and no more.
+
+    A walk keeps one per file (a directory output's files, hashed and recorded in
+    the state together); an `os.stat_result` holds some twenty fields, ~600 bytes
+    with their numbers, which for a million files is most of a GB.
+    """
+
+    __slots__ = ("st_mode", "st_ino", "st_size", "st_mtime_ns")
+
+    def __init__(self, st: os.stat_result) -> None:
+        self.st_mode = _MODES.setdefault(st.st_mode, st.st_mode)  # a few values, shared
+        self.st_ino = st.st_ino
+        self.st_size = st.st_size
+        self.st_mtime_ns = st.st_mtime_ns
+
+    def __repr__(self) -> str:
+        return f"FileStat(mode={self.st_mode:o}, ino={self.st_ino}, size={self.st_size})"
+
+
+_MODES: dict[int, int] = {}
+
+
 def walk_files(
     root: str,
     prune: Callable[[str, list[str], list[str]], tuple[list[str], list[str]]] | None = None,
-) -> Iterator[tuple[str, os.stat_result]]:
+) -> Iterator[tuple[str, FileStat]]:
     """Yield (relative posix path, stat) for every regular file under `root`.
 
     Uses scandir so that the stat comes from the directory read where the OS
@@ -205,7 +291,7 @@ def walk_files(
             files = {name: files[name] for name in kept}
         stack.extend(f"{rel_dir}/{name}" if rel_dir else name for name in dirs)
         for name, entry in files.items():
-            yield (f"{rel_dir}/{name}" if rel_dir else name), entry.stat()
+            yield (f"{rel_dir}/{name}" if rel_dir else name), FileStat(entry.stat())
 
 
 def is_inside(path: str, root: str) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..dvcignore import DVCIGNORE, DvcIgnore
 from ..errors import SpecError
-from ..fsutil import walk_files
+from ..fsutil import StatLike, walk_files
 from ..hashing import dir_hash, dir_manifest_bytes, file_hash
 from ..progress import NoProgress, Progress
 from ..stage import HashInfo
@@ -73,7 +73,7 @@ def _build_dir(
 
 def build_listed(
     path: str,
-    files: list[tuple[str, os.stat_result]],
+    files: list[tuple[str, StatLike]],
     hash_name: str,
     state: StateDB,
     progress: Progress | None = None,
@@ -92,7 +92,7 @@ def build_listed(
     return HashInfo(hash_name, value, size=size, nfiles=len(entries)), manifest
 
 
-def _refuse_nested_dvcignore(path: str, files: list[tuple[str, os.stat_result]]) -> None:
+def _refuse_nested_dvcignore(path: str, files: list[tuple[str, StatLike]]) -> None:
     """A `.dvcignore` inside a directory would change its hash for dvc and not for git."""
     for rel, _ in files:
         if rel == DVCIGNORE or rel.endswith("/" + DVCIGNORE):
@@ -105,7 +105,7 @@ def _refuse_nested_dvcignore(path: str, files: list[tuple[str, os.stat_result]])
 
 def hash_files(
     root: str,
-    files: list[tuple[str, os.stat_result]],
+    files: list[tuple[str, StatLike]],
     hash_name: str,
     state: StateDB,
     progress: Progress | None = None,
@@ -115,15 +115,18 @@ def hash_files(
 
     Known files come from the state; the rest are read and recorded in it.
     """
-    paths = [os.path.join(root, rel) if rel else root for rel, _ in files]
-    known = state.get_many(list(zip(paths, (st for _, st in files), strict=True)), hash_name)
+    # The state is keyed by inode, so `files` goes to it as it is: no second list of
+    # full paths and stats for a million files; paths are joined for misses only.
+    known = state.get_many(files, hash_name)
     misses = [i for i, value in enumerate(known) if value is None]
     if misses:
-        computed = _hash_misses(
-            [paths[i] for i in misses], files, misses, hash_name, progress, jobs
-        )
+        paths = [os.path.join(root, files[i][0]) if files[i][0] else root for i in misses]
+        computed = _hash_misses(paths, files, misses, hash_name, progress, jobs)
         state.set_many(
-            [(paths[i], files[i][1], value) for i, value in zip(misses, computed, strict=True)],
+            [
+                (path, files[i][1], value)
+                for path, i, value in zip(paths, misses, computed, strict=True)
+            ],
             hash_name,
         )
         for i, value in zip(misses, computed, strict=True):
@@ -133,7 +136,7 @@ def hash_files(
 
 def _hash_misses(
     paths: list[str],
-    files: list[tuple[str, os.stat_result]],
+    files: list[tuple[str, StatLike]],
     misses: list[int],
     hash_name: str,
     progress: Progress | None,

@@ -20,7 +20,7 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from ..dvcignore import DvcIgnore
-from ..fsutil import remove, walk_files
+from ..fsutil import StatLike, remove, walk_files
 from ..pathguard import PathGuard
 from ..stage import HashInfo
 from .build import hash_files
@@ -58,7 +58,7 @@ class CheckoutPlan:
     extra: tuple[str, ...] = ()
     write: tuple[tuple[str, str], ...] = ()
     absent: frozenset[str] = frozenset()
-    discarded: tuple[tuple[str, os.stat_result], ...] = ()
+    discarded: tuple[tuple[str, StatLike], ...] = ()
     missing: tuple[str, ...] = ()
     existed: bool = True
     relinked: frozenset[str] = frozenset()
@@ -166,7 +166,7 @@ def _plan_dir(
 ) -> CheckoutPlan:
     wanted = dict(odb.read_manifest(hash_info.value))
     clear = os.path.lexists(path) and not os.path.isdir(path)
-    discarded: list[tuple[str, os.stat_result]] = []
+    discarded: list[tuple[str, StatLike]] = []
     if clear and os.path.isfile(path):
         discarded.append((path, os.stat(path)))
     prune = ignore.pruner(path) if ignore is not None else None
@@ -226,7 +226,7 @@ def apply_checkout(
 
 def _current_files(
     root: str,
-    existing: dict[str, os.stat_result],
+    existing: dict[str, StatLike],
     wanted: dict[str, str],
     odb: ObjectDB,
     state: StateDB,
@@ -249,7 +249,7 @@ def _current_files(
     }
 
 
-def _size_matches(odb: ObjectDB, value: str, st: os.stat_result) -> bool:
+def _size_matches(odb: ObjectDB, value: str, st: StatLike) -> bool:
     try:
         return os.stat(odb.oid_path(value)).st_size == st.st_size
     except FileNotFoundError:
@@ -267,7 +267,7 @@ def _link(
     absent: Container[str] = plan.absent
     isexec = plan.hash_info.isexec and not plan.hash_info.isdir
 
-    def link_one(item: tuple[str, str]) -> tuple[str, os.stat_result, str]:
+    def link_one(item: tuple[str, str]) -> tuple[str, StatLike, str]:
         path, value = item
         guard.check_write(path)
         if path in absent:

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
 import os
 import re
-import shutil
 import stat
 import threading
 import uuid
 from collections.abc import Callable, Sequence
 
 from ..errors import CacheError
-from ..fsutil import remove
+from ..fsutil import copy_new, remove
 
 LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
 _FICLONE = 0x40049409  # from linux/fs.h
@@ -56,7 +54,6 @@ def _symlink(src: str, dst: str) -> None:
     os.symlink(os.path.abspath(src), dst)
 
 
-_SMALL_FILE = 1024 * 1024
 _TMP_TAIL = ".tmp"
 # `.<name>.<32 hex>.tmp`: the temporary sibling `Linker.link` renames into place.
 _TMP_NAME = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
@@ -70,40 +67,7 @@ def is_link_temp(path: str) -> bool:
 def _copy(src: str, dst: str) -> None:
     """Copy into the new path `dst` (created exclusively: an existing path, or a
     symlink someone put there, is an error rather than something written through)."""
-    with open(src, "rb", buffering=0) as source:
-        size = os.fstat(source.fileno()).st_size
-        data = source.read() if size < _SMALL_FILE else None
-        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            if data is None:
-                _copy_large(source, fd, size)
-            else:
-                # Small files (thousands in a dataset folder): one read, one write.
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-        except BaseException:
-            os.close(fd)
-            with contextlib.suppress(OSError):
-                os.unlink(dst)
-            raise
-        os.close(fd)
-
-
-def _copy_large(source: io.FileIO, fd: int, size: int) -> None:
-    """Copy in the kernel (sendfile: no user-space buffer), else through a buffer."""
-    offset = 0
-    try:
-        while offset < size:
-            sent = os.sendfile(fd, source.fileno(), offset, min(size - offset, 1 << 30))
-            if sent == 0:
-                break
-            offset += sent
-    except OSError as exc:
-        if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
-            raise
-        with open(fd, "wb", closefd=False) as target:
-            shutil.copyfileobj(source, target, 1 << 20)
+    copy_new(src, dst)
 
 
 def make_link(name: str, src: str, dst: str) -> None:
@@ -137,7 +101,7 @@ class Linker:
             )
         self.link_types = list(link_types)
         self._forget_lock = threading.Lock()
-        self._made_dirs: set[str] = set()  # parents known to exist (link_new)
+        self._made_dirs: set[str] = set()  # parents known to exist
 
     def make(self, src: str, dst: str, skip: Sequence[str] = ()) -> str:
         """Create the new path `dst` from `src` with the first link type that works.
@@ -166,7 +130,7 @@ class Linker:
     ) -> str:
         """Replace `dst` with the object at `obj_path`; return the link type used."""
         directory = os.path.dirname(dst) or "."
-        _ensure_parent(directory)
+        self._ensure_dir(directory)
         tmp = os.path.join(directory, f".{os.path.basename(dst)}.{uuid.uuid4().hex}{_TMP_TAIL}")
         name = self.make(obj_path, tmp)
         return self._finish(name, tmp, dst, isexec, mode)
@@ -182,10 +146,7 @@ class Linker:
         """
         if self.preferred not in ("hardlink", "symlink"):
             return self.link(obj_path, dst, isexec=isexec)
-        directory = os.path.dirname(dst) or "."
-        if directory not in self._made_dirs:
-            _ensure_parent(directory)
-            self._made_dirs.add(directory)
+        self._ensure_dir(os.path.dirname(dst) or ".")
         try:
             name = self.make(obj_path, dst)
         except FileExistsError:
@@ -193,6 +154,12 @@ class Linker:
         if name in ("reflink", "copy"):
             _set_mode(dst, isexec, None)
         return name
+
+    def _ensure_dir(self, directory: str) -> None:
+        """`_ensure_parent` once per folder: a checkout links thousands of files into one."""
+        if directory not in self._made_dirs:
+            _ensure_parent(directory)
+            self._made_dirs.add(directory)
 
     @property
     def preferred(self) -> str:

@@ -7,11 +7,13 @@ match what was recorded, and only for the hash algorithm it was computed with.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from typing import Protocol
+
+from ..fsutil import StatLike
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (
@@ -33,15 +35,16 @@ _UINT64 = 1 << 64
 class StateDB(Protocol):
     """Five small methods; `NoState` is the do-nothing implementation."""
 
-    def get(self, path: str, st: os.stat_result, name: str = "md5") -> str | None: ...
+    def get(self, path: str, st: StatLike, name: str = "md5") -> str | None: ...
 
-    def get_many(
-        self, items: list[tuple[str, os.stat_result]], name: str = "md5"
-    ) -> list[str | None]: ...
+    def get_many(self, items: list[tuple[str, StatLike]], name: str = "md5") -> list[str | None]:
+        """Hashes of (path, stat) items, None where unknown. Rows are keyed by inode: the
+        path (absolute or relative to anything) does not take part in the lookup."""
+        ...
 
-    def set(self, path: str, st: os.stat_result, value: str, name: str = "md5") -> None: ...
+    def set(self, path: str, st: StatLike, value: str, name: str = "md5") -> None: ...
 
-    def set_many(self, items: list[tuple[str, os.stat_result, str]], name: str = "md5") -> None: ...
+    def set_many(self, items: list[tuple[str, StatLike, str]], name: str = "md5") -> None: ...
 
     def close(self) -> None: ...
 
@@ -49,25 +52,23 @@ class StateDB(Protocol):
 class NoState:
     """Remembers nothing: every lookup misses."""
 
-    def get(self, path: str, st: os.stat_result, name: str = "md5") -> str | None:
+    def get(self, path: str, st: StatLike, name: str = "md5") -> str | None:
         return None
 
-    def get_many(
-        self, items: list[tuple[str, os.stat_result]], name: str = "md5"
-    ) -> list[str | None]:
+    def get_many(self, items: list[tuple[str, StatLike]], name: str = "md5") -> list[str | None]:
         return [None] * len(items)
 
-    def set(self, path: str, st: os.stat_result, value: str, name: str = "md5") -> None:
+    def set(self, path: str, st: StatLike, value: str, name: str = "md5") -> None:
         pass
 
-    def set_many(self, items: list[tuple[str, os.stat_result, str]], name: str = "md5") -> None:
+    def set_many(self, items: list[tuple[str, StatLike, str]], name: str = "md5") -> None:
         pass
 
     def close(self) -> None:
         pass
 
 
-def _inode_key(st: os.stat_result) -> int:
+def _inode_key(st: StatLike) -> int:
     # SQLite integers are signed 64-bit; some filesystems hand out larger inodes.
     ino = st.st_ino
     return ino - _UINT64 if ino >= _UINT64 >> 1 else ino
@@ -117,55 +118,60 @@ class SqliteState:
         conn.execute(_SCHEMA)
         return conn
 
-    def get(self, path: str, st: os.stat_result, name: str = "md5") -> str | None:
+    def get(self, path: str, st: StatLike, name: str = "md5") -> str | None:
         """The recorded hash of the file with stat `st`, or None when unknown or stale."""
         return self.get_many([(path, st)], name)[0]
 
-    def get_many(
-        self, items: list[tuple[str, os.stat_result]], name: str = "md5"
-    ) -> list[str | None]:
-        """`get` for many files with one query per batch; results in input order."""
-        keys = [_inode_key(st) for _, st in items]
-        rows = self._lookup(keys, name)
+    def get_many(self, items: list[tuple[str, StatLike]], name: str = "md5") -> list[str | None]:
+        """`get` for many files with one query per batch; results in input order.
+
+        Batch by batch, so that no more than a batch of rows is held at once (a
+        million-file directory would otherwise keep a million rows alive here).
+        """
+        self._require_open()  # a closed state is an error even for no files
         results: list[str | None] = []
-        for key, (_, st) in zip(keys, items, strict=True):
-            row = rows.get(key)
-            valid = row is not None and row[0] == st.st_mtime_ns and row[1] == st.st_size
-            results.append(row[2] if valid else None)
+        for start in range(0, len(items), _QUERY_BATCH):
+            batch = items[start : start + _QUERY_BATCH]
+            keys = [_inode_key(st) for _, st in batch]
+            rows = self._lookup(keys, name)
+            for key, (_, st) in zip(keys, batch, strict=True):
+                row = rows.get(key)
+                valid = row is not None and row[0] == st.st_mtime_ns and row[1] == st.st_size
+                results.append(row[2] if valid else None)
         return results
 
     def _lookup(self, keys: list[int], name: str) -> dict[int, tuple[int, int, str]]:
+        """The recorded rows of `keys` (at most `_QUERY_BATCH` of them), buffered ones too."""
         found: dict[int, tuple[int, int, str]] = {}
+        marks = ",".join("?" * len(keys))
+        query = (
+            f"SELECT inode, mtime_ns, size, value FROM state WHERE name = ? AND inode IN ({marks})"
+        )
         with self._lock:
             conn = self._require_open()
-            for start in range(0, len(keys), _QUERY_BATCH):
-                batch = keys[start : start + _QUERY_BATCH]
-                marks = ",".join("?" * len(batch))
-                query = (
-                    "SELECT inode, mtime_ns, size, value FROM state "
-                    f"WHERE name = ? AND inode IN ({marks})"
-                )
-                for inode, mtime_ns, size, value in conn.execute(query, [name, *batch]):
-                    found[inode] = (mtime_ns, size, value)
+            for inode, mtime_ns, size, value in conn.execute(query, [name, *keys]):
+                found[inode] = (mtime_ns, size, value)
             for key in keys:
                 pending = self._pending.get((key, name))
                 if pending is not None:
                     found[key] = pending
         return found
 
-    def set(self, path: str, st: os.stat_result, value: str, name: str = "md5") -> None:
+    def set(self, path: str, st: StatLike, value: str, name: str = "md5") -> None:
         """Record that the file with stat `st` hashes to `value` (buffered)."""
         with self._lock:
             self._pending[(_inode_key(st), name)] = (st.st_mtime_ns, st.st_size, value)
             if len(self._pending) >= _FLUSH_EVERY:
                 self._flush_locked()
 
-    def set_many(self, items: list[tuple[str, os.stat_result, str]], name: str = "md5") -> None:
+    def set_many(self, items: list[tuple[str, StatLike, str]], name: str = "md5") -> None:
         """Record many hashes and write them in one transaction."""
         with self._lock:
-            for _, st, value in items:
-                self._pending[(_inode_key(st), name)] = (st.st_mtime_ns, st.st_size, value)
             self._flush_locked()
+            rows = (
+                (_inode_key(st), name, st.st_mtime_ns, st.st_size, value) for _, st, value in items
+            )
+            self._write_locked(rows)  # streamed: a million rows are never all in memory
 
     def flush(self) -> None:
         """Write buffered rows now."""
@@ -175,8 +181,11 @@ class SqliteState:
     def _flush_locked(self) -> None:
         if not self._pending:
             return
+        self._write_locked((ino, name, *row) for (ino, name), row in self._pending.items())
+        self._pending.clear()
+
+    def _write_locked(self, rows: Iterable[tuple[int, str, int, int, str]]) -> None:
         conn = self._require_open()
-        rows = [(ino, name, *row) for (ino, name), row in self._pending.items()]
         with conn:  # one transaction for the whole batch
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
@@ -184,7 +193,6 @@ class SqliteState:
                 "VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
-        self._pending.clear()
 
     def _require_open(self) -> sqlite3.Connection:
         if self._conn is None:

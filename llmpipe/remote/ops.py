@@ -228,8 +228,9 @@ def _push_to(repo: Project, leg: _Leg) -> TransferResult:
         jobs = _jobs(request, remote, layout)
         result, outs = _with_run_cache(repo, leg, layout, jobs, upload=True)
         names = object_names(repo.odb, outs)
-        local = [oid for oid in names if repo.odb.exists(oid)]
-        absent = [oid for oid in names if not repo.odb.exists(oid)]
+        cached = {oid: repo.odb.exists(oid) for oid in names}  # one stat per object
+        local = [oid for oid, here in cached.items() if here]
+        absent = [oid for oid, here in cached.items() if not here]
         there = _present(layout, local + absent, remote, jobs)
         missing = tuple(Missing(oid, names[oid]) for oid in absent if oid not in there)
         files, dirs = ordered_for_push(oid for oid in local if oid not in there)

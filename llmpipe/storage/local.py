@@ -7,12 +7,14 @@ folders made once per backend.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from ..fsutil import copy_new, publish
 from .backend import Backend
 from .location import Location
 
@@ -25,6 +27,7 @@ class LocalBackend(Backend):
         self.root = root
         self._prefix = os.path.join(root, "")
         self._made: set[str] = set()
+        self._links = True  # False once a hard link proved impossible (another filesystem)
 
     def _path(self, relpath: str) -> str:
         if os.sep == "/":
@@ -56,13 +59,31 @@ class LocalBackend(Backend):
         return path
 
     def _put_file(self, local: str, relpath: str) -> None:
-        from ..fsutil import atomic_path
-
         final = self._parent(relpath)
-        if _share_inode(local, final):
+        if self._links and self._share_inode(local, final):
             return
-        with atomic_path(final, durable=False) as tmp:
-            shutil.copy(local, tmp)  # with its mode: readable as the source is
+        # A copy under a temporary name, renamed into place: no reader sees half an
+        # object. Not fsynced (objects are verified when read); the source's mode kept.
+        tmp = os.path.join(os.path.dirname(final), f".{uuid.uuid4().hex}.tmp")
+        copy_new(local, tmp, keep_mode=True)
+        publish(tmp, final)
+
+    def _share_inode(self, src: str, final: str) -> bool:
+        """Hard-link read-only `src` as `final` (a link appears whole, so no temporary).
+
+        False when `src` is writable, `final` exists (it is then replaced through a
+        temporary) or the filesystem can't link it there; a link across filesystems
+        is not tried again by this backend (a push would pay a failed call per object).
+        """
+        try:
+            if os.stat(src).st_mode & 0o222:
+                return False
+            os.link(src, final)
+        except OSError as exc:
+            if exc.errno == errno.EXDEV:
+                self._links = False
+            return False
+        return True
 
     def _get_file(self, relpath: str, local: str, hasher: Any) -> bool:
         _link_or_copy(self._path(relpath), local)
@@ -103,21 +124,6 @@ def _write_durably(path: str, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _share_inode(src: str, final: str) -> bool:
-    """Hard-link read-only `src` as `final` (a link appears whole, so no temporary).
-
-    False when `src` is writable, `final` exists (it is then replaced through a
-    temporary) or the filesystem can't link it there.
-    """
-    try:
-        if os.stat(src).st_mode & 0o222:
-            return False
-        os.link(src, final)
-    except OSError:
-        return False
-    return True
 
 
 def _link_or_copy(src: str, dst: str) -> None:
