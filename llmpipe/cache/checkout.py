@@ -20,7 +20,7 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from ..dvcignore import DvcIgnore
-from ..fsutil import StatLike, remove, walk_files
+from ..fsutil import FileStat, StatLike, remove, walk_files
 from ..pathguard import PathGuard
 from ..stage import HashInfo
 from .build import hash_files
@@ -177,6 +177,7 @@ def _plan_dir(
     missing = {rel for rel in stale if not odb.exists(wanted[rel])}
     relinked = sorted(current) if relink else []
     write = sorted([rel for rel in stale if rel not in missing] + relinked)
+    joined = {rel: os.path.join(path, rel) for rel in write}  # one string per file, shared
     discarded += [(os.path.join(path, rel), existing[rel]) for rel in extra]
     discarded += [(os.path.join(path, rel), existing[rel]) for rel in write if rel in existing]
     return CheckoutPlan(
@@ -184,8 +185,8 @@ def _plan_dir(
         hash_info,
         clear=clear,
         extra=tuple(os.path.join(path, rel) for rel in extra),
-        write=tuple((os.path.join(path, rel), wanted[rel]) for rel in write),
-        absent=frozenset(os.path.join(path, rel) for rel in write if rel not in existing),
+        write=tuple((joined[rel], wanted[rel]) for rel in write),
+        absent=frozenset(joined[rel] for rel in write if rel not in existing),
         discarded=tuple(discarded),
         missing=tuple(os.path.join(path, rel) for rel in sorted(missing)),
         existed=os.path.lexists(path),
@@ -274,7 +275,7 @@ def _link(
             linker.link_new(odb.oid_path(value), path, isexec=isexec)
         else:
             linker.link(odb.oid_path(value), path, isexec=isexec)
-        return path, os.stat(path), value
+        return path, FileStat(os.stat(path)), value  # compact: one per file is kept
 
     todo = list(plan.write)
     state.set_many(map_in_threads(link_one, todo, _jobs_for(odb, todo)), odb.hash_name)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from ..dvcignore import DvcIgnore
 from ..errors import CacheError
+from ..fsutil import FileStat
 from ..progress import NoProgress, Progress
 from ..stage import HashInfo
 from .build import Manifest, build, is_exec
@@ -69,7 +70,7 @@ def add_copies(odb: ObjectDB, path: str, info: HashInfo, manifest: Manifest | No
     odb.add_bytes(info.value, manifest.dir_bytes(odb.hash_name))
 
 
-_Record = tuple[str, os.stat_result, str]
+_Record = tuple[str, FileStat, str]
 # A new large file is copied into the cache while it is being hashed.
 OVERLAP_MIN_SIZE = 64 * 1024 * 1024
 
@@ -139,7 +140,7 @@ def _save_file(odb: ObjectDB, linker: Linker, path: str, value: str) -> _Record 
         # mtime: the state entry made while hashing is still valid.
         return None
     linker.link(obj_path, path)
-    return path, os.stat(path), value
+    return path, FileStat(os.stat(path)), value
 
 
 def _save_symlink(odb: ObjectDB, linker: Linker, path: str, value: str) -> _Record:
@@ -160,7 +161,7 @@ def _save_symlink(odb: ObjectDB, linker: Linker, path: str, value: str) -> _Reco
             raise
         odb.commit_temp(tmp, value)
     linker.link(odb.oid_path(value), path)
-    return path, os.stat(path), value
+    return path, FileStat(os.stat(path)), value
 
 
 def _store_new(odb: ObjectDB, linker: Linker, path: str, value: str) -> str:
@@ -198,7 +199,7 @@ def _relink_existing(linker: Linker, path: str, obj_path: str, value: str) -> _R
     linker.link(
         obj_path, path, isexec=is_exec(before.st_mode), mode=_workspace_mode(before.st_mode)
     )
-    return path, os.stat(path), value
+    return path, FileStat(os.stat(path)), value
 
 
 def _needs_relink(path: str, now: os.stat_result, obj_path: str, wanted: str) -> bool:
