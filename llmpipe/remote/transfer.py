@@ -179,10 +179,13 @@ def download_task(
     plain = isinstance(layout.backend, LocalBackend) and layout.cipher is None
     folder = layout.backend if plain else None
 
+    # Hard links need one filesystem; across two, each object would pay a failed link.
+    linkable = folder is not None and _device(folder.root) == _device(odb.root)
+
     def download(oid: str) -> int:
         if folder is not None:
             src = folder.local_path(layout.path(oid))
-            size = _fetch_from_folder(odb, src, oid, verify)
+            size = _fetch_from_folder(odb, src, oid, verify, linkable)
             if size is not None:
                 return size
         tmp = odb.temp_path(oid)
@@ -202,14 +205,20 @@ def download_task(
 _IN_MEMORY = 1 << 20  # objects up to this size are read once and verified in memory
 
 
-def _fetch_from_folder(odb: ObjectDB, src: str, oid: str, verify: bool = True) -> int | None:
+def _fetch_from_folder(
+    odb: ObjectDB, src: str, oid: str, verify: bool = True, linkable: bool = True
+) -> int | None:
     """Fetch from a folder remote by verifying `src` in place; its size, or None: copy it.
 
-    A read-only source (objects are) on the cache's filesystem is hard-linked into
-    the cache after its hash checks out; a small writable one is written from the
-    verified bytes. Either way each object is read once (not at all unverified).
+    A read-only source (objects are) on the cache's filesystem (`linkable`) is
+    hard-linked into the cache after its hash checks out; a small one is written
+    from the verified bytes. Either way each object is read once (not at all
+    unverified). A large one that cannot be linked is left to the copy path, which
+    hashes it while copying.
     """
     if not verify:
+        if not linkable:
+            return None
         st = os.stat(src)
         if not st.st_mode & 0o222 and odb.link_object(src, oid, st.st_ino):
             return st.st_size
@@ -217,7 +226,7 @@ def _fetch_from_folder(odb: ObjectDB, src: str, oid: str, verify: bool = True) -
     with open(src, "rb", buffering=0) as handle:
         st = os.fstat(handle.fileno())
         data = handle.read() if st.st_size <= _IN_MEMORY else None
-    shareable = not st.st_mode & 0o222
+    shareable = linkable and not st.st_mode & 0o222
     if data is None and not shareable:
         return None
     digest = bytes_hash(data, odb.hash_name) if data is not None else file_hash(src, odb.hash_name)
@@ -229,6 +238,20 @@ def _fetch_from_folder(odb: ObjectDB, src: str, oid: str, verify: bool = True) -
         return None
     odb.add_bytes(oid, data)
     return st.st_size
+
+
+def _device(path: str) -> int | None:
+    """The device of `path`, or of its nearest existing parent (a fresh clone has no cache yet)."""
+    while True:
+        try:
+            return os.stat(path).st_dev
+        except FileNotFoundError:
+            parent = os.path.dirname(path)
+            if parent == path:
+                return None
+            path = parent
+        except OSError:
+            return None
 
 
 def _fetch_into(layout: Layout, oid: str, tmp: str, scratch: str, hash_name: str | None) -> bool:
