@@ -6,6 +6,10 @@ import hashlib
 import os
 import shutil
 import stat
+import tempfile
+from pathlib import Path
+
+import pytest
 
 from llmpipe.remote.transfer import _IN_MEMORY
 from llmpipe.repo import Repo
@@ -138,3 +142,33 @@ def test_large_objects_are_verified_on_every_core_small_ones_on_one_thread(
     assert _fetch_jobs(TransferRequest(), pinned, layout, large_ids) == 1
     project.ok("pull")
     assert (project.path / "data" / "b0").read_bytes() == big[0]
+
+
+@pytest.fixture
+def other_filesystem(tmp_path):  # noqa: ANN001, ANN201
+    """A folder on another filesystem than the project's (tmpfs), or skip."""
+    if not os.path.isdir("/dev/shm") or os.stat("/dev/shm").st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on another filesystem than the temporary folder")
+    folder = tempfile.mkdtemp(prefix="llmpipe-test-", dir="/dev/shm")
+    yield Path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_across_filesystems_objects_are_copied_and_checked_once(project, other_filesystem) -> None:
+    # No hard link is possible: push copies read-only objects, and fetch hashes each
+    # one while copying it (large) or in memory (small), refusing corrupt ones.
+    big, small = os.urandom(_IN_MEMORY + 3), b"small\n"
+    remote = pushed(project, other_filesystem, {"big.bin": big, "small.txt": small, "ok": b"ok"})
+    for data in (big, small):
+        path = object_path(remote, data)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o444
+        path.chmod(0o644)
+        path.write_bytes(b"rot" + data[3:])
+        path.chmod(0o444)
+    result = project.cli("pull")
+    assert result.code == 1 and result.err.count("corrupt") == 2
+    repo = Repo(str(project.path))
+    assert not repo.odb.exists(md5(big)) and not repo.odb.exists(md5(small))
+    assert cache_path(project, b"ok").read_bytes() == b"ok"
+    leftovers = [p for p in (project.path / ".dvc" / "cache").rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -150,3 +152,32 @@ def test_untranslated_failures_are_not_retried() -> None:
     error = translate(ValueError("odd"), Location("s3://b/x"))
     assert isinstance(error, StorageConnectionError) and not error.transient
     assert "s3://b/x failed: ValueError: odd" in str(error)
+
+
+def test_a_folder_hashes_what_it_copies(tmp_path) -> None:  # noqa: ANN001
+    # A download's check then costs no second read of the file (llmpipe.remote.transfer).
+    from llmpipe.storage import LocalBackend
+
+    data = os.urandom(3 << 20)  # several copy chunks
+    (tmp_path / "store" / "files").mkdir(parents=True)
+    (tmp_path / "store" / "files" / "big.bin").write_bytes(data)
+    hasher = hashlib.md5()
+    target = tmp_path / "copy.bin"
+    assert LocalBackend(str(tmp_path / "store")).get_file("files/big.bin", str(target), hasher)
+    assert hasher.hexdigest() == hashlib.md5(data).hexdigest()
+    assert target.read_bytes() == data
+
+
+def test_a_folder_put_keeps_the_source_mode_and_leaves_no_temporary(tmp_path) -> None:  # noqa: ANN001
+    from llmpipe.storage import LocalBackend
+
+    source = tmp_path / "object"
+    source.write_bytes(b"content\n")
+    source.chmod(0o444)
+    backend = LocalBackend(str(tmp_path / "store"))
+    backend.put_file(str(source), "files/ab/cdef")
+    backend.put_file(str(source), "files/ab/cdef")  # again, over the existing object
+    stored = tmp_path / "store" / "files" / "ab" / "cdef"
+    assert stored.read_bytes() == b"content\n"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o444
+    assert os.listdir(stored.parent) == ["cdef"]
