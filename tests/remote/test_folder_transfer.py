@@ -172,3 +172,18 @@ def test_across_filesystems_objects_are_copied_and_checked_once(project, other_f
     assert cache_path(project, b"ok").read_bytes() == b"ok"
     leftovers = [p for p in (project.path / ".dvc" / "cache").rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []
+
+
+def test_a_missing_shard_folder_answers_for_its_objects(project, tmp_path) -> None:
+    files = {f"f{i}.txt": f"file {i}\n".encode() for i in range(60)}
+    remote = pushed(project, tmp_path, files)
+    project.ok("fetch")
+    gone = object_path(remote, files["f0.txt"]).parent
+    lost = [data for data in files.values() if object_path(remote, data).parent == gone]
+    kept = {data: object_path(remote, data).stat().st_ino for data in files.values()}
+    shutil.rmtree(gone)
+    project.ok("push")
+    for data in files.values():
+        assert object_path(remote, data).read_bytes() == data
+        if data not in lost:
+            assert object_path(remote, data).stat().st_ino == kept[data]  # not sent again
