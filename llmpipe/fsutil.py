@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -162,43 +161,62 @@ def copy_new(src: str, dst: str, *, keep_mode: bool = False) -> int:
     the copy under every cache, workspace and folder-remote transfer, so it makes
     as few system calls as it can: a small file is one read and one write.
     """
-    with open(src, "rb", buffering=0) as source:
-        st = os.fstat(source.fileno())
-        data = source.read() if st.st_size < _SMALL_FILE else None
+    src_fd = os.open(src, os.O_RDONLY)
+    try:
+        st = os.fstat(src_fd)
+        data = read_exactly(src_fd, st.st_size) if st.st_size < _SMALL_FILE else None
         fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             if keep_mode:
                 os.fchmod(fd, st.st_mode & 0o7777)
             if data is None:
-                _copy_large(source, fd, st.st_size)
+                _copy_large(src_fd, fd, st.st_size)
             else:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                write_all(fd, data)
         except BaseException:
             os.close(fd)
             discard(dst)
             raise
         os.close(fd)
+    finally:
+        os.close(src_fd)
     return st.st_size
 
 
-def _copy_large(source: io.FileIO, fd: int, size: int) -> None:
+def read_exactly(fd: int, size: int) -> bytes:
+    """`size` bytes from `fd` (fewer only at end of file), in as few reads as the OS allows.
+
+    Plain `os` calls: `open()` adds an fstat, an lseek and an end-of-file read per file.
+    """
+    data = os.read(fd, size)
+    while len(data) < size:
+        more = os.read(fd, size - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _copy_large(src_fd: int, fd: int, size: int) -> None:
     """Copy in the kernel (sendfile: no user-space buffer), else through a buffer."""
     offset = 0
     try:
         while offset < size:
-            sent = os.sendfile(fd, source.fileno(), offset, min(size - offset, 1 << 30))
+            sent = os.sendfile(fd, src_fd, offset, min(size - offset, 1 << 30))
             if sent == 0:
                 break
             offset += sent
     except OSError as exc:
         if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
             raise
-        import shutil
-
-        with open(fd, "wb", closefd=False) as target:
-            shutil.copyfileobj(source, target, 1 << 20)
+        while chunk := os.read(src_fd, 1 << 20):
+            write_all(fd, chunk)
 
 
 def atomic_write_text(

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 
 from ..errors import CacheError
-from ..fsutil import discard, publish
+from ..fsutil import discard, publish, write_all
 from ..hashing import bytes_hash, file_hash, parse_dir_manifest
 
 OBJECT_MODE = 0o444
@@ -135,8 +135,11 @@ class ObjectDB:
             return
         tmp = self.temp_path(value)
         try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                write_all(fd, data)  # plain calls: open() adds an fstat and a tty check
+            finally:
+                os.close(fd)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import CorruptObject, CryptoError
+from ..fsutil import read_exactly
 from ..hashing import bytes_hash, file_hash, new_hasher
 from .backends import LocalBackend, is_transient, translate, translated
 
@@ -223,9 +224,12 @@ def _fetch_from_folder(
         if not st.st_mode & 0o222 and odb.link_object(src, oid, st.st_ino):
             return st.st_size
         return None
-    with open(src, "rb", buffering=0) as handle:
-        st = os.fstat(handle.fileno())
-        data = handle.read() if st.st_size <= _IN_MEMORY else None
+    fd = os.open(src, os.O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        data = read_exactly(fd, st.st_size) if st.st_size <= _IN_MEMORY else None
+    finally:
+        os.close(fd)
     shareable = linkable and not st.st_mode & 0o222
     if data is None and not shareable:
         return None
