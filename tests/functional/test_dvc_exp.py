@@ -7,6 +7,7 @@ character for character.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 import pytest
@@ -55,6 +56,24 @@ def test_llmpipe_lists_dvc_experiments_as_dvc_does(project):
     assert names == {"by-dvc", "on-a"}
     _same(project, "exp", "show", "--csv", "-a")
     _same(project, "exp", "show", "--json", "--rev", "exp-a")
+
+
+def test_exp_show_served_from_its_memo_matches_dvc_in_any_time_zone(project, monkeypatch):
+    """The second `exp show` reads each commit's values from the memo (`showmemo`), and the
+    times are still the local times of the zone it runs in, as dvc computes them. (dvc's
+    own cache keeps the time as the zone of its first run showed it, so its cache is
+    cleared before comparing in another zone.)"""
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    monkeypatch.setenv("TZ", "UTC")
+    first = _same(project, "exp", "show", "--json", "-a")
+    assert any((project.path / ".llmpipe" / "tmp" / "exps").iterdir())
+    assert _same(project, "exp", "show", "--json", "-a") == first
+    monkeypatch.setenv("TZ", "Asia/Kathmandu")  # +05:45
+    shutil.rmtree(project.path / ".dvc" / "tmp" / "exps" / "cache")
+    moved = _same(project, "exp", "show", "--json", "-a")
+    assert moved != first and json.loads(moved)[1]["rev"] == json.loads(first)[1]["rev"]
+    _same(project, "exp", "show", "--csv", "-a")
 
 
 def test_exp_list_and_diff_match_dvc_and_dvc_applies_llmpipe_experiments(project):
