@@ -182,7 +182,6 @@ def show(all_branches: bool, all_tags: bool, all_commits: bool, revs: tuple[str,
          no_pager: bool, verbose: bool) -> None:  # fmt: skip
     """Show the workspace, the baseline(s) and their experiments, with params and metrics."""
     from ..ops.exp.show import ShowRequest, show
-    from .exptable import TableOptions, tabulate, to_csv
     from .session import open_project
 
     request = ShowRequest(revs, all_branches, all_tags, all_commits, num, hide_workspace,
@@ -192,6 +191,8 @@ def show(all_branches: bool, all_tags: bool, all_commits: bool, revs: tuple[str,
     if as_json:
         emit_json([state.to_json() for state in states], like_dvc=True)
         return
+    from .exptable import TableOptions, tabulate, to_csv  # the table's code: not for --json
+
     options = TableOptions(
         precision=precision if precision is not None else (None if as_csv else 5),
         csv=as_csv,
