@@ -388,9 +388,17 @@ def remove(experiments: tuple[str, ...], revs: tuple[str, ...], all_commits: boo
 @click.argument("experiment")
 @click.argument("name", required=False)
 @click.option("-f", "--force", is_flag=True, help="Replace an experiment that has the new name.")
+@click.option(
+    "-g",
+    "--git-remote",
+    metavar="GIT_REMOTE",
+    help="Find EXPERIMENT among those this git remote (name or URL) holds; as dvc's, the"
+    " local ref is renamed and the remote's is left as it is.",
+)
 @quiet_option
 @verbose_option
-def rename(experiment: str, name: str | None, force: bool, quiet: bool, verbose: bool) -> None:
+def rename(experiment: str, name: str | None, force: bool, git_remote: str | None, quiet: bool,
+           verbose: bool) -> None:  # fmt: skip
     """Rename EXPERIMENT to NAME (on the same baseline)."""
     from ..errors import ExperimentError
     from ..ops.exp.manage import rename as rename_verb
@@ -398,7 +406,7 @@ def rename(experiment: str, name: str | None, force: bool, quiet: bool, verbose:
 
     if name is None:  # as dvc: `exp rename NEW` names no experiment
         raise ExperimentError("an experiment to rename and a new experiment name are required")
-    renamed = run_verb(rename_verb, experiment, name, force)
+    renamed = run_verb(rename_verb, experiment, name, force, git_remote)
     if quiet:
         return
     if renamed is None:

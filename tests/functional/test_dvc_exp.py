@@ -148,6 +148,44 @@ def test_exp_rename_and_clean_as_dvc(project):
     assert project.run("dvc", "exp", "clean").stdout.endswith("Done!\n")
 
 
+def test_exp_rename_on_a_git_remote_leaves_the_refs_dvc_leaves(project, tmp_path):
+    """`-g`: the name is looked up on the remote, the local ref renamed, the remote's kept."""
+    build(project)
+    project.run("git", "init", "-q", "--bare", str(tmp_path / "origin.git"))
+    project.git("remote", "add", "origin", str(tmp_path / "origin.git"))
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "-S", "train.lr=0.5", "-n", "lr5")
+    project.ok("exp", "push", "origin", "lr3", "lr5", "--no-cache")
+    project.ok("exp", "run", "-S", "train.lr=0.7", "-n", "local-only")
+    remote_before = project.git("ls-remote", "origin", "refs/exps/*")
+    local_before = _exp_refs(project)
+    ours = project.llmpipe("exp", "rename", "-g", "origin", "lr3", "mine")
+    theirs = project.run("dvc", "exp", "rename", "-g", "origin", "lr5", "theirs", check=False)
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    assert (ours.stdout, theirs.stdout) == ("Renamed experiments: 'lr3'\n",
+                                           "Renamed experiments: 'lr5'\n")  # fmt: skip
+    assert project.git("ls-remote", "origin", "refs/exps/*") == remote_before
+    renamed = {ref.replace("/lr3", "/mine").replace("/lr5", "/theirs"): sha
+               for ref, sha in local_before.items()}  # fmt: skip
+    assert _exp_refs(project) == renamed
+    # Not on the remote; only on the remote (dvc crashes there); an unknown remote.
+    for args in (("local-only", "x"), ("lr3", "x"), ("mine", "x")):
+        ours = project.llmpipe("exp", "rename", "-g", "origin", *args)
+        theirs = project.run("dvc", "exp", "rename", "-g", "origin", *args, check=False)
+        assert ours.returncode != 0 and theirs.returncode != 0, args
+        assert ours.stderr.startswith("ERROR: ") and ours.stderr.count("\n") == 1, ours.stderr
+    assert "llmpipe exp pull origin lr3" in project.llmpipe(
+        "exp", "rename", "-g", "origin", "lr3", "x").stderr  # fmt: skip
+    unknown = project.llmpipe("exp", "rename", "-g", "nowhere", "mine", "x")
+    assert unknown.returncode == 1 and "nowhere" in unknown.stderr
+    assert _exp_refs(project) == renamed
+
+
+def _exp_refs(project) -> dict[str, str]:
+    lines = project.git("for-each-ref", "--format=%(refname) %(objectname)", "refs/exps")
+    return dict(line.split() for line in lines.splitlines() if "/exec/" not in line)
+
+
 def _edit_and_run_by_hand(project) -> None:
     """New params and outputs in the workspace, run outside any tool: nothing committed."""
     project.write("params.yaml", project.read("params.yaml").replace("lr: 0.1", "lr: 0.3"))
