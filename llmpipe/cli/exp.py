@@ -130,11 +130,14 @@ def _saved_line(saved, quiet: bool) -> None:  # noqa: ANN001
 )
 @click.option("-m", "--message", help="The experiment commit's message.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"ref": <commit sha>} (dvc\'s).')
+@click.option(
+    "-R", "--recursive", is_flag=True, help="A directory target: every stage defined inside it."
+)
 @quiet_option
 @verbose_option
 def save(targets: tuple[str, ...], name: str | None, force: bool,
-         include_untracked: tuple[str, ...], message: str | None, as_json: bool, quiet: bool,
-         verbose: bool) -> None:  # fmt: skip
+         include_untracked: tuple[str, ...], message: str | None, as_json: bool,
+         recursive: bool, quiet: bool, verbose: bool) -> None:  # fmt: skip
     """Save the workspace, without running anything, as an experiment on HEAD.
 
     As `dvc exp save`, the outputs of TARGETS (default: every stage) are committed
@@ -143,7 +146,8 @@ def save(targets: tuple[str, ...], name: str | None, force: bool,
     from ..ops.exp.run import save_experiment
     from .session import run_verb
 
-    saved = run_verb(save_experiment, name, force, include_untracked, message, targets)
+    saved = run_verb(save_experiment, name, force, include_untracked, message, targets,
+                     recursive)  # fmt: skip
     if saved.left_out:
         click.secho(
             "WARNING: The following untracked files were present in the workspace before"

@@ -228,3 +228,42 @@ def test_exp_save_commits_outputs_first_and_saves_what_dvc_saves(project, tmp_pa
             if r.endswith("/by-hand")
         ]  # fmt: skip
         assert proj.git("log", "-1", "--format=%s", commit).strip() == "my words"
+
+
+def _nested(project) -> None:
+    """A root stage run and committed, a stage in sub/ never run, a `.dvc` file deeper."""
+    project.write("dvc.yaml", "stages:\n  top:\n    cmd: echo top > top.txt\n    outs: [top.txt]\n")
+    project.write(
+        "sub/dvc.yaml", "stages:\n  inner:\n    cmd: echo in > in.txt\n    outs: [in.txt]\n"
+    )
+    project.write("sub/deep/data.txt", "data\n")
+    project.ok("repro")
+    project.ok("add", "sub/deep/data.txt")
+    project.commit("nested")
+    for path in ("top.txt", "sub/in.txt", "sub/deep/data.txt"):
+        project.write(path, "edited by hand\n")
+
+
+def test_exp_save_recursive_commits_the_stages_inside_a_directory_as_dvc(project, tmp_path,
+                                                                         capsys):  # fmt: skip
+    other = new_project(tmp_path / "other", capsys)
+    for proj in (project, other):
+        _nested(proj)
+    plain = (project.llmpipe("exp", "save", "sub"), other.run("dvc", "exp", "save", "sub",
+                                                               check=False))  # fmt: skip
+    assert plain[0].returncode != 0 and plain[1].returncode != 0
+    ours = project.llmpipe("exp", "save", "-R", "sub", "-n", "rec", "--json")
+    theirs = other.run("dvc", "exp", "save", "-R", "sub", "-n", "rec", "--json", check=False)
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    commits = [json.loads(r.stdout.splitlines()[-1])["ref"] for r in (ours, theirs)]
+    trees = [p.git("ls-tree", "-r", c) for p, c in zip((project, other), commits, strict=True)]
+    trees[1] = "".join(line for line in trees[1].splitlines(True) if "\t.dvc/tmp/" not in line)
+    assert trees[0] == trees[1]  # the new sub/dvc.lock and sub/.gitignore left out by both
+    messages = [
+        p.git("cat-file", "commit", c).split("\n\n", 1)[1]
+        for p, c in zip((project, other), commits, strict=True)
+    ]
+    assert messages[0] == messages[1]
+    for path in ("dvc.lock", "sub/dvc.lock", "sub/deep/data.txt.dvc", "sub/.gitignore"):
+        assert project.read(path) == other.read(path), path
+    assert "sub/.gitignore, sub/dvc.lock" in ours.stderr  # dvc's warning, the same files
