@@ -267,3 +267,38 @@ def test_exp_save_recursive_commits_the_stages_inside_a_directory_as_dvc(project
     for path in ("dvc.lock", "sub/dvc.lock", "sub/deep/data.txt.dvc", "sub/.gitignore"):
         assert project.read(path) == other.read(path), path
     assert "sub/.gitignore, sub/dvc.lock" in ours.stderr  # dvc's warning, the same files
+
+
+def _silent(project, *args: str) -> None:
+    ours, theirs = project.llmpipe(*args), project.run("dvc", *args, check=False)
+    assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout) == (0, ""), args
+
+
+def test_exp_diff_list_show_branch_remove_flags_print_what_dvc_prints(project):
+    """`exp diff` tables (a blank line between them, an empty Markdown one kept, -q still
+    prints tables but no JSON; params unrounded), `-n` over first parents, `-q`, `show -f`."""
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    _same(project, "exp", "diff", "HEAD", "HEAD")  # no change: the blank line alone
+    _same(project, "exp", "diff", "HEAD", "HEAD", "--md")  # two empty tables
+    for revs in ((), ("main", "lr3")):
+        for flags in ((), ("--md",), ("--no-path",), ("-q",), ("--all", "--md")):
+            # dvc orders the files of a table as a set of their names does (random).
+            _same(project, "exp", "diff", *revs, *flags, any_order=True)
+        _silent(project, "exp", "diff", *revs, "-q", "--json")
+    project.git("checkout", "-q", "-f", "exp-a")
+    project.ok("checkout", "-f")
+    project.ok("exp", "run", "-S", "train.lr=0.25", "-n", "on-a")
+    for flags in (("-n", "2"), ("-n", "-1"), ("--rev", "exp-a", "-n", "2"), ("-q",)):
+        _same(project, "exp", "list", *flags, any_order=True)
+    assert "lr3" in project.llmpipe("exp", "list", "-n", "2", "--name-only").stdout
+    _silent(project, "exp", "show", "-q")
+    _silent(project, "exp", "show", "-q", "--json")
+    for flags in (("-f", "--json"), ("-f", "--csv")):
+        _same(project, "exp", "show", *flags)
+    ours = project.llmpipe("exp", "branch", "-q", "on-a")
+    theirs = project.run("dvc", "exp", "branch", "-q", "on-a", "by-dvc", check=False)
+    assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout) == (0, "")
+    ours = project.llmpipe("exp", "remove", "-q", "--rev", "exp-a", "-n", "2")
+    assert (ours.returncode, ours.stdout) == (0, "")
+    assert project.git("for-each-ref", "refs/exps").count("\n") == 0

@@ -38,6 +38,7 @@ class ShowRequest:
     num: int = 1  # commits to show back from each revision
     hide_workspace: bool = False
     param_deps: bool = False  # only params that stages depend on
+    force: bool = False  # read every commit again, not from the memo (which is refreshed)
 
 
 @dataclass
@@ -211,6 +212,8 @@ class _Collector:
 
     def _recall(self, sha: str) -> bool:
         """Whether the memo holds `sha` (then its commit facts are known too)."""
+        if self.request.force:
+            return False
         if sha not in self._kept and sha not in self._commits:
             entry = self.memo.recall(sha)
             if entry is not None:
