@@ -277,3 +277,20 @@ def test_exp_show_keeps_each_commits_values_but_never_a_problem(project):
         "train": {"lr": 0.1, "epochs": 3}
     }
     assert len(_kept(project)) == 4
+
+
+def test_exp_show_force_reads_every_commit_again_and_refreshes_what_is_kept(project):
+    from llmpipe.ops.exp.showmemo import ShowMemo
+
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    first = project.ok("exp", "show", "--json").out
+    memo = ShowMemo(str(project.path / ".llmpipe"), param_deps=False)
+    head = project.git("rev-parse", "HEAD").strip()
+    parents, when, (params, metrics, deps, outs) = memo.recall(head)
+    params["params.yaml"]["data"]["seed"] = 99  # an entry that passes its checksum
+    memo.remember(head, (parents, when, (params, metrics, deps, outs)))
+    served = json.loads(project.ok("exp", "show", "--json").out)
+    assert served[1]["data"]["params"]["params.yaml"]["data"]["seed"] == 99  # from the memo
+    assert project.ok("exp", "show", "-f", "--json").out == first
+    assert project.ok("exp", "show", "--json").out == first  # -f kept the fresh values
