@@ -408,9 +408,10 @@ def _resolve_baselines(root: str, revs: tuple[str, ...], num: int = 1) -> list[s
 @click.argument("experiments", nargs=-1)
 @_baseline_options
 @click.option("-g", "--git-remote", metavar="REMOTE", help="Remove them from this git remote.")
+@click.option("--keep", is_flag=True, help="Keep the experiments chosen; remove all the others.")
 @verbose_option
 def remove(experiments: tuple[str, ...], revs: tuple[str, ...], all_commits: bool, num: int,
-           quiet: bool, git_remote: str | None, verbose: bool) -> None:  # fmt: skip
+           quiet: bool, git_remote: str | None, keep: bool, verbose: bool) -> None:  # fmt: skip
     """Remove experiments by name, all of a baseline (--rev) or every one (-A)."""
     from ..ops.exp.manage import remove as remove_verb
     from .session import open_project, run_verb
@@ -419,7 +420,7 @@ def remove(experiments: tuple[str, ...], revs: tuple[str, ...], all_commits: boo
         raise click.UsageError("name the experiments to remove, or use --rev or -A")
     with open_project() as project:
         baselines = _resolve_baselines(project.root, revs, num)
-    removed = run_verb(remove_verb, experiments, baselines, all_commits, git_remote)
+    removed = run_verb(remove_verb, experiments, baselines, all_commits, git_remote, keep)
     if quiet:
         return
     if removed:

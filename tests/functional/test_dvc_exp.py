@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 
 import pytest
 
 from tests.compare.experiments import build
-from tests.conftest import needs_dvc, new_project
+from tests.conftest import llmpipe_env, needs_dvc, new_project
 
 pytestmark = [needs_dvc, pytest.mark.dvc]
 
@@ -302,3 +303,24 @@ def test_exp_diff_list_show_branch_remove_flags_print_what_dvc_prints(project):
     ours = project.llmpipe("exp", "remove", "-q", "--rev", "exp-a", "-n", "2")
     assert (ours.returncode, ours.stdout) == (0, "")
     assert project.git("for-each-ref", "refs/exps").count("\n") == 0
+
+
+def test_exp_remove_keep_removes_every_other_experiment_as_dvc(project, tmp_path):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "-S", "train.lr=0.5", "-n", "lr5")
+    project.git("checkout", "-q", "-f", "exp-a")
+    project.ok("checkout", "-f")
+    project.ok("exp", "run", "-S", "train.lr=0.25", "-n", "on-a")
+    copy = tmp_path / "copy"
+    shutil.copytree(project.path, copy, symlinks=True)
+    for args in (("--keep", "lr3", "on-a"), ("--keep", "-A")):
+        ours = project.llmpipe("exp", "remove", *args)
+        theirs = subprocess.run(["dvc", "exp", "remove", *args], cwd=copy, capture_output=True,
+                                text=True, env=llmpipe_env())  # fmt: skip
+        assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+        # dvc names them in a set's order (random): compare the names, then the refs left.
+        assert sorted(ours.stdout.split()) == sorted(theirs.stdout.split()), args
+        refs = [_exp_refs(p) for p in (project, type(project)(copy, None))]
+        assert refs[0] == refs[1], args
+    assert sorted(r.rsplit("/", 1)[1] for r in _exp_refs(project)) == ["lr3", "on-a"]

@@ -64,13 +64,20 @@ def remove(
     baselines: Sequence[str] = (),
     all_commits: bool = False,
     git_remote: str | None = None,
+    keep: bool = False,
 ) -> list[ExpRef]:
-    """Delete the experiments `names` name, or all of `baselines`, or every one (`all_commits`).
+    """Delete the experiments `names` name, or all of `baselines`, or every one (`all_commits`);
+    with `keep`, every experiment but those (dvc's `--keep`).
 
     On `git_remote`, the remote's refs are deleted (`git push REMOTE :REF`). An unknown
     name stops the verb before anything is deleted.
     """
     chosen = _chosen(project, names, baselines, all_commits, git_remote)
+    if keep and (names or baselines or all_commits):
+        every = remote_experiments(project.root, git_remote) if git_remote else experiments(
+            project.root)  # fmt: skip
+        kept = {exp.ref for exp in chosen}
+        chosen = [exp for exp in every if exp.ref not in kept]
     with repo_lock(project.tmp_dir):
         if git_remote:
             if chosen:
