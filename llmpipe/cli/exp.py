@@ -162,6 +162,17 @@ def save(targets: tuple[str, ...], name: str | None, force: bool,
         click.echo(f"Experiment has been saved as: {saved.exp.name}")
 
 
+def _regex(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    import re
+
+    for value in values:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise click.BadParameter(f"'{value}' is not a regular expression: {exc}") from None
+    return values
+
+
 @exp.command(name="show")
 @click.option("-a", "--all-branches", is_flag=True, help="Show every branch's experiments.")
 @click.option("-T", "--all-tags", is_flag=True, help="Show every tag's experiments.")
@@ -174,6 +185,20 @@ def save(targets: tuple[str, ...], name: str | None, force: bool,
 @click.option("--sort-by", metavar="KEY", help="Sort experiments by a metric or param.")
 @click.option("--sort-order", type=click.Choice(["asc", "desc"]), default="asc", show_default=True)
 @click.option("--only-changed", is_flag=True, help="Only the columns whose values differ.")
+@click.option(
+    "--drop",
+    multiple=True,
+    metavar="REGEX",
+    callback=_regex,
+    help="Leave out the columns this matches (table, Markdown, CSV).",
+)
+@click.option(
+    "--keep",
+    multiple=True,
+    metavar="REGEX",
+    callback=_regex,
+    help="Keep the columns this matches, whatever --only-changed or --drop say.",
+)
 @click.option("--precision", type=int, help="Significant digits of floats (default 5).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (dvc's shape).")
 @click.option("--md", "--markdown", "as_md", is_flag=True, help="Print a Markdown table.")
@@ -184,8 +209,9 @@ def save(targets: tuple[str, ...], name: str | None, force: bool,
 @verbose_option
 def show(all_branches: bool, all_tags: bool, all_commits: bool, revs: tuple[str, ...], num: int,
          hide_workspace: bool, param_deps: bool, sort_by: str | None, sort_order: str,
-         only_changed: bool, precision: int | None, as_json: bool, as_md: bool, as_csv: bool,
-         no_pager: bool, force: bool, quiet: bool, verbose: bool) -> None:  # fmt: skip
+         only_changed: bool, drop: tuple[str, ...], keep: tuple[str, ...], precision: int | None,
+         as_json: bool, as_md: bool, as_csv: bool, no_pager: bool, force: bool, quiet: bool,
+         verbose: bool) -> None:  # fmt: skip
     """Show the workspace, the baseline(s) and their experiments, with params and metrics."""
     from ..ops.exp.show import ShowRequest, show
     from .session import open_project
@@ -207,6 +233,8 @@ def show(all_branches: bool, all_tags: bool, all_commits: bool, revs: tuple[str,
         sort_by=sort_by,
         sort_order=sort_order,
         only_changed=only_changed,
+        keep=keep,
+        drop=drop,
     )
     headers, rows = tabulate(states, options)
     if as_csv:

@@ -324,3 +324,15 @@ def test_exp_remove_keep_removes_every_other_experiment_as_dvc(project, tmp_path
         refs = [_exp_refs(p) for p in (project, type(project)(copy, None))]
         assert refs[0] == refs[1], args
     assert sorted(r.rsplit("/", 1)[1] for r in _exp_refs(project)) == ["lr3", "on-a"]
+
+
+def test_exp_show_drop_and_keep_choose_the_columns_dvc_chooses(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    for flags in (("--drop", "train"), ("--drop", "loss", "--keep", "loss.val"),
+                  ("--only-changed", "--keep", "seed"), ("--drop", "^[a-z]"),
+                  ("--keep", ".*", "--only-changed"), ("--keep", "rev|Exec")):  # fmt: skip
+        _same(project, "exp", "show", "--csv", *flags)
+        _same(project, "exp", "show", "--md", *flags)
+    bad = project.llmpipe("exp", "show", "--drop", "(")
+    assert bad.returncode == 2 and "not a regular expression" in bad.stderr
