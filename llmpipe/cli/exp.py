@@ -205,19 +205,22 @@ def _regex(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (dvc's columns).")
 @click.option("--no-pager", is_flag=True, hidden=True, help="Accepted for dvc's sake.")
 @click.option("-f", "--force", is_flag=True, help="Read every commit again, not what was kept.")
+@click.option(
+    "--sha", "sha_only", is_flag=True, help="Name baselines by commit, not by branch or tag."
+)
 @quiet_option
 @verbose_option
 def show(all_branches: bool, all_tags: bool, all_commits: bool, revs: tuple[str, ...], num: int,
          hide_workspace: bool, param_deps: bool, sort_by: str | None, sort_order: str,
          only_changed: bool, drop: tuple[str, ...], keep: tuple[str, ...], precision: int | None,
-         as_json: bool, as_md: bool, as_csv: bool, no_pager: bool, force: bool, quiet: bool,
-         verbose: bool) -> None:  # fmt: skip
+         as_json: bool, as_md: bool, as_csv: bool, no_pager: bool, force: bool, sha_only: bool,
+         quiet: bool, verbose: bool) -> None:  # fmt: skip
     """Show the workspace, the baseline(s) and their experiments, with params and metrics."""
     from ..ops.exp.show import ShowRequest, show
     from .session import open_project
 
     request = ShowRequest(revs, all_branches, all_tags, all_commits, num, hide_workspace,
-                          param_deps, force)  # fmt: skip
+                          param_deps, force, sha_only)  # fmt: skip
     with open_project() as project:
         states = show(project, request, _fetcher(project))
     if quiet:  # as dvc's: nothing at all, JSON included

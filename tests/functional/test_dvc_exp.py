@@ -334,5 +334,7 @@ def test_exp_show_drop_and_keep_choose_the_columns_dvc_chooses(project):
                   ("--keep", ".*", "--only-changed"), ("--keep", "rev|Exec")):  # fmt: skip
         _same(project, "exp", "show", "--csv", *flags)
         _same(project, "exp", "show", "--md", *flags)
+    _same(project, "exp", "show", "--json", "-a", "--sha")  # baselines by commit, unnamed
+    _same(project, "exp", "show", "--csv", "--sha")
     bad = project.llmpipe("exp", "show", "--drop", "(")
     assert bad.returncode == 2 and "not a regular expression" in bad.stderr

@@ -39,6 +39,7 @@ class ShowRequest:
     hide_workspace: bool = False
     param_deps: bool = False  # only params that stages depend on
     force: bool = False  # read every commit again, not from the memo (which is refreshed)
+    sha_only: bool = False  # baselines unnamed: shown by commit, as dvc's --sha
 
 
 @dataclass
@@ -118,7 +119,8 @@ class _Collector:
         if scm.head_commit(self.root) is None:
             return []  # dvc shows nothing in a repository without commits
         baselines = self._baselines()
-        names = describe_baselines(self.root, baselines, self._refs)
+        names = {} if self.request.sha_only else describe_baselines(
+            self.root, baselines, self._refs)  # fmt: skip
         by_baseline: dict[str, list[ExpRef]] = {}
         for exp in experiments_in((full, sha) for full, _, sha in self._refs):
             if exp.baseline in baselines:
