@@ -331,13 +331,18 @@ def _diff_table(changes, title: str, titles: tuple[str, str], precision: int | N
 
 @exp.command(name="apply")
 @click.argument("experiment")
+@click.option("--no-force", is_flag=True, help="Deprecated in dvc; changes nothing.")
 @quiet_option
 @verbose_option
-def apply(experiment: str, quiet: bool, verbose: bool) -> None:
+def apply(experiment: str, no_force: bool, quiet: bool, verbose: bool) -> None:
     """Put an experiment's files and outputs in the workspace (HEAD does not move)."""
     from ..ops.exp.manage import apply as apply_verb
     from .session import run_verb
 
+    if no_force:  # dvc too only warns, then applies
+        warning = "--no-force is deprecated (as in dvc) and changes nothing"
+        click.secho(f"WARNING: {warning}: the experiment's files overwrite the workspace's",
+                    fg="yellow", err=True)  # fmt: skip
     applied = run_verb(apply_verb, experiment)
     if not quiet:
         click.echo(
@@ -517,6 +522,8 @@ def _sync_options(func):  # noqa: ANN001, ANN202
         click.option("--no-cache", is_flag=True, help="Only the git refs, not the outputs."),
         click.option("-r", "--remote", help="Data remote (default: the default remote)."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parallel transfers."),
+        click.option("--run-cache/--no-run-cache", default=False,
+                     help="The run-cache (runs/) too, as `push --run-cache`."),
         _num_option,
         quiet_option,
         verbose_option,
@@ -528,14 +535,14 @@ def _sync_options(func):  # noqa: ANN001, ANN202
 
 def _sync(verb_name: str, git_remote: str, experiments: tuple[str, ...], all_commits: bool,
           revs: tuple[str, ...], force: bool, no_cache: bool, remote: str | None,
-          jobs: int | None, num: int, quiet: bool) -> None:  # fmt: skip
+          jobs: int | None, run_cache: bool, num: int, quiet: bool) -> None:  # fmt: skip
     from ..ops.exp import transfer
     from .session import open_project, run_verb
 
     with open_project() as project:
         baselines = tuple(_resolve_baselines(project.root, revs, num))
     selection = transfer.ExpSelection(experiments, baselines, all_commits)
-    data = transfer.DataOptions(not no_cache, remote, jobs)
+    data = transfer.DataOptions(not no_cache, remote, jobs, run_cache)
     verb = transfer.push if verb_name == "push" else transfer.pull
     result = run_verb(verb, git_remote, selection, data, force)
     if quiet:

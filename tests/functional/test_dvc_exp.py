@@ -338,3 +338,25 @@ def test_exp_show_drop_and_keep_choose_the_columns_dvc_chooses(project):
     _same(project, "exp", "show", "--csv", "--sha")
     bad = project.llmpipe("exp", "show", "--drop", "(")
     assert bad.returncode == 2 and "not a regular expression" in bad.stderr
+
+
+def test_exp_push_run_cache_sends_the_run_cache_dvc_sends(project, tmp_path):
+    build(project)
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "store"))
+    project.commit("data remote")
+    project.run("git", "init", "-q", "--bare", str(tmp_path / "origin.git"))
+    project.git("remote", "add", "origin", str(tmp_path / "origin.git"))
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    copy = tmp_path / "copy"
+    shutil.copytree(project.path, copy, symlinks=True)
+    env = llmpipe_env()
+    subprocess.run(["dvc", "remote", "modify", "--local", "store", "url", str(tmp_path / "theirs")],
+                   cwd=copy, check=True, env=env)  # fmt: skip
+    project.ok("exp", "push", "origin", "lr3", "--no-run-cache")
+    assert not (tmp_path / "store" / "runs").exists()
+    project.ok("exp", "push", "origin", "lr3", "--run-cache", "-f")
+    subprocess.run(["dvc", "exp", "push", "origin", "lr3", "--run-cache", "-f"], cwd=copy,
+                   check=True, env=env, capture_output=True)  # fmt: skip
+    runs = [sorted(str(p.relative_to(root)) for p in (root / "runs").rglob("*") if p.is_file())
+            for root in (tmp_path / "store", tmp_path / "theirs")]  # fmt: skip
+    assert runs[0] and runs[0] == runs[1]

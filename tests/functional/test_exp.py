@@ -99,6 +99,8 @@ def test_exp_apply_puts_an_experiments_files_and_outputs_in_the_workspace(projec
     assert "up to date" in project.ok("status").out
     missing = project.cli("exp", "apply", "nope")
     assert missing.code == 1 and "no experiment named 'nope'" in missing.err
+    deprecated = project.ok("exp", "apply", "--no-force", "lr5")  # dvc's flag: warns, applies
+    assert "deprecated" in deprecated.err and "lr: 0.5" in project.read("params.yaml")
 
 
 def test_exp_branch_list_remove_and_diff(project):
