@@ -233,6 +233,6 @@ def to_csv(headers: list[str], rows: list[list[str]]) -> str:
     import csv  # only for --csv: not at start-up
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer)  # csv's "\r\n" line ends, as dvc's --csv has them
     writer.writerows([headers, *rows])
     return buffer.getvalue()

@@ -336,6 +336,10 @@ def test_exp_show_drop_and_keep_choose_the_columns_dvc_chooses(project):
         _same(project, "exp", "show", "--md", *flags)
     _same(project, "exp", "show", "--json", "-a", "--sha")  # baselines by commit, unnamed
     _same(project, "exp", "show", "--csv", "--sha")
+    as_bytes = [subprocess.run(cmd, cwd=project.path, capture_output=True, env=llmpipe_env()).stdout
+                for cmd in ([sys.executable, "-m", "llmpipe", "exp", "show", "--csv"],
+                            ["dvc", "exp", "show", "--csv"])]  # fmt: skip
+    assert as_bytes[0] == as_bytes[1] and b"\r\n" in as_bytes[0]  # csv's line ends, as dvc's
     bad = project.llmpipe("exp", "show", "--drop", "(")
     assert bad.returncode == 2 and "not a regular expression" in bad.stderr
 
