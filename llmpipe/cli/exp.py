@@ -445,22 +445,30 @@ def _resolve_baselines(root: str, revs: tuple[str, ...], num: int = 1) -> list[s
 @_baseline_options
 @click.option("-g", "--git-remote", metavar="REMOTE", help="Remove them from this git remote.")
 @click.option("--keep", is_flag=True, help="Keep the experiments chosen; remove all the others.")
+@click.option("--queue", is_flag=True, help="Remove every queued experiment (exp run --queue).")
 @verbose_option
 def remove(experiments: tuple[str, ...], revs: tuple[str, ...], all_commits: bool, num: int,
-           quiet: bool, git_remote: str | None, keep: bool, verbose: bool) -> None:  # fmt: skip
-    """Remove experiments by name, all of a baseline (--rev) or every one (-A)."""
+           quiet: bool, git_remote: str | None, keep: bool, queue: bool,
+           verbose: bool) -> None:  # fmt: skip
+    """Remove experiments by name, all of a baseline (--rev), every one (-A) or the queue."""
     from ..ops.exp.manage import remove as remove_verb
+    from ..ops.exp.queue import clear_queue
     from .session import open_project, run_verb
 
-    if not (experiments or revs or all_commits):
-        raise click.UsageError("name the experiments to remove, or use --rev or -A")
-    with open_project() as project:
-        baselines = _resolve_baselines(project.root, revs, num)
-    removed = run_verb(remove_verb, experiments, baselines, all_commits, git_remote, keep)
+    if not (experiments or revs or all_commits or queue):
+        raise click.UsageError("name the experiments to remove, or use --rev, -A or --queue")
+    if queue and (keep or git_remote):
+        raise click.UsageError("--queue cannot be used with --keep or -g (as in dvc)")
+    removed = [entry.name for entry in run_verb(clear_queue)] if queue else []
+    if experiments or revs or all_commits:
+        with open_project() as project:
+            baselines = _resolve_baselines(project.root, revs, num)
+        found = run_verb(remove_verb, experiments, baselines, all_commits, git_remote, keep)
+        removed += [exp.name for exp in found]
     if quiet:
         return
     if removed:
-        click.echo(f"Removed experiments: {', '.join(repr(e.name) for e in removed)}")
+        click.echo(f"Removed experiments: {', '.join(repr(name) for name in removed)}")
     else:
         click.echo("No experiments to remove.")
 

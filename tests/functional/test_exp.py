@@ -296,3 +296,18 @@ def test_exp_show_force_reads_every_commit_again_and_refreshes_what_is_kept(proj
     assert served[1]["data"]["params"]["params.yaml"]["data"]["seed"] == 99  # from the memo
     assert project.ok("exp", "show", "-f", "--json").out == first
     assert project.ok("exp", "show", "--json").out == first  # -f kept the fresh values
+
+
+def test_exp_remove_queue_empties_the_queue_and_can_remove_experiments_too(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "--queue", "-S", "train.lr=0.5", "-n", "q5")
+    project.ok("exp", "run", "--queue", "-S", "train.lr=0.7", "-n", "q7")
+    for flags in (("--queue", "--keep", "lr3"), ("--queue", "-g", "origin")):
+        refused = project.cli("exp", "remove", *flags)
+        assert refused.code == 2 and "--queue cannot be used" in refused.err
+    removed = project.ok("exp", "remove", "--queue", "lr3")
+    assert removed.out == "Removed experiments: 'q5', 'q7', 'lr3'\n"
+    assert _exp_refs(project) == {} and project.git("for-each-ref", "refs/llmpipe") == ""
+    assert "No queued experiments" in project.ok("exp", "run", "--run-all").out
+    assert project.ok("exp", "remove", "--queue").out == "No experiments to remove.\n"
