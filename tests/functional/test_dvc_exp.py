@@ -333,7 +333,8 @@ def test_exp_show_drop_and_keep_choose_the_columns_dvc_chooses(project):
                   ("--only-changed", "--keep", "seed"), ("--drop", "^[a-z]"),
                   ("--keep", ".*", "--only-changed"), ("--keep", "rev|Exec")):  # fmt: skip
         _same(project, "exp", "show", "--csv", *flags)
-        _same(project, "exp", "show", "--md", *flags)
+    for flags in (("--drop", "train"), ("--keep", ".*", "--only-changed")):
+        _same(project, "exp", "show", "--md", *flags)  # the table: columns merged as dvc's
     _same(project, "exp", "show", "--json", "-a", "--sha")  # baselines by commit, unnamed
     _same(project, "exp", "show", "--csv", "--sha")
     as_bytes = [subprocess.run(cmd, cwd=project.path, capture_output=True, env=llmpipe_env()).stdout
