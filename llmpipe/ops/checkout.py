@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..cache.checkout import CheckoutPlan, apply_checkout, plan_checkout, unsaved_files
-from ..errors import UnsavedChangesError
+from ..errors import TargetError, UnsavedChangesError
 from ..fsutil import remove
-from ..graph import build_graph, resolve_targets
-from ..outputs import workspace_outputs
+from ..graph import Graph, build_graph, resolve_targets
+from ..outputs import UsedOutput, workspace_outputs
 from ..pathguard import PathGuard
 from ..run.repolock import repo_lock
-from ..stage import Stage
+from ..stage import HashInfo, Stage
 from .audit import Outcome, Targets, audited
+from .targets import repo_relpath
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -83,11 +84,10 @@ def checkout_locked(
     `link_types` replaces the project's `cache.type` for this checkout.
     """
     graph = build_graph(project.stages())
-    chosen = resolve_targets(graph, targets) if targets else list(graph.stages)
-    stages = [graph.stages[a] for a in chosen]
-    recorded = [(out.path, out.info) for out in workspace_outputs(project.root, stages)]
+    stages, chosen = _chosen(project, graph, targets)
+    recorded = [(path, info) for path, info, _ in chosen]
     guard = PathGuard(project.root)
-    plans = [_plan(project, guard, path, info, relink) for path, info in recorded]
+    plans = [_plan(project, guard, path, info, relink, only) for path, info, only in chosen]
     if not force:
         _refuse_unsaved(project, plans)
     # Only a checkout of everything knows that no stage names an output any more.
@@ -103,12 +103,50 @@ def checkout_locked(
     return report.summary(_never_recorded(stages, {path for path, _ in recorded}))
 
 
+# An output to check out: its path, its recorded hash, and the path inside it to limit
+# the checkout to (None: all of it).
+_Chosen = tuple[str, HashInfo, str | None]
+
+
+def _chosen(
+    project: Project, graph: Graph, targets: Sequence[str]
+) -> tuple[list[Stage], list[_Chosen]]:
+    """The stages the targets name and the outputs to check out (all without targets).
+
+    As in dvc, a target that names no stage or dvc file may name a recorded output, or
+    a path inside a recorded folder: then only that path of the folder is checked out.
+    """
+    addresses: list[str] = []
+    paths: list[tuple[str, TargetError]] = []
+    for target in targets:
+        try:
+            addresses += [a for a in resolve_targets(graph, [target]) if a not in addresses]
+        except TargetError as exc:
+            paths.append((target, exc))
+    stages = [graph.stages[a] for a in addresses] if targets else list(graph.stages.values())
+    chosen = [(o.path, o.info, None) for o in workspace_outputs(project.root, stages)]
+    if paths:
+        every = workspace_outputs(project.root, graph.stages.values())
+        for target, error in paths:
+            found = _output_holding(every, repo_relpath(project, target))
+            if found is None:
+                raise error
+            if found not in chosen:
+                chosen.append(found)
+    return stages, chosen
+
+
+def _output_holding(outputs: Sequence[UsedOutput], relpath: str) -> _Chosen | None:
+    for out in outputs:
+        if relpath == out.path:
+            return out.path, out.info, None
+        if out.info.isdir and relpath.startswith(out.path + "/"):
+            return out.path, out.info, relpath[len(out.path) + 1 :]
+    return None
+
+
 def _plan(
-    project: Project,
-    guard: PathGuard,
-    path: str,
-    info,
-    relink: bool,  # noqa: ANN001
+    project: Project, guard: PathGuard, path: str, info: HashInfo, relink: bool, only: str | None
 ) -> CheckoutPlan:
     return plan_checkout(
         project.odb,
@@ -118,6 +156,7 @@ def _plan(
         guard,
         relink=relink,
         ignore=project.ignore,
+        only=only,
     )
 
 
