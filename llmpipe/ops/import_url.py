@@ -162,21 +162,31 @@ def scratch_folder(project: Project) -> str:
 
 def write_dvcfile(project: Project, dvcfile: str, url: str, fetched: Fetched | None,
                   target: str, md5: str | None = None) -> None:  # fmt: skip
-    """Write the `.dvc` file. One already there is changed in place, as dvc rewrites a
-    stage it loaded: keys keep their places (new ones go last) and comments stay."""
+    """Write the `.dvc` file (in place: see `write_in_place`)."""
     dep, out = (fetched.dep, fetched.info) if fetched else (None, None)
     body = url_import_body(url, dep, posixpath.basename(target), out, md5)
+    write_in_place(project, dvcfile, body)
+    ignore_output(project.root, target)
+
+
+def write_in_place(project: Project, dvcfile: str, body: dict[str, Any]) -> bool:
+    """Write `body` as the `.dvc` file `dvcfile`, keeping what is there in place as dvc
+    does when it rewrites a stage it loaded (keys keep their places, new ones go last,
+    comments stay); whether the text changed."""
     path = os.path.join(project.root, dvcfile)
     try:
         with open(path, encoding="utf-8") as handle:
-            document = load_for_update(handle.read())
+            before: str | None = handle.read()
     except FileNotFoundError:
-        document = None
+        before = None
+    document = load_for_update(before) if before is not None else None
     if isinstance(document, dict):
         merge_into(body, document)
         body = document
-    atomic_write_text(path, dump_yaml(body))
-    ignore_output(project.root, target)
+    text = dump_yaml(body)
+    if text != before:
+        atomic_write_text(path, text)
+    return text != before
 
 
 def recorded_hashes(project: Project, dvcfile: str) -> tuple[HashInfo | None, HashInfo | None, Any]:

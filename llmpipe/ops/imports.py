@@ -25,9 +25,9 @@ from ..external.source import Source, open_source
 from ..gitignore import ignore_output
 from ..pathguard import PathGuard
 from ..run.repolock import repo_lock
-from ..spec.imports import import_text, read_import
+from ..spec.imports import import_body, read_import
 from .audit import Outcome, Targets, audited
-from .import_url import Imported, describe_imported, update_url
+from .import_url import Imported, describe_imported, update_url, write_in_place
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -194,7 +194,6 @@ def _fetch_import(
     remote: str | None,
 ) -> Imported:  # fmt: skip
     repo = dep["repo"]
-    before = _read_text(project, dvcfile)
     with open_source(repo["url"], rev) as source:
         scratch = os.path.join(project.tmp_dir, "remote")
         objects = SourceObjects(source, project.odb, scratch, remote)
@@ -208,20 +207,10 @@ def _fetch_import(
     absolute = os.path.join(project.root, target)
     guard = PathGuard(project.root)
     checkout(project.odb, info, absolute, project.config.link_types, project.state, guard=guard)
-    text = import_text({"path": dep["path"], "repo": repo}, posixpath.basename(target), info)
-    from ..fsutil import atomic_write_text
-
-    atomic_write_text(os.path.join(project.root, dvcfile), text)
+    body = import_body({"path": dep["path"], "repo": repo}, posixpath.basename(target), info)
+    changed = write_in_place(project, dvcfile, body)
     ignore_output(project.root, target)
-    return Imported(target, dvcfile, info, source.commit, before != text)
-
-
-def _read_text(project: Project, relpath: str) -> str | None:
-    try:
-        with open(os.path.join(project.root, relpath), encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
+    return Imported(target, dvcfile, info, source.commit, changed)
 
 
 def _repo_relpath(project: Project, path: str) -> str:

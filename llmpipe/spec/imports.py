@@ -30,7 +30,7 @@ from typing import Any
 from llmpipe.errors import SpecError
 from llmpipe.revfs import as_tree, read_text
 from llmpipe.stage import EXTERNAL_HASH_NAMES, HashInfo
-from llmpipe.yamlio import dump_yaml, load_yaml
+from llmpipe.yamlio import load_yaml
 
 # What dvc leaves out of a stage's hash (annotations, frozen, and facts of outputs).
 _NOT_HASHED = frozenset(
@@ -52,12 +52,12 @@ class ImportSpec:
         return found if isinstance(found, dict) else None
 
 
-def import_text(dep: dict[str, Any], out_path: str, info: HashInfo) -> str:
-    """The `.dvc` text of an import of `dep` into `out_path`, holding `info`."""
+def import_body(dep: dict[str, Any], out_path: str, info: HashInfo) -> dict[str, Any]:
+    """What the `.dvc` file of an import of `dep` into `out_path`, holding `info`, holds."""
     out: dict[str, Any] = {info.name: info.value, **info.facts(), "hash": info.name}
     out["path"] = out_path
     body: dict[str, Any] = {"frozen": True, "deps": [dep], "outs": [out]}
-    return dump_yaml({"md5": stage_md5(body), **body})
+    return {"md5": stage_md5(body), **body}
 
 
 def url_import_body(

@@ -60,6 +60,20 @@ def test_import_and_update_write_dvcs_files(registry: Project, twin_consumers) -
         assert proj.ok("status").out.strip() == "Data and pipelines are up to date."
 
 
+def test_update_keeps_comments_as_dvc_does(registry: Project, twin_consumers) -> None:
+    # dvc edits the `.dvc` file of an import in place: comments and layout stay.
+    ours, theirs = twin_consumers
+    assert both(ours, theirs, "import", str(registry.path), "data/a.txt", "--rev", "v1") == (0, 0)
+    for proj in (ours, theirs):
+        text = proj.read("a.txt.dvc").replace("frozen: true", "frozen: true  # by hand")
+        proj.write("a.txt.dvc", "# our data\n" + text.replace("outs:", "# what we get\nouts:"))
+    for step in (("update", "a.txt.dvc"), ("update", "a.txt.dvc", "--rev", "v2")):
+        assert both(ours, theirs, *step) == (0, 0), step
+        assert ours.read("a.txt.dvc") == theirs.read("a.txt.dvc"), step
+    assert "# what we get" in ours.read("a.txt.dvc") and "rev: v2" in ours.read("a.txt.dvc")
+    assert ours.read("a.txt") == "hello again\n"
+
+
 def test_imports_are_frozen_until_update(registry: Project, project: Project) -> None:
     project.ok("import", str(registry.path), "data/a.txt")
     project.write("dvc.yaml", "stages:\n  copy:\n    cmd: cat a.txt > b.txt\n    deps: [a.txt]\n"
