@@ -78,13 +78,17 @@ def checkout_locked(
     relink: bool = False,
     force: bool = False,
     link_types: Sequence[str] | None = None,
+    extra: Sequence[tuple[str, HashInfo]] = (),
 ) -> CheckoutSummary:
     """`checkout` for a caller that holds the repository lock (`pull`, a sweep job's copy).
 
-    `link_types` replaces the project's `cache.type` for this checkout.
+    `link_types` replaces the project's `cache.type` for this checkout; `extra`
+    (path, hash) are outputs to check out that no file records (`pull` of an
+    import-url made with `--no-download`).
     """
     graph = build_graph(project.stages())
-    stages, chosen = _chosen(project, graph, targets)
+    stages, chosen = chosen_outputs(project, graph, targets)
+    chosen += [(path, info, None) for path, info in extra]
     recorded = [(path, info) for path, info, _ in chosen]
     guard = PathGuard(project.root)
     plans = [_plan(project, guard, path, info, relink, only) for path, info, only in chosen]
@@ -108,7 +112,7 @@ def checkout_locked(
 _Chosen = tuple[str, HashInfo, str | None]
 
 
-def _chosen(
+def chosen_outputs(
     project: Project, graph: Graph, targets: Sequence[str]
 ) -> tuple[list[Stage], list[_Chosen]]:
     """The stages the targets name and the outputs to check out (all without targets).

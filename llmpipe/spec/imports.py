@@ -61,19 +61,29 @@ def import_body(dep: dict[str, Any], out_path: str, info: HashInfo) -> dict[str,
 
 
 def url_import_body(
-    url: str, dep: HashInfo | None, out_path: str, out: HashInfo | None, md5: str | None = None
+    url: str,
+    dep: HashInfo | None,
+    out_path: str,
+    out: HashInfo | None,
+    md5: str | None = None,
+    fs_config: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the `.dvc` file of an `import-url` of `url` into `out_path` holds, in dvc's order.
 
-    Without hashes (`--no-exec`) dvc writes no stage `md5`; `md5` given is written in
-    place of the computed one (dvc keeps the old one on `update --to-remote`).
+    Without the dep's hash (`--no-exec`) dvc writes no stage `md5` (without the
+    output's, `--no-download`, it does); `md5` given is written in place of the
+    computed one (dvc keeps the old one on `update --to-remote`). `fs_config`, the
+    settings for reading the URL, is recorded with the dep.
     """
+    dep_fields = {**_hash_fields(dep), "path": url}
+    if fs_config:
+        dep_fields["fs_config"] = fs_config
     body: dict[str, Any] = {
         "frozen": True,
-        "deps": [{**_hash_fields(dep), "path": url}],
+        "deps": [dep_fields],
         "outs": [{**_hash_fields(out), "path": out_path}],
     }
-    if dep is None or out is None:
+    if dep is None:
         return body
     return {"md5": md5 or stage_md5(body), **body}
 
