@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .render import emit_json, quiet_option, verbose_option
+from .render import emit_json, quiet_option, quiet_stdout, verbose_option
 from .session import run_verb
 
 
@@ -18,6 +18,7 @@ from .session import run_verb
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON, as dvc does.")
 @click.option("--remote", help="The source's remote to read directory listings from.")
 @verbose_option
+@quiet_stdout
 def ls(url: str, path: str, rev: str | None, recursive: bool, dvc_only: bool, as_json: bool,
        remote: str | None, verbose: bool) -> None:  # fmt: skip
     """List the files of PATH in the project at URL, git's and tracked data alike."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import os
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
@@ -31,6 +34,20 @@ def verbose_option(func):  # noqa: ANN001, ANN201
 
 def quiet_option(func):  # noqa: ANN001, ANN201
     return click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")(func)
+
+
+def quiet_stdout(func):  # noqa: ANN001, ANN201
+    """`-q/--quiet` as dvc has it on commands that print data: nothing on stdout (errors
+    and warnings still go to stderr)."""
+
+    @functools.wraps(func)
+    def run(*args: Any, quiet: bool, **kwargs: Any) -> Any:
+        if not quiet:
+            return func(*args, **kwargs)
+        with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+            return func(*args, **kwargs)
+
+    return quiet_option(run)
 
 
 def describe_reasons(reasons: list[Reason] | tuple[Reason, ...]) -> str:
