@@ -42,14 +42,17 @@ def ls(url: str, path: str, rev: str | None, recursive: bool, dvc_only: bool, as
 @click.option("--rev", help="Git revision (branch, tag, commit) to copy from.")
 @click.option("-f", "--force", is_flag=True, help="Replace what is at the destination.")
 @click.option("--remote", help="The source's remote to fetch from (default: its default).")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), help="Objects downloaded at once from a remote."
+)
 @quiet_option
 @verbose_option
 def get(url: str, path: str, out: str | None, rev: str | None, force: bool, remote: str | None,
-        quiet: bool, verbose: bool) -> None:  # fmt: skip
+        jobs: int | None, quiet: bool, verbose: bool) -> None:  # fmt: skip
     """Copy PATH of the project at URL (a git folder or URL) here, untracked."""
     from ..ops.imports import get as get_path
 
-    get_path(url, path, out, rev, force, remote)
+    get_path(url, path, out, rev, force, remote, jobs)
 
 
 @click.command(name="import")
@@ -58,14 +61,17 @@ def get(url: str, path: str, out: str | None, rev: str | None, force: bool, remo
 @click.option("-o", "--out", help="Where to put it (default: its name, here).")
 @click.option("--rev", help="Git revision to import from; recorded, so 'update' keeps it.")
 @click.option("--remote", help="The source's remote to fetch from (default: its default).")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), help="Objects downloaded at once from a remote."
+)
 @quiet_option
 @verbose_option
 def import_(url: str, path: str, out: str | None, rev: str | None, remote: str | None,
-            quiet: bool, verbose: bool) -> None:  # fmt: skip
+            jobs: int | None, quiet: bool, verbose: bool) -> None:  # fmt: skip
     """Import PATH of the project at URL, tracked by a frozen .dvc file."""
     from ..ops.imports import import_ as import_path
 
-    done = run_verb(import_path, url, path, out, rev, remote)
+    done = run_verb(import_path, url, path, out, rev, remote, jobs)
     if not quiet:
         for item in done:
             click.echo(f"Importing '{path} ({url})' -> '{item.path}'")
@@ -166,14 +172,17 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--to-remote", is_flag=True, help="import-url: send the new data straight to the remote."
 )
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), help="Files or objects downloaded at once."
+)
 @quiet_option
 @verbose_option
 def update(targets: tuple[str, ...], rev: str | None, remote: str | None, to_remote: bool,
-           quiet: bool, verbose: bool) -> None:  # fmt: skip
+           jobs: int | None, quiet: bool, verbose: bool) -> None:  # fmt: skip
     """Bring imported data (TARGETS: .dvc files) up to date with its source."""
     from ..ops.imports import update as update_imports
 
-    done = run_verb(update_imports, targets, rev, remote, to_remote=to_remote)
+    done = run_verb(update_imports, targets, rev, remote, to_remote=to_remote, jobs=jobs)
     if not quiet:
         for item in done:
             state = "Updated" if item.changed else "Up to date:"

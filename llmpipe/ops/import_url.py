@@ -282,7 +282,8 @@ def same(a: HashInfo | None, b: HashInfo | None) -> bool:
 
 
 def update_url(project: Project, dvcfile: str, spec: ImportSpec, to_remote: bool,
-               remote: str | None) -> tuple[str, HashInfo | None, bool]:  # fmt: skip
+               remote: str | None, jobs: int | None = None,
+               ) -> tuple[str, HashInfo | None, bool]:  # fmt: skip
     """Bring one import-url up to date: (target, output hash, whether anything changed)."""
     url, fs_config = spec.dep["path"], spec.dep.get("fs_config")
     wdir = posixpath.dirname(dvcfile)
@@ -297,7 +298,7 @@ def update_url(project: Project, dvcfile: str, spec: ImportSpec, to_remote: bool
                 return target, old_out, False
         scratch = scratch_folder(project)
         try:
-            fetched = fetch(project, data, url, scratch)
+            fetched = fetch(project, data, url, scratch, jobs)
             place(project, fetched, target, to_remote, remote)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

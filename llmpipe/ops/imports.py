@@ -36,14 +36,17 @@ if TYPE_CHECKING:
 # -- get ---------------------------------------------------------------------
 
 
-def get(url: str, path: str, out: str | None = None, rev: str | None = None,
-        force: bool = False, remote: str | None = None) -> str:  # fmt: skip
-    """Copy `path` of the project at `url` (at `rev`) to `out` (default: its name here).
+def get(
+    url: str, path: str, out: str | None = None, rev: str | None = None, force: bool = False,
+    remote: str | None = None, jobs: int | None = None,
+) -> str:  # fmt: skip
+    """Copy `path` of the project at `url` (at `rev`) to `out` (default: its name here),
+    downloading `jobs` objects at a time from its remote.
 
     Works outside any project; nothing is tracked. Returns where it was written.
     LlmpipeError when `out` exists (unless `force`) or the data cannot be had.
     """
-    with open_source(url, rev) as source, scratch_objects(source, remote) as objects:
+    with open_source(url, rev) as source, scratch_objects(source, remote, jobs) as objects:
         item = find_item(source, path)
         dest = _destination(out, item.path or _repo_name(url))
         if os.path.lexists(dest) and not force:
@@ -65,12 +68,14 @@ def _repo_name(url: str) -> str:
 
 
 @contextlib.contextmanager
-def scratch_objects(source: Source, remote: str | None = None) -> Iterator[SourceObjects]:
+def scratch_objects(
+    source: Source, remote: str | None = None, jobs: int | None = None
+) -> Iterator[SourceObjects]:
     """Objects of `source`, fetched (when no cache has them) into a scratch cache."""
     folder = tempfile.mkdtemp(prefix="llmpipe-get-")
     try:
         odb = ObjectDB(os.path.join(folder, "files", "md5"))
-        yield SourceObjects(source, odb, os.path.join(folder, "tmp"), remote)
+        yield SourceObjects(source, odb, os.path.join(folder, "tmp"), remote, jobs)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -129,9 +134,10 @@ def _remove(path: str) -> None:
 @audited("import", describe=describe_imported)
 def import_(
     project: Project, url: str, path: str, out: str | None = None, rev: str | None = None,
-    remote: str | None = None,
+    remote: str | None = None, jobs: int | None = None,
 ) -> list[Imported]:  # fmt: skip
-    """Import `path` of the project at `url` into this one, tracked by a frozen `.dvc` file."""
+    """Import `path` of the project at `url` into this one, tracked by a frozen `.dvc` file
+    (`jobs`: parallel downloads)."""
     target = _repo_relpath(project, _destination(out, path))
     dvcfile = target + ".dvc"
     if os.path.exists(os.path.join(project.root, dvcfile)):
@@ -139,7 +145,7 @@ def import_(
     repo: dict[str, Any] = {"url": url, **({"rev": rev} if rev else {})}
     dep = {"path": path, "repo": repo}
     with repo_lock(project.tmp_dir):
-        return [_fetch_import(project, dvcfile, target, dep, rev, remote)]
+        return [_fetch_import(project, dvcfile, target, dep, rev, remote, jobs)]
 
 
 def describe_updated(done: list[Imported]) -> tuple[Targets, Outcome]:
@@ -149,12 +155,13 @@ def describe_updated(done: list[Imported]) -> tuple[Targets, Outcome]:
 @audited("update", describe=describe_updated)
 def update(
     project: Project, targets: Sequence[str], rev: str | None = None,
-    remote: str | None = None, to_remote: bool = False,
+    remote: str | None = None, to_remote: bool = False, jobs: int | None = None,
 ) -> list[Imported]:  # fmt: skip
     """Bring imports up to date with their source (at `rev`, which is then recorded).
 
     An import-url is downloaded again when its source changed; with `to_remote` its
-    new content goes to the remote (`remote`, default the project's) only.
+    new content goes to the remote (`remote`, default the project's) only. `jobs`:
+    parallel downloads.
     """
     if remote and not to_remote and any(_is_url_import(project, t) for t in targets):
         raise SpecError("--remote can't be used without --to-remote")
@@ -167,7 +174,7 @@ def update(
                 if rev:
                     raise SpecError(f"'{dvcfile}' imports a URL: --rev applies to imports"
                                     " from projects only")  # fmt: skip
-                path, info, changed = update_url(project, dvcfile, spec, to_remote, remote)
+                path, info, changed = update_url(project, dvcfile, spec, to_remote, remote, jobs)
                 done.append(Imported(path, dvcfile, info, None, changed))
                 continue
             if spec is None:
@@ -180,7 +187,7 @@ def update(
                 repo["rev"] = rev
             dep = {**spec.dep, "repo": repo}
             target = posixpath.join(posixpath.dirname(dvcfile), spec.out_path)
-            done.append(_fetch_import(project, dvcfile, target, dep, repo.get("rev"), remote))
+            done.append(_fetch_import(project, dvcfile, target, dep, repo.get("rev"), remote, jobs))
     return done
 
 
@@ -191,12 +198,12 @@ def _is_url_import(project: Project, target: str) -> bool:
 
 def _fetch_import(
     project: Project, dvcfile: str, target: str, dep: dict[str, Any], rev: str | None,
-    remote: str | None,
+    remote: str | None, jobs: int | None = None,
 ) -> Imported:  # fmt: skip
     repo = dep["repo"]
     with open_source(repo["url"], rev) as source:
         scratch = os.path.join(project.tmp_dir, "remote")
-        objects = SourceObjects(source, project.odb, scratch, remote)
+        objects = SourceObjects(source, project.odb, scratch, remote, jobs)
         item = find_item(source, dep["path"])
         files = item_files(source, item, objects)
         objects.copy_into_cache(e.oid for e in files if e.oid)

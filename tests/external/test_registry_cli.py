@@ -41,10 +41,10 @@ def test_import_and_update_write_dvcs_files(registry: Project, twin_consumers) -
     url = str(registry.path)
     steps = [
         ("import", url, "data/a.txt"),
-        ("import", url, "data/dir", "-o", "d", "--rev", "v1"),
+        ("import", url, "data/dir", "-o", "d", "--rev", "v1", "-j", "2"),
         ("import", url, "data/dir/sub", "-o", "s", "--rev", "v1"),
         ("update", "a.txt.dvc", "--rev", "v1"),
-        ("update", "d.dvc", "--rev", "v2"),
+        ("update", "d.dvc", "--rev", "v2", "-j", "2"),
     ]
     for step in steps:
         assert both(ours, theirs, *step) == (0, 0), step
@@ -135,7 +135,8 @@ def test_ls_json_is_dvcs(registry: Project, tmp_path: Path, args: tuple[str, ...
 def test_get_copies_what_dvc_copies(registry: Project, twin_consumers) -> None:
     ours, theirs = twin_consumers
     url = f"file://{registry.path}"  # a clone: the data comes from the remote
-    for step in [("get", url, "data/dir", "-o", "gd"), ("get", url, "README.md", "--rev", "v1"),
+    for step in [("get", url, "data/dir", "-o", "gd", "-j", "2"),
+                 ("get", url, "README.md", "--rev", "v1"),
                  ("get", str(registry.path), "data/a.txt", "--rev", "v1")]:  # fmt: skip
         assert both(ours, theirs, *step) == (0, 0), step
     for name in ("gd/x", "gd/sub/y", "README.md", "a.txt"):

@@ -181,7 +181,7 @@ def test_import_url_fs_config_jobs_version_aware_as_dvc(twins, source):
         _same(twins)
     assert "fs_config:\n    jobs: '2'\n    verify: 'false'\n" in twins.ours.read("f.txt.dvc")
     (source / "f.txt").write_text("hello, changed\n")
-    twins.both("update", "f.txt.dvc", "i.txt.dvc")  # the recorded settings stay
+    twins.both("update", "f.txt.dvc", "i.txt.dvc", "-j", "2")  # the recorded settings stay
     _same(twins)
     assert _status(twins) == {}
 
