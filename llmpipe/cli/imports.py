@@ -64,14 +64,24 @@ def get(url: str, path: str, out: str | None, rev: str | None, force: bool, remo
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), help="Objects downloaded at once from a remote."
 )
+@click.option("-f", "--force", is_flag=True, help="Replace the output or .dvc file if present.")
+@click.option("--no-exec", is_flag=True, help="Only write the .dvc file; download nothing.")
+@click.option(
+    "--no-download",
+    is_flag=True,
+    help="Write the .dvc file with the source's commit; download nothing ('update' does).",
+)
 @quiet_option
 @verbose_option
 def import_(url: str, path: str, out: str | None, rev: str | None, remote: str | None,
-            jobs: int | None, quiet: bool, verbose: bool) -> None:  # fmt: skip
+            jobs: int | None, force: bool, no_exec: bool, no_download: bool, quiet: bool,
+            verbose: bool) -> None:  # fmt: skip
     """Import PATH of the project at URL, tracked by a frozen .dvc file."""
+    from ..ops.imports import ImportFlags
     from ..ops.imports import import_ as import_path
 
-    done = run_verb(import_path, url, path, out, rev, remote, jobs)
+    flags = ImportFlags(remote, jobs, force, no_exec, no_download)
+    done = run_verb(import_path, url, path, out, rev, flags)
     if not quiet:
         for item in done:
             click.echo(f"Importing '{path} ({url})' -> '{item.path}'")

@@ -17,7 +17,6 @@ import os
 import posixpath
 import shutil
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -33,8 +32,8 @@ from ..fsutil import atomic_write_text
 from ..gitignore import ignore_output
 from ..pathguard import PathGuard
 from ..run.repolock import repo_lock
-from ..spec.imports import ImportSpec, read_import, url_import_body
-from ..stage import HashInfo, Stage, is_url
+from ..spec.imports import ImportSpec, url_import_body
+from ..stage import HashInfo, is_url
 from ..storage.urldata import UrlData
 from ..yamlio import dump_yaml, load_for_update, load_yaml
 from .audit import Outcome, Targets, audited
@@ -309,34 +308,7 @@ def update_url(project: Project, dvcfile: str, spec: ImportSpec, to_remote: bool
     return target, fetched.info, not unchanged
 
 
-def fetch_undownloaded(
-    project: Project, stages: Iterable[Stage]
-) -> tuple[list[tuple[str, HashInfo]], list[str]]:
-    """Download into the cache the import-urls of `stages` made with `--no-download` (the
-    source's hash recorded, the output's not), as `pull` does in dvc; the `.dvc` files are
-    left as they are (`update` records the output). (output path, hash) of each, and the
-    objects of their files.
-
-    SpecError when a source no longer has the content its `.dvc` file records.
-    """
-    done: list[tuple[str, HashInfo]] = []
-    objects: list[str] = []
-    for stage in stages:
-        if not (stage.is_data_source and stage.frozen):
-            continue
-        spec = read_import(project.root, stage.dvcfile)
-        if spec is None or spec.repo is not None:
-            continue
-        dep, out, _md5 = recorded_hashes(project, stage.dvcfile)
-        if dep is None or out is not None:
-            continue
-        fetched = _fetch_recorded(project, stage.dvcfile, spec, dep)
-        done.append((posixpath.join(posixpath.dirname(stage.dvcfile), spec.out_path), fetched))
-        objects += _file_objects(project.odb, fetched)
-    return done, objects
-
-
-def _fetch_recorded(project: Project, dvcfile: str, spec: ImportSpec, dep: HashInfo) -> HashInfo:
+def fetch_recorded(project: Project, dvcfile: str, spec: ImportSpec, dep: HashInfo) -> HashInfo:
     url, wdir = spec.dep["path"], posixpath.dirname(dvcfile)
     scratch = scratch_folder(project)
     try:
@@ -351,12 +323,6 @@ def _fetch_recorded(project: Project, dvcfile: str, spec: ImportSpec, dep: HashI
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return fetched.info
-
-
-def _file_objects(odb: ObjectDB, info: HashInfo) -> list[str]:
-    if not info.isdir:
-        return [info.value]
-    return [value for _relpath, value in odb.read_manifest(info.value)]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ import os
 import posixpath
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..cache.checkout import checkout
@@ -25,9 +26,18 @@ from ..external.source import Source, open_source
 from ..gitignore import ignore_output
 from ..pathguard import PathGuard
 from ..run.repolock import repo_lock
+from ..spec import read_dvcfile_hash
 from ..spec.imports import import_body, read_import
+from ..stage import HashInfo, Stage
 from .audit import Outcome, Targets, audited
-from .import_url import Imported, describe_imported, update_url, write_in_place
+from .import_url import (
+    Imported,
+    describe_imported,
+    fetch_recorded,
+    recorded_hashes,
+    update_url,
+    write_in_place,
+)
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -131,21 +141,67 @@ def _remove(path: str) -> None:
 # -- import and update ------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ImportFlags:
+    """`import`'s flags beyond the source (dvc's, same names)."""
+
+    remote: str | None = None  # the source's remote to fetch from
+    jobs: int | None = None  # parallel downloads
+    force: bool = False  # replace what is at the output path
+    no_exec: bool = False  # record the source only: no commit, no hashes, no data
+    no_download: bool = False  # record the commit, download nothing
+
+
 @audited("import", describe=describe_imported)
 def import_(
     project: Project, url: str, path: str, out: str | None = None, rev: str | None = None,
-    remote: str | None = None, jobs: int | None = None,
+    flags: ImportFlags = ImportFlags(),
 ) -> list[Imported]:  # fmt: skip
-    """Import `path` of the project at `url` into this one, tracked by a frozen `.dvc` file
-    (`jobs`: parallel downloads)."""
+    """Import `path` of the project at `url` into this one, tracked by a frozen `.dvc` file.
+
+    SpecError for refused flags and an output or `.dvc` file in the way (unless
+    `force`); the source's errors when it cannot be read.
+    """
+    if flags.no_exec and flags.no_download:
+        raise SpecError("--no-exec and --no-download cannot be used together")
     target = _repo_relpath(project, _destination(out, path))
     dvcfile = target + ".dvc"
-    if os.path.exists(os.path.join(project.root, dvcfile)):
-        raise SpecError(f"'{dvcfile}' already exists; use 'llmpipe update {dvcfile}' instead")
     repo: dict[str, Any] = {"url": url, **({"rev": rev} if rev else {})}
     dep = {"path": path, "repo": repo}
     with repo_lock(project.tmp_dir):
-        return [_fetch_import(project, dvcfile, target, dep, rev, remote, jobs)]
+        if not flags.force:
+            _refuse_existing(project, path, url, target, dvcfile)
+        if flags.no_exec or flags.no_download:
+            return [_record_import(project, dvcfile, target, dep, flags.no_download)]
+        return [_fetch_import(project, dvcfile, target, dep, rev, flags.remote, flags.jobs)]
+
+
+def _refuse_existing(project: Project, path: str, url: str, target: str, dvcfile: str) -> None:
+    failed = f"failed to import '{path}' from '{url}'. - "
+    if os.path.lexists(os.path.join(project.root, target)):
+        raise SpecError(f"{failed}The file '{target}' already exists locally. To override"
+                        " it, re-run with '--force'.")  # fmt: skip
+    if os.path.exists(os.path.join(project.root, dvcfile)):
+        raise SpecError(f"{failed}'{dvcfile}' already exists; run 'llmpipe update {dvcfile}',"
+                        " or re-run with '--force'")  # fmt: skip
+
+
+def _record_import(
+    project: Project, dvcfile: str, target: str, dep: dict[str, Any], resolve: bool
+) -> Imported:
+    """Write the `.dvc` file of an import without its data: with `resolve`
+    (`--no-download`) the commit it would come from, as dvc, which checks the path is
+    there; else (`--no-exec`) only the source as given."""
+    commit = None
+    if resolve:
+        repo = dep["repo"]
+        with open_source(repo["url"], repo.get("rev")) as source:
+            find_item(source, dep["path"])
+            commit = repo["rev_lock"] = source.commit
+    body = import_body(dep, posixpath.basename(target), None, with_md5=resolve)
+    write_in_place(project, dvcfile, body)
+    ignore_output(project.root, target)
+    return Imported(target, dvcfile, None, commit)
 
 
 def describe_updated(done: list[Imported]) -> tuple[Targets, Outcome]:
@@ -201,23 +257,67 @@ def _fetch_import(
     remote: str | None, jobs: int | None = None,
 ) -> Imported:  # fmt: skip
     repo = dep["repo"]
-    with open_source(repo["url"], rev) as source:
-        scratch = os.path.join(project.tmp_dir, "remote")
-        objects = SourceObjects(source, project.odb, scratch, remote, jobs)
-        item = find_item(source, dep["path"])
-        files = item_files(source, item, objects)
-        objects.copy_into_cache(e.oid for e in files if e.oid)
-        info = import_hash(item, files, objects)
-        if info.isdir:
-            objects.copy_into_cache([info.value])
-        repo["rev_lock"] = source.commit
+    info, repo["rev_lock"] = _download(project, repo["url"], dep["path"], rev, remote, jobs)
     absolute = os.path.join(project.root, target)
     guard = PathGuard(project.root)
     checkout(project.odb, info, absolute, project.config.link_types, project.state, guard=guard)
     body = import_body({"path": dep["path"], "repo": repo}, posixpath.basename(target), info)
     changed = write_in_place(project, dvcfile, body)
     ignore_output(project.root, target)
-    return Imported(target, dvcfile, info, source.commit, changed)
+    return Imported(target, dvcfile, info, repo["rev_lock"], changed)
+
+
+def _download(
+    project: Project, url: str, path: str, rev: str | None, remote: str | None,
+    jobs: int | None = None,
+) -> tuple[HashInfo, str]:  # fmt: skip
+    """Put `path` of the project at `url` (at `rev`) in this project's cache: its hash, and
+    the commit it came from."""
+    with open_source(url, rev) as source:
+        scratch = os.path.join(project.tmp_dir, "remote")
+        objects = SourceObjects(source, project.odb, scratch, remote, jobs)
+        item = find_item(source, path)
+        files = item_files(source, item, objects)
+        objects.copy_into_cache(e.oid for e in files if e.oid)
+        info = import_hash(item, files, objects)
+        if info.isdir:
+            objects.copy_into_cache([info.value])
+        return info, source.commit
+
+
+def fetch_undownloaded(
+    project: Project, stages: Iterable[Stage]
+) -> tuple[list[tuple[str, HashInfo]], list[str]]:
+    """Download into the cache the imports of `stages` made with `--no-download` (the
+    source recorded, the output's hash not), as `pull` does in dvc; their `.dvc` files
+    are left as they are (`update` records the output). (output path, hash) of each, and
+    the objects of their files.
+
+    SpecError when a URL's source no longer has the content its `.dvc` file records.
+    """
+    done: list[tuple[str, HashInfo]] = []
+    for stage in stages:
+        if not (stage.is_data_source and stage.frozen):
+            continue
+        spec = read_import(project.root, stage.dvcfile)
+        if spec is None or read_dvcfile_hash(project.root, stage.dvcfile) is not None:
+            continue
+        target = posixpath.join(posixpath.dirname(stage.dvcfile), spec.out_path)
+        repo = spec.repo
+        if repo is None:
+            dep = recorded_hashes(project, stage.dvcfile)[0]
+            if dep is not None:
+                done.append((target, fetch_recorded(project, stage.dvcfile, spec, dep)))
+        elif isinstance(repo.get("rev_lock"), str):  # not --no-exec: the commit is known
+            done.append((target, _download(project, repo["url"], spec.dep["path"],
+                                           repo["rev_lock"], None)[0]))  # fmt: skip
+    return done, [oid for _, info in done for oid in _file_objects(project.odb, info)]
+
+
+def _file_objects(odb: ObjectDB, info: HashInfo) -> list[str]:
+    if not info.isdir:
+        return [info.value]
+    return [value for _relpath, value in odb.read_manifest(info.value)]
 
 
 def _repo_relpath(project: Project, path: str) -> str:

@@ -18,7 +18,6 @@ from ..remote.transfer import TransferResult
 from ..run.repolock import repo_lock
 from .audit import Outcome, Targets, audited
 from .checkout import CheckoutSummary, checkout_locked, chosen_outputs
-from .import_url import fetch_undownloaded
 
 if TYPE_CHECKING:
     from ..config import RemoteConfig
@@ -151,6 +150,8 @@ def pull(
         targets = _checkout_targets(project, request.targets)
         if targets is None:  # registered versions only: into the cache, not the workspace
             return PullResult(fetched, CheckoutSummary((), (), ()))
+        from .imports import fetch_undownloaded  # the import machinery: only pull needs it
+
         stages, _ = chosen_outputs(project, build_graph(project.stages()), targets)
         imported, objects = fetch_undownloaded(project, stages)
         fetched += TransferResult(tuple(objects))

@@ -52,12 +52,15 @@ class ImportSpec:
         return found if isinstance(found, dict) else None
 
 
-def import_body(dep: dict[str, Any], out_path: str, info: HashInfo) -> dict[str, Any]:
-    """What the `.dvc` file of an import of `dep` into `out_path`, holding `info`, holds."""
-    out: dict[str, Any] = {info.name: info.value, **info.facts(), "hash": info.name}
-    out["path"] = out_path
+def import_body(
+    dep: dict[str, Any], out_path: str, info: HashInfo | None, with_md5: bool = True
+) -> dict[str, Any]:
+    """What the `.dvc` file of an import of `dep` into `out_path`, holding `info` (None:
+    not downloaded), holds; without the stage `md5` when not `with_md5` (`--no-exec`)."""
+    out: dict[str, Any] = {info.name: info.value, **info.facts()} if info else {}
+    out.update({"hash": info.name if info else "md5", "path": out_path})
     body: dict[str, Any] = {"frozen": True, "deps": [dep], "outs": [out]}
-    return {"md5": stage_md5(body), **body}
+    return {"md5": stage_md5(body), **body} if with_md5 else body
 
 
 def url_import_body(
