@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -48,6 +49,15 @@ def quiet_stdout(func):  # noqa: ANN001, ANN201
             return func(*args, **kwargs)
 
     return quiet_option(run)
+
+
+def files_summary(counts: Iterable[tuple[str, int]]) -> str:
+    """dvc's "5 files fetched, 1 file modified and 4 files added" from (what, how many);
+    "" when every count is 0."""
+    parts = [f"{n} file{'s' if n > 1 else ''} {what}" for what, n in counts if n]
+    if len(parts) < 2:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def describe_reasons(reasons: list[Reason] | tuple[Reason, ...]) -> str:

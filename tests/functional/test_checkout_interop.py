@@ -194,3 +194,23 @@ def test_an_output_path_or_a_path_inside_a_tracked_folder_is_checked_out_as_dvc_
         twins.same_files(*files)
     assert not (project.path / "data/dir/y").exists()  # only the paths named were restored
     assert not (project.path / "data/dir/sub").exists()  # what the folder lacks is removed
+
+
+def test_summary_and_allow_missing_as_dvc(project, tmp_path) -> None:  # noqa: ANN001
+    from tests.functional.twins import Twins
+
+    project.write("data/file.txt", "a\n")
+    project.write("data/dir/x", "x\n")
+    project.write("data/dir/y", "y\n")
+    project.ok("add", "data/file.txt", "data/dir")
+    project.commit("tracked")
+    twins = Twins(project, tmp_path)
+    twins.shell("rm", "-rf", "data/file.txt", "data/dir")
+    for expected in ("3 files added", "No changes."):
+        ours, theirs = twins.both("checkout", "--summary")
+        assert ours.stdout == theirs.stdout == expected + "\n"
+    twins.shell("rm", "-rf", "data/file.txt", "data/dir", ".dvc/cache/files/md5/60")  # a.txt's
+    ours, theirs = twins.both("checkout", "--allow-missing")  # exit 0, the rest checked out
+    assert lines(ours.stdout) == lines(theirs.stdout) == ["A       data/dir/"]
+    assert ours.stderr == ""
+    twins.same_files("data/file.txt", "data/dir/x", "data/dir/y")
