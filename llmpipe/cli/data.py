@@ -53,18 +53,24 @@ def add(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> No
     "-f", "--force", is_flag=True, help="Discard workspace changes that are not in the cache."
 )
 @click.option("--json", "as_json", is_flag=True)
+@click.option("-d", "--with-deps", is_flag=True, help="The targets' upstream stages' outputs too.")
+@click.option(
+    "-R", "--recursive", is_flag=True, help="A folder target: the stages of the dvc files in it."
+)
 @click.option("--summary", is_flag=True, help="Print how many files changed, not which.")
 @click.option(
     "--allow-missing", is_flag=True, help="Exit 0 even when some data is missing from the cache."
 )
 @quiet_option
 @verbose_option
-def checkout(targets: tuple[str, ...], relink: bool, force: bool, as_json: bool, summary: bool,
-             allow_missing: bool, quiet: bool, verbose: bool) -> None:  # fmt: skip
+def checkout(targets: tuple[str, ...], relink: bool, force: bool, as_json: bool, with_deps: bool,
+             recursive: bool, summary: bool, allow_missing: bool, quiet: bool,
+             verbose: bool) -> None:  # fmt: skip
     """Restore recorded outputs (dvc.lock, .dvc files) from the cache."""
     from ..ops.checkout import checkout as checkout_outputs
 
-    done = run_verb(checkout_outputs, targets, relink=relink, force=force)
+    done = run_verb(checkout_outputs, targets, relink=relink, force=force,
+                    with_deps=with_deps, recursive=recursive)  # fmt: skip
     _report_checkout(done, as_json, quiet, summary, allow_missing)
     if relink and not quiet and not as_json:
         click.echo("Relinked successfully")

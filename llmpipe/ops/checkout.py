@@ -25,7 +25,7 @@ from ..pathguard import PathGuard
 from ..run.repolock import repo_lock
 from ..stage import HashInfo, Stage
 from .audit import Outcome, Targets, audited
-from .targets import repo_relpath
+from .targets import repo_relpath, stages_under
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -60,16 +60,24 @@ def describe_checkout(summary: CheckoutSummary) -> tuple[Targets, Outcome]:
 
 @audited("checkout", describe=describe_checkout)
 def checkout(
-    project: Project, targets: Sequence[str] = (), relink: bool = False, force: bool = False
+    project: Project,
+    targets: Sequence[str] = (),
+    relink: bool = False,
+    force: bool = False,
+    with_deps: bool = False,
+    recursive: bool = False,
 ) -> CheckoutSummary:
-    """Make the workspace match the recorded outputs of the targets (default: all).
+    """Make the workspace match the recorded outputs of the targets (default: all), with
+    their upstream stages' (`with_deps`); with `recursive`, a folder target names the
+    stages of the dvc files below it.
 
     Every output is planned before any is written. Without `force`, workspace
     files that would be deleted or overwritten while their content is not in the
     cache stop the whole checkout (UnsavedChangesError), as in `dvc checkout`.
     """
     with repo_lock(project.tmp_dir):
-        return checkout_locked(project, targets, relink=relink, force=force)
+        return checkout_locked(project, targets, relink=relink, force=force,
+                               with_deps=with_deps, recursive=recursive)  # fmt: skip
 
 
 def checkout_locked(
@@ -79,6 +87,8 @@ def checkout_locked(
     force: bool = False,
     link_types: Sequence[str] | None = None,
     extra: Sequence[tuple[str, HashInfo]] = (),
+    with_deps: bool = False,
+    recursive: bool = False,
 ) -> CheckoutSummary:
     """`checkout` for a caller that holds the repository lock (`pull`, a sweep job's copy).
 
@@ -87,7 +97,7 @@ def checkout_locked(
     import-url made with `--no-download`).
     """
     graph = build_graph(project.stages())
-    stages, chosen = chosen_outputs(project, graph, targets)
+    stages, chosen = chosen_outputs(project, graph, targets, with_deps, recursive)
     chosen += [(path, info, None) for path, info in extra]
     recorded = [(path, info) for path, info, _ in chosen]
     guard = PathGuard(project.root)
@@ -113,9 +123,15 @@ _Chosen = tuple[str, HashInfo, str | None]
 
 
 def chosen_outputs(
-    project: Project, graph: Graph, targets: Sequence[str]
+    project: Project,
+    graph: Graph,
+    targets: Sequence[str],
+    with_deps: bool = False,
+    recursive: bool = False,
 ) -> tuple[list[Stage], list[_Chosen]]:
-    """The stages the targets name and the outputs to check out (all without targets).
+    """The stages the targets name (with their upstream: `with_deps`; a folder names the
+    stages of the dvc files below it: `recursive`) and the outputs to check out (all
+    without targets).
 
     As in dvc, a target that names no stage or dvc file may name a recorded output, or
     a path inside a recorded folder: then only that path of the folder is checked out.
@@ -124,9 +140,13 @@ def chosen_outputs(
     paths: list[tuple[str, TargetError]] = []
     for target in targets:
         try:
-            addresses += [a for a in resolve_targets(graph, [target]) if a not in addresses]
+            found = _stages_named(project, graph, target, recursive)
         except TargetError as exc:
             paths.append((target, exc))
+            continue
+        addresses += [a for a in found if a not in addresses]
+    if with_deps and addresses:
+        addresses = graph.order(set(addresses).union(*map(graph.upstream, addresses)))
     stages = [graph.stages[a] for a in addresses] if targets else list(graph.stages.values())
     chosen = [(o.path, o.info, None) for o in workspace_outputs(project.root, stages)]
     if paths:
@@ -138,6 +158,12 @@ def chosen_outputs(
             if found not in chosen:
                 chosen.append(found)
     return stages, chosen
+
+
+def _stages_named(project: Project, graph: Graph, target: str, recursive: bool) -> list[str]:
+    if recursive and os.path.isdir(target):  # dvc tries this first
+        return stages_under(project, graph, target)
+    return resolve_targets(graph, [target])
 
 
 def _output_holding(outputs: Sequence[UsedOutput], relpath: str) -> _Chosen | None:

@@ -23,14 +23,26 @@ def project_graph(project: Project) -> Graph:
 
 
 def select_stages(
-    project: Project, graph: Graph, targets: Sequence[str], with_deps: bool = False
+    project: Project,
+    graph: Graph,
+    targets: Sequence[str],
+    with_deps: bool = False,
+    recursive: bool = False,
 ) -> list[str]:
-    """Addresses of the stages `targets` name (all stages without targets), in order."""
+    """Addresses of the stages `targets` name (all stages without targets), in order.
+
+    With `recursive`, a target that is a folder names every stage of the dvc files in
+    it and below (`-R`, which dvc tries before anything else a target may name).
+    """
     if not targets:
         return graph.order()
     chosen: list[str] = []
     for target in targets:
-        for address in _addresses(project, graph, target):
+        if recursive and os.path.isdir(target):
+            found = stages_under(project, graph, target)
+        else:
+            found = _addresses(project, graph, target)
+        for address in found:
             if address not in chosen:
                 chosen.append(address)
     if with_deps:
@@ -53,6 +65,17 @@ def _addresses(project: Project, graph: Graph, target: str) -> list[str]:
         f"'{target}' does not exist as an output or a stage name; "
         "list the stages with 'llmpipe dag' or 'llmpipe status'"
     )
+
+
+def stages_under(project: Project, graph: Graph, folder: str) -> list[str]:
+    """Addresses of the stages whose dvc file is in `folder` (from the current folder) or
+    below, in order."""
+    prefix = repo_relpath(project, folder)
+    return [
+        address
+        for address in graph.order()
+        if prefix == "." or graph.stages[address].dvcfile.startswith(prefix + "/")
+    ]
 
 
 def repo_relpath(project: Project, path: str) -> str:

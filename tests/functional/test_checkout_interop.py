@@ -214,3 +214,38 @@ def test_summary_and_allow_missing_as_dvc(project, tmp_path) -> None:  # noqa: A
     assert lines(ours.stdout) == lines(theirs.stdout) == ["A       data/dir/"]
     assert ours.stderr == ""
     twins.same_files("data/file.txt", "data/dir/x", "data/dir/y")
+
+
+PIPELINE = """\
+stages:
+  one:
+    cmd: cp data/file.txt one.txt
+    deps: [data/file.txt]
+    outs: [one.txt]
+  two:
+    cmd: cp one.txt two.txt
+    deps: [one.txt]
+    outs: [two.txt]
+"""
+
+
+def test_with_deps_and_recursive_targets_as_dvc(project, tmp_path) -> None:  # noqa: ANN001
+    from tests.functional.twins import Twins
+
+    project.write("data/file.txt", "a\n")
+    project.write("other.txt", "o\n")
+    project.write("dvc.yaml", PIPELINE)
+    project.ok("add", "data/file.txt", "other.txt")
+    project.ok("repro")
+    project.commit("tracked")
+    twins = Twins(project, tmp_path)
+    files = ("data/file.txt", "other.txt", "one.txt", "two.txt")
+    for step in [("checkout", "-R", "data"), ("checkout", "-d", "two"), ("checkout", "-R", ".")]:
+        twins.shell("rm", "-f", *files)
+        ours, theirs = twins.both(*step)
+        assert lines(ours.stdout) == lines(theirs.stdout), step
+        twins.same_files(*files)
+    twins.write("data/file.txt", "b\n")
+    twins.both("commit", "-f", "-R", "data")  # the .dvc files below data/, as dvc
+    twins.same_files("data/file.txt.dvc", "dvc.lock")
+    assert "md5: 3b5d5c3712955042212316173ccf37be" in project.read("data/file.txt.dvc")
