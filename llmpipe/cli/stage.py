@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .render import quiet_option, quiet_stdout, verbose_option
+from .render import quiet_option, verbose_option
 from .session import run_verb
 
 
@@ -23,7 +23,7 @@ def _confirm(message: str) -> bool:
 @click.option("-f", "--force", is_flag=True, help="Commit changed stages without asking.")
 @click.option("-d", "--with-deps", is_flag=True, help="Commit the targets' upstream stages too.")
 @click.option(
-    "-R", "--recursive", is_flag=True, help="A folder target: the stages of the dvc files in it."
+    "-R", "--recursive", is_flag=True, help="A directory target: every stage defined inside it."
 )
 @quiet_option
 @verbose_option
@@ -114,7 +114,6 @@ def _outs(flags: dict) -> tuple:
 @click.command()
 @click.argument("targets", nargs=-1, required=True)
 @verbose_option
-@quiet_stdout
 def freeze(targets: tuple[str, ...], verbose: bool) -> None:
     """Freeze stages: repro neither checks nor runs them until unfrozen."""
     from ..ops.stage_edit import freeze as freeze_stages
@@ -125,7 +124,6 @@ def freeze(targets: tuple[str, ...], verbose: bool) -> None:
 @click.command()
 @click.argument("targets", nargs=-1, required=True)
 @verbose_option
-@quiet_stdout
 def unfreeze(targets: tuple[str, ...], verbose: bool) -> None:
     """Unfreeze stages."""
     from ..ops.stage_edit import freeze as freeze_stages
@@ -137,7 +135,6 @@ def unfreeze(targets: tuple[str, ...], verbose: bool) -> None:
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--outs", is_flag=True, help="Delete the stages' outputs from the workspace too.")
 @verbose_option
-@quiet_stdout
 def remove(targets: tuple[str, ...], outs: bool, verbose: bool) -> None:
     """Stop tracking stages or .dvc files (dvc.yaml, dvc.lock and .gitignore entries)."""
     from ..ops.stage_edit import remove_stages

@@ -25,7 +25,7 @@ from ..pathguard import PathGuard
 from ..run.repolock import repo_lock
 from ..stage import HashInfo, Stage
 from .audit import Outcome, Targets, audited
-from .targets import repo_relpath, stages_under
+from .targets import repo_relpath, stages_inside
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -162,7 +162,7 @@ def chosen_outputs(
 
 def _stages_named(project: Project, graph: Graph, target: str, recursive: bool) -> list[str]:
     if recursive and os.path.isdir(target):  # dvc tries this first
-        return stages_under(project, graph, target)
+        return stages_inside(project, graph, target)
     return resolve_targets(graph, [target])
 
 

@@ -57,7 +57,7 @@ def commit(
     recursive: bool = False,
 ) -> list[Committed]:
     """Record the outputs of `targets` (default: every stage) as they are now; with
-    `recursive`, a folder target names the stages of the dvc files below it.
+    `recursive`, a directory target means the stages of every dvc file inside it.
 
     CommitRefusedError when a stage changed and neither `force` nor `confirm` allows it;
     MissingDependencyError when a dep of a stage is missing.

@@ -2,7 +2,8 @@
 
 dvc's `commit`, `remove`, `freeze` and friends accept a stage (`train`,
 `sub/dvc.yaml:train`), a dvc file (`data.dvc`, `dvc.yaml`) or a path an output
-holds; paths are taken relative to the current directory.
+holds; paths are taken relative to the current directory. With `recursive` (dvc's
+`-R`), a directory names every stage defined in a dvc file inside it.
 """
 
 from __future__ import annotations
@@ -29,17 +30,13 @@ def select_stages(
     with_deps: bool = False,
     recursive: bool = False,
 ) -> list[str]:
-    """Addresses of the stages `targets` name (all stages without targets), in order.
-
-    With `recursive`, a target that is a folder names every stage of the dvc files in
-    it and below (`-R`, which dvc tries before anything else a target may name).
-    """
+    """Addresses of the stages `targets` name (all stages without targets), in order."""
     if not targets:
         return graph.order()
     chosen: list[str] = []
     for target in targets:
         if recursive and os.path.isdir(target):
-            found = stages_under(project, graph, target)
+            found = stages_inside(project, graph, target)
         else:
             found = _addresses(project, graph, target)
         for address in found:
@@ -49,6 +46,13 @@ def select_stages(
         upstream = {a for address in chosen for a in graph.upstream(address)}
         return graph.order(set(chosen) | upstream)
     return chosen
+
+
+def stages_inside(project: Project, graph: Graph, directory: str) -> list[str]:
+    """The stages defined in dvc files inside `directory` (none is no error, as in dvc)."""
+    relpath = repo_relpath(project, directory)
+    prefix = "" if relpath == "." else relpath + "/"
+    return [a for a in graph.order() if graph.stages[a].dvcfile.startswith(prefix)]
 
 
 def _addresses(project: Project, graph: Graph, target: str) -> list[str]:
@@ -65,17 +69,6 @@ def _addresses(project: Project, graph: Graph, target: str) -> list[str]:
         f"'{target}' does not exist as an output or a stage name; "
         "list the stages with 'llmpipe dag' or 'llmpipe status'"
     )
-
-
-def stages_under(project: Project, graph: Graph, folder: str) -> list[str]:
-    """Addresses of the stages whose dvc file is in `folder` (from the current folder) or
-    below, in order."""
-    prefix = repo_relpath(project, folder)
-    return [
-        address
-        for address in graph.order()
-        if prefix == "." or graph.stages[address].dvcfile.startswith(prefix + "/")
-    ]
 
 
 def repo_relpath(project: Project, path: str) -> str:
