@@ -73,6 +73,12 @@ class Scheduler:
         self.stop = False
 
     def run(self) -> ReproResult:
+        try:
+            return self._run()
+        finally:
+            self.locks.close()  # also on Ctrl-C: leave dvc.lock complete
+
+    def _run(self) -> ReproResult:
         jobs = max(1, self.options.jobs)
         pending = list(self.order)
         with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
