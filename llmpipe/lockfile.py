@@ -20,7 +20,7 @@ from .fsutil import atomic_write_text
 from .lockjournal import Journal
 from .revfs import FileTree, WorkTree, as_tree, parse_once, read_text
 from .stage import HashInfo, Stage
-from .yamlio import LOCK_HEADER, load_yaml, split_stage_blocks, stage_block
+from .yamlio import LOCK_HEADER, load_yaml, render_lock, split_stage_blocks, stage_block
 
 LockEntry = dict[str, Any]
 
@@ -152,7 +152,8 @@ class _OpenLock:
     """What a writer knows of one lock file: its entries and the text of each."""
 
     stages: dict[str, LockEntry]
-    blocks: dict[str, str]  # the text of every entry (empty: the file was not dvc's text)
+    text: str  # as read; split into `blocks` on the first update (a no-op never needs them)
+    blocks: dict[str, str] | None = None  # the text of every entry (empty: not dvc's text)
     inexact: set[str] = field(default_factory=set)  # blocks ruamel wrote (see stage_block)
     size: int = 0  # bytes of the lock as last written
     pending: bool = False  # the file lacks entries this writer holds (in its journal)
@@ -179,7 +180,7 @@ class LockWriter:
         if lock is None:
             on_disk = read_text(as_tree(self.root), relpath) or ""
             text = lockjournal.applied(self.root, relpath, on_disk)
-            lock = _OpenLock(dict(parse_lock(text, relpath)), split_stage_blocks(text))
+            lock = _OpenLock(dict(parse_lock(text, relpath)), text)
             lock.pending = text != on_disk
             self._files[relpath] = lock
         return lock
@@ -194,25 +195,36 @@ class LockWriter:
             lock = self._open(relpath)
             if lock.stages.get(name) == entry:
                 return
-            if not lock.blocks and lock.stages:  # not dvc's layout: render all of it anew
-                for other, old in lock.stages.items():
-                    self._set_block(lock, other, old)
             lock.stages[name] = entry
-            self._set_block(lock, name, entry)
+            block = self._set_block(lock, name, entry)
             journal = lock.journal
             if journal is not None and journal.size * 2 < lock.size:
-                journal.append(name, lock.blocks[name])
+                journal.append(name, block)
                 lock.pending = True
             else:
                 self._rewrite(relpath, lock)
 
     @staticmethod
-    def _set_block(lock: _OpenLock, name: str, entry: LockEntry) -> None:
-        lock.blocks[name], exact = stage_block(name, entry)
+    def _blocks(lock: _OpenLock) -> dict[str, str]:
+        """The text of each entry, split from the file's text the first time it is needed."""
+        if lock.blocks is None:
+            lock.blocks = split_stage_blocks(lock.text)
+            if not lock.blocks:  # not dvc's layout: render all of it anew
+                for name, entry in lock.stages.items():
+                    lock.blocks[name], exact = stage_block(name, entry)
+                    if not exact:
+                        lock.inexact.add(name)
+        return lock.blocks
+
+    def _set_block(self, lock: _OpenLock, name: str, entry: LockEntry) -> str:
+        block, exact = stage_block(name, entry)
+        self._blocks(lock)[name] = block
         (lock.inexact.discard if exact else lock.inexact.add)(name)
+        return block
 
     def _rewrite(self, relpath: str, lock: _OpenLock, last: bool = False) -> None:
-        text = LOCK_HEADER + "".join(lock.blocks.values())
+        blocks = self._blocks(lock)
+        text = LOCK_HEADER + "".join(blocks.values()) if blocks else render_lock({})
         atomic_write_text(os.path.join(self.root, relpath), text)
         lock.size, lock.pending = len(text), False
         if lock.journal is not None:
