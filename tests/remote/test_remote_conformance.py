@@ -136,7 +136,10 @@ def test_server_stopped_mid_transfer_then_rerun_completes(project, site, jobs) -
     assert sum(1 for _ in repo.odb.all_oids()) == 61 + 1  # nothing lost locally
     assert not any(key.endswith(".dir") for key in site.objects())
     project.ok("push")
-    assert len(site.objects()) == 62
+    # A server killed mid-upload can leave the upload's temporary file behind (nothing can
+    # remove it once the connection is gone); it never takes an object's name.
+    names = [key for key in site.objects() if not key.endswith(".tmp")]
+    assert len(names) == 62
     assert cloud(project) == {}
 
 

@@ -7,7 +7,6 @@ more records) or rewound behind what this clone has seen.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,11 +96,11 @@ def _verify_chain(
     previous: dict[str, Any] | None = None
     unsigned: list[int] = []  # line numbers
     for number, raw in enumerate(lines, 1):
-        problem = _check_record(chain, number, raw, previous)
+        record, problem = _check_record(chain, number, raw, previous)
         if problem is not None:
             report.problems.append(problem)
             return None
-        previous = json.loads(raw)
+        previous = record
         report.records += 1
         if previous["actor"] == UNSIGNED:
             report.unsigned += 1
@@ -160,14 +159,29 @@ def _unsigned_problem(chain: str, numbers: list[int], shown: int = 10) -> Proble
 
 def _check_record(
     chain: str, number: int, raw: bytes, previous: dict[str, Any] | None
-) -> Problem | None:
+) -> tuple[dict[str, Any], None] | tuple[None, Problem]:
+    """The record on line `number` (parsed once), or the first problem with it."""
     expected_seq = 0 if previous is None else previous["seq"] + 1
     try:
         record = load_json(raw)
     except ValueError:
-        return Problem(chain, expected_seq, number, "not valid JSON: the record was edited")
+        return None, Problem(chain, expected_seq, number, "not valid JSON: the record was edited")
     if not isinstance(record, dict) or canonical_json(record) != raw:
-        return Problem(chain, expected_seq, number, "not in canonical form: the record was edited")
+        return None, Problem(
+            chain, expected_seq, number, "not in canonical form: the record was edited"
+        )
+    problem = _check_linked(chain, number, record, previous, expected_seq)
+    return (record, None) if problem is None else (None, problem)
+
+
+def _check_linked(
+    chain: str,
+    number: int,
+    record: dict[str, Any],
+    previous: dict[str, Any] | None,
+    expected_seq: int,
+) -> Problem | None:
+    """Where the record breaks the chain: wrong chain, seq, prev hash, or signature."""
     seq = record.get("seq")
     if record.get("chain") != chain:
         return Problem(
