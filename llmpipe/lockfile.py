@@ -157,6 +157,7 @@ class _OpenLock:
     inexact: set[str] = field(default_factory=set)  # blocks ruamel wrote (see stage_block)
     size: int = 0  # bytes of the lock as last written
     pending: bool = False  # the file lacks entries this writer holds (in its journal)
+    written: str | None = None  # the text last written, for the parse memo at `close`
     journal: Journal | None = None
 
 
@@ -232,9 +233,7 @@ class LockWriter:
             lock.journal = None
         else:
             lockjournal.discard(lockjournal.journal_path(self.root, relpath))
-        if not lock.inexact:
-            # The next command reads this text: it need not import PyYAML to parse it.
-            parsememo.remember(text, {"schema": "2.0", "stages": lock.stages}, None)
+        lock.written = text
         if not last and lock.size > lockjournal.SMALL:
             with contextlib.suppress(OSError):
                 lock.journal = Journal(self.root, relpath, text)
@@ -248,3 +247,8 @@ class LockWriter:
                 elif lock.journal is not None:  # nothing in it since the last rewrite
                     lock.journal.close(remove=True)
                     lock.journal = None
+                if lock.written is not None and not lock.inexact:
+                    # The next command reads this text: it need not import PyYAML to
+                    # parse it (only the last text: the memo keeps 512 entries).
+                    parsememo.remember(lock.written, {"schema": "2.0", "stages": lock.stages}, None)
+                    lock.written = None
