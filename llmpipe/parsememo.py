@@ -13,6 +13,7 @@ time.
 
 The memo lives in the project (`.llmpipe/tmp/parsed/`, machine-local, git-ignored);
 `use()` points it there when a project is opened. At most `MAX_ENTRIES` are kept.
+`read_entry`/`write_entry` (checked `marshal` files) serve other memos too (`exp show`'s).
 """
 
 from __future__ import annotations
@@ -63,8 +64,20 @@ def recall(text: str, lines: bool = True) -> tuple[Any, dict[int, dict[Any, int]
     lines (`remember(..., None)`: a lock file its writer recorded) serves as well.
     """
     path = _entry(text)
-    if path is None:
+    found = None if path is None else read_entry(path)
+    if found is None:
         return None
+    try:
+        data, by_path = found
+        if by_path is None:
+            return None if lines else (data, {})
+        return data, {id(_at(data, where)): at for where, at in by_path}
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+
+
+def read_entry(path: str) -> Any:
+    """The value `write_entry` kept at `path`; None when absent, damaged or unreadable."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -74,11 +87,8 @@ def recall(text: str, lines: bool = True) -> tuple[Any, dict[int, dict[Any, int]
     if hashlib.blake2b(payload, digest_size=_CHECK).digest() != raw[:_CHECK]:
         return None
     try:
-        data, by_path = marshal.loads(payload)
-        if by_path is None:
-            return None if lines else (data, {})
-        return data, {id(_at(data, where)): found for where, found in by_path}
-    except (ValueError, EOFError, TypeError, KeyError, IndexError):
+        return marshal.loads(payload)
+    except (ValueError, EOFError, TypeError):
         return None
 
 
@@ -101,8 +111,16 @@ def remember(text: str, data: Any, key_lines: dict[int, dict[Any, int]] | None) 
         by_path = []
         if not _collect(data, (), key_lines, by_path, set()):
             return
+    write_entry(path, (data, by_path))
+
+
+def write_entry(path: str, value: Any, max_entries: int | None = None) -> None:
+    """Keep `value` (what `marshal` holds) at `path`, checksummed, replacing it whole;
+    then drop the older half of its folder's entries once there are over `max_entries`
+    (default MAX_ENTRIES).
+    Silently keeps nothing when `value` or the file cannot be written: this is a memo."""
     try:
-        payload = marshal.dumps((data, by_path))
+        payload = marshal.dumps(value)
     except ValueError:  # a type marshal does not know
         return
     check = hashlib.blake2b(payload, digest_size=_CHECK).digest()
@@ -112,7 +130,7 @@ def remember(text: str, data: Any, key_lines: dict[int, dict[Any, int]] | None) 
         with open(tmp, "wb") as handle:
             handle.write(check + payload)
         os.replace(tmp, path)
-        _prune(os.path.dirname(path))
+        _prune(os.path.dirname(path), max_entries or MAX_ENTRIES)
     with contextlib.suppress(OSError):
         os.unlink(tmp)
 
@@ -150,10 +168,10 @@ def _collect(data: Any, where: tuple, key_lines: dict, out: list, active: set[in
     return walk(data, where)
 
 
-def _prune(directory: str) -> None:
-    """Drop the older half of the entries once there are more than MAX_ENTRIES."""
+def _prune(directory: str, max_entries: int) -> None:
+    """Drop the older half of the entries once there are more than `max_entries`."""
     names = [name for name in os.listdir(directory) if not name.endswith(".tmp")]
-    if len(names) <= MAX_ENTRIES:
+    if len(names) <= max_entries:
         return
     paths = [os.path.join(directory, name) for name in names]
     with contextlib.suppress(OSError):

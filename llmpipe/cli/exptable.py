@@ -33,6 +33,8 @@ class TableOptions:
     sort_by: str | None = None
     sort_order: str = "asc"
     only_changed: bool = False
+    keep: tuple[str, ...] = ()  # regexes of columns kept whatever --only-changed or drop says
+    drop: tuple[str, ...] = ()  # regexes of columns left out
 
 
 class _Names:
@@ -77,9 +79,7 @@ def tabulate(
     names = _Names(states)
     metrics, params = names.headers("metrics"), names.headers("params")
     deps = sorted(names.deps)
-    fixed = ["Experiment", "rev", "typ", "Created", "parent"] if options.csv else [
-        "Experiment", "Created"]  # fmt: skip
-    headers = fixed + [h for *_, h in metrics] + [h for *_, h in params] + deps
+    headers = [*_FIXED, *(h for *_, h in metrics), *(h for *_, h in params), *deps]
     fill = "" if options.csv else FILL
     rows = []
     for state in states:
@@ -90,9 +90,35 @@ def tabulate(
                 kind = "branch_base" if i == len(ranges) - 1 else "branch_commit"
                 head = exp_range.revs[0]
                 rows.append(_row(head, head.name or "", kind, metrics, params, deps, options, fill))
+    kept = _matching(headers, options.keep)
+    # dvc's steps: the empty State and Executor columns go, and outside CSV the columns
+    # merged into Experiment, unless --keep protects them.
+    merged = set(_FIXED[5:]) | (set() if options.csv else {"rev", "typ", "parent"})
+    headers, rows = _without(headers, rows, merged - kept)
     if options.only_changed:
-        headers, rows = _only_changed(headers, rows)
-    return headers, rows
+        headers, rows = _only_changed(headers, rows, kept)
+    return _without(headers, rows, _matching(headers, options.drop) - kept)
+
+
+# The columns before the values, as dvc's table has them; State and Executor (of queued
+# and running experiments, which llmpipe does not list) stay empty.
+_FIXED = ("Experiment", "rev", "typ", "Created", "parent", "State", "Executor")
+
+
+def _without(headers: list[str], rows: list[list[str]],
+             dropped: set[str]) -> tuple[list[str], list[list[str]]]:  # fmt: skip
+    shown = [i for i, header in enumerate(headers) if header not in dropped]
+    return [headers[i] for i in shown], [[row[i] for i in shown] for row in rows]
+
+
+def _matching(headers: list[str], patterns: tuple[str, ...]) -> set[str]:
+    """The headers one of `patterns` matches at their start (dvc's `re.match`)."""
+    if not patterns:
+        return set()
+    import re
+
+    pattern = re.compile("|".join(patterns))
+    return {header for header in headers if pattern.match(header)}
 
 
 def _row(state: ExpState, name: str, kind: str, metrics: list, params: list, deps: list[str],
@@ -103,11 +129,11 @@ def _row(state: ExpState, name: str, kind: str, metrics: list, params: list, dep
     data = state.data
     created = _created(data.timestamp if data else None, options.csv, fill)
     if options.csv:
-        cells = [name, rev, kind, created, ""]
+        experiment = name
     else:
         shown = rev if kind == "baseline" or not name else f"{rev} [{name}]"
-        tree = _TREE[kind]
-        cells = [f"{tree} {shown}" if tree else shown, created]
+        experiment = f"{_TREE[kind]} {shown}" if _TREE[kind] else shown
+    cells = [experiment, rev, kind, created, "", fill, fill]  # dvc leaves parent blank
     for kind_name, columns in (("metrics", metrics), ("params", params)):
         files = getattr(data, kind_name) if data else {}
         cells += [_cell(files.get(path), key, options.precision, fill) for path, key, _ in columns]
@@ -196,8 +222,10 @@ def _sort_column(sort_by: str, names: _Names) -> tuple[str, str, str]:
     return matches.pop()
 
 
-def _only_changed(headers: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
-    keep = [i for i in range(len(headers)) if len({row[i] for row in rows}) != 1 or i == 0]
+def _only_changed(headers: list[str], rows: list[list[str]],
+                  kept: set[str]) -> tuple[list[str], list[list[str]]]:  # fmt: skip
+    keep = [i for i, header in enumerate(headers)
+            if len({row[i] for row in rows}) != 1 or i == 0 or header in kept]  # fmt: skip
     return [headers[i] for i in keep], [[row[i] for i in keep] for row in rows]
 
 
@@ -205,6 +233,6 @@ def to_csv(headers: list[str], rows: list[list[str]]) -> str:
     import csv  # only for --csv: not at start-up
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer)  # csv's "\r\n" line ends, as dvc's --csv has them
     writer.writerows([headers, *rows])
     return buffer.getvalue()

@@ -22,16 +22,18 @@ def _confirm(message: str) -> bool:
 @click.argument("targets", nargs=-1)
 @click.option("-f", "--force", is_flag=True, help="Commit changed stages without asking.")
 @click.option("-d", "--with-deps", is_flag=True, help="Commit the targets' upstream stages too.")
+@click.option(
+    "-R", "--recursive", is_flag=True, help="A directory target: every stage defined inside it."
+)
 @quiet_option
 @verbose_option
-def commit(
-    targets: tuple[str, ...], force: bool, with_deps: bool, quiet: bool, verbose: bool
-) -> None:
+def commit(targets: tuple[str, ...], force: bool, with_deps: bool, recursive: bool, quiet: bool,
+           verbose: bool) -> None:  # fmt: skip
     """Record outputs as they are in the workspace (dvc.lock, .dvc files), without running."""
     from ..ops.commit import commit as commit_outputs
 
     committed = run_verb(commit_outputs, targets, force=force, with_deps=with_deps,
-                         confirm=_confirm)  # fmt: skip
+                         confirm=_confirm, recursive=recursive)  # fmt: skip
     if quiet:
         return
     for lockfile in dict.fromkeys(c.lockfile for c in committed if c.lockfile.endswith("lock")):

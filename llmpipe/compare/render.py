@@ -40,9 +40,12 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     )
 
 
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A GitHub-flavoured Markdown table (pipes inside cells escaped); '' without rows."""
-    if not rows:
+def markdown_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], empty_headers: bool = False
+) -> str:
+    """A GitHub-flavoured Markdown table (pipes inside cells escaped); '' without rows,
+    or only the header lines with `empty_headers` (dvc's `exp diff --md` writes those)."""
+    if not rows and not empty_headers:
         return ""
     escaped = [[c.replace("|", "\\|") for c in r] for r in [headers, *rows]]
     widths = _widths(escaped[0], escaped[1:])

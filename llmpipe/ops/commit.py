@@ -54,14 +54,16 @@ def commit(
     force: bool = False,
     with_deps: bool = False,
     confirm: Confirm | None = None,
+    recursive: bool = False,
 ) -> list[Committed]:
-    """Record the outputs of `targets` (default: every stage) as they are now.
+    """Record the outputs of `targets` (default: every stage) as they are now; with
+    `recursive`, a directory target means the stages of every dvc file inside it.
 
     CommitRefusedError when a stage changed and neither `force` nor `confirm` allows it;
     MissingDependencyError when a dep of a stage is missing.
     """
     with repo_lock(project.tmp_dir):
-        return commit_locked(project, targets, force, with_deps, confirm)
+        return commit_locked(project, targets, force, with_deps, confirm, recursive)
 
 
 def commit_locked(
@@ -70,10 +72,12 @@ def commit_locked(
     force: bool = False,
     with_deps: bool = False,
     confirm: Confirm | None = None,
+    recursive: bool = False,
 ) -> list[Committed]:
     """`commit` for a caller that holds the repository lock (`exp save`)."""
     graph = project_graph(project)
-    chosen = [graph.stages[a] for a in select_stages(project, graph, targets, with_deps)]
+    addresses = select_stages(project, graph, targets, with_deps, recursive)
+    chosen = [graph.stages[a] for a in addresses]
     ctx = run_context(project)
     locks = LockWriter(project.root)
     committed = []

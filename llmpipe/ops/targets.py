@@ -2,7 +2,8 @@
 
 dvc's `commit`, `remove`, `freeze` and friends accept a stage (`train`,
 `sub/dvc.yaml:train`), a dvc file (`data.dvc`, `dvc.yaml`) or a path an output
-holds; paths are taken relative to the current directory.
+holds; paths are taken relative to the current directory. With `recursive` (dvc's
+`-R`), a directory names every stage defined in a dvc file inside it.
 """
 
 from __future__ import annotations
@@ -23,20 +24,33 @@ def project_graph(project: Project) -> Graph:
 
 
 def select_stages(
-    project: Project, graph: Graph, targets: Sequence[str], with_deps: bool = False
+    project: Project,
+    graph: Graph,
+    targets: Sequence[str],
+    with_deps: bool = False,
+    recursive: bool = False,
 ) -> list[str]:
     """Addresses of the stages `targets` name (all stages without targets), in order."""
     if not targets:
         return graph.order()
     chosen: list[str] = []
     for target in targets:
-        for address in _addresses(project, graph, target):
+        inside = recursive and os.path.isdir(target)
+        found = _inside(project, graph, target) if inside else _addresses(project, graph, target)
+        for address in found:
             if address not in chosen:
                 chosen.append(address)
     if with_deps:
         upstream = {a for address in chosen for a in graph.upstream(address)}
         return graph.order(set(chosen) | upstream)
     return chosen
+
+
+def _inside(project: Project, graph: Graph, directory: str) -> list[str]:
+    """The stages defined in dvc files inside `directory` (none is no error, as in dvc)."""
+    relpath = repo_relpath(project, directory)
+    prefix = "" if relpath == "." else relpath + "/"
+    return [a for a in graph.order() if graph.stages[a].dvcfile.startswith(prefix)]
 
 
 def _addresses(project: Project, graph: Graph, target: str) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from tests.conftest import needs_dvc
@@ -60,3 +62,19 @@ def test_unknown_target_and_output_target(twins):
     twins.write("b.txt", "other\n")
     twins.both("commit", "-f", "b.txt")
     twins.same_files("dvc.lock")
+
+
+def test_recursive_commits_every_stage_defined_inside_a_directory(twins):
+    twins.write(
+        "sub/dvc.yaml", "stages:\n  inner:\n    cmd: echo in > in.txt\n    outs: [in.txt]\n"
+    )
+    twins.write("sub/in.txt", "in\n")
+    twins.write("sub/deep/e.txt", "e\n")
+    twins.shell(sys.executable, "-m", "llmpipe", "add", "sub/deep/e.txt")
+    twins.write("sub/deep/e.txt", "changed\n")
+    twins.write("b.txt", "outside\n")  # in the root stage: not committed
+    twins.both("commit", "-f", "-R", "sub")
+    twins.same_files("dvc.lock", "sub/dvc.lock", "sub/deep/e.txt.dvc", "d.dvc")
+    assert "outside" not in twins.ours.read("dvc.lock")  # b.txt's old hash stays
+    ours, _ = twins.both("commit", "-f", "sub")  # not a stage nor an output without -R
+    assert ours.returncode == 1 and ours.stderr.startswith("ERROR: 'sub' does not exist")

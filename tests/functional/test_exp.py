@@ -99,6 +99,8 @@ def test_exp_apply_puts_an_experiments_files_and_outputs_in_the_workspace(projec
     assert "up to date" in project.ok("status").out
     missing = project.cli("exp", "apply", "nope")
     assert missing.code == 1 and "no experiment named 'nope'" in missing.err
+    deprecated = project.ok("exp", "apply", "--no-force", "lr5")  # dvc's flag: warns, applies
+    assert "deprecated" in deprecated.err and "lr: 0.5" in project.read("params.yaml")
 
 
 def test_exp_branch_list_remove_and_diff(project):
@@ -236,3 +238,76 @@ def test_an_unknown_git_remote_is_one_line_naming_it(project):
         failed = project.cli("exp", verb, "nope-remote", "s")
         assert failed.code == 1 and failed.err.count("\n") == 1, failed.err
         assert "'nope-remote' does not appear to be a git repository" in failed.err
+
+
+def _kept(project) -> list[str]:
+    folder = project.path / ".llmpipe" / "tmp" / "exps"
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def test_exp_show_keeps_each_commits_values_but_never_a_problem(project):
+    """A commit read without a problem is kept (`showmemo`) and served the same; one with a
+    problem is read, and reported, again; a damaged entry is ignored; the workspace is
+    never kept; `--param-deps` is kept apart."""
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    (commit,) = _exp_refs(project).values()
+    lock = project.git("show", f"{commit}:dvc.lock")
+    md5 = lock.split("path: eval.json")[1].split("md5: ")[1].split()[0]
+    cached = project.path / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+    content = cached.read_bytes()
+    cached.unlink()
+    scm.clear_cache()
+    missing = json.loads(project.ok("exp", "show", "--json").out)
+    eval_json = missing[1]["experiments"][0]["revs"][0]["data"]["metrics"]["eval.json"]
+    assert "error" in eval_json
+    assert len(_kept(project)) == 1  # the baseline; not the experiment, not the workspace
+    again = json.loads(project.ok("exp", "show", "--json").out)
+    assert again == missing  # the problem is reported again, not forgotten
+    cached.write_bytes(content)
+    fresh = project.ok("exp", "show", "--json").out
+    assert len(_kept(project)) == 2
+    assert json.loads(fresh)[1]["experiments"][0]["revs"][0]["data"]["metrics"]["eval.json"] == {
+        "data": {"f1": 0.9}
+    }
+    assert project.ok("exp", "show", "--json").out == fresh  # served from the memo
+    for name in _kept(project):
+        (project.path / ".llmpipe" / "tmp" / "exps" / name).write_bytes(b"damaged")
+    assert project.ok("exp", "show", "--json").out == fresh
+    deps_only = json.loads(project.ok("exp", "show", "--json", "--param-deps").out)
+    assert deps_only[1]["data"]["params"]["params.yaml"]["data"] == {
+        "train": {"lr": 0.1, "epochs": 3}
+    }
+    assert len(_kept(project)) == 4
+
+
+def test_exp_show_force_reads_every_commit_again_and_refreshes_what_is_kept(project):
+    from llmpipe.ops.exp.showmemo import ShowMemo
+
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    first = project.ok("exp", "show", "--json").out
+    memo = ShowMemo(str(project.path / ".llmpipe"), param_deps=False)
+    head = project.git("rev-parse", "HEAD").strip()
+    parents, when, (params, metrics, deps, outs) = memo.recall(head)
+    params["params.yaml"]["data"]["seed"] = 99  # an entry that passes its checksum
+    memo.remember(head, (parents, when, (params, metrics, deps, outs)))
+    served = json.loads(project.ok("exp", "show", "--json").out)
+    assert served[1]["data"]["params"]["params.yaml"]["data"]["seed"] == 99  # from the memo
+    assert project.ok("exp", "show", "-f", "--json").out == first
+    assert project.ok("exp", "show", "--json").out == first  # -f kept the fresh values
+
+
+def test_exp_remove_queue_empties_the_queue_and_can_remove_experiments_too(project):
+    build(project)
+    project.ok("exp", "run", "-S", "train.lr=0.3", "-n", "lr3")
+    project.ok("exp", "run", "--queue", "-S", "train.lr=0.5", "-n", "q5")
+    project.ok("exp", "run", "--queue", "-S", "train.lr=0.7", "-n", "q7")
+    for flags in (("--queue", "--keep", "lr3"), ("--queue", "-g", "origin")):
+        refused = project.cli("exp", "remove", *flags)
+        assert refused.code == 2 and "--queue cannot be used" in refused.err
+    removed = project.ok("exp", "remove", "--queue", "lr3")
+    assert removed.out == "Removed experiments: 'q5', 'q7', 'lr3'\n"
+    assert _exp_refs(project) == {} and project.git("for-each-ref", "refs/llmpipe") == ""
+    assert "No queued experiments" in project.ok("exp", "run", "--run-all").out
+    assert project.ok("exp", "remove", "--queue").out == "No experiments to remove.\n"

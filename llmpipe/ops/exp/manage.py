@@ -64,13 +64,20 @@ def remove(
     baselines: Sequence[str] = (),
     all_commits: bool = False,
     git_remote: str | None = None,
+    keep: bool = False,
 ) -> list[ExpRef]:
-    """Delete the experiments `names` name, or all of `baselines`, or every one (`all_commits`).
+    """Delete the experiments `names` name, or all of `baselines`, or every one (`all_commits`);
+    with `keep`, every experiment but those (dvc's `--keep`).
 
     On `git_remote`, the remote's refs are deleted (`git push REMOTE :REF`). An unknown
     name stops the verb before anything is deleted.
     """
     chosen = _chosen(project, names, baselines, all_commits, git_remote)
+    if keep and (names or baselines or all_commits):
+        every = remote_experiments(project.root, git_remote) if git_remote else experiments(
+            project.root)  # fmt: skip
+        kept = {exp.ref for exp in chosen}
+        chosen = [exp for exp in every if exp.ref not in kept]
     with repo_lock(project.tmp_dir):
         if git_remote:
             if chosen:
@@ -111,17 +118,21 @@ def describe_renamed(renamed: tuple[ExpRef, ExpRef] | None) -> tuple[Targets, Ou
 
 @audited("exp rename", describe=describe_renamed)
 def rename(
-    project: Project, name: str, new_name: str, force: bool = False
+    project: Project, name: str, new_name: str, force: bool = False, git_remote: str | None = None
 ) -> tuple[ExpRef, ExpRef] | None:
     """Move experiment `name` to `new_name` on its baseline: (old, new), or None when the
     names are the same (dvc then renames nothing, found or not).
 
     An experiment already named `new_name` on that baseline is replaced only with `force`.
+    With `git_remote`, `name` is looked up among the experiments that remote holds, and
+    this repository's ref of that experiment is renamed; the remote is left as it is, as
+    dvc leaves it (`exp push` sends the new name).
     """
     if name == new_name:
         return None
+    pool = remote_experiments(project.root, git_remote) if git_remote else None
     with repo_lock(project.tmp_dir):
-        old = find(project.root, name, _head(project))
+        old = _local(project, _find_in(project, name, _head(project), pool), git_remote)
         new = ExpRef(old.baseline, check_name(new_name), old.commit)
         taken = scm.full_refs(project.root, new.ref)
         if taken and not force:
@@ -133,6 +144,19 @@ def rename(
         commands = f"update {new.ref} {old.commit}\ndelete {old.ref} {old.commit}\n"
         scm.run_git(project.root, "update-ref", "--stdin", stdin=commands)
     return old, new
+
+
+def _local(project: Project, exp: ExpRef, git_remote: str | None) -> ExpRef:
+    """`exp` (found on `git_remote`, when given) as this repository holds it."""
+    if git_remote is None:
+        return exp
+    held = scm.full_refs(project.root, exp.ref)
+    if not held:
+        raise ExperimentError(
+            f"experiment '{exp.name}' is on git remote '{git_remote}' but not in this"
+            f" repository; get it with 'llmpipe exp pull {git_remote} {exp.name}' first"
+        )
+    return ExpRef(exp.baseline, exp.name, held[0][1])
 
 
 def describe_branch(made: tuple[str, ExpRef]) -> tuple[Targets, Outcome]:

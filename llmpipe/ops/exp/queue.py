@@ -243,6 +243,30 @@ def clean(project: Project) -> Cleaned:
     return Cleaned(tuple(c for c in copies if c), tuple(orphans))
 
 
+def describe_unqueued(removed: list[QueuedExp]) -> tuple[Targets, Outcome]:
+    return [{"path": f"{QUEUE_REFS}/{e.id}", "hash": e.snapshot, "experiment": e.name}
+            for e in removed], Outcome()  # fmt: skip
+
+
+@audited("exp remove --queue", describe=describe_unqueued)
+def clear_queue(project: Project) -> list[QueuedExp]:
+    """Remove every queued experiment (dvc's `exp remove --queue`), oldest first; one a
+    `--run-all` is running now is left to finish (its copy is locked)."""
+    removed = []
+    with repo_lock(project.tmp_dir):
+        for entry in queued(project):
+            copy = os.path.join(project.tmp_dir, "exp-runs", entry.id)
+            try:
+                with locked(copy + ".lock", wait=False):
+                    os.remove(os.path.join(_queue_dir(project), f"{entry.id}.json"))
+                    scm.run_git(project.root, "update-ref", "-d", f"{QUEUE_REFS}/{entry.id}")
+                os.remove(copy + ".lock")
+            except BlockingIOError:
+                continue  # running: `--run-all` removes it when it is saved
+            removed.append(entry)
+    return removed
+
+
 def _scan(tmp_dir: str, folder: str) -> list[os.DirEntry[str]]:
     path = os.path.join(tmp_dir, folder)
     if not os.path.isdir(path):

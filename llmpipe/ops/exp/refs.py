@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ... import scm
@@ -51,7 +52,12 @@ class ExpRef:
 
 def experiments(root: str) -> list[ExpRef]:
     """Every experiment of the repository holding `root`, sorted by ref name."""
-    found = (ExpRef.parse(ref, sha) for ref, sha in scm.full_refs(root, NAMESPACE))
+    return experiments_in(scm.full_refs(root, NAMESPACE))
+
+
+def experiments_in(refs: Iterable[tuple[str, str]]) -> list[ExpRef]:
+    """The experiments among (full ref name, commit sha) pairs, in their order."""
+    found = (ExpRef.parse(ref, sha) for ref, sha in refs)
     return [exp for exp in found if exp is not None]
 
 

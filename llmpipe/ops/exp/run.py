@@ -15,7 +15,7 @@ from ... import scm
 from ...run.repolock import repo_lock
 from ..audit import Outcome, Targets, audited
 from ..repro import ReproRequest, describe_repro, reproduce
-from .save import SavedExp, baseline_of, save_locked
+from .save import SavedExp, baseline_of, save_locked, save_message, save_paths
 
 if TYPE_CHECKING:
     from ...progress import Progress
@@ -75,16 +75,24 @@ def save_experiment(
     include_untracked: Sequence[str] = (),
     message: str | None = None,
     targets: Sequence[str] = (),
+    recursive: bool = False,
 ) -> SavedExp:
     """Save the workspace (no run) as experiment `name` on HEAD, as `dvc exp save` does:
-    the outputs of `targets` (default every stage) are committed first, as they are
-    (`commit -f`), so dvc.lock and the cache hold what the experiment records."""
+    the outputs of `targets` (default every stage; `recursive`: a directory means every
+    stage defined inside it) are committed first, as they are (`commit -f`), so
+    dvc.lock and the cache hold what the experiment records."""
     from ..commit import commit_locked
 
     baseline_of(project)  # before anything is committed
     with repo_lock(project.tmp_dir):
-        commit_locked(project, targets, force=True)
-        saved = save_locked(project, name, force, include_untracked, message=message)
+        committed = commit_locked(project, targets, force=True, recursive=recursive)
+        if message is None:
+            # dvc's quirk: with targets it hashes a list of lists, so no stage at all.
+            hashed = [] if targets else committed
+            stages = [(c.lockfile, c.address.rpartition(":")[2]) for c in hashed]
+            message = save_message(project, [s for s in stages if s[0].endswith("dvc.lock")])
+        paths = save_paths(project, include_untracked)
+        saved = save_locked(project, name, force, message=message, paths=paths)
     return replace(saved, left_out=_left_out(project, saved.exp.commit))
 
 

@@ -1,9 +1,11 @@
 """Commit the workspace as an experiment, as dvc's workspace runs commit it.
 
 The commit holds what `git add -u` would record (every tracked file as it is
-now) plus the files dvc adds on its own: each stage's dvc.yaml, dvc.lock,
-in-repository deps that no stage produces, uncached outputs, params, metrics
-and plots files, and the `.gitignore` files beside them. Its parent is HEAD
+now) plus the files dvc adds on its own: after a run, each stage's dvc.yaml,
+dvc.lock, in-repository deps that no stage produces, uncached outputs, params,
+metrics and plots files, and the `.gitignore` files beside them; for `exp save`,
+only the top-level metrics, params and plots files, the root dvc.lock and the
+paths named with `-I` (`save_paths`), as `dvc exp save` adds. Its parent is HEAD
 (the baseline) and its message `dvc: commit experiment <hash>`, where the hash
 is the sha256 of the lock entries. It is written through a temporary index
 with git's plumbing: HEAD, the branch and the user's index never move.
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING
 from ... import scm
 from ...errors import ExperimentError, LlmpipeError
 from ...lockfile import read_lock
+from ...spec import discover_dvcfiles, parse_dvcyaml
 from .refs import ExpRef, check_name, experiments, random_name
 
 if TYPE_CHECKING:
@@ -61,6 +64,7 @@ def save_locked(
     start: tuple[str, str] | None = None,
     partial_copy: bool = False,
     message: str | None = None,
+    paths: Sequence[str] | None = None,
 ) -> SavedExp:
     """Commit the workspace as experiment `name` (a fresh random one by default) on HEAD.
 
@@ -70,13 +74,16 @@ def save_locked(
     the experiment goes on that baseline, starting from the snapshot's files.
     `partial_copy` is for a sweep job's copy, which lacks some tracked files
     (`.llmpipe/`): it starts from HEAD's files and updates only those it has.
-    `message` replaces dvc's `dvc: commit experiment <hash>`.
+    `message` replaces dvc's `dvc: commit experiment <hash>`. `paths` (project paths)
+    replaces the files added beyond the tracked ones (default: those a run adds).
     """
     baseline = start[0] if start else baseline_of(project)
     mine = {exp.name: exp for exp in experiments(project.root) if exp.baseline == baseline}
     name = check_name(name) if name else random_name(set(mine))
     stages = project.stages()
-    paths = _extra_paths(project, stages) + [_repo_relpath(project, p) for p in include_untracked]
+    if paths is None:
+        named = [_repo_relpath(project, p) for p in include_untracked]
+        paths = _extra_paths(project, stages) + named
     message = message or _message(project, stages)
     tree = start[1] if start else (baseline if partial_copy else None)
     commit = commit_workspace(project, baseline, message, paths, tree, partial_copy)
@@ -129,7 +136,57 @@ def commit_workspace(
         if wanted:
             scm.run_git(project.root, "add", "--", *wanted, env=env)
         tree = scm.run_git(top, "write-tree", env=env)
-    return scm.run_git(top, "commit-tree", tree, "-p", baseline, "-m", message)
+    # The message as given, with no newline added (`-m` adds one; dvc's commits have none).
+    return scm.run_git(top, "commit-tree", tree, "-p", baseline, "-F", "-", stdin=message)
+
+
+def save_paths(project: Project, include_untracked: Sequence[str]) -> list[str]:
+    """The files `dvc exp save` adds beyond the tracked ones (project paths): the top-level
+    metrics, params and plots files of every dvc.yaml, the root dvc.lock, and
+    `include_untracked`. A stage's new lock or `.gitignore` elsewhere is left out (and
+    warned about), as dvc leaves it out."""
+    found: list[str] = []
+    for relpath in discover_dvcfiles(project.root):
+        if posixpath.basename(relpath) == "dvc.yaml":
+            spec = parse_dvcyaml(project.root, relpath)
+            base = posixpath.dirname(relpath)
+            found += [_join(base, path) for path in (*spec.metrics, *spec.params)]
+            found += [_join(base, path) for path in _plot_sources(spec.plots)]
+    return [*found, "dvc.lock", *(_repo_relpath(project, p) for p in include_untracked)]
+
+
+def _plot_sources(entries: Iterable[object]) -> list[str]:
+    """The files top-level plots read: a plot's id, or the files its `y` (and `x`) map."""
+    sources: list[str] = []
+    for entry in entries:
+        for plot_id, options in ({entry: None} if isinstance(entry, str) else entry).items():  # type: ignore[union-attr]
+            props = options if isinstance(options, dict) else {}
+            if not isinstance(props.get("y"), dict):
+                sources.append(str(plot_id))
+                continue
+            sources += [str(f) for axis in ("y", "x") if isinstance(props.get(axis), dict)
+                        for f in props[axis]]  # fmt: skip
+    return sources
+
+
+def _join(base: str, path: str) -> str:
+    return posixpath.normpath(posixpath.join(base, path))
+
+
+def save_message(project: Project, committed: Sequence[tuple[str, str]]) -> str:
+    """`dvc exp save`'s message: the sha256 of the lock entries of the stages it committed,
+    given as (lock file, stage name); dvc hashes none when targets were named (`{}`)."""
+    entries: dict[str, object] = {}
+    locks: dict[str, dict] = {}
+    for lockfile, name in committed:
+        if lockfile not in locks:
+            try:
+                locks[lockfile] = read_lock(project.root, lockfile)
+            except LlmpipeError:
+                locks[lockfile] = {}  # an unreadable lock only changes the hash
+        if name in locks[lockfile]:
+            entries[name] = locks[lockfile][name]
+    return _digest_message(entries)
 
 
 def _add_present(top: str, scratch: str, env: dict[str, str]) -> None:
@@ -156,6 +213,10 @@ def _message(project: Project, stages: Iterable[Stage]) -> str:
             entries.update(read_lock(project.root, lockfile))
         except LlmpipeError:
             continue  # an unreadable lock only changes the hash in the message
+    return _digest_message(entries)
+
+
+def _digest_message(entries: dict[str, object]) -> str:
     digest = hashlib.sha256(json.dumps(entries, sort_keys=True).encode("utf-8")).hexdigest()
     return f"dvc: commit experiment {digest}"
 

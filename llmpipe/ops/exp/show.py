@@ -19,7 +19,8 @@ from ...compare.revisions import WORKSPACE, Revision, resolve
 from ...errors import LlmpipeError
 from ...lockfile import hashes_in, read_lock
 from ...spec import read_dvcfile_hashes
-from .refs import ExpRef, experiments
+from .refs import NAMESPACE, ExpRef, experiments_in
+from .showmemo import Entry, ShowMemo
 
 if TYPE_CHECKING:
     from ...compare.formats import Fetch
@@ -37,6 +38,8 @@ class ShowRequest:
     num: int = 1  # commits to show back from each revision
     hide_workspace: bool = False
     param_deps: bool = False  # only params that stages depend on
+    force: bool = False  # read every commit again, not from the memo (which is refreshed)
+    sha_only: bool = False  # baselines unnamed: shown by commit, as dvc's --sha
 
 
 @dataclass
@@ -97,24 +100,29 @@ class ExpRange:
 def show(project: Project, request: ShowRequest, fetch: Fetch | None = None) -> list[ExpState]:
     """The states `dvc exp show` lists for `request`. Unreadable revisions and files are
     values (`error`), never left out. RevisionError for a revision git cannot resolve."""
+    memo = ShowMemo(project.llmpipe_dir, request.param_deps)
     with Comparison(project.root, project.odb, fetch) as comparison:
-        return _Collector(comparison, request).collect()
+        return _Collector(comparison, request, memo).collect()
 
 
 class _Collector:
-    def __init__(self, comparison: Comparison, request: ShowRequest) -> None:
-        self.comparison, self.request = comparison, request
+    def __init__(self, comparison: Comparison, request: ShowRequest, memo: ShowMemo) -> None:
+        self.comparison, self.request, self.memo = comparison, request, memo
         self.objects: GitObjects = comparison.objects
         self.root = comparison.root
         self._commits: dict[str, tuple[list[str], int]] = {}
+        self._kept: dict[str, Entry] = {}  # commits whose values the memo held
+        # Every ref the command reads, from one git run.
+        self._refs = scm.ref_listing(self.root, ("refs/heads", "refs/tags", NAMESPACE))
 
     def collect(self) -> list[ExpState]:
         if scm.head_commit(self.root) is None:
             return []  # dvc shows nothing in a repository without commits
         baselines = self._baselines()
-        names = describe_baselines(self.root, baselines)
+        names = {} if self.request.sha_only else describe_baselines(
+            self.root, baselines, self._refs)  # fmt: skip
         by_baseline: dict[str, list[ExpRef]] = {}
-        for exp in experiments(self.root):
+        for exp in experiments_in((full, sha) for full, _, sha in self._refs):
             if exp.baseline in baselines:
                 by_baseline.setdefault(exp.baseline, []).append(exp)
         self._prefetch(baselines + [e.commit for exps in by_baseline.values() for e in exps])
@@ -129,11 +137,13 @@ class _Collector:
 
     def _prefetch(self, commits: list[str]) -> None:
         """Read what every revision needs in a few requests to git, not a few per revision:
-        the commits, their trees, then the files the first revision's pipeline reads."""
+        the commits, their trees, then the files the first revision's pipeline reads.
+        Commits whose values the memo holds need nothing from git."""
+        commits = [sha for sha in commits if not self._recall(sha)]
         for sha, content in self.objects.commits(commits).items():
             self._commits[sha] = _parse_commit(content)
         trees = [self.comparison.tree(Revision(sha, sha)) for sha in commits]
-        self.objects.prefetch_trees(self.objects.tree_of(sha) for sha in self._commits)
+        self.objects.prefetch_trees(self.objects.tree_of(sha) for sha in commits)
         if not trees:
             return
         pipeline = self.comparison.pipeline(Revision(commits[0], commits[0]))
@@ -144,25 +154,30 @@ class _Collector:
     def _baselines(self) -> list[str]:
         """Baseline commits in dvc's order: named revisions (and `num` back), branches, tags."""
         request = self.request
-        found = self._with_ancestors(request.revs or (() if self._any() else ("HEAD",)))
+        named = request.revs or (() if self._any() else ("HEAD",))
+        found = self._with_ancestors([self._resolve(rev) for rev in named])
         if request.all_commits:
             found += scm.all_commits(self.root)
         else:
             if request.all_branches:
-                branches = scm.list_refs(self.root, "refs/heads")
-                found += self._with_ancestors([name for name, _ in branches])
+                # The listing's sha is what its (unambiguous) short name resolves to.
+                branches = [sha for full, _, sha in self._refs if full.startswith("refs/heads/")]
+                found += self._with_ancestors(branches)
             if request.all_tags:
-                found += [sha for _, sha in scm.list_refs(self.root, "refs/tags")]
+                found += [sha for full, _, sha in self._refs if full.startswith("refs/tags/")]
         return list(dict.fromkeys(found))
+
+    def _resolve(self, rev: str) -> str:
+        head = scm.head_commit(self.root) if rev == "HEAD" else None  # no git process
+        return head or resolve(self.root, self.objects, rev)
 
     def _any(self) -> bool:
         r = self.request
         return bool(r.revs) or r.all_branches or r.all_tags or r.all_commits
 
-    def _with_ancestors(self, revs: Any) -> list[str]:
+    def _with_ancestors(self, commits: list[str]) -> list[str]:
         found = []
-        for rev in revs:
-            sha: str | None = resolve(self.root, self.objects, rev)
+        for sha in commits:
             for _ in range(max(self.request.num, 1)):
                 if sha is None:
                     break
@@ -190,20 +205,35 @@ class _Collector:
 
     def _commit(self, sha: str) -> tuple[list[str], int]:
         """(parents, committer time) of commit `sha`."""
-        if sha not in self._commits:
+        if sha not in self._commits and not self._recall(sha):
             found = self.objects.read(sha)
             if found is None or found[1] != "commit":
                 raise LlmpipeError(f"cannot read commit {sha[:10]}")
             self._commits[sha] = _parse_commit(found[2])
         return self._commits[sha]
 
+    def _recall(self, sha: str) -> bool:
+        """Whether the memo holds `sha` (then its commit facts are known too)."""
+        if self.request.force:
+            return False
+        if sha not in self._kept and sha not in self._commits:
+            entry = self.memo.recall(sha)
+            if entry is not None:
+                self._kept[sha] = entry
+                self._commits[sha] = entry[0], entry[1]
+        return sha in self._kept
+
     def _state(self, rev: str, commit: str | None) -> ExpState:
+        if commit is not None and commit in self._kept:
+            params, metrics, deps, outs = self._kept[commit][2]
+            return ExpState(rev, data=ExpData(rev, _local_time(self._commit(commit)[1]),
+                                              params, metrics, deps, outs))  # fmt: skip
         revision = Revision(rev, commit)
         try:
             pipeline = self.comparison.pipeline(revision)
             if pipeline.error:
                 raise LlmpipeError(pipeline.error)
-            when = None if commit is None else datetime.fromtimestamp(self._commit(commit)[1])  # noqa: DTZ006 - dvc shows local time
+            when = None if commit is None else _local_time(self._commit(commit)[1])
             metrics = self.comparison.metrics(revision)
             params = self.comparison.params(revision, deps_only=self.request.param_deps)
             deps, outs = _deps_and_outs(self.comparison.tree(revision), pipeline.stages)
@@ -217,10 +247,18 @@ class _Collector:
             )
         except LlmpipeError as exc:
             return ExpState(rev, error={"msg": str(exc), "type": type(exc).__name__})
+        if commit is not None and not any(f.error for f in (*params.files.values(),
+                                                            *metrics.files.values())):  # fmt: skip
+            parents, time = self._commit(commit)
+            self.memo.remember(commit, (parents, time, (data.params, data.metrics, deps, outs)))
         return ExpState(rev, data=data)
 
 
 _MAX_EXP_COMMITS = 1000  # an experiment is a few commits; never walk a whole history
+
+
+def _local_time(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp)  # noqa: DTZ006 - dvc shows local time
 
 
 def _parse_commit(content: bytes) -> tuple[list[str], int]:
@@ -235,15 +273,22 @@ def _parse_commit(content: bytes) -> tuple[list[str], int]:
     return parents, when
 
 
-def describe_baselines(root: str, shas: list[str]) -> dict[str, str | None]:
-    """dvc's names of baselines: the checked-out branch for HEAD, else a tag, else a branch."""
+def describe_baselines(
+    root: str, shas: list[str], refs: list[tuple[str, str, str]] | None = None
+) -> dict[str, str | None]:
+    """dvc's names of baselines: the checked-out branch for HEAD, else a tag, else a branch.
+
+    `refs` is `scm.ref_listing` of at least refs/heads and refs/tags (default: read it)."""
     head, branch = scm.head_commit(root), scm.current_branch(root)
+    if refs is None:
+        refs = scm.ref_listing(root, ("refs/heads", "refs/tags"))
     tags: dict[str, str] = {}
     branches: dict[str, str] = {}
-    for name, sha in scm.list_refs(root, "refs/tags"):
-        tags.setdefault(sha, name)
-    for name, sha in scm.list_refs(root, "refs/heads"):
-        branches.setdefault(sha, name)
+    for full, name, sha in refs:
+        if full.startswith("refs/tags/"):
+            tags.setdefault(sha, name)
+        elif full.startswith("refs/heads/"):
+            branches.setdefault(sha, name)
     return {
         sha: branch if sha == head and branch else tags.get(sha) or branches.get(sha)
         for sha in shas

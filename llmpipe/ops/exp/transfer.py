@@ -39,11 +39,13 @@ class ExpSelection:
 
 @dataclass(frozen=True)
 class DataOptions:
-    """The data side: skipped with `cache=False`; `remote` and `jobs` as in `push`."""
+    """The data side: skipped with `cache=False`; `remote`, `jobs` and `run_cache` (the
+    run-cache too, dvc's `--run-cache`) as in `push`."""
 
     cache: bool = True
     remote: str | None = None
     jobs: int | None = None
+    run_cache: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,10 @@ def _move_data(
         return None
     outputs = revision_outputs(project.root, [exp.commit for exp in exps])
     plan = with_outputs(project, TransferPlan(), outputs, data.remote, upload)
+    if data.run_cache:
+        runs = project.config.remote(data.remote)
+        plan = TransferPlan({runs.name: [], **plan.groups}, {runs.name: runs, **plan.remotes},
+                            runs.name)  # fmt: skip
     require_transfer_rights(project, plan.remotes.values(), upload=upload)
-    request = TransferRequest(remote=data.remote, jobs=data.jobs)
+    request = TransferRequest(remote=data.remote, jobs=data.jobs, run_cache=data.run_cache)
     return run_transfer(project, plan, request, None, upload=upload)
