@@ -8,6 +8,7 @@ networkx graph costs more to import than the whole no-op run should take.
 from __future__ import annotations
 
 import bisect
+import heapq
 import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -43,16 +44,18 @@ class Graph:
         chosen = set(self.stages if selected is None else selected)
         position = {address: index for index, address in enumerate(self.stages)}
         pending = {a: len(self.parents[a] & chosen) for a in chosen}
-        ready = sorted((a for a, n in pending.items() if n == 0), key=position.__getitem__)
+        # A heap by file position: the earliest ready stage next, in O(n log n) (sorting
+        # the ready list after every stage made 10,000 independent stages quadratic).
+        ready = [(position[a], a) for a, n in pending.items() if n == 0]
+        heapq.heapify(ready)
         ordered: list[str] = []
         while ready:
-            current = ready.pop(0)
+            _, current = heapq.heappop(ready)
             ordered.append(current)
-            for child in sorted(self.children[current] & chosen, key=position.__getitem__):
+            for child in self.children[current] & chosen:
                 pending[child] -= 1
                 if pending[child] == 0:
-                    ready.append(child)
-            ready.sort(key=position.__getitem__)
+                    heapq.heappush(ready, (position[child], child))
         return ordered
 
     def upstream(self, address: str) -> set[str]:

@@ -7,16 +7,20 @@ dicts at this edge of the system; `entry_for` builds one from values.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from . import lockjournal, parsememo
 from .errors import SpecError
 from .fsutil import atomic_write_text
-from .revfs import FileTree, as_tree, parse_once, read_text
+from .lockjournal import Journal
+from .revfs import FileTree, WorkTree, as_tree, parse_once, read_text
 from .stage import HashInfo, Stage
-from .yamlio import load_yaml, render_lock, split_stage_blocks
+from .yamlio import LOCK_HEADER, load_yaml, render_lock, split_stage_blocks, stage_block
 
 LockEntry = dict[str, Any]
 
@@ -31,7 +35,10 @@ def read_lock(root: str | FileTree, relpath: str) -> dict[str, LockEntry]:
 
 
 def _read_lock(tree: FileTree, relpath: str) -> dict[str, LockEntry]:
-    return parse_lock(read_text(tree, relpath) or "", relpath)
+    text = read_text(tree, relpath) or ""
+    if isinstance(tree, WorkTree):  # entries a killed `repro` left in the journal
+        text = lockjournal.applied(tree.root, relpath, text)
+    return parse_lock(text, relpath)
 
 
 def parse_lock(text: str, relpath: str) -> dict[str, LockEntry]:
@@ -95,13 +102,13 @@ def item_problem(item: object) -> str | None:
     """What is wrong with one recorded dep or out (a lock or .dvc file entry), or None."""
     if not isinstance(item, dict) or not isinstance(item.get("path"), str):
         return "every entry needs a 'path' string"
-    for field, (expected, described) in _ITEM_FIELD_TYPES.items():
-        if field in item and not isinstance(item[field], expected):
-            return f"'{field}' of '{item['path']}' must be {described}"
-    for field in _CHECKSUM_FIELDS:
-        value = item.get(field)
+    for name, (expected, described) in _ITEM_FIELD_TYPES.items():
+        if name in item and not isinstance(item[name], expected):
+            return f"'{name}' of '{item['path']}' must be {described}"
+    for name in _CHECKSUM_FIELDS:
+        value = item.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
-            return f"'{field}' of '{item['path']}' must be a hash string"
+            return f"'{name}' of '{item['path']}' must be a hash string"
     return None
 
 
@@ -140,42 +147,108 @@ def hashes_in(entry: LockEntry, section: str) -> dict[str, HashInfo]:
     return found
 
 
+@dataclass
+class _OpenLock:
+    """What a writer knows of one lock file: its entries and the text of each."""
+
+    stages: dict[str, LockEntry]
+    text: str  # as read; split into `blocks` on the first update (a no-op never needs them)
+    blocks: dict[str, str] | None = None  # the text of every entry (empty: not dvc's text)
+    inexact: set[str] = field(default_factory=set)  # blocks ruamel wrote (see stage_block)
+    size: int = 0  # bytes of the lock as last written
+    pending: bool = False  # the file lacks entries this writer holds (in its journal)
+    written: str | None = None  # the text last written, for the parse memo at `close`
+    journal: Journal | None = None
+
+
 class LockWriter:
     """Updates lock files one stage at a time; safe to call from worker threads.
 
-    The full text is re-rendered from cached per-entry text and written
-    atomically, so a crash leaves the previous complete lock file.
+    Each update reaches the disk before `update` returns: a small lock is rewritten
+    atomically (a crash leaves the previous complete file), a large one gets the entry
+    appended to its journal and is rewritten in amortized steps (`lockjournal`), so a
+    first `repro` of n stages writes O(n) bytes. `close()` (at the end of the command,
+    also on errors) leaves every lock file complete.
     """
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self._files: dict[str, dict[str, LockEntry]] = {}
-        # Text of entries unchanged since the file was read: rewriting the lock after
-        # one stage of a 100-stage pipeline renders one entry, not a hundred.
-        self._verbatim: dict[str, dict[str, str]] = {}
+        self._files: dict[str, _OpenLock] = {}
         self._mutex = threading.Lock()
 
-    def _stages(self, relpath: str) -> dict[str, LockEntry]:
-        stages = self._files.get(relpath)
-        if stages is None:
-            text = read_text(as_tree(self.root), relpath) or ""
-            stages = dict(parse_lock(text, relpath))
-            self._files[relpath] = stages
-            self._verbatim[relpath] = split_stage_blocks(text)
-        return stages
+    def _open(self, relpath: str) -> _OpenLock:
+        lock = self._files.get(relpath)
+        if lock is None:
+            on_disk = read_text(as_tree(self.root), relpath) or ""
+            text = lockjournal.applied(self.root, relpath, on_disk)
+            lock = _OpenLock(dict(parse_lock(text, relpath)), text)
+            lock.pending = text != on_disk
+            self._files[relpath] = lock
+        return lock
 
     def entry(self, relpath: str, name: str) -> LockEntry | None:
         """The current entry of a stage, including updates made through this writer."""
         with self._mutex:
-            return self._stages(relpath).get(name)
+            return self._open(relpath).stages.get(name)
 
     def update(self, relpath: str, name: str, entry: LockEntry) -> None:
         with self._mutex:
-            stages = self._stages(relpath)
-            if stages.get(name) == entry:
+            lock = self._open(relpath)
+            if lock.stages.get(name) == entry:
                 return
-            stages[name] = entry
-            verbatim = self._verbatim.setdefault(relpath, {})
-            verbatim.pop(name, None)
-            text = render_lock(stages, verbatim)
-            atomic_write_text(os.path.join(self.root, relpath), text)
+            lock.stages[name] = entry
+            block = self._set_block(lock, name, entry)
+            journal = lock.journal
+            if journal is not None and journal.size * 2 < lock.size:
+                journal.append(name, block)
+                lock.pending = True
+            else:
+                self._rewrite(relpath, lock)
+
+    @staticmethod
+    def _blocks(lock: _OpenLock) -> dict[str, str]:
+        """The text of each entry, split from the file's text the first time it is needed."""
+        if lock.blocks is None:
+            lock.blocks = split_stage_blocks(lock.text)
+            if not lock.blocks:  # not dvc's layout: render all of it anew
+                for name, entry in lock.stages.items():
+                    lock.blocks[name], exact = stage_block(name, entry)
+                    if not exact:
+                        lock.inexact.add(name)
+        return lock.blocks
+
+    def _set_block(self, lock: _OpenLock, name: str, entry: LockEntry) -> str:
+        block, exact = stage_block(name, entry)
+        self._blocks(lock)[name] = block
+        (lock.inexact.discard if exact else lock.inexact.add)(name)
+        return block
+
+    def _rewrite(self, relpath: str, lock: _OpenLock, last: bool = False) -> None:
+        blocks = self._blocks(lock)
+        text = LOCK_HEADER + "".join(blocks.values()) if blocks else render_lock({})
+        atomic_write_text(os.path.join(self.root, relpath), text)
+        lock.size, lock.pending = len(text), False
+        if lock.journal is not None:
+            lock.journal.close(remove=True)
+            lock.journal = None
+        else:
+            lockjournal.discard(lockjournal.journal_path(self.root, relpath))
+        lock.written = text
+        if not last and lock.size > lockjournal.SMALL:
+            with contextlib.suppress(OSError):
+                lock.journal = Journal(self.root, relpath, text)
+
+    def close(self) -> None:
+        """Write into each lock file what only its journal holds; remove the journals."""
+        with self._mutex:
+            for relpath, lock in self._files.items():
+                if lock.pending:
+                    self._rewrite(relpath, lock, last=True)
+                elif lock.journal is not None:  # nothing in it since the last rewrite
+                    lock.journal.close(remove=True)
+                    lock.journal = None
+                if lock.written is not None and not lock.inexact:
+                    # The next command reads this text: it need not import PyYAML to
+                    # parse it (only the last text: the memo keeps 512 entries).
+                    parsememo.remember(lock.written, {"schema": "2.0", "stages": lock.stages}, None)
+                    lock.written = None

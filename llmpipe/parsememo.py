@@ -57,15 +57,21 @@ def _rules() -> bytes:
     return FORMAT + f":{st.st_size}:{st.st_mtime_ns}:".encode()
 
 
-def recall(text: str) -> tuple[Any, dict[int, dict[Any, int]]] | None:
-    """(data, key lines by id of each mapping) for `text` parsed before, or None."""
+def recall(text: str, lines: bool = True) -> tuple[Any, dict[int, dict[Any, int]]] | None:
+    """(data, key lines by id of each mapping) for `text` parsed before, or None.
+
+    Without `lines` the caller needs only the data, and an entry kept without key
+    lines (`remember(..., None)`: a lock file its writer recorded) serves as well.
+    """
     path = _entry(text)
     found = None if path is None else read_entry(path)
     if found is None:
         return None
     try:
         data, by_path = found
-        return data, {id(_at(data, where)): lines for where, lines in by_path}
+        if by_path is None:
+            return None if lines else (data, {})
+        return data, {id(_at(data, where)): at for where, at in by_path}
     except (ValueError, TypeError, KeyError, IndexError):
         return None
 
@@ -92,14 +98,19 @@ def _at(data: Any, where: tuple) -> Any:
     return data
 
 
-def remember(text: str, data: Any, key_lines: dict[int, dict[Any, int]]) -> None:
-    """Keep `data` (parsed from `text`) and its key lines; silently skip what can't be kept."""
+def remember(text: str, data: Any, key_lines: dict[int, dict[Any, int]] | None) -> None:
+    """Keep `data` (parsed from `text`) and its key lines; silently skip what can't be kept.
+
+    `key_lines` None: the writer of `text` knows its data but not its lines (see `recall`).
+    """
     path = _entry(text)
     if path is None:
         return
-    by_path: list[tuple[tuple, dict[Any, int]]] = []
-    if not _collect(data, (), key_lines, by_path, set()):
-        return
+    by_path: list[tuple[tuple, dict[Any, int]]] | None = None
+    if key_lines is not None:
+        by_path = []
+        if not _collect(data, (), key_lines, by_path, set()):
+            return
     write_entry(path, (data, by_path))
 
 

@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "fsutil",
             "pathguard",
             "yamlio",
+            "yamlemit",
             "parsememo",
             "hashing",
             "stage",
@@ -36,7 +37,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "checkpoint",
         },
     ),  # fmt: skip
-    ("spec and graph", {"spec", "graph", "lockfile", "outputs"}),
+    ("spec and graph", {"spec", "graph", "lockfile", "lockjournal", "outputs"}),
     ("services", {"cache", "lineage", "storage", "hydra", "security", "compare"}),
     ("project", {"project"}),
     ("engines", {"run", "remote", "registry", "ckpt", "external", "cluster"}),

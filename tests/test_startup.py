@@ -99,3 +99,16 @@ def test_a_run_records_the_version_without_importlib_metadata(project: Project) 
     assert llmpipe.__version__ == importlib.metadata.version("llmpipe")
     lineage = project.ok("log", "--json").out
     assert f'"llmpipe_version": "{llmpipe.__version__}"' in lineage
+
+
+def test_a_run_writes_the_lock_without_ruamel_and_the_next_reads_it_without_yaml(
+    project: Project,
+) -> None:
+    """The lock entry is written by `yamlemit`, and its data goes to the parse memo with
+    the text, so the next command does not parse the lock it finds (issue 20, goal 1)."""
+    pipeline(project)
+    project.write("data.txt", "changed\n")
+    assert loaded_by_repro(project, ("ruamel.yaml",)) == []
+    assert loaded_by_repro(project, ("yaml", "ruamel.yaml")) == []
+    lock = project.read("dvc.lock")
+    assert "md5: " in lock and lock.startswith("schema: '2.0'\nstages:\n  copy:\n")

@@ -81,11 +81,14 @@ def commit_locked(
     ctx = run_context(project)
     locks = LockWriter(project.root)
     committed = []
-    for stage in chosen:
-        status = _status(ctx, stage, locks)
-        if not force and _changed(status):
-            _ask(stage, status, confirm)
-        committed.append(_record(ctx, stage, status, locks))
+    try:
+        for stage in chosen:
+            status = _status(ctx, stage, locks)
+            if not force and _changed(status):
+                _ask(stage, status, confirm)
+            committed.append(_record(ctx, stage, status, locks))
+    finally:
+        locks.close()
     return committed
 
 

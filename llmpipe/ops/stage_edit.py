@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import SpecError
 from ..fsutil import atomic_write_text, remove
 from ..gitignore import unignore_output
-from ..lockfile import parse_lock
+from ..lockfile import read_lock
 from ..run.repolock import repo_lock
 from ..stage import Stage
 from ..yamlio import dump_yaml, load_for_update, render_lock
@@ -108,8 +108,7 @@ def _drop_lock_entry(project: Project, stage: Stage) -> None:
     path = os.path.join(project.root, stage.lockfile)
     if not os.path.exists(path):
         return
-    with open(path, encoding="utf-8") as handle:
-        entries = dict(parse_lock(handle.read(), stage.lockfile))
+    entries = dict(read_lock(project.root, stage.lockfile))  # with a killed run's journal
     if entries.pop(stage.name, None) is None:
         return
     if entries:

@@ -8,6 +8,7 @@ its descendants are not run; other branches stop being started unless
 from __future__ import annotations
 
 import concurrent.futures as cf
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -68,13 +69,24 @@ class Scheduler:
         self.result = ReproResult()
         selected = set(order)
         self.waiting = {a: set(graph.parents[a]) & selected for a in order}
+        self._index = {address: number for number, address in enumerate(order)}
+        self._ready: list[tuple[int, str]] = []
         self.forced: set[str] = set(options.forced_targets)
         self.dirty_upstream: set[str] = set()  # dry runs: upstream would run
         self.stop = False
 
     def run(self) -> ReproResult:
+        try:
+            return self._run()
+        finally:
+            self.locks.close()  # also on Ctrl-C: leave dvc.lock complete
+
+    def _run(self) -> ReproResult:
         jobs = max(1, self.options.jobs)
-        pending = list(self.order)
+        # Insertion-ordered, and a heap of the stages whose parents are done, by order:
+        # scanning a list of pending stages after each one made 10,000 stages quadratic.
+        pending = dict.fromkeys(self.order)
+        self._ready = [(self._index[a], a) for a in self.order if not self.waiting[a]]
         with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
             running: dict[cf.Future, str] = {}
             while pending or running:
@@ -96,13 +108,14 @@ class Scheduler:
         self.result.not_run.extend(pending)
         return self.result
 
-    def _take_ready(self, pending: list[str], room: int) -> list[str]:
-        if self.stop or room <= 0:
-            return []
-        ready = [a for a in pending if not self.waiting[a]][:room]
-        for address in ready:
-            pending.remove(address)
-        return ready
+    def _take_ready(self, pending: dict[str, None], room: int) -> list[str]:
+        taken: list[str] = []
+        while not self.stop and self._ready and len(taken) < room:
+            _, address = heapq.heappop(self._ready)
+            if address in pending:  # not blocked by a failure meanwhile
+                del pending[address]
+                taken.append(address)
+        return taken
 
     def _process(self, address: str) -> StageOutcome | None:
         stage = self.graph.stages[address]
@@ -152,9 +165,13 @@ class Scheduler:
         elif outcome.kind == "failed":
             reporter.stage_failed(stage, outcome.error or "failed")
 
-    def _finish(self, address: str, outcome: StageOutcome | None, pending: list[str]) -> None:
+    def _finish(self, address: str, outcome: StageOutcome | None, pending: dict[str, None]) -> None:
         for child in self.graph.children[address]:
-            self.waiting.get(child, set()).discard(address)
+            waiting = self.waiting.get(child)
+            if waiting is not None and address in waiting:
+                waiting.discard(address)
+                if not waiting and child in pending:
+                    heapq.heappush(self._ready, (self._index[child], child))
         if outcome is None:
             return
         self.result.outcomes.append(outcome)
@@ -172,10 +189,10 @@ class Scheduler:
         if self.options.run.dry:
             self.dirty_upstream |= descendants
 
-    def _block_descendants(self, address: str, pending: list[str]) -> None:
+    def _block_descendants(self, address: str, pending: dict[str, None]) -> None:
         blocked = self.graph.downstream(address) - {address}
         for child in [a for a in pending if a in blocked]:
-            pending.remove(child)
+            del pending[child]
             self.result.not_run.append(child)
         if not self.options.keep_going:
             self.stop = True

@@ -200,9 +200,6 @@ def _restore_from_run_cache(
 ) -> StageOutcome | None:
     if not runcache.cacheable(stage):
         return None
-    from ..cache.checkout import checkout
-    from ..gitignore import ignore_output
-
     inputs = entry_for(stage, status.dep_hashes, status.params, {})
     # Sorted by path as in the lock entry: the key hashes the list in its order.
     inputs["outs"] = [{"path": path} for path in sorted(out.path for out in stage.outs)]
@@ -217,6 +214,10 @@ def _restore_from_run_cache(
         if ctx.stand_ins is not None:
             leave_in_cache(ctx, stage, out_hashes)
             return _restored(ctx, stage, status, locks, out_hashes, started)
+        # Imported here, not above: most stages that run have no run-cache entry.
+        from ..cache.checkout import checkout
+        from ..gitignore import ignore_output
+
         for path, info in out_hashes.items():
             result = checkout(
                 ctx.odb,

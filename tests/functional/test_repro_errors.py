@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -192,3 +193,39 @@ def test_outside_a_project_is_a_clear_error(tmp_path):
         env={**os.environ, "PYTHONPATH": str(project_root())},
     )
     assert result.returncode != 0 and "llmpipe init" in result.stderr
+
+
+def test_sigkill_keeps_finished_stages_of_a_large_lock(project):
+    """Past 64 KiB, dvc.lock is rewritten in steps and finished entries wait in a
+    journal in between (issue 20): a kill loses none, and the next `repro` runs only the
+    stage that was killed; when it ends, dvc.lock holds everything (dvc agrees)."""
+    values = "\n".join(f"  - {i}" for i in range(2500))
+    project.write("params.yaml", f"big:\n{values}\n")
+    stages = ["stages:"]
+    for i in range(10):
+        sleep = " && sleep 300" if i == 9 else ""
+        deps = f"\n    deps: [s{i - 1}.txt]" if i else ""
+        stages.append(
+            f"  s{i}:\n    cmd: echo {i} > s{i}.txt{sleep}{deps}\n"
+            f"    params: [big]\n    outs: [s{i}.txt]"
+        )
+    project.write("dvc.yaml", "\n".join(stages) + "\n")
+    first = project.spawn_llmpipe("repro")
+    try:
+        _wait_for(lambda: (project.path / "s9.txt").exists(), timeout=120)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.communicate()
+    on_disk = project.read("dvc.lock")
+    # Entries of ~32 KB: the lock was last rewritten after s6; s7 and s8 are journaled.
+    assert len(on_disk) > 64 * 1024 and "  s6:\n" in on_disk and "  s8:\n" not in on_disk
+    project.write("dvc.yaml", "\n".join(stages).replace(" && sleep 300", "") + "\n")
+    result = project.llmpipe("repro")
+    assert result.returncode == 0, result.stderr
+    assert "Running stage 's9'" in result.stdout
+    assert "Running stage 's8'" not in result.stdout
+    assert "  s8:\n" in project.read("dvc.lock")
+    assert not list((project.path / ".llmpipe" / "tmp" / "lock-journal").iterdir())
+    if shutil.which("dvc"):
+        dvc = project.run("dvc", "status", check=False)
+        assert dvc.returncode == 0 and "up to date" in dvc.stdout, dvc.stdout + dvc.stderr

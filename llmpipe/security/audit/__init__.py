@@ -30,9 +30,33 @@ Modules: `log` (the directory: append, read), `verify` (check every chain)
 and `merge` (the union of two copies, for pull).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .log import UNSIGNED, AuditLog, audit_dir, chain_log, record_hash, signing_key_or_none
-from .merge import MergeResult, merge_directory, merge_logs
-from .verify import Problem, VerifyReport, verify_log
+
+if TYPE_CHECKING:
+    from .merge import MergeResult, merge_directory, merge_logs
+    from .verify import Problem, VerifyReport, verify_log
+
+# Appending a record (every audited command) needs only `log`: the others load when used.
+_LAZY = {
+    "MergeResult": "merge",
+    "merge_directory": "merge",
+    "merge_logs": "merge",
+    "Problem": "verify",
+    "VerifyReport": "verify",
+    "verify_log": "verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "UNSIGNED",
