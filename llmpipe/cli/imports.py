@@ -14,25 +14,44 @@ from .session import run_verb
 @click.argument("path", required=False, default="")
 @click.option("--rev", help="Git revision (branch, tag, commit) to list.")
 @click.option("-R", "--recursive", is_flag=True, help="List every file below PATH.")
+@click.option("-T", "--tree", is_flag=True, help="Show PATH and what is below it as a tree.")
+@click.option(
+    "-L",
+    "--level",
+    type=click.IntRange(min=0),
+    metavar="DEPTH",
+    help="How many levels -R or -T go down.",
+)
 @click.option("--dvc-only", is_flag=True, help="Show only outputs (data dvc/llmpipe tracks).")
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON, as dvc does.")
 @click.option("--remote", help="The source's remote to read directory listings from.")
+@click.option("--size", is_flag=True, help="Show sizes.")
+@click.option("--show-hash", is_flag=True, help="Show each entry's hash.")
 @verbose_option
 @quiet_stdout
-def ls(url: str, path: str, rev: str | None, recursive: bool, dvc_only: bool, as_json: bool,
-       remote: str | None, verbose: bool) -> None:  # fmt: skip
+def ls(url: str, path: str, rev: str | None, recursive: bool, tree: bool, level: int | None,
+       dvc_only: bool, as_json: bool, remote: str | None, size: bool, show_hash: bool,
+       verbose: bool) -> None:  # fmt: skip
     """List the files of PATH in the project at URL, git's and tracked data alike."""
-    from ..external.listing import list_path
+    from ..external.listing import list_path, tree_path
     from ..external.source import open_source
     from ..ops.imports import scratch_objects
+    from .lsview import list_rows, tree_rows
 
+    if tree and as_json:
+        raise click.UsageError("cannot use --tree and --json options together.")
     with open_source(url, rev) as source, scratch_objects(source, remote) as objects:
-        entries = list_path(source, objects, path, recursive, dvc_only)
+        if tree:
+            rows = tree_rows(tree_path(source, objects, path, dvc_only, level), size, show_hash)
+        else:
+            entries = list_path(source, objects, path, recursive, dvc_only, level)
     if as_json:
         emit_json([e.to_json() for e in entries], like_dvc=True)
         return
-    for entry in entries:
-        click.echo(entry.path)
+    if not tree:
+        rows = list_rows(entries, size, show_hash)
+    if rows:
+        click.echo(rows)
 
 
 @click.command()

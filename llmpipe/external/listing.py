@@ -40,34 +40,70 @@ class LsEntry:
 
 
 @dataclass(frozen=True)
+class LsNode:
+    """One row of `ls --tree`: the entry and, for a folder listed, its children in order."""
+
+    entry: LsEntry
+    contents: list[LsNode] | None = None
+
+
+@dataclass(frozen=True)
 class _File:
     isout: bool
     md5: str | None
     size: int | None
+    recorded: int | None = None  # the size the dvc file or .dir manifest gives, if any
     isexec: bool = False
 
 
 def list_path(
     source: Source, objects: SourceObjects, path: str = "", recursive: bool = False,
-    dvc_only: bool = False,
+    dvc_only: bool = False, maxdepth: int | None = None,
 ) -> list[LsEntry]:  # fmt: skip
     """The entries at `path` (a folder: its children; a file: itself), sorted by path.
 
-    `recursive` lists every file below instead (paths relative to `path`);
-    `dvc_only` keeps outputs only. PathMissingError when there is nothing at `path`.
+    `recursive` lists every file below instead (paths relative to `path`), down to
+    `maxdepth` levels with the folders at the last level listed as entries (dvc's
+    `-R -L`; 0 lists `path` itself); `dvc_only` keeps outputs and the folders holding
+    some. PathMissingError when there is nothing at `path`.
     """
     relpath = normalized(path)
     listing = _Listing(source, objects)
     listing.expand_outputs(relpath, recursive)
+    # `path` itself (a file, or anything at depth 0) is shown as it is, even with `dvc_only`
     if relpath in listing.files:
-        found = [listing.file_entry(relpath, posixpath.basename(relpath))]
-    elif relpath and not listing.is_folder(relpath):
+        return [listing.file_entry(relpath, posixpath.basename(relpath))]
+    if relpath and not listing.is_folder(relpath):
         raise PathMissingError(f"'{path}' does not exist in '{source.url}'")
-    elif recursive:
-        found = listing.files_below(relpath)
-    else:
-        found = listing.children(relpath)
-    return [e for e in found if e.isout or not dvc_only]
+    if recursive and maxdepth == 0:
+        return [listing.folder_entry(relpath, posixpath.basename(relpath) or ".")]
+    listing.dvc_side = dvc_only
+    found = _below(listing, relpath, recursive, maxdepth)
+    return [e for e in found if not dvc_only or listing.holds_outputs(relpath, e)]
+
+
+def _below(listing: _Listing, relpath: str, recursive: bool, maxdepth: int | None) -> list[LsEntry]:
+    if recursive:
+        return listing.files_below(relpath, maxdepth)
+    return listing.children(relpath)
+
+
+def tree_path(
+    source: Source, objects: SourceObjects, path: str = "", dvc_only: bool = False,
+    maxdepth: int | None = None,
+) -> LsNode:  # fmt: skip
+    """`path` as dvc's `ls --tree` shows it: itself (named as given, '.' for the top),
+    then its folders' contents, `maxdepth` levels down (all without it)."""
+    relpath = normalized(path)
+    listing = _Listing(source, objects)
+    listing.expand_outputs(relpath, True)
+    if relpath in listing.files:
+        return LsNode(listing.file_entry(relpath, path))
+    if relpath and not listing.is_folder(relpath):
+        raise PathMissingError(f"'{path}' does not exist in '{source.url}'")
+    root = listing.folder_entry(relpath, path or ".")
+    listing.dvc_side = dvc_only
+    return listing.tree(relpath, root, maxdepth, dvc_only)
 
 
 class _Listing:
@@ -77,13 +113,15 @@ class _Listing:
         self.source = source
         self.objects = objects
         self.dirouts: dict[str, HashInfo] = {}
+        self.dvc_side = False  # entries as dvc's `--dvc-only` shows them (see `_on_disk`)
         self.files: dict[str, _File] = {}
         outs = cached_outputs(source)
         for out in outs:
             if out.info.isdir:
                 self.dirouts[out.path] = out.info
             else:
-                self.files[out.path] = _File(True, out.info.value, self._size(out.path, out.info))
+                size = self._size(out.path, out.info)
+                self.files[out.path] = _File(True, out.info.value, size, out.info.size)
         skipped = {out.path for out in outs}
         for relpath in self._git_paths(skipped):
             self.files.setdefault(relpath, _File(False, None, self._file_size(relpath)))
@@ -95,8 +133,14 @@ class _Listing:
         assert self.source.root is not None
         return list(_walk(self.source.root, "", outputs))
 
+    @property
+    def _on_disk(self) -> bool:
+        """Whether sizes come from the files on disk: dvc's `--dvc-only` takes the
+        recorded ones even in a working directory."""
+        return self.source.in_workspace and not self.dvc_side
+
     def _size(self, relpath: str, info: HashInfo | None) -> int | None:
-        if self.source.in_workspace:
+        if self._on_disk:
             on_disk = self._stat(relpath)
             if on_disk is not None:
                 return on_disk.st_size
@@ -123,7 +167,7 @@ class _Listing:
             if inside or (recursive and below):
                 for entry, oid in self.objects.manifest(info.value, f"'{out_path}'"):
                     full = f"{out_path}/{entry}"
-                    size = self._size(full, None) if self.source.in_workspace else None
+                    size = self._size(full, None) if self._on_disk else None
                     self.files[full] = _File(True, oid, size)
 
     def is_folder(self, relpath: str) -> bool:
@@ -132,13 +176,45 @@ class _Listing:
 
     def file_entry(self, relpath: str, shown: str) -> LsEntry:
         f = self.files[relpath]
-        return LsEntry(f.isout, False, f.isexec, f.size, f.md5, shown)
+        size = f.recorded if self.dvc_side and f.isout else f.size
+        return LsEntry(f.isout, False, f.isexec, size, f.md5, shown)
 
-    def files_below(self, relpath: str) -> list[LsEntry]:
+    def files_below(self, relpath: str, maxdepth: int | None = None) -> list[LsEntry]:
+        """Every file below `relpath`; with `maxdepth`, those at most that deep plus the
+        folders exactly that deep (dvc lists them instead of descending)."""
         prefix = relpath + "/" if relpath else ""
-        return [
-            self.file_entry(p, p[len(prefix) :]) for p in sorted(self.files) if p.startswith(prefix)
+        shown: dict[str, LsEntry] = {}
+        for p in self.files:
+            if not p.startswith(prefix):
+                continue
+            parts = p[len(prefix) :].split("/")
+            if maxdepth is None or len(parts) <= maxdepth:
+                shown[p] = self.file_entry(p, p[len(prefix) :])
+            elif prefix + "/".join(parts[:maxdepth]) not in shown:
+                folder = prefix + "/".join(parts[:maxdepth])
+                shown[folder] = self.folder_entry(folder, folder[len(prefix) :])
+        return [shown[p] for p in sorted(shown)]
+
+    def holds_outputs(self, relpath: str, entry: LsEntry) -> bool:
+        """Whether `entry` (listed below `relpath`) is an output or a folder holding one."""
+        if entry.isout:
+            return True
+        prefix = posixpath.join(relpath, entry.path) + "/"
+        outputs = [*self.dirouts, *(p for p, f in self.files.items() if f.isout)]
+        return entry.isdir and any(p.startswith(prefix) for p in outputs)
+
+    def tree(self, relpath: str, entry: LsEntry, maxdepth: int | None, dvc_only: bool) -> LsNode:
+        """`entry` (at `relpath`) with its children, `maxdepth` levels down."""
+        if not entry.isdir or maxdepth == 0:
+            return LsNode(entry)
+        depth = None if maxdepth is None else maxdepth - 1
+        prefix = relpath + "/" if relpath else ""
+        contents = [
+            self.tree(prefix + child.path, child, depth, dvc_only)
+            for child in self.children(relpath)
+            if not dvc_only or self.holds_outputs(relpath, child)
         ]
+        return LsNode(entry, contents)
 
     def children(self, relpath: str) -> list[LsEntry]:
         prefix = relpath + "/" if relpath else ""
@@ -147,18 +223,19 @@ class _Listing:
             if p.startswith(prefix):
                 name, _, rest = p[len(prefix) :].partition("/")
                 names[name] = names.get(name, False) or bool(rest) or prefix + name in self.dirouts
-        entry = {True: self._folder_entry, False: self.file_entry}
+        entry = {True: self.folder_entry, False: self.file_entry}
         return [entry[folder](prefix + name, name) for name, folder in sorted(names.items())]
 
-    def _folder_entry(self, relpath: str, shown: str) -> LsEntry:
+    def folder_entry(self, relpath: str, shown: str) -> LsEntry:
         info = self.dirouts.get(relpath)
         inside = any(relpath.startswith(d + "/") for d in self.dirouts)
         if info is not None:
             return LsEntry(True, True, False, self._size(relpath, info), info.value, shown)
         if inside:
-            size = self._size(relpath, None) if self.source.in_workspace else None
+            size = self._size(relpath, None) if self._on_disk else None
             return LsEntry(True, True, False, size, None, shown)
-        return LsEntry(False, True, False, self._folder_size(relpath), None, shown)
+        size = None if self.dvc_side else self._folder_size(relpath)
+        return LsEntry(False, True, False, size, None, shown)
 
     def _folder_size(self, relpath: str) -> int | None:
         """dvc's size of a folder: `stat`'s on disk, the git tree object's at a commit."""
