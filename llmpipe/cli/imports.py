@@ -64,13 +64,22 @@ def ls(url: str, path: str, rev: str | None, recursive: bool, tree: bool, level:
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), help="Objects downloaded at once from a remote."
 )
+@click.option(
+    "--show-url",
+    is_flag=True,
+    help="Print where PATH's data is on the source's remote, and download nothing.",
+)
 @quiet_option
 @verbose_option
 def get(url: str, path: str, out: str | None, rev: str | None, force: bool, remote: str | None,
-        jobs: int | None, quiet: bool, verbose: bool) -> None:  # fmt: skip
+        jobs: int | None, show_url: bool, quiet: bool, verbose: bool) -> None:  # fmt: skip
     """Copy PATH of the project at URL (a git folder or URL) here, untracked."""
     from ..ops.imports import get as get_path
+    from ..ops.imports import get_url
 
+    if show_url:
+        click.echo(get_url(url, path, rev, remote))
+        return
     get_path(url, path, out, rev, force, remote, jobs)
 
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..cache.checkout import checkout
 from ..cache.odb import ObjectDB
-from ..errors import LlmpipeError, SpecError
-from ..external.items import FileEntry, find_item, import_hash, item_files
+from ..errors import LlmpipeError, PathMissingError, SourceError, SpecError
+from ..external.items import FileEntry, Item, find_item, import_hash, item_files
 from ..external.objects import SourceObjects
 from ..external.source import Source, open_source
 from ..gitignore import ignore_output
@@ -64,6 +64,37 @@ def get(
         files = item_files(source, item, objects)
         _write_files(source, objects, files, dest)
     return dest
+
+
+def get_url(url: str, path: str, rev: str | None = None, remote: str | None = None) -> str:
+    """Where the object of `path` (an output, or a file inside an output directory) of the
+    project at `url` lives on its remote (`remote`, default its default), as dvc's
+    `get --show-url` prints it. Whether the object is really there is not checked."""
+    from ..remote.layout import Layout
+
+    with open_source(url, rev) as source, scratch_objects(source, remote) as objects:
+        item = find_item(source, path)
+        if item.out is None:
+            raise SourceError(f"'{path}' is not an output of the project at '{url}'")
+        oid = _object_of(item, objects)
+        config = source.remote(remote)
+        if config.encrypt:
+            raise SourceError(
+                f"remote '{config.name}' of '{url}' is encrypted: its objects have no URL to show"
+            )
+        # Layout names objects without touching the storage, so no backend is opened
+        return f"{config.url.rstrip('/')}/{Layout(None, 'md5').path(oid)}"  # type: ignore[arg-type]
+
+
+def _object_of(item: Item, objects: SourceObjects) -> str:
+    """The object id of an output, or of one file inside an output directory."""
+    assert item.out is not None
+    if not item.sub:
+        return item.out.info.value
+    for relpath, oid in objects.manifest(item.out.info.value, f"'{item.out.path}'"):
+        if relpath == item.sub:
+            return oid
+    raise PathMissingError(f"'{item.path}' is not a file of output '{item.out.path}'")
 
 
 def _destination(out: str | None, source_path: str) -> str:
