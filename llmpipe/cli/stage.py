@@ -25,15 +25,20 @@ def _confirm(message: str) -> bool:
 @click.option(
     "-R", "--recursive", is_flag=True, help="A directory target: every stage defined inside it."
 )
+@click.option(
+    "--no-relink",
+    is_flag=True,
+    help="Leave the workspace files as they are (the cache gets copies, not links).",
+)
 @quiet_option
 @verbose_option
-def commit(targets: tuple[str, ...], force: bool, with_deps: bool, recursive: bool, quiet: bool,
-           verbose: bool) -> None:  # fmt: skip
+def commit(targets: tuple[str, ...], force: bool, with_deps: bool, recursive: bool,
+           no_relink: bool, quiet: bool, verbose: bool) -> None:  # fmt: skip
     """Record outputs as they are in the workspace (dvc.lock, .dvc files), without running."""
     from ..ops.commit import commit as commit_outputs
 
     committed = run_verb(commit_outputs, targets, force=force, with_deps=with_deps,
-                         confirm=_confirm, recursive=recursive)  # fmt: skip
+                         confirm=_confirm, recursive=recursive, relink=not no_relink)  # fmt: skip
     if quiet:
         return
     for lockfile in dict.fromkeys(c.lockfile for c in committed if c.lockfile.endswith("lock")):

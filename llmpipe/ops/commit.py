@@ -55,15 +55,17 @@ def commit(
     with_deps: bool = False,
     confirm: Confirm | None = None,
     recursive: bool = False,
+    relink: bool = True,
 ) -> list[Committed]:
     """Record the outputs of `targets` (default: every stage) as they are now; with
-    `recursive`, a directory target means the stages of every dvc file inside it.
+    `recursive`, a directory target means the stages of every dvc file inside it;
+    without `relink`, the workspace files are left as they are (the cache gets copies).
 
     CommitRefusedError when a stage changed and neither `force` nor `confirm` allows it;
     MissingDependencyError when a dep of a stage is missing.
     """
     with repo_lock(project.tmp_dir):
-        return commit_locked(project, targets, force, with_deps, confirm, recursive)
+        return commit_locked(project, targets, force, with_deps, confirm, recursive, relink)
 
 
 def commit_locked(
@@ -73,6 +75,7 @@ def commit_locked(
     with_deps: bool = False,
     confirm: Confirm | None = None,
     recursive: bool = False,
+    relink: bool = True,
 ) -> list[Committed]:
     """`commit` for a caller that holds the repository lock (`exp save`)."""
     graph = project_graph(project)
@@ -86,7 +89,7 @@ def commit_locked(
             status = _status(ctx, stage, locks)
             if not force and _changed(status):
                 _ask(stage, status, confirm)
-            committed.append(_record(ctx, stage, status, locks))
+            committed.append(_record(ctx, stage, status, locks, relink))
     finally:
         locks.close()
     return committed
@@ -117,12 +120,14 @@ def _ask(stage: Stage, status: StageStatus, confirm: Confirm | None) -> None:
         )
 
 
-def _record(ctx: RunContext, stage: Stage, status: StageStatus, locks: LockWriter) -> Committed:
+def _record(
+    ctx: RunContext, stage: Stage, status: StageStatus, locks: LockWriter, relink: bool
+) -> Committed:
     absent = [o.path for o in stage.outs if not os.path.lexists(ctx.abspath(stage, o.path))]
     if absent:
         raise RunError(f"stage '{stage.address}': output {', '.join(absent)} does not exist")
     if stage.is_data_source:
-        hashes = save_outputs(ctx, stage)
+        hashes = save_outputs(ctx, stage, relink)
         record_dvcfile_hashes(ctx.root, stage.dvcfile, hashes)
         return Committed(stage.address, stage.dvcfile, _repo_paths(stage, hashes))
     missing = [d.path for d in stage.deps if d.path not in status.dep_hashes]
@@ -131,7 +136,7 @@ def _record(ctx: RunContext, stage: Stage, status: StageStatus, locks: LockWrite
             f"stage '{stage.address}': dependency {', '.join(missing)} does not exist;"
             " create it before committing the stage"
         )
-    hashes = save_outputs(ctx, stage)
+    hashes = save_outputs(ctx, stage, relink)
     entry = entry_for(stage, status.dep_hashes, current_params(ctx, stage), hashes)
     locks.update(stage.lockfile, stage.name, entry)
     if runcache.cacheable(stage):

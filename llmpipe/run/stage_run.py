@@ -419,8 +419,10 @@ def _keep_legacy_entries(
         out_hashes[path] = info
 
 
-def save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
-    from ..cache.save import save
+def save_outputs(ctx: RunContext, stage: Stage, relink: bool = True) -> dict[str, HashInfo]:
+    """Hash and cache `stage`'s outputs; without `relink` the cache gets copies and the
+    workspace files stay as they are (dvc's `commit --no-relink`)."""
+    from ..cache.save import add_copies, save
     from ..gitignore import ignore_output
 
     missing = [o.path for o in stage.outs if not os.path.exists(ctx.abspath(stage, o.path))]
@@ -433,7 +435,12 @@ def save_outputs(ctx: RunContext, stage: Stage) -> dict[str, HashInfo]:
     hashes = {}
     for out in stage.outs:
         path = ctx.abspath(stage, out.path)
-        if out.cache:
+        if out.cache and not relink:
+            info, manifest = build(path, ctx.hash_name, ctx.state, ctx.progress, ignore=ctx.ignore)
+            add_copies(ctx.odb, path, info, manifest)
+            hashes[out.path] = info
+            ignore_output(ctx.root, stage.repo_path(out.path))
+        elif out.cache:
             hashes[out.path] = save(
                 path, ctx.odb, ctx.state, ctx.link_types, ctx.progress, ignore=ctx.ignore
             )

@@ -78,3 +78,28 @@ def test_recursive_commits_every_stage_defined_inside_a_directory(twins):
     assert "outside" not in twins.ours.read("dvc.lock")  # b.txt's old hash stays
     ours, _ = twins.both("commit", "-f", "sub")  # not a stage nor an output without -R
     assert ours.returncode == 1 and ours.stderr.startswith("ERROR: 'sub' does not exist")
+
+
+def _link_state(root, relpath: str) -> tuple[bool, int, bool]:
+    """(a symlink, hard links, writable): how a workspace file relates to the cache."""
+    path = root / relpath
+    st = path.lstat()
+    return path.is_symlink(), st.st_nlink, bool(st.st_mode & 0o200)
+
+
+def test_no_relink_leaves_the_workspace_files_and_copies_into_the_cache(twins):
+    twins.both("config", "cache.type", "hardlink")
+    twins.write("b.txt", "changed\n")
+    twins.write("d/y", "2\n")
+    twins.both("commit", "-f", "--no-relink")
+    twins.same_files("dvc.lock", "d.dvc")
+    for relpath in ("b.txt", "d/x", "d/y"):
+        ours = _link_state(twins.ours.path, relpath)
+        assert ours == _link_state(twins.theirs, relpath) == (False, 1, True), relpath
+    # the new objects are in the cache (copies), as in dvc's
+    theirs_cache = sorted(p.name for p in (twins.theirs / ".dvc/cache").rglob("*") if p.is_file())
+    ours_cache = sorted(p.name for p in (twins.ours.path / ".dvc/cache").rglob("*") if p.is_file())
+    assert set(theirs_cache) <= set(ours_cache)
+    twins.write("b.txt", "again\n")
+    twins.both("commit", "-f")  # relinked: the workspace file is now the cache's
+    assert _link_state(twins.ours.path, "b.txt") == _link_state(twins.theirs, "b.txt")
