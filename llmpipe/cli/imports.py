@@ -213,14 +213,18 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), help="Files or objects downloaded at once."
 )
+@click.option(
+    "-R", "--recursive", is_flag=True, help="A directory target: every import defined inside it."
+)
 @quiet_option
 @verbose_option
 def update(targets: tuple[str, ...], rev: str | None, remote: str | None, to_remote: bool,
-           jobs: int | None, quiet: bool, verbose: bool) -> None:  # fmt: skip
+           jobs: int | None, recursive: bool, quiet: bool, verbose: bool) -> None:  # fmt: skip
     """Bring imported data (TARGETS: .dvc files) up to date with its source."""
     from ..ops.imports import update as update_imports
 
-    done = run_verb(update_imports, targets, rev, remote, to_remote=to_remote, jobs=jobs)
+    done = run_verb(update_imports, targets, rev, remote, to_remote=to_remote, jobs=jobs,
+                    recursive=recursive)  # fmt: skip
     if not quiet:
         for item in done:
             state = "Updated" if item.changed else "Up to date:"

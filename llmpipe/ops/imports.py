@@ -243,16 +243,25 @@ def describe_updated(done: list[Imported]) -> tuple[Targets, Outcome]:
 def update(
     project: Project, targets: Sequence[str], rev: str | None = None,
     remote: str | None = None, to_remote: bool = False, jobs: int | None = None,
+    recursive: bool = False,
 ) -> list[Imported]:  # fmt: skip
     """Bring imports up to date with their source (at `rev`, which is then recorded).
 
     An import-url is downloaded again when its source changed; with `to_remote` its
     new content goes to the remote (`remote`, default the project's) only. `jobs`:
-    parallel downloads.
+    parallel downloads. With `recursive`, a directory target means every import
+    defined inside it.
     """
-    if remote and not to_remote and any(_is_url_import(project, t) for t in targets):
+    dvcfiles, others = _update_targets(project, targets, recursive)
+    if others and (rev or to_remote):
+        # dvc refuses too: the other stages would be updated from a worktree remote
+        flag = "--rev" if rev else "--to-remote"
+        raise SpecError(f"{flag} can't be used with worktree update ({others[0]} is no import)")
+    project.notices.extend(
+        f"Could not update '{path}', it was never pushed to a remote" for path in others
+    )
+    if remote and not to_remote and any(_is_url_import(project, t) for t in dvcfiles):
         raise SpecError("--remote can't be used without --to-remote")
-    dvcfiles = [_dvcfile_of(project, t) for t in targets]
     done = []
     with repo_lock(project.tmp_dir):
         for dvcfile in dvcfiles:
@@ -278,8 +287,32 @@ def update(
     return done
 
 
-def _is_url_import(project: Project, target: str) -> bool:
-    spec = read_import(project.root, _dvcfile_of(project, target))
+def _update_targets(
+    project: Project, targets: Sequence[str], recursive: bool
+) -> tuple[list[str], list[str]]:
+    """The .dvc files `targets` name, and the cached outputs of the other stages met:
+    with `recursive`, a directory names every stage inside it, and dvc would update
+    those that are no import from a worktree remote (which llmpipe does not have)."""
+    from .targets import project_graph, stages_inside
+
+    dvcfiles: list[str] = []
+    others: list[str] = []
+    for target in targets:
+        if not (recursive and os.path.isdir(target)):
+            dvcfiles.append(_dvcfile_of(project, target))
+            continue
+        graph = project_graph(project)
+        for address in stages_inside(project, graph, target):
+            stage = graph.stages[address]
+            if stage.dvcfile.endswith(".dvc") and read_import(project.root, stage.dvcfile):
+                dvcfiles.append(stage.dvcfile)
+            else:
+                others.extend(stage.repo_path(out.path) for out in stage.outs if out.cache)
+    return list(dict.fromkeys(dvcfiles)), others
+
+
+def _is_url_import(project: Project, dvcfile: str) -> bool:
+    spec = read_import(project.root, dvcfile)
     return spec is not None and spec.repo is None
 
 
