@@ -21,7 +21,13 @@ CREATE TABLE IF NOT EXISTS state (
     size INTEGER NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (inode, name)
-) WITHOUT ROWID
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS listing (
+    root TEXT NOT NULL,
+    name TEXT NOT NULL,
+    blob BLOB NOT NULL,
+    PRIMARY KEY (root, name)
+)
 """
 # SQLite's default limit on bound parameters is large now, but stay well below
 # the historical 999 so old builds work too.
@@ -31,7 +37,11 @@ _UINT64 = 1 << 64
 
 
 class StateDB(Protocol):
-    """Five small methods; `NoState` is the do-nothing implementation."""
+    """Seven small methods; `NoState` is the do-nothing implementation.
+
+    A listing is an opaque blob kept per directory (llmpipe.cache.listing): the
+    last stats and hashes of its files, read in one row instead of one per file.
+    """
 
     def get(self, path: str, st: os.stat_result, name: str = "md5") -> str | None: ...
 
@@ -42,6 +52,10 @@ class StateDB(Protocol):
     def set(self, path: str, st: os.stat_result, value: str, name: str = "md5") -> None: ...
 
     def set_many(self, items: list[tuple[str, os.stat_result, str]], name: str = "md5") -> None: ...
+
+    def get_listing(self, root: str, name: str = "md5") -> bytes | None: ...
+
+    def set_listing(self, root: str, blob: bytes, name: str = "md5") -> None: ...
 
     def close(self) -> None: ...
 
@@ -63,11 +77,17 @@ class NoState:
     def set_many(self, items: list[tuple[str, os.stat_result, str]], name: str = "md5") -> None:
         pass
 
+    def get_listing(self, root: str, name: str = "md5") -> bytes | None:
+        return None
+
+    def set_listing(self, root: str, blob: bytes, name: str = "md5") -> None:
+        pass
+
     def close(self) -> None:
         pass
 
 
-def _inode_key(st: os.stat_result) -> int:
+def inode_key(st: os.stat_result) -> int:
     # SQLite integers are signed 64-bit; some filesystems hand out larger inodes.
     ino = st.st_ino
     return ino - _UINT64 if ino >= _UINT64 >> 1 else ino
@@ -114,7 +134,7 @@ class SqliteState:
         _enable_wal(conn, timeout)
         # WAL + NORMAL: a power cut may lose the last rows, which only costs a rehash.
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(_SCHEMA)
+        conn.executescript(_SCHEMA)
         return conn
 
     def get(self, path: str, st: os.stat_result, name: str = "md5") -> str | None:
@@ -125,7 +145,7 @@ class SqliteState:
         self, items: list[tuple[str, os.stat_result]], name: str = "md5"
     ) -> list[str | None]:
         """`get` for many files with one query per batch; results in input order."""
-        keys = [_inode_key(st) for _, st in items]
+        keys = [inode_key(st) for _, st in items]
         rows = self._lookup(keys, name)
         results: list[str | None] = []
         for key, (_, st) in zip(keys, items, strict=True):
@@ -156,7 +176,7 @@ class SqliteState:
     def set(self, path: str, st: os.stat_result, value: str, name: str = "md5") -> None:
         """Record that the file with stat `st` hashes to `value` (buffered)."""
         with self._lock:
-            self._pending[(_inode_key(st), name)] = (st.st_mtime_ns, st.st_size, value)
+            self._pending[(inode_key(st), name)] = (st.st_mtime_ns, st.st_size, value)
             if len(self._pending) >= _FLUSH_EVERY:
                 self._flush_locked()
 
@@ -164,8 +184,26 @@ class SqliteState:
         """Record many hashes and write them in one transaction."""
         with self._lock:
             for _, st, value in items:
-                self._pending[(_inode_key(st), name)] = (st.st_mtime_ns, st.st_size, value)
+                self._pending[(inode_key(st), name)] = (st.st_mtime_ns, st.st_size, value)
             self._flush_locked()
+
+    def get_listing(self, root: str, name: str = "md5") -> bytes | None:
+        """The listing blob last kept for directory `root`, or None."""
+        with self._lock:
+            row = (
+                self._require_open()
+                .execute("SELECT blob FROM listing WHERE root = ? AND name = ?", (root, name))
+                .fetchone()
+            )
+        return row[0] if row else None
+
+    def set_listing(self, root: str, blob: bytes, name: str = "md5") -> None:
+        """Keep `blob` as the listing of directory `root` (replacing the last one)."""
+        with self._lock:
+            self._require_open().execute(
+                "INSERT OR REPLACE INTO listing (root, name, blob) VALUES (?, ?, ?)",
+                (root, name, blob),
+            )
 
     def flush(self) -> None:
         """Write buffered rows now."""
