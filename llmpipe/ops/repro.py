@@ -8,6 +8,7 @@ the outputs each stage produced.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Sequence
@@ -191,7 +192,11 @@ def _around_command(project: Project, wanted: dict[str, str]) -> Any:
     """What wraps each stage command: checkpoint resume and streaming (`llmpipe.ckpt`)."""
 
     def around(stage: Stage, inputs: dict[str, Any]) -> Any:
-        # Imported on the first command run: a no-op repro never loads it.
+        from ..ckpt.spec import checkpoint_spec
+
+        if checkpoint_spec(stage) is None:
+            # The session would do nothing; importing it costs ~10 ms a command.
+            return contextlib.nullcontext()
         from ..ckpt.session import checkpoint_session
 
         return checkpoint_session(
