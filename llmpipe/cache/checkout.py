@@ -18,6 +18,7 @@ import contextlib
 import os
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..dvcignore import DvcIgnore
 from ..fsutil import remove, walk_files
@@ -29,6 +30,8 @@ from .links import Linker, is_link_temp
 from .odb import ObjectDB
 from .parallel import map_in_threads, mostly_large
 from .state import StateDB
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -118,17 +121,20 @@ def plan_checkout(
     *,
     relink: bool = False,
     ignore: DvcIgnore | None = None,
+    only: str | None = None,
 ) -> CheckoutPlan:
     """Read the workspace at `path` and decide what `apply_checkout` will do.
 
     Files of a directory that `ignore` (`.dvcignore`) leaves out are not looked
-    at: neither removed nor counted as unsaved, as in dvc.
+    at: neither removed nor counted as unsaved, as in dvc. `only` (a relative path
+    inside a directory output) limits the plan to the files at or below it, as
+    dvc's checkout of a path inside a tracked folder does.
     """
     guard.check_output(path)
     if not odb.exists(hash_info.value):
         return CheckoutPlan(path, hash_info, missing=(path,))
     if hash_info.isdir:
-        plan = _plan_dir(odb, hash_info, path, state, relink, ignore)
+        plan = _plan_dir(odb, hash_info, path, state, relink, ignore, only)
     else:
         plan = _plan_file(odb, hash_info, path, state, relink)
     for target, _ in plan.write:
@@ -163,14 +169,15 @@ def _plan_dir(
     state: StateDB,
     relink: bool,
     ignore: DvcIgnore | None,
+    only: str | None = None,
 ) -> CheckoutPlan:
-    wanted = dict(odb.read_manifest(hash_info.value))
+    wanted = _below(dict(odb.read_manifest(hash_info.value)), only)
     clear = os.path.lexists(path) and not os.path.isdir(path)
     discarded: list[tuple[str, os.stat_result]] = []
     if clear and os.path.isfile(path):
         discarded.append((path, os.stat(path)))
     prune = ignore.pruner(path) if ignore is not None else None
-    existing = dict(walk_files(path, prune)) if os.path.isdir(path) else {}
+    existing = _below(dict(walk_files(path, prune)) if os.path.isdir(path) else {}, only)
     extra = sorted(set(existing) - set(wanted))
     current = _current_files(path, existing, wanted, odb, state)
     stale = [rel for rel in sorted(wanted) if current.get(rel) != wanted[rel]]
@@ -191,6 +198,14 @@ def _plan_dir(
         existed=os.path.lexists(path),
         relinked=frozenset(os.path.join(path, rel) for rel in relinked),
     )
+
+
+def _below(files: dict[str, _T], only: str | None) -> dict[str, _T]:
+    """The entries of `files` (by relative path) at or below `only` (None: all)."""
+    if only is None:
+        return files
+    prefix = only.rstrip("/") + "/"
+    return {rel: v for rel, v in files.items() if rel == only or rel.startswith(prefix)}
 
 
 def unsaved_files(plan: CheckoutPlan, odb: ObjectDB, state: StateDB) -> list[str]:

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from .render import verbose_option
+from .render import quiet_stdout, verbose_option
 
 _LEVEL_FLAGS = ("system", "global", "project", "local")
 
@@ -22,6 +22,7 @@ _LEVEL_FLAGS = ("system", "global", "project", "local")
 @click.option("-l", "--list", "listing", is_flag=True, help="List every option set.")
 @click.option("--show-origin", is_flag=True, help="Name the file each value comes from.")
 @verbose_option
+@quiet_stdout
 def config(
     name: str | None,
     value: str | None,

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .render import CliProgress, emit_json, quiet_option, verbose_option
+from .render import CliProgress, emit_json, files_summary, quiet_option, verbose_option
 from .session import run_verb
 
 
@@ -53,15 +53,31 @@ def add(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> No
     "-f", "--force", is_flag=True, help="Discard workspace changes that are not in the cache."
 )
 @click.option("--json", "as_json", is_flag=True)
+@click.option("-d", "--with-deps", is_flag=True, help="The targets' upstream stages' outputs too.")
+@click.option(
+    "-R", "--recursive", is_flag=True, help="A folder target: the stages of the dvc files in it."
+)
+@click.option("--summary", is_flag=True, help="Print how many files changed, not which.")
+@click.option(
+    "--allow-missing", is_flag=True, help="Exit 0 even when some data is missing from the cache."
+)
 @quiet_option
 @verbose_option
-def checkout(
-    targets: tuple[str, ...], relink: bool, force: bool, as_json: bool, quiet: bool, verbose: bool
-) -> None:
+def checkout(targets: tuple[str, ...], relink: bool, force: bool, as_json: bool, with_deps: bool,
+             recursive: bool, summary: bool, allow_missing: bool, quiet: bool,
+             verbose: bool) -> None:  # fmt: skip
     """Restore recorded outputs (dvc.lock, .dvc files) from the cache."""
     from ..ops.checkout import checkout as checkout_outputs
 
-    summary = run_verb(checkout_outputs, targets, relink=relink, force=force)
+    done = run_verb(checkout_outputs, targets, relink=relink, force=force,
+                    with_deps=with_deps, recursive=recursive)  # fmt: skip
+    _report_checkout(done, as_json, quiet, summary, allow_missing)
+    if relink and not quiet and not as_json:
+        click.echo("Relinked successfully")
+
+
+def _report_checkout(summary: Any, as_json: bool, quiet: bool, counts: bool,
+                     allow_missing: bool) -> None:  # fmt: skip
     if as_json:
         emit_json(
             {
@@ -73,8 +89,13 @@ def checkout(
                 "not_recorded": summary.untracked,
             }
         )
+    elif counts and not quiet:
+        changes = zip(("modified", "added", "deleted"), summary.files, strict=True)
+        click.echo(files_summary(changes) or "No changes.")
     elif not quiet:
         print_checkout_changes(summary)
+    if allow_missing:  # as dvc: nothing said of what the cache lacks
+        return
     for path in summary.missing:
         click.secho(
             f"ERROR: missing from the cache: {path} (pull it or re-run its stage)",
@@ -83,8 +104,6 @@ def checkout(
         )
     if summary.missing:
         sys.exit(1)
-    if relink and not quiet and not as_json:
-        click.echo("Relinked successfully")
 
 
 def print_checkout_changes(summary: Any) -> None:

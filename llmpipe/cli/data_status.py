@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .render import emit_json, verbose_option
+from .render import emit_json, quiet_stdout, verbose_option
 
 if TYPE_CHECKING:
     from ..ops.data_status import DataStatus
@@ -63,6 +63,7 @@ def data() -> None:
 @click.option("-r", "--remote", help="The remote to check (with --not-in-remote).")
 @click.option("--no-remote-refresh", is_flag=True, hidden=True, help="Accepted for dvc's sake.")
 @verbose_option
+@quiet_stdout
 def status(
     targets: tuple[str, ...],
     as_json: bool,

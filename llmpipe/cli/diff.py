@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .render import emit_json, verbose_option
+from .render import emit_json, quiet_stdout, verbose_option
 
 if TYPE_CHECKING:
     from ..ops.diff import Change, DataDiff
@@ -29,6 +29,7 @@ _COLORS = {"added": "green", "deleted": "red", "renamed": "green", "modified": "
 @click.option("--show-hash", is_flag=True, help="Show the hash of each entry.")
 @click.option("--hide-missing", is_flag=True, help="Leave out the 'not in cache' entries.")
 @verbose_option
+@quiet_stdout
 def diff(
     a_rev: str,
     b_rev: str | None,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import os
 import sys
 import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -31,6 +35,29 @@ def verbose_option(func):  # noqa: ANN001, ANN201
 
 def quiet_option(func):  # noqa: ANN001, ANN201
     return click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")(func)
+
+
+def quiet_stdout(func):  # noqa: ANN001, ANN201
+    """`-q/--quiet` as dvc has it on commands that print data: nothing on stdout (errors
+    and warnings still go to stderr)."""
+
+    @functools.wraps(func)
+    def run(*args: Any, quiet: bool, **kwargs: Any) -> Any:
+        if not quiet:
+            return func(*args, **kwargs)
+        with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+            return func(*args, **kwargs)
+
+    return quiet_option(run)
+
+
+def files_summary(counts: Iterable[tuple[str, int]]) -> str:
+    """dvc's "5 files fetched, 1 file modified and 4 files added" from (what, how many);
+    "" when every count is 0."""
+    parts = [f"{n} file{'s' if n > 1 else ''} {what}" for what, n in counts if n]
+    if len(parts) < 2:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def describe_reasons(reasons: list[Reason] | tuple[Reason, ...]) -> str:

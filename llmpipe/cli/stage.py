@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .render import quiet_option, verbose_option
+from .render import quiet_option, quiet_stdout, verbose_option
 from .session import run_verb
 
 
@@ -114,6 +114,7 @@ def _outs(flags: dict) -> tuple:
 @click.command()
 @click.argument("targets", nargs=-1, required=True)
 @verbose_option
+@quiet_stdout
 def freeze(targets: tuple[str, ...], verbose: bool) -> None:
     """Freeze stages: repro neither checks nor runs them until unfrozen."""
     from ..ops.stage_edit import freeze as freeze_stages
@@ -124,6 +125,7 @@ def freeze(targets: tuple[str, ...], verbose: bool) -> None:
 @click.command()
 @click.argument("targets", nargs=-1, required=True)
 @verbose_option
+@quiet_stdout
 def unfreeze(targets: tuple[str, ...], verbose: bool) -> None:
     """Unfreeze stages."""
     from ..ops.stage_edit import freeze as freeze_stages
@@ -135,6 +137,7 @@ def unfreeze(targets: tuple[str, ...], verbose: bool) -> None:
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--outs", is_flag=True, help="Delete the stages' outputs from the workspace too.")
 @verbose_option
+@quiet_stdout
 def remove(targets: tuple[str, ...], outs: bool, verbose: bool) -> None:
     """Stop tracking stages or .dvc files (dvc.yaml, dvc.lock and .gitignore entries)."""
     from ..ops.stage_edit import remove_stages

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .render import CliProgress, emit_json, quiet_option, verbose_option
+from .render import CliProgress, emit_json, files_summary, quiet_option, verbose_option
 from .session import run_verb
 
 UP_TO_DATE = "Everything is up to date."
@@ -152,10 +152,7 @@ def pull(
 def pull_summary(fetched: int, files: tuple[int, int, int]) -> str:
     """dvc's line: "5 files fetched and 4 files added" (or "Everything is up to date.")."""
     counts = zip(("fetched", "modified", "added", "deleted"), (fetched, *files), strict=True)
-    parts = [f"{n} file{'s' if n > 1 else ''} {what}" for what, n in counts if n]
-    if not parts:
-        return UP_TO_DATE
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return files_summary(counts) or UP_TO_DATE
 
 
 def print_cloud_status(entries: list[Any], as_json: bool) -> None:

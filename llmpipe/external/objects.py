@@ -21,9 +21,15 @@ class SourceObjects:
     """Object lookup for one `Source`; fetched objects are stored in `into`."""
 
     def __init__(
-        self, source: Source, into: ObjectDB, scratch: str, remote: str | None = None
+        self,
+        source: Source,
+        into: ObjectDB,
+        scratch: str,
+        remote: str | None = None,
+        jobs: int | None = None,
     ) -> None:
         self.source = source
+        self.jobs = jobs  # parallel downloads from a remote (default: the remote's setting)
         self.into = into
         self.scratch = scratch  # a folder for partial downloads
         self.remote_name = remote
@@ -84,7 +90,8 @@ class SourceObjects:
             layout = Layout(backend, self.into.hash_name, open_cipher(backend, remote, False))
             os.makedirs(self.scratch, exist_ok=True)
             task = download_task(self.into, layout, self.scratch, verify=remote.verify)
-            jobs = 1 if isinstance(backend, LocalBackend) else remote.jobs or default_jobs()
+            local = isinstance(backend, LocalBackend)
+            jobs = 1 if local else self.jobs or remote.jobs or default_jobs()
             result = run_tasks(oids, task, remote, jobs, NoProgress())
         finally:
             backend.close()

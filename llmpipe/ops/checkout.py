@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..cache.checkout import CheckoutPlan, apply_checkout, plan_checkout, unsaved_files
-from ..errors import UnsavedChangesError
+from ..errors import TargetError, UnsavedChangesError
 from ..fsutil import remove
-from ..graph import build_graph, resolve_targets
-from ..outputs import workspace_outputs
+from ..graph import Graph, build_graph, resolve_targets
+from ..outputs import UsedOutput, workspace_outputs
 from ..pathguard import PathGuard
 from ..run.repolock import repo_lock
-from ..stage import Stage
+from ..stage import HashInfo, Stage
 from .audit import Outcome, Targets, audited
+from .targets import repo_relpath, stages_inside
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -59,16 +60,24 @@ def describe_checkout(summary: CheckoutSummary) -> tuple[Targets, Outcome]:
 
 @audited("checkout", describe=describe_checkout)
 def checkout(
-    project: Project, targets: Sequence[str] = (), relink: bool = False, force: bool = False
+    project: Project,
+    targets: Sequence[str] = (),
+    relink: bool = False,
+    force: bool = False,
+    with_deps: bool = False,
+    recursive: bool = False,
 ) -> CheckoutSummary:
-    """Make the workspace match the recorded outputs of the targets (default: all).
+    """Make the workspace match the recorded outputs of the targets (default: all), with
+    their upstream stages' (`with_deps`); with `recursive`, a folder target names the
+    stages of the dvc files below it.
 
     Every output is planned before any is written. Without `force`, workspace
     files that would be deleted or overwritten while their content is not in the
     cache stop the whole checkout (UnsavedChangesError), as in `dvc checkout`.
     """
     with repo_lock(project.tmp_dir):
-        return checkout_locked(project, targets, relink=relink, force=force)
+        return checkout_locked(project, targets, relink=relink, force=force,
+                               with_deps=with_deps, recursive=recursive)  # fmt: skip
 
 
 def checkout_locked(
@@ -77,17 +86,22 @@ def checkout_locked(
     relink: bool = False,
     force: bool = False,
     link_types: Sequence[str] | None = None,
+    extra: Sequence[tuple[str, HashInfo]] = (),
+    with_deps: bool = False,
+    recursive: bool = False,
 ) -> CheckoutSummary:
     """`checkout` for a caller that holds the repository lock (`pull`, a sweep job's copy).
 
-    `link_types` replaces the project's `cache.type` for this checkout.
+    `link_types` replaces the project's `cache.type` for this checkout; `extra`
+    (path, hash) are outputs to check out that no file records (`pull` of an
+    import-url made with `--no-download`).
     """
     graph = build_graph(project.stages())
-    chosen = resolve_targets(graph, targets) if targets else list(graph.stages)
-    stages = [graph.stages[a] for a in chosen]
-    recorded = [(out.path, out.info) for out in workspace_outputs(project.root, stages)]
+    stages, chosen = chosen_outputs(project, graph, targets, with_deps, recursive)
+    chosen += [(path, info, None) for path, info in extra]
+    recorded = [(path, info) for path, info, _ in chosen]
     guard = PathGuard(project.root)
-    plans = [_plan(project, guard, path, info, relink) for path, info in recorded]
+    plans = [_plan(project, guard, path, info, relink, only) for path, info, only in chosen]
     if not force:
         _refuse_unsaved(project, plans)
     # Only a checkout of everything knows that no stage names an output any more.
@@ -103,12 +117,66 @@ def checkout_locked(
     return report.summary(_never_recorded(stages, {path for path, _ in recorded}))
 
 
-def _plan(
+# An output to check out: its path, its recorded hash, and the path inside it to limit
+# the checkout to (None: all of it).
+_Chosen = tuple[str, HashInfo, str | None]
+
+
+def chosen_outputs(
     project: Project,
-    guard: PathGuard,
-    path: str,
-    info,
-    relink: bool,  # noqa: ANN001
+    graph: Graph,
+    targets: Sequence[str],
+    with_deps: bool = False,
+    recursive: bool = False,
+) -> tuple[list[Stage], list[_Chosen]]:
+    """The stages the targets name (with their upstream: `with_deps`; a folder names the
+    stages of the dvc files below it: `recursive`) and the outputs to check out (all
+    without targets).
+
+    As in dvc, a target that names no stage or dvc file may name a recorded output, or
+    a path inside a recorded folder: then only that path of the folder is checked out.
+    """
+    addresses: list[str] = []
+    paths: list[tuple[str, TargetError]] = []
+    for target in targets:
+        try:
+            found = _stages_named(project, graph, target, recursive)
+        except TargetError as exc:
+            paths.append((target, exc))
+            continue
+        addresses += [a for a in found if a not in addresses]
+    if with_deps and addresses:
+        addresses = graph.order(set(addresses).union(*map(graph.upstream, addresses)))
+    stages = [graph.stages[a] for a in addresses] if targets else list(graph.stages.values())
+    chosen = [(o.path, o.info, None) for o in workspace_outputs(project.root, stages)]
+    if paths:
+        every = workspace_outputs(project.root, graph.stages.values())
+        for target, error in paths:
+            found = _output_holding(every, repo_relpath(project, target))
+            if found is None:
+                raise error
+            if found not in chosen:
+                chosen.append(found)
+    return stages, chosen
+
+
+def _stages_named(project: Project, graph: Graph, target: str, recursive: bool) -> list[str]:
+    if recursive and os.path.isdir(target):  # dvc tries this first
+        return stages_inside(project, graph, target)
+    return resolve_targets(graph, [target])
+
+
+def _output_holding(outputs: Sequence[UsedOutput], relpath: str) -> _Chosen | None:
+    for out in outputs:
+        if relpath == out.path:
+            return out.path, out.info, None
+        if out.info.isdir and relpath.startswith(out.path + "/"):
+            return out.path, out.info, relpath[len(out.path) + 1 :]
+    return None
+
+
+def _plan(
+    project: Project, guard: PathGuard, path: str, info: HashInfo, relink: bool, only: str | None
 ) -> CheckoutPlan:
     return plan_checkout(
         project.odb,
@@ -118,6 +186,7 @@ def _plan(
         guard,
         relink=relink,
         ignore=project.ignore,
+        only=only,
     )
 
 

@@ -13,7 +13,8 @@ import os
 import posixpath
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..cache.checkout import checkout
@@ -25,9 +26,18 @@ from ..external.source import Source, open_source
 from ..gitignore import ignore_output
 from ..pathguard import PathGuard
 from ..run.repolock import repo_lock
-from ..spec.imports import import_text, read_import
+from ..spec import read_dvcfile_hash
+from ..spec.imports import import_body, read_import
+from ..stage import HashInfo, Stage
 from .audit import Outcome, Targets, audited
-from .import_url import Imported, describe_imported, update_url
+from .import_url import (
+    Imported,
+    describe_imported,
+    fetch_recorded,
+    recorded_hashes,
+    update_url,
+    write_in_place,
+)
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -36,14 +46,17 @@ if TYPE_CHECKING:
 # -- get ---------------------------------------------------------------------
 
 
-def get(url: str, path: str, out: str | None = None, rev: str | None = None,
-        force: bool = False, remote: str | None = None) -> str:  # fmt: skip
-    """Copy `path` of the project at `url` (at `rev`) to `out` (default: its name here).
+def get(
+    url: str, path: str, out: str | None = None, rev: str | None = None, force: bool = False,
+    remote: str | None = None, jobs: int | None = None,
+) -> str:  # fmt: skip
+    """Copy `path` of the project at `url` (at `rev`) to `out` (default: its name here),
+    downloading `jobs` objects at a time from its remote.
 
     Works outside any project; nothing is tracked. Returns where it was written.
     LlmpipeError when `out` exists (unless `force`) or the data cannot be had.
     """
-    with open_source(url, rev) as source, scratch_objects(source, remote) as objects:
+    with open_source(url, rev) as source, scratch_objects(source, remote, jobs) as objects:
         item = find_item(source, path)
         dest = _destination(out, item.path or _repo_name(url))
         if os.path.lexists(dest) and not force:
@@ -65,12 +78,14 @@ def _repo_name(url: str) -> str:
 
 
 @contextlib.contextmanager
-def scratch_objects(source: Source, remote: str | None = None) -> Iterator[SourceObjects]:
+def scratch_objects(
+    source: Source, remote: str | None = None, jobs: int | None = None
+) -> Iterator[SourceObjects]:
     """Objects of `source`, fetched (when no cache has them) into a scratch cache."""
     folder = tempfile.mkdtemp(prefix="llmpipe-get-")
     try:
         odb = ObjectDB(os.path.join(folder, "files", "md5"))
-        yield SourceObjects(source, odb, os.path.join(folder, "tmp"), remote)
+        yield SourceObjects(source, odb, os.path.join(folder, "tmp"), remote, jobs)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -126,20 +141,67 @@ def _remove(path: str) -> None:
 # -- import and update ------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ImportFlags:
+    """`import`'s flags beyond the source (dvc's, same names)."""
+
+    remote: str | None = None  # the source's remote to fetch from
+    jobs: int | None = None  # parallel downloads
+    force: bool = False  # replace what is at the output path
+    no_exec: bool = False  # record the source only: no commit, no hashes, no data
+    no_download: bool = False  # record the commit, download nothing
+
+
 @audited("import", describe=describe_imported)
 def import_(
     project: Project, url: str, path: str, out: str | None = None, rev: str | None = None,
-    remote: str | None = None,
+    flags: ImportFlags = ImportFlags(),
 ) -> list[Imported]:  # fmt: skip
-    """Import `path` of the project at `url` into this one, tracked by a frozen `.dvc` file."""
+    """Import `path` of the project at `url` into this one, tracked by a frozen `.dvc` file.
+
+    SpecError for refused flags and an output or `.dvc` file in the way (unless
+    `force`); the source's errors when it cannot be read.
+    """
+    if flags.no_exec and flags.no_download:
+        raise SpecError("--no-exec and --no-download cannot be used together")
     target = _repo_relpath(project, _destination(out, path))
     dvcfile = target + ".dvc"
-    if os.path.exists(os.path.join(project.root, dvcfile)):
-        raise SpecError(f"'{dvcfile}' already exists; use 'llmpipe update {dvcfile}' instead")
     repo: dict[str, Any] = {"url": url, **({"rev": rev} if rev else {})}
     dep = {"path": path, "repo": repo}
     with repo_lock(project.tmp_dir):
-        return [_fetch_import(project, dvcfile, target, dep, rev, remote)]
+        if not flags.force:
+            _refuse_existing(project, path, url, target, dvcfile)
+        if flags.no_exec or flags.no_download:
+            return [_record_import(project, dvcfile, target, dep, flags.no_download)]
+        return [_fetch_import(project, dvcfile, target, dep, rev, flags.remote, flags.jobs)]
+
+
+def _refuse_existing(project: Project, path: str, url: str, target: str, dvcfile: str) -> None:
+    failed = f"failed to import '{path}' from '{url}'. - "
+    if os.path.lexists(os.path.join(project.root, target)):
+        raise SpecError(f"{failed}The file '{target}' already exists locally. To override"
+                        " it, re-run with '--force'.")  # fmt: skip
+    if os.path.exists(os.path.join(project.root, dvcfile)):
+        raise SpecError(f"{failed}'{dvcfile}' already exists; run 'llmpipe update {dvcfile}',"
+                        " or re-run with '--force'")  # fmt: skip
+
+
+def _record_import(
+    project: Project, dvcfile: str, target: str, dep: dict[str, Any], resolve: bool
+) -> Imported:
+    """Write the `.dvc` file of an import without its data: with `resolve`
+    (`--no-download`) the commit it would come from, as dvc, which checks the path is
+    there; else (`--no-exec`) only the source as given."""
+    commit = None
+    if resolve:
+        repo = dep["repo"]
+        with open_source(repo["url"], repo.get("rev")) as source:
+            find_item(source, dep["path"])
+            commit = repo["rev_lock"] = source.commit
+    body = import_body(dep, posixpath.basename(target), None, with_md5=resolve)
+    write_in_place(project, dvcfile, body)
+    ignore_output(project.root, target)
+    return Imported(target, dvcfile, None, commit)
 
 
 def describe_updated(done: list[Imported]) -> tuple[Targets, Outcome]:
@@ -149,12 +211,13 @@ def describe_updated(done: list[Imported]) -> tuple[Targets, Outcome]:
 @audited("update", describe=describe_updated)
 def update(
     project: Project, targets: Sequence[str], rev: str | None = None,
-    remote: str | None = None, to_remote: bool = False,
+    remote: str | None = None, to_remote: bool = False, jobs: int | None = None,
 ) -> list[Imported]:  # fmt: skip
     """Bring imports up to date with their source (at `rev`, which is then recorded).
 
     An import-url is downloaded again when its source changed; with `to_remote` its
-    new content goes to the remote (`remote`, default the project's) only.
+    new content goes to the remote (`remote`, default the project's) only. `jobs`:
+    parallel downloads.
     """
     if remote and not to_remote and any(_is_url_import(project, t) for t in targets):
         raise SpecError("--remote can't be used without --to-remote")
@@ -167,7 +230,7 @@ def update(
                 if rev:
                     raise SpecError(f"'{dvcfile}' imports a URL: --rev applies to imports"
                                     " from projects only")  # fmt: skip
-                path, info, changed = update_url(project, dvcfile, spec, to_remote, remote)
+                path, info, changed = update_url(project, dvcfile, spec, to_remote, remote, jobs)
                 done.append(Imported(path, dvcfile, info, None, changed))
                 continue
             if spec is None:
@@ -180,7 +243,7 @@ def update(
                 repo["rev"] = rev
             dep = {**spec.dep, "repo": repo}
             target = posixpath.join(posixpath.dirname(dvcfile), spec.out_path)
-            done.append(_fetch_import(project, dvcfile, target, dep, repo.get("rev"), remote))
+            done.append(_fetch_import(project, dvcfile, target, dep, repo.get("rev"), remote, jobs))
     return done
 
 
@@ -191,37 +254,70 @@ def _is_url_import(project: Project, target: str) -> bool:
 
 def _fetch_import(
     project: Project, dvcfile: str, target: str, dep: dict[str, Any], rev: str | None,
-    remote: str | None,
+    remote: str | None, jobs: int | None = None,
 ) -> Imported:  # fmt: skip
     repo = dep["repo"]
-    before = _read_text(project, dvcfile)
-    with open_source(repo["url"], rev) as source:
+    info, repo["rev_lock"] = _download(project, repo["url"], dep["path"], rev, remote, jobs)
+    absolute = os.path.join(project.root, target)
+    guard = PathGuard(project.root)
+    checkout(project.odb, info, absolute, project.config.link_types, project.state, guard=guard)
+    body = import_body({"path": dep["path"], "repo": repo}, posixpath.basename(target), info)
+    changed = write_in_place(project, dvcfile, body)
+    ignore_output(project.root, target)
+    return Imported(target, dvcfile, info, repo["rev_lock"], changed)
+
+
+def _download(
+    project: Project, url: str, path: str, rev: str | None, remote: str | None,
+    jobs: int | None = None,
+) -> tuple[HashInfo, str]:  # fmt: skip
+    """Put `path` of the project at `url` (at `rev`) in this project's cache: its hash, and
+    the commit it came from."""
+    with open_source(url, rev) as source:
         scratch = os.path.join(project.tmp_dir, "remote")
-        objects = SourceObjects(source, project.odb, scratch, remote)
-        item = find_item(source, dep["path"])
+        objects = SourceObjects(source, project.odb, scratch, remote, jobs)
+        item = find_item(source, path)
         files = item_files(source, item, objects)
         objects.copy_into_cache(e.oid for e in files if e.oid)
         info = import_hash(item, files, objects)
         if info.isdir:
             objects.copy_into_cache([info.value])
-        repo["rev_lock"] = source.commit
-    absolute = os.path.join(project.root, target)
-    guard = PathGuard(project.root)
-    checkout(project.odb, info, absolute, project.config.link_types, project.state, guard=guard)
-    text = import_text({"path": dep["path"], "repo": repo}, posixpath.basename(target), info)
-    from ..fsutil import atomic_write_text
-
-    atomic_write_text(os.path.join(project.root, dvcfile), text)
-    ignore_output(project.root, target)
-    return Imported(target, dvcfile, info, source.commit, before != text)
+        return info, source.commit
 
 
-def _read_text(project: Project, relpath: str) -> str | None:
-    try:
-        with open(os.path.join(project.root, relpath), encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
+def fetch_undownloaded(
+    project: Project, stages: Iterable[Stage]
+) -> tuple[list[tuple[str, HashInfo]], list[str]]:
+    """Download into the cache the imports of `stages` made with `--no-download` (the
+    source recorded, the output's hash not), as `pull` does in dvc; their `.dvc` files
+    are left as they are (`update` records the output). (output path, hash) of each, and
+    the objects of their files.
+
+    SpecError when a URL's source no longer has the content its `.dvc` file records.
+    """
+    done: list[tuple[str, HashInfo]] = []
+    for stage in stages:
+        if not (stage.is_data_source and stage.frozen):
+            continue
+        spec = read_import(project.root, stage.dvcfile)
+        if spec is None or read_dvcfile_hash(project.root, stage.dvcfile) is not None:
+            continue
+        target = posixpath.join(posixpath.dirname(stage.dvcfile), spec.out_path)
+        repo = spec.repo
+        if repo is None:
+            dep = recorded_hashes(project, stage.dvcfile)[0]
+            if dep is not None:
+                done.append((target, fetch_recorded(project, stage.dvcfile, spec, dep)))
+        elif isinstance(repo.get("rev_lock"), str):  # not --no-exec: the commit is known
+            done.append((target, _download(project, repo["url"], spec.dep["path"],
+                                           repo["rev_lock"], None)[0]))  # fmt: skip
+    return done, [oid for _, info in done for oid in _file_objects(project.odb, info)]
+
+
+def _file_objects(odb: ObjectDB, info: HashInfo) -> list[str]:
+    if not info.isdir:
+        return [info.value]
+    return [value for _relpath, value in odb.read_manifest(info.value)]
 
 
 def _repo_relpath(project: Project, path: str) -> str:

@@ -35,8 +35,10 @@ def select_stages(
         return graph.order()
     chosen: list[str] = []
     for target in targets:
-        inside = recursive and os.path.isdir(target)
-        found = _inside(project, graph, target) if inside else _addresses(project, graph, target)
+        if recursive and os.path.isdir(target):
+            found = stages_inside(project, graph, target)
+        else:
+            found = _addresses(project, graph, target)
         for address in found:
             if address not in chosen:
                 chosen.append(address)
@@ -46,7 +48,7 @@ def select_stages(
     return chosen
 
 
-def _inside(project: Project, graph: Graph, directory: str) -> list[str]:
+def stages_inside(project: Project, graph: Graph, directory: str) -> list[str]:
     """The stages defined in dvc files inside `directory` (none is no error, as in dvc)."""
     relpath = repo_relpath(project, directory)
     prefix = "" if relpath == "." else relpath + "/"

@@ -12,11 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from ..graph import build_graph
 from ..remote.ops import TransferPlan, TransferRequest, plan_transfer, run_transfer
 from ..remote.transfer import TransferResult
 from ..run.repolock import repo_lock
 from .audit import Outcome, Targets, audited
-from .checkout import CheckoutSummary, checkout_locked
+from .checkout import CheckoutSummary, checkout_locked, chosen_outputs
 
 if TYPE_CHECKING:
     from ..config import RemoteConfig
@@ -149,7 +150,12 @@ def pull(
         targets = _checkout_targets(project, request.targets)
         if targets is None:  # registered versions only: into the cache, not the workspace
             return PullResult(fetched, CheckoutSummary((), (), ()))
-        return PullResult(fetched, checkout_locked(project, targets, force=force))
+        from .imports import fetch_undownloaded  # the import machinery: only pull needs it
+
+        stages, _ = chosen_outputs(project, build_graph(project.stages()), targets)
+        imported, objects = fetch_undownloaded(project, stages)
+        fetched += TransferResult(tuple(objects))
+        return PullResult(fetched, checkout_locked(project, targets, force=force, extra=imported))
 
 
 def _checkout_targets(project: Project, targets: tuple[str, ...]) -> tuple[str, ...] | None:

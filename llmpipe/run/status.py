@@ -231,14 +231,17 @@ def _compare_outs(ctx: RunContext, stage: Stage, lock: LockEntry, status: StageS
         if old is None:
             continue
         legacy = _is_legacy(stage, out.path, old)
-        info = current_hash(ctx, stage, out.path, LEGACY_MD5 if legacy else None)
         odb = ctx.legacy_odb if legacy and ctx.legacy_odb is not None else ctx.odb
+        # dvc asks the cache first: an output it cannot restore is "not in cache" whether
+        # the workspace copy is there, edited or gone (and nothing needs hashing then).
+        if out.cache and not in_cache(odb, old):
+            status.reasons.append(Reason("out-not-cached", out.path))
+            continue
+        info = current_hash(ctx, stage, out.path, LEGACY_MD5 if legacy else None)
         if info is None:
             status.reasons.append(Reason("out-missing", out.path))
         elif info.value != old.value:
             status.reasons.append(Reason("out-modified", out.path))
-        elif out.cache and not in_cache(odb, old):
-            status.reasons.append(Reason("out-not-cached", out.path))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from typing import Any
 from llmpipe.errors import SpecError
 from llmpipe.revfs import as_tree, read_text
 from llmpipe.stage import EXTERNAL_HASH_NAMES, HashInfo
-from llmpipe.yamlio import dump_yaml, load_yaml
+from llmpipe.yamlio import load_yaml
 
 # What dvc leaves out of a stage's hash (annotations, frozen, and facts of outputs).
 _NOT_HASHED = frozenset(
@@ -52,28 +52,41 @@ class ImportSpec:
         return found if isinstance(found, dict) else None
 
 
-def import_text(dep: dict[str, Any], out_path: str, info: HashInfo) -> str:
-    """The `.dvc` text of an import of `dep` into `out_path`, holding `info`."""
-    out: dict[str, Any] = {info.name: info.value, **info.facts(), "hash": info.name}
-    out["path"] = out_path
+def import_body(
+    dep: dict[str, Any], out_path: str, info: HashInfo | None, with_md5: bool = True
+) -> dict[str, Any]:
+    """What the `.dvc` file of an import of `dep` into `out_path`, holding `info` (None:
+    not downloaded), holds; without the stage `md5` when not `with_md5` (`--no-exec`)."""
+    out: dict[str, Any] = {info.name: info.value, **info.facts()} if info else {}
+    out.update({"hash": info.name if info else "md5", "path": out_path})
     body: dict[str, Any] = {"frozen": True, "deps": [dep], "outs": [out]}
-    return dump_yaml({"md5": stage_md5(body), **body})
+    return {"md5": stage_md5(body), **body} if with_md5 else body
 
 
 def url_import_body(
-    url: str, dep: HashInfo | None, out_path: str, out: HashInfo | None, md5: str | None = None
+    url: str,
+    dep: HashInfo | None,
+    out_path: str,
+    out: HashInfo | None,
+    md5: str | None = None,
+    fs_config: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the `.dvc` file of an `import-url` of `url` into `out_path` holds, in dvc's order.
 
-    Without hashes (`--no-exec`) dvc writes no stage `md5`; `md5` given is written in
-    place of the computed one (dvc keeps the old one on `update --to-remote`).
+    Without the dep's hash (`--no-exec`) dvc writes no stage `md5` (without the
+    output's, `--no-download`, it does); `md5` given is written in place of the
+    computed one (dvc keeps the old one on `update --to-remote`). `fs_config`, the
+    settings for reading the URL, is recorded with the dep.
     """
+    dep_fields = {**_hash_fields(dep), "path": url}
+    if fs_config:
+        dep_fields["fs_config"] = fs_config
     body: dict[str, Any] = {
         "frozen": True,
-        "deps": [{**_hash_fields(dep), "path": url}],
+        "deps": [dep_fields],
         "outs": [{**_hash_fields(out), "path": out_path}],
     }
-    if dep is None or out is None:
+    if dep is None:
         return body
     return {"md5": md5 or stage_md5(body), **body}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,10 +42,10 @@ def test_import_and_update_write_dvcs_files(registry: Project, twin_consumers) -
     url = str(registry.path)
     steps = [
         ("import", url, "data/a.txt"),
-        ("import", url, "data/dir", "-o", "d", "--rev", "v1"),
+        ("import", url, "data/dir", "-o", "d", "--rev", "v1", "-j", "2"),
         ("import", url, "data/dir/sub", "-o", "s", "--rev", "v1"),
         ("update", "a.txt.dvc", "--rev", "v1"),
-        ("update", "d.dvc", "--rev", "v2"),
+        ("update", "d.dvc", "--rev", "v2", "-j", "2"),
     ]
     for step in steps:
         assert both(ours, theirs, *step) == (0, 0), step
@@ -58,6 +59,48 @@ def test_import_and_update_write_dvcs_files(registry: Project, twin_consumers) -
     for proj in (ours, theirs):  # each tool is happy with the other's files
         assert proj.run("dvc", "status").stdout.strip() == "Data and pipelines are up to date."
         assert proj.ok("status").out.strip() == "Data and pipelines are up to date."
+
+
+def test_update_keeps_comments_as_dvc_does(registry: Project, twin_consumers) -> None:
+    # dvc edits the `.dvc` file of an import in place: comments and layout stay.
+    ours, theirs = twin_consumers
+    assert both(ours, theirs, "import", str(registry.path), "data/a.txt", "--rev", "v1") == (0, 0)
+    for proj in (ours, theirs):
+        text = proj.read("a.txt.dvc").replace("frozen: true", "frozen: true  # by hand")
+        proj.write("a.txt.dvc", "# our data\n" + text.replace("outs:", "# what we get\nouts:"))
+    for step in (("update", "a.txt.dvc"), ("update", "a.txt.dvc", "--rev", "v2")):
+        assert both(ours, theirs, *step) == (0, 0), step
+        assert ours.read("a.txt.dvc") == theirs.read("a.txt.dvc"), step
+    assert "# what we get" in ours.read("a.txt.dvc") and "rev: v2" in ours.read("a.txt.dvc")
+    assert ours.read("a.txt") == "hello again\n"
+
+
+def test_import_no_exec_no_download_force_as_dvc(registry: Project, twin_consumers) -> None:
+    ours, theirs = twin_consumers
+    url, names = str(registry.path), ("ne.txt.dvc", "nd.txt.dvc", "f.txt.dvc", "f.txt", "nd.txt")
+    for step in [
+        ("import", url, "data/a.txt", "-o", "ne.txt", "--no-exec"),  # the source only
+        ("import", url, "data/a.txt", "-o", "nd.txt", "--no-download", "--rev", "v1"),
+    ]:
+        assert both(ours, theirs, *step) == (0, 0), step
+    for proj in (ours, theirs):
+        proj.write("f.txt", "mine\n")
+    # An output in the way is refused, as in dvc, and replaced with --force.
+    assert both(ours, theirs, "import", url, "data/a.txt", "-o", "f.txt") == (1, 1)
+    assert ours.read("f.txt") == "mine\n" and not (ours.path / "f.txt.dvc").exists()
+    assert both(ours, theirs, "import", url, "data/a.txt", "-o", "f.txt", "-f") == (0, 0)
+    for name in names:
+        mine, dvc = ours.path / name, theirs.path / name
+        assert mine.exists() == dvc.exists(), name
+        assert not mine.exists() or mine.read_text() == dvc.read_text(), name
+    shown = [json.loads(p.run(*tool, "status", "--json").stdout) for p, tool in
+             ((ours, (sys.executable, "-m", "llmpipe")), (theirs, ("dvc",)))]  # fmt: skip
+    assert shown[0] == shown[1] and shown[0]["ne.txt.dvc"][-1] == "changed checksum"
+    ours.ok("pull", "nd.txt.dvc")  # as dvc's pull: fetched from the commit recorded
+    assert ours.read("nd.txt") == "hello\n"
+    assert both(ours, theirs, "update", "nd.txt.dvc", "ne.txt.dvc") == (0, 0)
+    for name in names:
+        assert ours.read(name) == theirs.read(name), name
 
 
 def test_imports_are_frozen_until_update(registry: Project, project: Project) -> None:
@@ -121,7 +164,8 @@ def test_ls_json_is_dvcs(registry: Project, tmp_path: Path, args: tuple[str, ...
 def test_get_copies_what_dvc_copies(registry: Project, twin_consumers) -> None:
     ours, theirs = twin_consumers
     url = f"file://{registry.path}"  # a clone: the data comes from the remote
-    for step in [("get", url, "data/dir", "-o", "gd"), ("get", url, "README.md", "--rev", "v1"),
+    for step in [("get", url, "data/dir", "-o", "gd", "-j", "2"),
+                 ("get", url, "README.md", "--rev", "v1"),
                  ("get", str(registry.path), "data/a.txt", "--rev", "v1")]:  # fmt: skip
         assert both(ours, theirs, *step) == (0, 0), step
     for name in ("gd/x", "gd/sub/y", "README.md", "a.txt"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 
 import pytest
 
@@ -18,8 +19,6 @@ def mode(project, relpath: str) -> int:  # noqa: ANN001
 
 def under_umask(project, umask: str, *command: str) -> None:  # noqa: ANN001
     """Run `command` in the project with `umask` set (llmpipe from this checkout)."""
-    import subprocess
-
     subprocess.run(
         ["sh", "-c", f'umask {umask} && exec "$@"', "sh", *command],
         cwd=project.path,
@@ -153,3 +152,100 @@ def test_a_stage_output_of_the_branch_left_is_removed(project) -> None:  # noqa:
     assert not (project.path / "made.txt").exists()
     project.git("checkout", "-q", "other")
     assert lines(project.ok("checkout").out) == ["A       made.txt"]
+
+
+def test_an_output_path_or_a_path_inside_a_tracked_folder_is_checked_out_as_dvc_does(
+    project, tmp_path
+) -> None:  # noqa: ANN001
+    from tests.functional.twins import Twins
+
+    project.write("data/file.txt", "a\n")
+    project.write("data/dir/x", "x\n")
+    project.write("data/dir/y", "y\n")
+    project.write("dvc.yaml", "stages:\n  s:\n    cmd: echo hi > out.txt\n    outs: [out.txt]\n")
+    project.ok("add", "data/file.txt", "data/dir")
+    project.ok("repro")
+    project.commit("tracked")
+    twins = Twins(project, tmp_path)
+    twins.shell("rm", "-rf", "data/file.txt", "data/dir", "out.txt")
+    files = ("data/file.txt", "data/dir/x", "data/dir/y", "data/dir/sub/e", "out.txt")
+    for step in [
+        ("checkout", "data/file.txt"),  # the output of a .dvc file
+        ("checkout", "out.txt"),  # a stage's output
+        ("checkout", "data/dir/x"),  # that file of the folder only: no y
+        ("checkout", "data/dir/nope"),  # nothing the folder records: nothing to do
+        ("checkout", "data/dir"),  # the whole folder
+    ]:
+        ours, theirs = twins.both(*step)
+        assert lines(ours.stdout) == lines(theirs.stdout), step
+        twins.same_files(*files)
+    twins.write("data/dir/x", "edited\n")
+    twins.write("data/dir/sub/e", "extra\n")
+    twins.shell("rm", "data/dir/y")
+    # Unsaved work is refused by both (dvc exits 255, llmpipe 1), and nothing changes.
+    ours = project.llmpipe("checkout", "data/dir/x")
+    theirs = subprocess.run(["dvc", "checkout", "data/dir/x"], cwd=twins.theirs,
+                            capture_output=True, text=True, env=llmpipe_env())  # fmt: skip
+    assert ours.returncode and theirs.returncode and "data/dir/x" in ours.stderr
+    twins.same_files(*files)
+    for step in [("checkout", "-f", "data/dir/x"), ("checkout", "-f", "data/dir/sub")]:
+        ours, theirs = twins.both(*step)
+        assert lines(ours.stdout) == lines(theirs.stdout) == ["M       data/dir/"], step
+        twins.same_files(*files)
+    assert not (project.path / "data/dir/y").exists()  # only the paths named were restored
+    assert not (project.path / "data/dir/sub").exists()  # what the folder lacks is removed
+
+
+def test_summary_and_allow_missing_as_dvc(project, tmp_path) -> None:  # noqa: ANN001
+    from tests.functional.twins import Twins
+
+    project.write("data/file.txt", "a\n")
+    project.write("data/dir/x", "x\n")
+    project.write("data/dir/y", "y\n")
+    project.ok("add", "data/file.txt", "data/dir")
+    project.commit("tracked")
+    twins = Twins(project, tmp_path)
+    twins.shell("rm", "-rf", "data/file.txt", "data/dir")
+    for expected in ("3 files added", "No changes."):
+        ours, theirs = twins.both("checkout", "--summary")
+        assert ours.stdout == theirs.stdout == expected + "\n"
+    twins.shell("rm", "-rf", "data/file.txt", "data/dir", ".dvc/cache/files/md5/60")  # a.txt's
+    ours, theirs = twins.both("checkout", "--allow-missing")  # exit 0, the rest checked out
+    assert lines(ours.stdout) == lines(theirs.stdout) == ["A       data/dir/"]
+    assert ours.stderr == ""
+    twins.same_files("data/file.txt", "data/dir/x", "data/dir/y")
+
+
+PIPELINE = """\
+stages:
+  one:
+    cmd: cp data/file.txt one.txt
+    deps: [data/file.txt]
+    outs: [one.txt]
+  two:
+    cmd: cp one.txt two.txt
+    deps: [one.txt]
+    outs: [two.txt]
+"""
+
+
+def test_with_deps_and_recursive_targets_as_dvc(project, tmp_path) -> None:  # noqa: ANN001
+    from tests.functional.twins import Twins
+
+    project.write("data/file.txt", "a\n")
+    project.write("other.txt", "o\n")
+    project.write("dvc.yaml", PIPELINE)
+    project.ok("add", "data/file.txt", "other.txt")
+    project.ok("repro")
+    project.commit("tracked")
+    twins = Twins(project, tmp_path)
+    files = ("data/file.txt", "other.txt", "one.txt", "two.txt")
+    for step in [("checkout", "-R", "data"), ("checkout", "-d", "two"), ("checkout", "-R", ".")]:
+        twins.shell("rm", "-f", *files)
+        ours, theirs = twins.both(*step)
+        assert lines(ours.stdout) == lines(theirs.stdout), step
+        twins.same_files(*files)
+    twins.write("data/file.txt", "b\n")
+    twins.both("commit", "-f", "-R", "data")  # the .dvc files below data/, as dvc
+    twins.same_files("data/file.txt.dvc", "dvc.lock")
+    assert "md5: 3b5d5c3712955042212316173ccf37be" in project.read("data/file.txt.dvc")

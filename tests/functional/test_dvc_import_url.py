@@ -117,6 +117,9 @@ def _objects(store: Path) -> list[str]:
         (("/tmp", "-r", "store"), "--remote can't be used without --to-remote"),
         (("/tmp", "t", "--to-remote", "--no-exec"), "cannot be combined with --to-remote"),
         (("/tmp", "t", "--to-remote", "-r", "nope"), "remote 'nope' is not configured"),
+        (("/tmp", "t", "--to-remote", "--no-download"), "--no-download/--version-aware cannot"),
+        (("/tmp", "t", "--fs-config", "a=b"), "'a' is not an option of local remotes"),
+        (("/tmp", "t", "--fs-config", "jobs=x"), "'jobs' must be an integer"),
     ],
 )
 def test_import_url_errors(twins, args, message):
@@ -134,3 +137,60 @@ def test_update_errors(twins, source):
     ours, _ = twins.both("update", "f.txt.dvc")
     assert "dependency '" in ours.stderr and "does not exist" in ours.stderr
     assert "Download the file or folder at URL" in twins.ours.ok("import-url", "--help").out
+
+
+def test_import_url_no_download_then_pull_and_update_as_dvc(twins, source):
+    twins.both("import-url", str(source / "f.txt"), "--no-download")
+    twins.both("import-url", str(source / "dir"), "d", "--no-download")
+    _same(twins)  # the source's hash, none for the output; the stage md5 as dvc computes it
+    assert not (twins.ours.path / "f.txt").exists()
+    assert _status(twins) == {
+        "f.txt.dvc": [{"changed outs": {"f.txt": "deleted"}}],
+        "d.dvc": [{"changed outs": {"d": "deleted"}}],
+    }
+    ours, theirs = twins.both("pull", "f.txt.dvc")  # fetched from the source; .dvc as it was
+    assert ours.stdout.splitlines()[0] == theirs.stdout.splitlines()[0] == "A       f.txt"
+    _same(twins)
+    _status(twins)  # "modified", as in dvc: the .dvc file still records no output hash
+    twins.both("update", "f.txt.dvc", "d.dvc")  # now downloaded and recorded
+    _same(twins)
+    assert _status(twins) == {}
+
+
+def test_pull_of_a_no_download_import_fetches_folders_and_checks_the_source(twins, source):
+    # dvc 3.67 creates an imported folder empty here; llmpipe fetches its files. And
+    # where dvc would take whatever the source holds now, llmpipe refuses content other
+    # than what the .dvc file records.
+    twins.ours.ok("import-url", str(source / "dir"), "d", "--no-download")
+    twins.ours.ok("import-url", str(source / "f.txt"), "--no-download")
+    (source / "f.txt").write_text("changed since\n")
+    failed = twins.ours.llmpipe("pull")
+    assert failed.returncode == 1 and "run 'llmpipe update f.txt.dvc'" in failed.stderr
+    assert not (twins.ours.path / "f.txt").exists() and not (twins.ours.path / "d").exists()
+    twins.ours.ok("pull", "d.dvc")
+    assert twins.ours.read("d/sub/y") == "y\n"
+
+
+def test_import_url_fs_config_jobs_version_aware_as_dvc(twins, source):
+    for step in [
+        ("import-url", str(source / "f.txt"), "--fs-config", "jobs=2", "verify=false"),
+        ("import-url", str(source / "dir"), "d", "-j", "2"),
+        ("import-url", "inner/i.txt", "--version-aware", "--fs-config", "jobs=3"),
+    ]:
+        twins.both(*step)
+        _same(twins)
+    assert "fs_config:\n    jobs: '2'\n    verify: 'false'\n" in twins.ours.read("f.txt.dvc")
+    (source / "f.txt").write_text("hello, changed\n")
+    twins.both("update", "f.txt.dvc", "i.txt.dvc", "-j", "2")  # the recorded settings stay
+    _same(twins)
+    assert _status(twins) == {}
+
+
+def test_version_aware_cloud_imports_are_refused(twins):
+    for args in (("--version-aware",), ("--fs-config", "version_aware=true")):
+        failed = twins.ours.llmpipe("import-url", "s3://bucket/data.csv", *args)
+        assert failed.returncode == 1 and failed.stderr.count("\n") == 1, failed.stderr
+        assert "version-aware imports (s3:// object versions) are not supported" in failed.stderr
+    failed = twins.ours.llmpipe("import-url", "/tmp", "t", "--no-exec", "--no-download")
+    assert failed.stderr == "ERROR: --no-exec and --no-download cannot be used together\n"
+    assert not (twins.ours.path / "data.csv.dvc").exists()

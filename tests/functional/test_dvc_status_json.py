@@ -124,3 +124,26 @@ def test_new_tracked_param_key_matches_dvc(layout):
     assert _same(layout)["sub/dvc.yaml:make"] == [
         {"changed deps": {"sub/params.yaml": {"wd": "new"}}}
     ]
+
+
+def test_outputs_gone_from_workspace_and_cache_are_not_in_cache_as_in_dvc(layout):
+    # dvc asks the cache before the workspace: an output it cannot restore is "not in
+    # cache" whether its workspace copy is there, edited or deleted.
+    layout.write("missing.txt", "here\n")
+    layout.ok("add", "data.txt")
+    layout.ok("repro")
+    cache = layout.path / ".dvc" / "cache"
+    for path in cache.rglob("*"):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    subprocess.run(["rm", "-rf", str(cache)], check=True)
+    (layout.path / "gone.txt").unlink()
+    layout.write("joined.txt", "edited\n")
+    (layout.path / "data.txt").unlink()
+    assert _same(layout) == {
+        "join": [{"changed outs": {"joined.txt": "not in cache"}}],
+        "gone": [{"changed outs": {"gone.txt": "not in cache"}}],
+        "sub/dvc.yaml:make": [{"changed outs": {"sub/out.txt": "not in cache"}}],
+        "data.txt.dvc": [{"changed outs": {"data.txt": "not in cache"}}],
+    }
+    text = layout.ok("status").out
+    assert "out 'gone.txt' is not in the cache" in text and "is missing" not in text
