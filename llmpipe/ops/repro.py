@@ -19,18 +19,19 @@ from ..errors import RunError, TargetError
 from ..graph import Graph, build_graph, resolve_targets, select
 from ..run.context import RunContext, run_context
 from ..run.repolock import repo_lock
-from ..run.scheduler import ReproResult, Scheduler, SchedulerOptions
-from ..run.stage_run import RunOptions, StageOutcome, frozen_missing_message
 from ..run.status import Reason, StatusEntry, frozen_missing_outputs, statuses
 from ..spec import names_dvcyaml
 from .audit import Outcome, Targets, audited
 
 if TYPE_CHECKING:
+    # `status` runs nothing: the scheduler and the stage runner load with `repro`.
     from ..hydra.compose import Composition
     from ..progress import Progress
     from ..project import Project
     from ..run.dispatch import Executor
     from ..run.reporter import Reporter
+    from ..run.scheduler import ReproResult
+    from ..run.stage_run import StageOutcome
     from ..stage import Stage
 
 
@@ -146,6 +147,9 @@ def _schedule(
     reporter: Reporter | None,
     progress: Progress | None,
 ) -> ReproResult:
+    from ..run.scheduler import Scheduler, SchedulerOptions
+    from ..run.stage_run import RunOptions
+
     graph = build_graph(project.stages())
     order = _plan(project, graph, request)
     ctx = run_context(project, progress)
@@ -272,6 +276,8 @@ def _check_frozen_outputs(ctx: RunContext, graph: Graph, order: list[str]) -> No
         if stage.frozen:
             missing = frozen_missing_outputs(ctx, stage)
             if missing:
+                from ..run.stage_run import frozen_missing_message
+
                 raise RunError(frozen_missing_message(stage, missing))
 
 
