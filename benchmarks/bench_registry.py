@@ -50,6 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--mb", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=15, help="api.open/direct read pairs")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
@@ -60,21 +61,24 @@ def main() -> None:
         ours = timed(*llmpipe, "get", str(reg), "data/ds", "-o", "by_llmpipe", cwd=base / "w")
         print(f"get {options.files} files: dvc {dvc:.2f}s, llmpipe {ours:.2f}s, x{dvc / ours:.1f}")
         code = (
-            "import sys, time, llmpipe.api as api\n"
-            "for _ in range(2):  # the first call also imports llmpipe's modules\n"
-            "    t = time.perf_counter()\n"
-            f"    with api.open('data/big.bin', repo={str(reg)!r}, mode='rb') as f:\n"
+            "import glob, os, time, llmpipe.api as api\n"
+            f"reg = {str(reg)!r}\n"
+            "obj = max(glob.glob(reg + '/.dvc/cache/files/md5/*/*'), key=os.path.getsize)\n"
+            "def through_api():\n"
+            "    with api.open('data/big.bin', repo=reg, mode='rb') as f:\n"
             "        while f.read(1 << 20): pass\n"
-            "    api_s = time.perf_counter() - t\n"
-            "    print(f'api.open call: {api_s:.3f}s')\n"
-            "import glob, os\n"
-            f"objs = glob.glob({str(reg)!r} + '/.dvc/cache/files/md5/*/*')\n"
-            "obj = max(objs, key=os.path.getsize)\n"
-            "t = time.perf_counter()\n"
-            "with open(obj, 'rb') as f:\n"
-            "    while f.read(1 << 20): pass\n"
-            "raw_s = time.perf_counter() - t\n"
-            "print(f'api.open {api_s:.3f}s, direct {raw_s:.3f}s, x{api_s / raw_s:.2f}')\n"
+            "def direct():\n"
+            "    with open(obj, 'rb') as f:\n"
+            "        while f.read(1 << 20): pass\n"
+            "through_api(); direct()  # the first call imports llmpipe's modules\n"
+            "times = {through_api: [], direct: []}\n"
+            f"for _ in range({options.rounds}):  # alternating, so load hits both alike\n"
+            "    for call, seen in times.items():\n"
+            "        t = time.perf_counter(); call(); seen.append(time.perf_counter() - t)\n"
+            "a, d = (min(seen) for seen in times.values())\n"
+            "am, dm = (sorted(seen)[len(seen) // 2] for seen in times.values())\n"
+            "print(f'api.open {a:.4f}s, direct {d:.4f}s, x{a / d:.2f} (best of each); '\n"
+            "      f'medians {am:.4f}s / {dm:.4f}s, x{am / dm:.2f}')\n"
         )
         subprocess.run([sys.executable, "-c", code], cwd=base, env=ENV, check=True)
 

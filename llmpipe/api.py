@@ -72,35 +72,37 @@ def read(
 def _opened(
     path: str, repo: str | None, rev: str | None, remote: str | None, mode: str, enc: str | None
 ) -> Iterator[IO[Any]]:
-    from .external.items import find_item, output_files
-    from .external.objects import SourceObjects
     from .external.source import open_source
 
     url, relpath = _project_path(path, repo)
-    with (
-        open_source(url, rev) as source,
-        _scratch(source.odb if repo is None else None) as (
-            into,
-            scratch,
-        ),
-    ):
+    with open_source(url, rev) as source:
         if source.in_workspace and source.root and os.path.isfile(_join(source.root, relpath)):
             with builtins.open(_join(source.root, relpath), mode, encoding=enc) as handle:
                 yield handle
             return
-        item = find_item(source, relpath)
-        if item.out is None:
-            content = _git_bytes(source, item.path)
-            yield _wrap(content, mode, enc)
-            return
-        objects = SourceObjects(source, into, scratch, remote)
-        files = output_files(item, objects)
-        if len(files) != 1 or files[0].relpath:
-            raise IsADirectoryError(f"'{path}' is a directory")
-        found = objects.path(str(files[0].oid))
-        assert found is not None  # output_files made every object available
-        with builtins.open(found, mode, encoding=enc) as handle:
-            yield handle
+        with _scratch(source.odb if repo is None else None) as (into, scratch):
+            yield from _from_source(source, relpath, path, into, scratch, remote, mode, enc)
+
+
+def _from_source(source: Any, relpath: str, path: str, into: Any, scratch: str,
+                 remote: str | None, mode: str, enc: str | None) -> Iterator[IO[Any]]:  # fmt: skip
+    """Yield `relpath` of `source` opened: from git, or its output's object (fetched if need be)."""
+    from .external.items import find_item, output_files
+    from .external.objects import SourceObjects
+
+    item = find_item(source, relpath)
+    if item.out is None:
+        content = _git_bytes(source, item.path)
+        yield _wrap(content, mode, enc)
+        return
+    objects = SourceObjects(source, into, scratch, remote)
+    files = output_files(item, objects)
+    if len(files) != 1 or files[0].relpath:
+        raise IsADirectoryError(f"'{path}' is a directory")
+    found = objects.path(str(files[0].oid))
+    assert found is not None  # output_files made every object available
+    with builtins.open(found, mode, encoding=enc) as handle:
+        yield handle
 
 
 def _project_path(path: str, repo: str | None) -> tuple[str, str]:

@@ -36,7 +36,7 @@ class Source:
     """One project at one commit. Close it (or use `with`) to remove a clone."""
 
     url: str  # as the user gave it (what `.dvc` files record)
-    commit: str | None  # the commit read (None: a working directory without commits)
+    pinned: str | None  # the commit read (None for a working directory: see `commit`)
     tree: FileTree
     config: Config
     odb: ObjectDB | None = None  # the source's own cache (local folders only)
@@ -47,6 +47,16 @@ class Source:
     @property
     def in_workspace(self) -> bool:
         return isinstance(self.tree, WorkTree)
+
+    @cached_property
+    def commit(self) -> str | None:
+        """The commit read; a working directory's is HEAD's (None without commits).
+
+        Asked only when wanted: reading a file from a working directory needs no git.
+        """
+        if self.in_workspace and self.root is not None:
+            return _head(self.root)
+        return self.pinned
 
     @cached_property
     def stages(self) -> list[Stage]:
@@ -103,7 +113,7 @@ def _local(url: str, rev: str | None) -> Source:
     except NotAProjectError:
         raise SourceError(_not_a_project(url)) from None
     if rev is None:
-        return Source(url, _head(root), WorkTree(root), config, odb, root)
+        return Source(url, None, WorkTree(root), config, odb, root)
     try:
         git_root, prefix = git_location(root)
     except LlmpipeError:
