@@ -132,11 +132,35 @@ def dir_manifest_bytes(entries: Iterable[tuple[str, str]], name: str = "md5") ->
         return json.dumps(listing, sort_keys=True).encode("utf-8")
     # What `json.dumps(listing, sort_keys=True)` writes, built directly (3x faster for a
     # 10,000-file directory): default separators, keys in order, ASCII escapes.
+    pairs = sorted(entries)
+    fast = _joined_items(key, pairs, quoted)
+    if fast is not None:
+        return fast
     items = ", ".join(
-        f'{{"{key}": {quoted(value)}, "relpath": {quoted(relpath)}}}'
-        for relpath, value in sorted(entries)
+        f'{{"{key}": {quoted(value)}, "relpath": {quoted(relpath)}}}' for relpath, value in pairs
     )
     return f"[{items}]".encode()
+
+
+def _joined_items(key: str, pairs: list[tuple[str, str]], quoted: Any) -> bytes | None:
+    """`dir_manifest_bytes` joined in C, when every value is plain ASCII letters and
+    digits (a hex hash) and the relpaths escape in one piece; None otherwise.
+
+    The relpaths are escaped together, NUL-joined (no path holds a NUL), and split on
+    the NUL's escape; a path whose own text makes that escape appear would split into
+    more pieces than there are paths, and is caught by the count.
+    """
+    if not pairs:
+        return b"[]"
+    values = [value for _, value in pairs]
+    plain = "".join(values)
+    if not (plain.isascii() and plain.isalnum()):
+        return None
+    paths = quoted("\0".join(relpath for relpath, _ in pairs))[1:-1].split("\\u0000")
+    if len(paths) != len(pairs):
+        return None
+    body = f'"}}, {{"{key}": "'.join(map('", "relpath": "'.join, zip(values, paths, strict=True)))
+    return f'[{{"{key}": "{body}"}}]'.encode()
 
 
 def dir_hash(manifest_bytes: bytes, name: str = "md5") -> str:

@@ -120,3 +120,21 @@ def test_manifest_bytes_are_json_dumps_of_the_listing(name: str) -> None:
     listing = [{key: value, "relpath": rel} for rel, value in sorted(entries)]
     assert dir_manifest_bytes(entries, name) == json.dumps(listing, sort_keys=True).encode()
     assert dir_manifest_bytes([], name) == b"[]"
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [("a\\u0000b", "ab"), ("c", "cd")],  # a path whose escape holds the NUL's escape
+        [("a\x00b", "ab"), ("c", "cd")],  # a NUL in a path
+        [("a", "not hex!"), ("b", "\u00e9")],  # values that json escapes
+        [("a", ""), ("b", "00")],
+        [("z", "1"), ("a", "2"), ("a", "0")],  # unsorted, a path twice
+    ],
+)
+def test_manifest_bytes_are_json_dumps_for_awkward_paths_and_values(entries) -> None:
+    """The joined-in-C manifest gives way to the per-entry one whenever it cannot be exact."""
+    from llmpipe.hashing import dir_manifest_bytes
+
+    listing = [{"md5": value, "relpath": rel} for rel, value in sorted(entries)]
+    assert dir_manifest_bytes(entries) == json.dumps(listing, sort_keys=True).encode()

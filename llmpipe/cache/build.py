@@ -17,8 +17,13 @@ from ..fsutil import StatLike, walk_files
 from ..hashing import dir_hash, dir_manifest_bytes, file_hash
 from ..progress import NoProgress, Progress
 from ..stage import HashInfo
+from . import listing
 from .parallel import map_in_threads
 from .state import StateDB
+
+# How many files of a directory may fall back from its listing to the state DB
+# before the listing is written again.
+_LISTING_SLACK = 64
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ def _build_dir(
 ) -> tuple[HashInfo, Manifest]:
     files = sorted(walk_files(path, ignore.pruner(path) if ignore else None))
     _refuse_nested_dvcignore(path, files)
-    return build_listed(path, files, hash_name, state, progress, jobs)
+    return build_listed(path, files, hash_name, state, progress, jobs, listed=True)
 
 
 def build_listed(
@@ -78,10 +83,12 @@ def build_listed(
     state: StateDB,
     progress: Progress | None = None,
     jobs: int | None = None,
+    listed: bool = False,
 ) -> tuple[HashInfo, Manifest]:
     """The HashInfo and Manifest of a directory holding only `files` (sorted relpaths
-    under `path`, with their stats): a chosen part of a folder, hashed as a `.dir`."""
-    values = hash_files(path, files, hash_name, state, progress, jobs)
+    under `path`, with their stats): a chosen part of a folder, hashed as a `.dir`.
+    `listed`: `files` is the whole directory, worth keeping as its listing."""
+    values = hash_files(path, files, hash_name, state, progress, jobs, listed)
     entries = tuple(
         (rel, value, st.st_size, is_exec(st.st_mode))
         for (rel, st), value in zip(files, values, strict=True)
@@ -110,11 +117,42 @@ def hash_files(
     state: StateDB,
     progress: Progress | None = None,
     jobs: int | None = None,
+    listed: bool = False,
 ) -> list[str]:
     """Hashes of `files` (relpaths under `root`, "" for root itself, with their stats).
 
-    Known files come from the state; the rest are read and recorded in it.
+    Known files come from the state (with `listed`, first from the directory's
+    listing, which is kept again when anything in it changed); the rest are read
+    and recorded in the state.
     """
+    if not listed:
+        return _hash_through_state(root, files, hash_name, state, progress, jobs)
+    key = os.path.abspath(root)
+    blob = state.get_listing(key, hash_name)
+    known = listing.known(blob, files)
+    unknown = [i for i, value in enumerate(known) if value is None]
+    if unknown:
+        found = _hash_through_state(
+            root, [files[i] for i in unknown], hash_name, state, progress, jobs
+        )
+        for i, value in zip(unknown, found, strict=True):
+            known[i] = value
+    values = [value for value in known if value is not None]
+    # A few files the listing no longer vouches for cost a few state rows; rewriting
+    # the whole listing costs more, so that waits until they are many.
+    if len(unknown) > _LISTING_SLACK or not listing.covers(blob, len(files)):
+        state.set_listing(key, listing.encode(files, values), hash_name)
+    return values
+
+
+def _hash_through_state(
+    root: str,
+    files: list[tuple[str, StatLike]],
+    hash_name: str,
+    state: StateDB,
+    progress: Progress | None,
+    jobs: int | None,
+) -> list[str]:
     # The state is keyed by inode, so `files` goes to it as it is: no second list of
     # full paths and stats for a million files; paths are joined for misses only.
     known = state.get_many(files, hash_name)

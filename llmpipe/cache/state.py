@@ -23,7 +23,13 @@ CREATE TABLE IF NOT EXISTS state (
     size INTEGER NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (inode, name)
-) WITHOUT ROWID
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS listing (
+    root TEXT NOT NULL,
+    name TEXT NOT NULL,
+    blob BLOB NOT NULL,
+    PRIMARY KEY (root, name)
+)
 """
 # SQLite's default limit on bound parameters is large now, but stay well below
 # the historical 999 so old builds work too.
@@ -33,7 +39,11 @@ _UINT64 = 1 << 64
 
 
 class StateDB(Protocol):
-    """Five small methods; `NoState` is the do-nothing implementation."""
+    """Seven small methods; `NoState` is the do-nothing implementation.
+
+    A listing is an opaque blob kept per directory (llmpipe.cache.listing): the
+    last stats and hashes of its files, read in one row instead of one per file.
+    """
 
     def get(self, path: str, st: StatLike, name: str = "md5") -> str | None: ...
 
@@ -45,6 +55,10 @@ class StateDB(Protocol):
     def set(self, path: str, st: StatLike, value: str, name: str = "md5") -> None: ...
 
     def set_many(self, items: list[tuple[str, StatLike, str]], name: str = "md5") -> None: ...
+
+    def get_listing(self, root: str, name: str = "md5") -> bytes | None: ...
+
+    def set_listing(self, root: str, blob: bytes, name: str = "md5") -> None: ...
 
     def close(self) -> None: ...
 
@@ -64,11 +78,17 @@ class NoState:
     def set_many(self, items: list[tuple[str, StatLike, str]], name: str = "md5") -> None:
         pass
 
+    def get_listing(self, root: str, name: str = "md5") -> bytes | None:
+        return None
+
+    def set_listing(self, root: str, blob: bytes, name: str = "md5") -> None:
+        pass
+
     def close(self) -> None:
         pass
 
 
-def _inode_key(st: StatLike) -> int:
+def inode_key(st: StatLike) -> int:
     # SQLite integers are signed 64-bit; some filesystems hand out larger inodes.
     ino = st.st_ino
     return ino - _UINT64 if ino >= _UINT64 >> 1 else ino
@@ -115,7 +135,7 @@ class SqliteState:
         _enable_wal(conn, timeout)
         # WAL + NORMAL: a power cut may lose the last rows, which only costs a rehash.
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(_SCHEMA)
+        conn.executescript(_SCHEMA)
         return conn
 
     def get(self, path: str, st: StatLike, name: str = "md5") -> str | None:
@@ -132,7 +152,7 @@ class SqliteState:
         results: list[str | None] = []
         for start in range(0, len(items), _QUERY_BATCH):
             batch = items[start : start + _QUERY_BATCH]
-            keys = [_inode_key(st) for _, st in batch]
+            keys = [inode_key(st) for _, st in batch]
             rows = self._lookup(keys, name)
             for key, (_, st) in zip(keys, batch, strict=True):
                 row = rows.get(key)
@@ -160,7 +180,7 @@ class SqliteState:
     def set(self, path: str, st: StatLike, value: str, name: str = "md5") -> None:
         """Record that the file with stat `st` hashes to `value` (buffered)."""
         with self._lock:
-            self._pending[(_inode_key(st), name)] = (st.st_mtime_ns, st.st_size, value)
+            self._pending[(inode_key(st), name)] = (st.st_mtime_ns, st.st_size, value)
             if len(self._pending) >= _FLUSH_EVERY:
                 self._flush_locked()
 
@@ -169,9 +189,27 @@ class SqliteState:
         with self._lock:
             self._flush_locked()
             rows = (
-                (_inode_key(st), name, st.st_mtime_ns, st.st_size, value) for _, st, value in items
+                (inode_key(st), name, st.st_mtime_ns, st.st_size, value) for _, st, value in items
             )
             self._write_locked(rows)  # streamed: a million rows are never all in memory
+
+    def get_listing(self, root: str, name: str = "md5") -> bytes | None:
+        """The listing blob last kept for directory `root`, or None."""
+        with self._lock:
+            row = (
+                self._require_open()
+                .execute("SELECT blob FROM listing WHERE root = ? AND name = ?", (root, name))
+                .fetchone()
+            )
+        return row[0] if row else None
+
+    def set_listing(self, root: str, blob: bytes, name: str = "md5") -> None:
+        """Keep `blob` as the listing of directory `root` (replacing the last one)."""
+        with self._lock:
+            self._require_open().execute(
+                "INSERT OR REPLACE INTO listing (root, name, blob) VALUES (?, ?, ?)",
+                (root, name, blob),
+            )
 
     def flush(self) -> None:
         """Write buffered rows now."""

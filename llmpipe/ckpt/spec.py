@@ -22,6 +22,9 @@ from ..stage import Stage
 
 @dataclass(frozen=True)
 class CheckpointSpec:
+    """A stage's `meta.llmpipe.checkpoints` setting (a docstring spares dataclasses
+    building one with `inspect.signature` at import)."""
+
     path: str  # as written in the stage's outs (relative to its wdir)
     keep_last: int | None = None  # None: keep every checkpoint record
     keep_every: int | None = None  # also keep every K-th (by sequence) beyond the last N

@@ -9,9 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import socket
 import sys
-import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -195,8 +193,14 @@ class RunRecord:
 
 
 def new_id() -> str:
-    """A fresh random id (uuid4, 32 hex digits), for runs and batches."""
-    return uuid.uuid4().hex
+    """A fresh random id (uuid4, 32 hex digits), for runs and batches.
+
+    The bits `uuid.uuid4().hex` gives, without importing uuid (~2 ms) on every run.
+    """
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
 
 
 def utcnow() -> datetime:
@@ -219,11 +223,20 @@ def display_command(cmd: str | Sequence[str]) -> str:
 def environment() -> dict[str, str]:
     """Host, user and tool versions of this process (computed once)."""
     return {
-        "host": socket.gethostname(),
+        "host": _host_name(),
         "user": _user_name(),
         "llmpipe_version": _llmpipe_version(),
         "python_version": "{}.{}.{}".format(*sys.version_info[:3]),
     }
+
+
+def _host_name() -> str:
+    # gethostname(2) is uname's nodename on POSIX; `socket` costs ~9 ms to import.
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
 
 
 def _user_name() -> str:

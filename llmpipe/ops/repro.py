@@ -8,6 +8,7 @@ the outputs each stage produced.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Sequence
@@ -18,18 +19,19 @@ from ..errors import RunError, TargetError
 from ..graph import Graph, build_graph, resolve_targets, select
 from ..run.context import RunContext, run_context
 from ..run.repolock import repo_lock
-from ..run.scheduler import ReproResult, Scheduler, SchedulerOptions
-from ..run.stage_run import RunOptions, StageOutcome, frozen_missing_message
 from ..run.status import Reason, StatusEntry, frozen_missing_outputs, statuses
 from ..spec import names_dvcyaml
 from .audit import Outcome, Targets, audited
 
 if TYPE_CHECKING:
+    # `status` runs nothing: the scheduler and the stage runner load with `repro`.
     from ..hydra.compose import Composition
     from ..progress import Progress
     from ..project import Project
     from ..run.dispatch import Executor
     from ..run.reporter import Reporter
+    from ..run.scheduler import ReproResult
+    from ..run.stage_run import StageOutcome
     from ..stage import Stage
 
 
@@ -145,6 +147,9 @@ def _schedule(
     reporter: Reporter | None,
     progress: Progress | None,
 ) -> ReproResult:
+    from ..run.scheduler import Scheduler, SchedulerOptions
+    from ..run.stage_run import RunOptions
+
     graph = build_graph(project.stages())
     order = _plan(project, graph, request)
     ctx = run_context(project, progress)
@@ -191,7 +196,11 @@ def _around_command(project: Project, wanted: dict[str, str]) -> Any:
     """What wraps each stage command: checkpoint resume and streaming (`llmpipe.ckpt`)."""
 
     def around(stage: Stage, inputs: dict[str, Any]) -> Any:
-        # Imported on the first command run: a no-op repro never loads it.
+        from ..ckpt.spec import checkpoint_spec
+
+        if checkpoint_spec(stage) is None:
+            # The session would do nothing; importing it costs ~10 ms a command.
+            return contextlib.nullcontext()
         from ..ckpt.session import checkpoint_session
 
         return checkpoint_session(
@@ -267,6 +276,8 @@ def _check_frozen_outputs(ctx: RunContext, graph: Graph, order: list[str]) -> No
         if stage.frozen:
             missing = frozen_missing_outputs(ctx, stage)
             if missing:
+                from ..run.stage_run import frozen_missing_message
+
                 raise RunError(frozen_missing_message(stage, missing))
 
 

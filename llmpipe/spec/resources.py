@@ -8,7 +8,6 @@ is decimal and `GiB` binary, as written.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from typing import Any
@@ -141,5 +140,7 @@ def _keys(names: tuple[str, ...]) -> str:
 
 
 def _suggest(word: str, choices: tuple[str, ...]) -> str:
+    import difflib  # only for this message
+
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""

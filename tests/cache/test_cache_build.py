@@ -64,8 +64,10 @@ def test_the_state_is_asked_first_and_filled_with_new_hashes(tmp_path, state):
     build(root, "md5", state)
     path = os.path.join(root, "a.txt")
     assert state.get(path, os.stat(path)) == md5(b"hello")
-    # A value the state holds wins over the file's bytes: proof that nothing was read.
+    # A value the state holds wins over the file's bytes: proof that nothing was read
+    # (with the directory's listing dropped, which would answer first).
     state.set(path, os.stat(path), "0" * 32)
+    state.set_listing(os.path.abspath(root), b"")
     info, manifest = build(root, "md5", state)
     assert ("a.txt", "0" * 32, 5, False) in manifest.entries
 
@@ -112,3 +114,70 @@ def test_blake3_directories_use_blake3_everywhere(tmp_path):
 def test_a_missing_path_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         build(str(tmp_path / "nope"), "md5", NoState())
+
+
+def _poison_state(root: str, state) -> None:
+    """Every file's state row says "0"*32: a hash that comes out right came from the
+    listing; a file the listing refused shows the state's "0"*32."""
+    for top, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(top, name)
+            state.set(path, os.stat(path), "0" * 32)
+
+
+def _as_if_new(root: str):
+    return build(root, "md5", NoState())
+
+
+def test_the_listing_answers_for_unchanged_files_without_the_state(tmp_path, state):
+    root = write_tree(tmp_path / "data")
+    first = build(root, "md5", state)
+    _poison_state(root, state)
+    assert build(root, "md5", state) == first
+
+
+def test_the_listing_refuses_a_file_whose_mtime_size_or_inode_changed(tmp_path, state):
+    root = write_tree(tmp_path / "data")
+    build(root, "md5", state)
+    path = os.path.join(root, "a.txt")
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    _poison_state(root, state)
+    _, manifest = build(root, "md5", state)
+    assert ("a.txt", "0" * 32, 5, False) in manifest.entries
+    assert ("a-b", md5(TREE["a-b"]), len(TREE["a-b"]), False) in manifest.entries
+
+    # Same size and mtime, new bytes in a new inode (a rename over the file).
+    build(root, "md5", NoState())
+    state.set_listing(os.path.abspath(root), b"")
+    build(root, "md5", state)
+    st = os.stat(path)
+    spare = os.path.join(str(tmp_path), "spare")
+    with open(spare, "wb") as handle:
+        handle.write(b"HELLO")
+    os.utime(spare, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(spare, path)
+    assert os.stat(path).st_ino != st.st_ino
+    _, manifest = build(root, "md5", state)
+    assert ("a.txt", md5(b"HELLO"), 5, False) in manifest.entries
+
+
+def test_added_removed_and_renamed_files_hash_as_in_a_fresh_build(tmp_path, state):
+    root = write_tree(tmp_path / "data")
+    build(root, "md5", state)
+    os.rename(os.path.join(root, "a.txt"), os.path.join(root, "z.txt"))
+    os.unlink(os.path.join(root, "empty"))
+    with open(os.path.join(root, "new"), "wb") as handle:
+        handle.write(b"new")
+    assert build(root, "md5", state) == _as_if_new(root)
+    assert build(root, "md5", state) == _as_if_new(root)
+
+
+@pytest.mark.parametrize(
+    "blob", [b"", b"LPL1", b"LPL1" + (5).to_bytes(8, "little") + b"x" * 130, b"junk" * 40]
+)
+def test_a_listing_not_in_the_format_is_ignored(tmp_path, state, blob):
+    root = write_tree(tmp_path / "data")
+    build(root, "md5", state)
+    state.set_listing(os.path.abspath(root), blob)
+    assert build(root, "md5", state) == _as_if_new(root)
