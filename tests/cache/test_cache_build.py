@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 
 import pytest
@@ -11,6 +12,8 @@ from cache_trees import TREE, CountingProgress, write_tree
 from llmpipe.cache.build import build
 from llmpipe.cache.state import NoState
 from llmpipe.hashing import dir_hash, dir_manifest_bytes
+
+cache_build = importlib.import_module("llmpipe.cache.build")
 
 
 def md5(data: bytes) -> str:
@@ -134,6 +137,17 @@ def test_the_listing_answers_for_unchanged_files_without_the_state(tmp_path, sta
     first = build(root, "md5", state)
     _poison_state(root, state)
     assert build(root, "md5", state) == first
+
+
+def test_a_directory_above_the_listing_limit_keeps_no_listing(tmp_path, state, monkeypatch):
+    root = write_tree(tmp_path / "data")
+    monkeypatch.setattr(cache_build, "LISTING_MAX_FILES", len(TREE) - 1)
+    first = build(root, "md5", state)
+    assert state.get_listing(os.path.abspath(root)) is None
+    assert build(root, "md5", state) == first
+    monkeypatch.setattr(cache_build, "LISTING_MAX_FILES", len(TREE))
+    assert build(root, "md5", state) == first
+    assert state.get_listing(os.path.abspath(root)) is not None
 
 
 def test_the_listing_refuses_a_file_whose_mtime_size_or_inode_changed(tmp_path, state):
