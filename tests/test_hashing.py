@@ -138,3 +138,14 @@ def test_manifest_bytes_are_json_dumps_for_awkward_paths_and_values(entries) -> 
 
     listing = [{"md5": value, "relpath": rel} for rel, value in sorted(entries)]
     assert dir_manifest_bytes(entries) == json.dumps(listing, sort_keys=True).encode()
+
+
+@pytest.mark.parametrize("limit", [0, 10_000])
+def test_manifest_bytes_are_the_same_past_the_join_in_c_limit(monkeypatch, limit: int) -> None:
+    """A directory too big for the joined-in-C manifest gets the same bytes per entry."""
+    import llmpipe.hashing as hashing
+
+    entries = [(f"d{i % 7}/f{i:05}.txt", f"{i * 7919:032x}") for i in range(2_000)]
+    listing = [{"md5": value, "relpath": rel} for rel, value in sorted(entries)]
+    monkeypatch.setattr(hashing, "_JOIN_IN_C_MAX", limit)
+    assert hashing.dir_manifest_bytes(entries) == json.dumps(listing, sort_keys=True).encode()
