@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
+from typing import cast
 
 from ..dvcignore import DVCIGNORE, DvcIgnore
 from ..errors import SpecError
@@ -60,24 +61,44 @@ def build(
     keeps. Raises FileNotFoundError when `path` does not exist, SpecError when a
     `.dvcignore` sits inside the directory (dvc refuses it too).
     """
-    st = os.stat(path)
-    if stat.S_ISDIR(st.st_mode):
-        return _build_dir(path, hash_name, state, progress, jobs, ignore)
-    value = hash_files(path, [("", st)], hash_name, state, progress, jobs)[0]
-    return HashInfo(hash_name, value, size=st.st_size, isexec=is_exec(st.st_mode)), None
+    return _build(path, hash_name, state, progress, jobs, ignore, want_manifest=True)
 
 
-def _build_dir(
+def hash_info(
+    path: str,
+    hash_name: str,
+    state: StateDB,
+    progress: Progress | None = None,
+    ignore: DvcIgnore | None = None,
+) -> HashInfo:
+    """`build`'s HashInfo alone. A directory whose files hash as its listing says
+    (most often: nothing changed, or a touched file hashed the same) takes its hash
+    from the listing, without serialising and hashing its manifest again."""
+    return _build(path, hash_name, state, progress, None, ignore, want_manifest=False)[0]
+
+
+def _build(
     path: str,
     hash_name: str,
     state: StateDB,
     progress: Progress | None,
     jobs: int | None,
     ignore: DvcIgnore | None,
-) -> tuple[HashInfo, Manifest]:
+    want_manifest: bool,
+) -> tuple[HashInfo, Manifest | None]:
+    st = os.stat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        value = hash_files(path, [("", st)], hash_name, state, progress, jobs)[0]
+        return HashInfo(hash_name, value, size=st.st_size, isexec=is_exec(st.st_mode)), None
     files = sorted(walk_files(path, ignore.pruner(path) if ignore else None))
     _refuse_nested_dvcignore(path, files)
-    return build_listed(path, files, hash_name, state, progress, jobs, listed=True)
+    if len(files) > LISTING_MAX_FILES:
+        return build_listed(path, files, hash_name, state, progress, jobs)
+    values, value = _hash_through_listing(
+        path, files, hash_name, state, progress, jobs, listed_hash=not want_manifest
+    )
+    info = HashInfo(hash_name, value, size=sum(st.st_size for _, st in files), nfiles=len(files))
+    return info, (_manifest(files, values) if want_manifest else None)
 
 
 def build_listed(
@@ -87,20 +108,23 @@ def build_listed(
     state: StateDB,
     progress: Progress | None = None,
     jobs: int | None = None,
-    listed: bool = False,
 ) -> tuple[HashInfo, Manifest]:
     """The HashInfo and Manifest of a directory holding only `files` (sorted relpaths
-    under `path`, with their stats): a chosen part of a folder, hashed as a `.dir`.
-    `listed`: `files` is the whole directory, worth keeping as its listing."""
-    values = hash_files(path, files, hash_name, state, progress, jobs, listed)
-    entries = tuple(
-        (rel, value, st.st_size, is_exec(st.st_mode))
-        for (rel, st), value in zip(files, values, strict=True)
-    )
-    manifest = Manifest(entries)
+    under `path`, with their stats): a chosen part of a folder, hashed as a `.dir`."""
+    values = hash_files(path, files, hash_name, state, progress, jobs)
+    manifest = _manifest(files, values)
     value = dir_hash(manifest.dir_bytes(hash_name), hash_name)
-    size = sum(entry[2] for entry in entries)
-    return HashInfo(hash_name, value, size=size, nfiles=len(entries)), manifest
+    size = sum(entry[2] for entry in manifest.entries)
+    return HashInfo(hash_name, value, size=size, nfiles=len(files)), manifest
+
+
+def _manifest(files: list[tuple[str, StatLike]], values: list[str]) -> Manifest:
+    return Manifest(
+        tuple(
+            (rel, value, st.st_size, is_exec(st.st_mode))
+            for (rel, st), value in zip(files, values, strict=True)
+        )
+    )
 
 
 def _refuse_nested_dvcignore(path: str, files: list[tuple[str, StatLike]]) -> None:
@@ -121,19 +145,31 @@ def hash_files(
     state: StateDB,
     progress: Progress | None = None,
     jobs: int | None = None,
-    listed: bool = False,
 ) -> list[str]:
     """Hashes of `files` (relpaths under `root`, "" for root itself, with their stats).
 
-    Known files come from the state (with `listed`, first from the directory's
-    listing, which is kept again when anything in it changed); the rest are read
-    and recorded in the state.
+    Known files come from the state; the rest are read and recorded in it.
     """
-    if not listed or len(files) > LISTING_MAX_FILES:
-        return _hash_through_state(root, files, hash_name, state, progress, jobs)
+    return _hash_through_state(root, files, hash_name, state, progress, jobs)
+
+
+def _hash_through_listing(
+    root: str,
+    files: list[tuple[str, StatLike]],
+    hash_name: str,
+    state: StateDB,
+    progress: Progress | None,
+    jobs: int | None,
+    listed_hash: bool,
+) -> tuple[list[str], str]:
+    """Hashes of a whole directory's `files` and the directory's hash, first from its
+    listing, which is kept again when much in it changed. With `listed_hash`, the
+    directory's hash comes from the listing too when its files hash as listed; without,
+    it is computed from the manifest (whose bytes the caller may store under it)."""
     key = os.path.abspath(root)
     blob = state.get_listing(key, hash_name)
-    known = listing.known(blob, files)
+    recall = listing.recall(blob, files)
+    known = recall.values
     unknown = [i for i, value in enumerate(known) if value is None]
     if unknown:
         found = _hash_through_state(
@@ -141,12 +177,16 @@ def hash_files(
         )
         for i, value in zip(unknown, found, strict=True):
             known[i] = value
-    values = [value for value in known if value is not None]
+    values = cast(list[str], known)  # every None was filled just above
+    dir_value = recall.unchanged_dir_value(values) if listed_hash else None
+    if dir_value is None:
+        pairs = zip([rel for rel, _ in files], values, strict=True)
+        dir_value = dir_hash(dir_manifest_bytes(pairs, hash_name), hash_name)
     # A few files the listing no longer vouches for cost a few state rows; rewriting
     # the whole listing costs more, so that waits until they are many.
     if len(unknown) > _LISTING_SLACK or not listing.covers(blob, len(files)):
-        state.set_listing(key, listing.encode(files, values), hash_name)
-    return values
+        state.set_listing(key, listing.encode(files, values, dir_value), hash_name)
+    return values, dir_value
 
 
 def _hash_through_state(

@@ -123,7 +123,7 @@ def _given_hash(index: ProducerIndex, output: str, given: str) -> str:
 
 
 def _workspace_hash(project: Project, output: str) -> str:
-    from ..cache.build import build
+    from ..cache.build import hash_info
 
     absolute = os.path.join(project.root, output)
     if not os.path.lexists(absolute):
@@ -132,8 +132,7 @@ def _workspace_hash(project: Project, output: str) -> str:
             "bring it back with 'llmpipe checkout', or ask about another version with "
             "--rev REV or --hash HASH"
         )
-    info, _manifest = build(absolute, project.config.hash_name, project.state)
-    return info.value
+    return hash_info(absolute, project.config.hash_name, project.state).value
 
 
 def _hash_at_revision(project: Project, output: str, rev: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cache.build import build
+from ..cache.build import hash_info
 from ..cache.complete import in_cache
 from ..errors import SpecError
 from ..hashing import LEGACY_MD5
@@ -90,12 +90,9 @@ def current_hash(
         if standing is not None:
             return standing
     try:
-        info, _manifest = build(
-            ctx.abspath(stage, path), name, ctx.state, ctx.progress, ignore=ctx.ignore
-        )
+        return hash_info(ctx.abspath(stage, path), name, ctx.state, ctx.progress, ctx.ignore)
     except FileNotFoundError:
         return None
-    return info
 
 
 def current_params(ctx: RunContext, stage: Stage) -> dict[str, dict[str, Any]]:

@@ -9,8 +9,10 @@ import os
 import pytest
 from cache_trees import TREE, CountingProgress, write_tree
 
-from llmpipe.cache.build import build
+from llmpipe.cache import listing
+from llmpipe.cache.build import build, hash_info
 from llmpipe.cache.state import NoState
+from llmpipe.fsutil import walk_files
 from llmpipe.hashing import dir_hash, dir_manifest_bytes
 
 cache_build = importlib.import_module("llmpipe.cache.build")
@@ -188,10 +190,61 @@ def test_added_removed_and_renamed_files_hash_as_in_a_fresh_build(tmp_path, stat
 
 
 @pytest.mark.parametrize(
-    "blob", [b"", b"LPL1", b"LPL1" + (5).to_bytes(8, "little") + b"x" * 130, b"junk" * 40]
+    "blob",
+    [
+        b"",
+        b"LPL2",
+        b"LPL2" + (5).to_bytes(8, "little") + b"x" * 130,
+        b"junk" * 40,
+        # The format before the directory's hash was kept: the same columns and
+        # strings, without the last one.
+        b"LPL1" + (1).to_bytes(8, "little") + bytes(24) + b"a\0" + b"0" * 32,
+        b"LPL2" + (1).to_bytes(8, "little") + bytes(24) + b"a\0" + b"0" * 32,
+    ],
 )
 def test_a_listing_not_in_the_format_is_ignored(tmp_path, state, blob):
     root = write_tree(tmp_path / "data")
     build(root, "md5", state)
     state.set_listing(os.path.abspath(root), blob)
     assert build(root, "md5", state) == _as_if_new(root)
+    state.set_listing(os.path.abspath(root), blob)
+    assert hash_info(root, "md5", state) == _as_if_new(root)[0]
+
+
+def _relist(root: str, state, dir_value: str) -> None:
+    """Keep the directory's true listing, but with `dir_value` as its hash: a hash that
+    comes out as `dir_value` was taken from the listing."""
+    files = sorted(walk_files(root))
+    values = [value for _, value, _, _ in build(root, "md5", NoState())[1].entries]
+    state.set_listing(os.path.abspath(root), listing.encode(files, values, dir_value))
+
+
+def test_an_unchanged_directory_takes_its_hash_from_the_listing(tmp_path, state):
+    root = write_tree(tmp_path / "data")
+    first, _ = build(root, "md5", state)
+    assert hash_info(root, "md5", state) == first
+    _relist(root, state, "f" * 32 + ".dir")
+    assert hash_info(root, "md5", state).value == "f" * 32 + ".dir"
+    # A touched file that hashes the same leaves the directory's hash as listed.
+    path = os.path.join(root, "a.txt")
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    assert hash_info(root, "md5", state).value == "f" * 32 + ".dir"
+    # `build`, which returns the manifest, serialises and hashes it.
+    assert build(root, "md5", state)[0] == first
+
+
+def test_a_changed_file_set_or_hash_gets_the_directory_a_new_hash(tmp_path, state):
+    root = write_tree(tmp_path / "data")
+    build(root, "md5", state)
+    _relist(root, state, "f" * 32 + ".dir")
+    path = os.path.join(root, "a.txt")
+    with open(path, "wb") as handle:
+        handle.write(b"HELLO")
+    assert hash_info(root, "md5", state) == _as_if_new(root)[0]
+    _relist(root, state, "f" * 32 + ".dir")
+    os.unlink(os.path.join(root, "empty"))
+    assert hash_info(root, "md5", state) == _as_if_new(root)[0]
+    _relist(root, state, "f" * 32 + ".dir")
+    os.rename(os.path.join(root, "a-b"), os.path.join(root, "a-c"))
+    assert hash_info(root, "md5", state) == _as_if_new(root)[0]
