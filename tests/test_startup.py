@@ -112,3 +112,27 @@ def test_a_run_writes_the_lock_without_ruamel_and_the_next_reads_it_without_yaml
     assert loaded_by_repro(project, ("yaml", "ruamel.yaml")) == []
     lock = project.read("dvc.lock")
     assert "md5: " in lock and lock.startswith("schema: '2.0'\nstages:\n  copy:\n")
+
+
+FREEZE_PROBE = """
+import atexit, gc, sys
+from llmpipe.cli.main import main
+# Registered first, so run last: after what `main` registered.
+atexit.register(lambda: print("FROZEN:", gc.get_freeze_count() > 0))
+sys.exit(main(["status"]))
+"""
+
+
+def test_the_cli_freezes_the_heap_before_shutdown(project: Project) -> None:
+    """The shutdown collections skip what the imports made (start-up, issue 20)."""
+    pipeline(project)
+    proc = subprocess.run(
+        [sys.executable, "-c", FREEZE_PROBE],
+        cwd=project.path,
+        env=llmpipe_env(),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "FROZEN: True"

@@ -6,6 +6,8 @@ that `llmpipe repro` on an up-to-date project pays for nothing it does not use.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import sys
 import traceback
@@ -97,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = sys.argv[1:] if argv is None else list(argv)
     verbose = any(flag in args for flag in ("-v", "--verbose"))
+    _freeze_at_exit()
     try:
         cli.main(args=args, prog_name="llmpipe", standalone_mode=False, obj={"argv": args})
     except LlmpipeError as exc:
@@ -119,6 +122,18 @@ def main(argv: list[str] | None = None) -> int:
         _report_bug(exc, verbose)
         return BUG_EXIT_CODE
     return 0
+
+
+def _freeze_at_exit() -> None:
+    """At exit, put every object out of the cyclic collector's reach.
+
+    The interpreter's shutdown collections otherwise walk the ~20,000 objects the
+    imports made, 7-9 ms of a `status` or no-op `repro` here. Objects are still freed
+    by reference count; garbage left in cycles at exit goes with the process (Python
+    never promised to finalize it).
+    """
+    atexit.unregister(gc.freeze)  # once, however often `main` runs in a process
+    atexit.register(gc.freeze)
 
 
 def _report_bug(exc: Exception, verbose: bool) -> None:
