@@ -296,20 +296,44 @@ def walk_files(
     stack = [""]
     while stack:
         rel_dir = stack.pop()
+        folder = os.path.join(root, rel_dir) if rel_dir else root
+        dirs, files = _scan(folder, rel_dir, prune)
+        stack.extend(f"{rel_dir}/{name}" if rel_dir else name for name in dirs)
+        yield from files
+
+
+def _scan(
+    folder: str,
+    rel_dir: str,
+    prune: Callable[[str, list[str], list[str]], tuple[list[str], list[str]]] | None,
+) -> tuple[list[str], list[tuple[str, FileStat]]]:
+    """One folder's subfolder names and its files' (relpath, stat), those `prune` keeps.
+
+    Where the OS allows, the folder is read through a descriptor and each file is
+    stat'ed relative to it: the kernel resolves one name per file, not the whole path.
+    """
+    fd = os.open(folder, _DIR_FLAGS) if _SCAN_FD else None
+    try:
         dirs: list[str] = []
-        files: dict[str, os.DirEntry[str]] = {}
-        with os.scandir(os.path.join(root, rel_dir) if rel_dir else root) as entries:
-            for entry in entries:
+        entries: dict[str, os.DirEntry[str]] = {}
+        with os.scandir(folder if fd is None else fd) as listing:
+            for entry in listing:
                 if entry.is_dir(follow_symlinks=False):
                     dirs.append(entry.name)
                 elif entry.is_file():
-                    files[entry.name] = entry
+                    entries[entry.name] = entry
         if prune is not None:
-            dirs, kept = prune(rel_dir, dirs, list(files))
-            files = {name: files[name] for name in kept}
-        stack.extend(f"{rel_dir}/{name}" if rel_dir else name for name in dirs)
-        for name, entry in files.items():
-            yield (f"{rel_dir}/{name}" if rel_dir else name), FileStat(entry.stat())
+            dirs, kept = prune(rel_dir, dirs, list(entries))
+            entries = {name: entries[name] for name in kept}
+        prefix = f"{rel_dir}/" if rel_dir else ""
+        return dirs, [(prefix + name, FileStat(entry.stat())) for name, entry in entries.items()]
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+_SCAN_FD = os.scandir in os.supports_fd
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def is_inside(path: str, root: str) -> bool:
