@@ -96,10 +96,12 @@ def _build(
     _refuse_nested_dvcignore(path, files)
     if len(files) > LISTING_MAX_FILES:
         return build_listed(path, files, hash_name, state, progress, jobs)
+    # Summed now, while the stats are in the CPU's cache: hashing a big file evicts them.
+    size = sum([st.st_size for _, st in files])
     values, value = _hash_through_listing(
         path, files, hash_name, state, progress, jobs, listed_hash=not want_manifest
     )
-    info = HashInfo(hash_name, value, size=sum([st.st_size for _, st in files]), nfiles=len(files))
+    info = HashInfo(hash_name, value, size=size, nfiles=len(files))
     return info, (_manifest(files, values) if want_manifest else None)
 
 
