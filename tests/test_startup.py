@@ -50,8 +50,8 @@ def pipeline(project: Project) -> None:
     project.ok("repro")
 
 
-def loaded_by_repro(project: Project, names: tuple[str, ...] = NOT_ON_NOOP) -> list[str]:
-    probe = PROBE.format(names=names)
+def probe_last_line(project: Project, probe: str) -> str:
+    """The last line a Python `probe` prints, run in the project like the CLI."""
     proc = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=project.path,
@@ -61,7 +61,11 @@ def loaded_by_repro(project: Project, names: tuple[str, ...] = NOT_ON_NOOP) -> l
         stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip().splitlines()[-1].split()[1:]
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def loaded_by_repro(project: Project, names: tuple[str, ...] = NOT_ON_NOOP) -> list[str]:
+    return probe_last_line(project, PROBE.format(names=names)).split()[1:]
 
 
 def test_noop_repro_imports_nothing_for_running_or_saving(project: Project) -> None:
@@ -126,13 +130,4 @@ sys.exit(main(["status"]))
 def test_the_cli_freezes_the_heap_before_shutdown(project: Project) -> None:
     """The shutdown collections skip what the imports made (start-up, issue 20)."""
     pipeline(project)
-    proc = subprocess.run(
-        [sys.executable, "-c", FREEZE_PROBE],
-        cwd=project.path,
-        env=llmpipe_env(),
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == "FROZEN: True"
+    assert probe_last_line(project, FREEZE_PROBE) == "FROZEN: True"
