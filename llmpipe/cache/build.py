@@ -55,38 +55,18 @@ def build(
     progress: Progress | None = None,
     jobs: int | None = None,
     ignore: DvcIgnore | None = None,
+    manifest: bool = True,
 ) -> tuple[HashInfo, Manifest | None]:
     """The HashInfo of `path` (file or directory), and a Manifest for a directory.
 
     A directory's files are those `ignore` (the project's `.dvcignore` rules)
-    keeps. Raises FileNotFoundError when `path` does not exist, SpecError when a
-    `.dvcignore` sits inside the directory (dvc refuses it too).
+    keeps. Without `manifest` (a status check: nothing is stored), a directory comes
+    without its Manifest, and takes its hash from its listing when every file hashes
+    as listed (nothing changed, or a touched file's bytes are the same) instead of
+    serialising and hashing the manifest again. Raises FileNotFoundError when `path`
+    does not exist, SpecError when a `.dvcignore` sits inside the directory (dvc
+    refuses it too).
     """
-    return _build(path, hash_name, state, progress, jobs, ignore, want_manifest=True)
-
-
-def hash_info(
-    path: str,
-    hash_name: str,
-    state: StateDB,
-    progress: Progress | None = None,
-    ignore: DvcIgnore | None = None,
-) -> HashInfo:
-    """`build`'s HashInfo alone. A directory whose files hash as its listing says
-    (most often: nothing changed, or a touched file hashed the same) takes its hash
-    from the listing, without serialising and hashing its manifest again."""
-    return _build(path, hash_name, state, progress, None, ignore, want_manifest=False)[0]
-
-
-def _build(
-    path: str,
-    hash_name: str,
-    state: StateDB,
-    progress: Progress | None,
-    jobs: int | None,
-    ignore: DvcIgnore | None,
-    want_manifest: bool,
-) -> tuple[HashInfo, Manifest | None]:
     st = os.stat(path)
     if not stat.S_ISDIR(st.st_mode):
         value = hash_files(path, [("", st)], hash_name, state, progress, jobs)[0]
@@ -99,10 +79,10 @@ def _build(
     # Summed now, while the stats are in the CPU's cache: hashing a big file evicts them.
     size = sum([st.st_size for _, st in files])
     values, value = _hash_through_listing(
-        path, files, hash_name, state, progress, jobs, listed_hash=not want_manifest
+        path, files, hash_name, state, progress, jobs, listed_hash=not manifest
     )
     info = HashInfo(hash_name, value, size=size, nfiles=len(files))
-    return info, (_manifest(files, values) if want_manifest else None)
+    return info, (_manifest(files, values) if manifest else None)
 
 
 def build_listed(
@@ -146,21 +126,6 @@ def _refuse_nested_dvcignore(path: str, files: list[tuple[str, StatLike]]) -> No
             )
 
 
-def hash_files(
-    root: str,
-    files: list[tuple[str, StatLike]],
-    hash_name: str,
-    state: StateDB,
-    progress: Progress | None = None,
-    jobs: int | None = None,
-) -> list[str]:
-    """Hashes of `files` (relpaths under `root`, "" for root itself, with their stats).
-
-    Known files come from the state; the rest are read and recorded in it.
-    """
-    return _hash_through_state(root, files, hash_name, state, progress, jobs)
-
-
 def _hash_through_listing(
     root: str,
     files: list[tuple[str, StatLike]],
@@ -180,9 +145,7 @@ def _hash_through_listing(
     known = recall.values
     unknown = [i for i, value in enumerate(known) if value is None]
     if unknown:
-        found = _hash_through_state(
-            root, [files[i] for i in unknown], hash_name, state, progress, jobs
-        )
+        found = hash_files(root, [files[i] for i in unknown], hash_name, state, progress, jobs)
         for i, value in zip(unknown, found, strict=True):
             known[i] = value
     values = cast(list[str], known)  # every None was filled just above
@@ -197,14 +160,18 @@ def _hash_through_listing(
     return values, dir_value
 
 
-def _hash_through_state(
+def hash_files(
     root: str,
     files: list[tuple[str, StatLike]],
     hash_name: str,
     state: StateDB,
-    progress: Progress | None,
-    jobs: int | None,
+    progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> list[str]:
+    """Hashes of `files` (relpaths under `root`, "" for root itself, with their stats).
+
+    Known files come from the state; the rest are read and recorded in it.
+    """
     # The state is keyed by inode, so `files` goes to it as it is: no second list of
     # full paths and stats for a million files; paths are joined for misses only.
     known = state.get_many(files, hash_name)

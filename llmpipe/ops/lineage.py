@@ -123,7 +123,7 @@ def _given_hash(index: ProducerIndex, output: str, given: str) -> str:
 
 
 def _workspace_hash(project: Project, output: str) -> str:
-    from ..cache.build import hash_info
+    from ..cache.build import build
 
     absolute = os.path.join(project.root, output)
     if not os.path.lexists(absolute):
@@ -132,7 +132,7 @@ def _workspace_hash(project: Project, output: str) -> str:
             "bring it back with 'llmpipe checkout', or ask about another version with "
             "--rev REV or --hash HASH"
         )
-    return hash_info(absolute, project.config.hash_name, project.state).value
+    return build(absolute, project.config.hash_name, project.state, manifest=False)[0].value
 
 
 def _hash_at_revision(project: Project, output: str, rev: str) -> tuple[str, str]:

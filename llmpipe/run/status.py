@@ -12,7 +12,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cache.build import hash_info
+from ..cache.build import build
 from ..cache.complete import in_cache
 from ..errors import SpecError
 from ..hashing import LEGACY_MD5
@@ -90,7 +90,15 @@ def current_hash(
         if standing is not None:
             return standing
     try:
-        return hash_info(ctx.abspath(stage, path), name, ctx.state, ctx.progress, ctx.ignore)
+        info, _ = build(
+            ctx.abspath(stage, path),
+            name,
+            ctx.state,
+            ctx.progress,
+            ignore=ctx.ignore,
+            manifest=False,
+        )
+        return info
     except FileNotFoundError:
         return None
 

@@ -10,7 +10,7 @@ import pytest
 from cache_trees import TREE, CountingProgress, write_tree
 
 from llmpipe.cache import listing
-from llmpipe.cache.build import build, hash_info
+from llmpipe.cache.build import build
 from llmpipe.cache.state import NoState
 from llmpipe.fsutil import walk_files
 from llmpipe.hashing import dir_hash, dir_manifest_bytes
@@ -208,7 +208,7 @@ def test_a_listing_not_in_the_format_is_ignored(tmp_path, state, blob):
     state.set_listing(os.path.abspath(root), blob)
     assert build(root, "md5", state) == _as_if_new(root)
     state.set_listing(os.path.abspath(root), blob)
-    assert hash_info(root, "md5", state) == _as_if_new(root)[0]
+    assert build(root, "md5", state, manifest=False)[0] == _as_if_new(root)[0]
 
 
 def _relist(root: str, state, dir_value: str) -> None:
@@ -222,14 +222,14 @@ def _relist(root: str, state, dir_value: str) -> None:
 def test_an_unchanged_directory_takes_its_hash_from_the_listing(tmp_path, state):
     root = write_tree(tmp_path / "data")
     first, _ = build(root, "md5", state)
-    assert hash_info(root, "md5", state) == first
+    assert build(root, "md5", state, manifest=False)[0] == first
     _relist(root, state, "f" * 32 + ".dir")
-    assert hash_info(root, "md5", state).value == "f" * 32 + ".dir"
+    assert build(root, "md5", state, manifest=False)[0].value == "f" * 32 + ".dir"
     # A touched file that hashes the same leaves the directory's hash as listed.
     path = os.path.join(root, "a.txt")
     st = os.stat(path)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
-    assert hash_info(root, "md5", state).value == "f" * 32 + ".dir"
+    assert build(root, "md5", state, manifest=False)[0].value == "f" * 32 + ".dir"
     # `build`, which returns the manifest, serialises and hashes it.
     assert build(root, "md5", state)[0] == first
 
@@ -241,10 +241,10 @@ def test_a_changed_file_set_or_hash_gets_the_directory_a_new_hash(tmp_path, stat
     path = os.path.join(root, "a.txt")
     with open(path, "wb") as handle:
         handle.write(b"HELLO")
-    assert hash_info(root, "md5", state) == _as_if_new(root)[0]
+    assert build(root, "md5", state, manifest=False)[0] == _as_if_new(root)[0]
     _relist(root, state, "f" * 32 + ".dir")
     os.unlink(os.path.join(root, "empty"))
-    assert hash_info(root, "md5", state) == _as_if_new(root)[0]
+    assert build(root, "md5", state, manifest=False)[0] == _as_if_new(root)[0]
     _relist(root, state, "f" * 32 + ".dir")
     os.rename(os.path.join(root, "a-b"), os.path.join(root, "a-c"))
-    assert hash_info(root, "md5", state) == _as_if_new(root)[0]
+    assert build(root, "md5", state, manifest=False)[0] == _as_if_new(root)[0]
