@@ -12,6 +12,11 @@ each checkout runs in its own copy of the project (made once, in a temporary fol
 so that each reads the dvc.lock it wrote itself:
 
     python benchmarks/bench_ab.py --runs 20 --change inputs/s050.txt /work/main . -- repro
+
+`--touch FILE` sets the file's mtime to now before every run instead (same bytes), also
+in each checkout's own copy, whose state DB the other checkout's format never rewrites:
+
+    python benchmarks/bench_ab.py --runs 10 --touch data/big.bin /work/main . -- status
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--change", help="append a line to this file before each run")
+    parser.add_argument("--touch", help="set this file's mtime to now before each run")
     parser.add_argument("a", type=Path, help="first checkout (its llmpipe/ is imported)")
     parser.add_argument("b", type=Path, help="second checkout")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="-- llmpipe arguments")
@@ -55,13 +61,15 @@ def main() -> int:
         "python -c pass": ([sys.executable, "-c", "pass"], ""),
     }
     best = {name: [float("inf"), float("inf")] for name in sides}
-    copies = own_copies(list(sides)[:2]) if args.change else {}
+    copies = own_copies(list(sides)[:2]) if args.change or args.touch else {}
     for run in range(args.runs):
         for name, (argv, pythonpath) in sides.items():
             cwd = copies.get(name)
-            if cwd is not None:
+            if cwd is not None and args.change:
                 with open(os.path.join(cwd, args.change), "a", encoding="utf-8") as handle:
                     handle.write(f"change {run}\n")
+            if cwd is not None and args.touch:
+                os.utime(os.path.join(cwd, args.touch))
             wall, cpu = once(argv, pythonpath, cwd)
             best[name] = [min(best[name][0], wall), min(best[name][1], cpu)]
     floor = best["python -c pass"][1]
