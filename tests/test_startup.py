@@ -22,6 +22,8 @@ NOT_ON_NOOP = (
     "llmpipe.cache.checkout",
     "llmpipe.cache.links",
     "llmpipe.gitignore",
+    # One job: up-to-date stages are judged in the main thread, with no pool.
+    "concurrent.futures",
 )
 
 PROBE = """

@@ -86,17 +86,15 @@ def bring_up_to_date(
     forced: bool = False,
     announce: Callable[[Stage, list[Reason]], None] | None = None,
     events: Callable[[Stage, str, str], None] | None = None,
+    judged: StageStatus | None = None,
 ) -> StageOutcome:
     """Decide and act for one stage; never raises for the stage's own failures.
 
-    `announce` is told when the stage starts; `events`, what an executor reports."""
+    `announce` is told when the stage starts; `events`, what an executor reports;
+    `judged`, the stage's status when `judge` already gave it."""
     started = time.time()
     try:
-        status = stage_status(ctx, stage, lock)
-        if status.missing_deps:
-            raise MissingDependencyError(_missing_dep_message(stage, status.missing_deps))
-        if options.force or forced:
-            status.reasons = status.reasons or [Reason("forced")]
+        status = judge(ctx, stage, lock, options.force or forced) if judged is None else judged
         if not status.changed:
             return _outcome(stage, "skipped", status, started)
         if options.dry:
@@ -117,6 +115,21 @@ def bring_up_to_date(
         outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
         outcome.error = str(exc)
         return outcome
+
+
+def judge(ctx: RunContext, stage: Stage, lock: LockEntry | None, forced: bool) -> StageStatus:
+    """Whether the stage must act, and why; reads only (a missing dep raises)."""
+    status = stage_status(ctx, stage, lock)
+    if status.missing_deps:
+        raise MissingDependencyError(_missing_dep_message(stage, status.missing_deps))
+    if forced:
+        status.reasons = status.reasons or [Reason("forced")]
+    return status
+
+
+def skipped_outcome(stage: Stage, status: StageStatus, started: float) -> StageOutcome:
+    """The outcome of a stage `judge` found up to date."""
+    return _outcome(stage, "skipped", status, started)
 
 
 def bring_frozen_up_to_date(
