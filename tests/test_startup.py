@@ -24,6 +24,11 @@ NOT_ON_NOOP = (
     "llmpipe.gitignore",
     # One job: up-to-date stages are judged in the main thread, with no pool.
     "concurrent.futures",
+    # blake2 comes from _blake2: OpenSSL's hashlib loads where a file is hashed.
+    "hashlib",
+    "traceback",
+    "llmpipe.yamlemit",
+    "llmpipe.run.dispatch",
 )
 
 PROBE = """

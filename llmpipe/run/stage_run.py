@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cache.build import build
 from ..cache.complete import in_cache
@@ -27,9 +27,11 @@ from ..stage import HashInfo, Stage
 # compares hashes and should not pay for importing them.
 from . import runcache
 from .context import RunContext
-from .dispatch import Executor, ExecutorFor, Notify
 from .repolock import stage_rwlock
 from .status import Reason, StageStatus, current_params, dep_hashes, stage_status
+
+if TYPE_CHECKING:  # a no-op `repro` dispatches nothing
+    from .dispatch import Executor, ExecutorFor, Notify
 
 
 @dataclass
