@@ -10,7 +10,6 @@ import atexit
 import gc
 import importlib
 import sys
-import traceback
 
 import click
 
@@ -139,6 +138,8 @@ def _freeze_at_exit() -> None:
 def _report_bug(exc: Exception, verbose: bool) -> None:
     """One line: an exception that no user error explains is a bug of llmpipe's; what to do."""
     if verbose:
+        import traceback  # with textwrap, ~1 ms of every start-up otherwise
+
         traceback.print_exc()
         how = f"Please report it, with the traceback above, to {REPORT_TO}."
     else:
