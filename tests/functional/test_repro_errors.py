@@ -127,7 +127,10 @@ def test_sigkill_mid_run_then_repro_completes(project):
 
 
 def test_ctrl_c_mid_run_leaves_a_consistent_repo(project):
-    project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", "echo a > a.txt && sleep 300"))
+    # `exec`: no grandchild. A SIGINT landing between dash's `echo` and its fork of
+    # `sleep` would reach dash alone, and an orphaned `sleep` would hold the pipes open.
+    slow = "echo a > a.txt && exec sleep 300"
+    project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", slow))
     first = project.spawn_llmpipe("repro")
     try:
         _wait_for(lambda: (project.path / "a.txt").exists())
