@@ -83,7 +83,7 @@ class Repo(Project):
 
     def status(self, targets: Sequence[str] = ()) -> list[StatusEntry]:
         """Per selected stage, the reasons it would run (empty when up to date)."""
-        from .ops.repro import status
+        from .ops.status import status
 
         return status(self, targets)
 

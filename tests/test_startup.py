@@ -138,3 +138,28 @@ def test_the_cli_freezes_the_heap_before_shutdown(project: Project) -> None:
     """The shutdown collections skip what the imports made (start-up, issue 20)."""
     pipeline(project)
     assert probe_last_line(project, FREEZE_PROBE) == "FROZEN: True"
+
+
+STATUS_PROBE = """
+import sys
+from llmpipe.cli.main import main
+code = main(["status"])
+print("LOADED:", *(name for name in {names!r} if name in sys.modules))
+sys.exit(code)
+"""
+# `status` writes nothing and is not audited: it loads neither the audit trail, nor
+# `repro`'s options and scheduler, nor the Hydra settings of a project without Hydra.
+NOT_ON_STATUS = (
+    "llmpipe.ops.audit",
+    "llmpipe.ops.repro",
+    "llmpipe.run.scheduler",
+    "llmpipe.hydra.settings",
+    *NOT_ON_NOOP,
+)
+
+
+def test_status_loads_nothing_for_running_or_auditing(project: Project) -> None:
+    pipeline(project)
+    assert probe_last_line(project, STATUS_PROBE.format(names=NOT_ON_STATUS)) == "LOADED:"
+    project.write("data.txt", "changed\n")
+    assert "copy:" in project.ok("status").out

@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..ops.audit import Invocation
 from ..project import Project
+
+if TYPE_CHECKING:  # a read-only command (status) loads no audit trail
+    from ..ops.audit import Invocation
 
 
 @contextlib.contextmanager
@@ -42,6 +44,8 @@ def invocation() -> Invocation:
     words = ctx.command_path.split()[1:]
     argv = list((ctx.find_root().obj or {}).get("argv", ()))
     args = argv[len(words) :] if argv[: len(words)] == words else argv
+    from ..ops.audit import Invocation
+
     return Invocation(" ".join(words), tuple(args), prompt_passphrase)
 
 

@@ -25,7 +25,7 @@ def status(
     verbose: bool,
 ) -> None:
     """Show stages that would run, with the reasons (changed deps, params, command, outs)."""
-    from ..ops.repro import status as compute_status
+    from ..ops.status import status as compute_status
     from .session import open_project
 
     if cloud:

@@ -1,11 +1,20 @@
 """Hydra in llmpipe: compose `conf/` into params.yaml, and sweep hyperparameters.
 
 Nothing here imports hydra or omegaconf at module level: a `repro` on a project
-without Hydra enabled and without `-S` overrides must not pay for them.
+without Hydra enabled and without `-S` overrides must not pay for them. Whether
+Hydra is on is answered here, without loading the settings (`hydra.settings`).
 """
 
 from __future__ import annotations
 
-from .settings import HydraSettings, hydra_enabled, hydra_settings
+from typing import TYPE_CHECKING
 
-__all__ = ["HydraSettings", "hydra_enabled", "hydra_settings"]
+if TYPE_CHECKING:
+    from ..config import Config
+
+_TRUE = ("true", "1", "yes", "on")
+
+
+def hydra_enabled(config: Config) -> bool:
+    """True when `.dvc/config` says `[hydra] enabled = true` (DVC's switch)."""
+    return (config.get("hydra", "enabled") or "").strip().lower() in _TRUE

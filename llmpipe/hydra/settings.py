@@ -6,9 +6,9 @@ import os
 from dataclasses import dataclass
 
 from ..config import Config
+from . import hydra_enabled
 
 PARAMS_FILE = "params.yaml"
-_TRUE = ("true", "1", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,6 @@ class HydraSettings:
         if self.config_module:
             return f"module '{self.config_module}'"
         return os.path.relpath(self.config_dir or "", self.root)
-
-
-def hydra_enabled(config: Config) -> bool:
-    """True when `.dvc/config` says `[hydra] enabled = true` (DVC's switch)."""
-    return (config.get("hydra", "enabled") or "").strip().lower() in _TRUE
 
 
 def hydra_settings(config: Config, root: str) -> HydraSettings:

@@ -1,6 +1,6 @@
 """The pipeline page's values: each stage with its state, and the live state of a `repro`.
 
-A stage's state comes from `ops.repro.status` (up to date, or changed and why),
+A stage's state comes from `ops.status.status` (up to date, or changed and why),
 from its last lineage record (failed), and, while another process holds the
 repository lock, from that run itself: the stages its journal has recorded
 (ran, restored, failed) and the stage commands alive right now. Those commands
@@ -57,7 +57,7 @@ def pipeline_view(project: Project, last_runs: dict[str, RunRecord]) -> Pipeline
     `last_runs` maps a stage address to its latest lineage record.
     """
     from ..graph import build_graph
-    from ..ops.repro import status
+    from ..ops.status import status
 
     try:
         graph = build_graph(project.stages())

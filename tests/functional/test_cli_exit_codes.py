@@ -81,13 +81,13 @@ def run_in(project, *args: str) -> int:  # noqa: ANN001
 def test_exit_code_of_an_exception_raised_inside_a_command(
     project, capsys, monkeypatch: pytest.MonkeyPatch, raised: BaseException, code: int, said: str
 ) -> None:  # noqa: ANN001
-    import llmpipe.ops.repro
+    import llmpipe.ops.status
 
     def fail(*_args: object, **_kwargs: object) -> None:
         raise raised
 
     project.write("dvc.yaml", STAGE)
-    monkeypatch.setattr(llmpipe.ops.repro, "status", fail)
+    monkeypatch.setattr(llmpipe.ops.status, "status", fail)
     assert run_in(project, "status") == code
     assert said in capsys.readouterr().err
 
