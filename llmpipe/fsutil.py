@@ -6,8 +6,8 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from typing import Protocol
+from collections.abc import Callable, Iterator, Mapping
+from typing import Protocol, TypeVar
 
 
 def atomic_write_bytes(
@@ -310,6 +310,60 @@ def walk_files(
         stack.extend(f"{rel_dir}/{name}" if rel_dir else name for name in dirs)
         for name, entry in files.items():
             yield (f"{rel_dir}/{name}" if rel_dir else name), FileStat(entry.stat())
+
+
+K = TypeVar("K")
+
+# Asking for a file costs a stat (path walk and all); a listed entry costs far less.
+# A folder is listed when it holds at most this many entries per file asked for.
+_ENTRIES_PER_STAT = 8
+# A directory's st_size grows with its entries: ~40 bytes each on ext4, 20 on tmpfs.
+_BYTES_PER_ENTRY = 32
+
+
+def present_files(paths: Mapping[K, str]) -> set[K]:
+    """The keys of `paths` (absolute paths, each `folder/name`) naming a regular file
+    (symlinks followed, as `os.path.isfile`).
+
+    Each folder is stat-ed once; a missing one answers for all its names. A folder
+    whose size shows few entries per name asked is read in one listing instead of a
+    stat per name (a push of 10,000 objects: 512 calls instead of 20,000).
+    """
+    by_folder: dict[str, list[tuple[K, str]]] = {}
+    for key, path in paths.items():
+        folder, _, name = path.rpartition(os.sep)
+        by_folder.setdefault(folder, []).append((key, name))
+    found: set[K] = set()
+    for folder, wanted in by_folder.items():
+        try:
+            size = os.stat(folder).st_size
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        listed = size // _BYTES_PER_ENTRY <= len(wanted) * _ENTRIES_PER_STAT
+        files = _file_names(folder) if listed else None
+        if files is not None:
+            found.update(key for key, name in wanted if name in files)
+        else:
+            prefix = folder + os.sep
+            found.update(key for key, name in wanted if os.path.isfile(prefix + name))
+    return found
+
+
+def _file_names(folder: str) -> set[str] | None:
+    """Names of the regular files in `folder` (symlinks followed); None when it cannot
+    be listed (a folder one may enter but not read: its files are then stat-ed)."""
+    try:
+        with os.scandir(folder) as entries:
+            return {entry.name for entry in entries if _is_file(entry)}
+    except OSError:
+        return None
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # a symlink whose target cannot be stat-ed: as os.path.isfile says
+        return False
 
 
 def is_inside(path: str, root: str) -> bool:

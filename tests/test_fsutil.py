@@ -8,7 +8,7 @@ import tracemalloc
 
 import pytest
 
-from llmpipe.fsutil import FileStat, copy_new, new_file_mode, walk_files
+from llmpipe.fsutil import FileStat, copy_new, new_file_mode, present_files, walk_files
 
 
 def test_copy_new_copies_small_and_large_files(tmp_path) -> None:  # noqa: ANN001
@@ -56,3 +56,27 @@ def test_walked_stats_are_compact_and_agree_with_os_stat(tmp_path) -> None:  # n
         real.st_size,
         real.st_mtime_ns,
     )
+
+
+def _shard(tmp_path, files: int) -> str:  # noqa: ANN001
+    """A shard folder of `files` objects, a sub-folder and symlinks named like objects."""
+    shard = tmp_path / "ab"
+    shard.mkdir()
+    for i in range(files):
+        (shard / f"f{i}").write_bytes(b"x")
+    (shard / "folder").mkdir()
+    (shard / "to-file").symlink_to(shard / "f0")
+    (shard / "dangling").symlink_to(shard / "gone")
+    return str(shard)
+
+
+@pytest.mark.parametrize("asked", [4, 3000])  # a stat each, or one listing of the folder
+def test_present_files_answers_as_isfile_would(tmp_path, asked: int) -> None:  # noqa: ANN001
+    shard = _shard(tmp_path, 3000)
+    names = [f"f{i}" for i in range(asked - 4)] + ["folder", "to-file", "dangling", "absent"]
+    paths = {name: os.path.join(shard, name) for name in names}
+    paths["no-shard"] = os.path.join(str(tmp_path), "cd", "f0")
+    paths["file-as-shard"] = os.path.join(shard, "f1", "x")
+    expected = {key for key, path in paths.items() if os.path.isfile(path)}
+    assert present_files(paths) == expected
+    assert "to-file" in expected and "folder" not in expected and "dangling" not in expected

@@ -15,10 +15,10 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..errors import CacheError
-from ..fsutil import discard, publish, write_all
+from ..fsutil import discard, present_files, publish, write_all
 from ..hashing import bytes_hash, file_hash, parse_dir_manifest
 
 OBJECT_MODE = 0o444
@@ -51,6 +51,12 @@ class ObjectDB:
 
     def exists(self, value: str) -> bool:
         return os.path.isfile(self.oid_path(value))
+
+    def existing(self, values: Iterable[str]) -> set[str]:
+        """The objects among `values` that exist: `exists` for many, in fewer calls
+        (a shard folder is listed rather than stat-ed once per object, see
+        `present_files`)."""
+        return present_files({value: self.oid_path(value) for value in values})
 
     def _ensure_dir(self, directory: str) -> None:
         """Create `directory` once per ObjectDB (the stat is not repeated per object)."""
