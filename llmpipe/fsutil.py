@@ -152,23 +152,31 @@ def _umask() -> int:
 _SMALL_FILE = 1 << 20
 
 
-def copy_new(src: str, dst: str, *, keep_mode: bool = False) -> int:
+def process_umask() -> int:
+    """The process umask (read from /proc where it can be: see `new_file_mode`)."""
+    return _umask()
+
+
+def copy_new(src: str, dst: str, *, keep_mode: bool = False, umask: int | None = None) -> int:
     """Copy `src` into the new path `dst`; return its size.
 
     `dst` is created exclusively (an existing path, or a symlink someone put there,
     is an error rather than something written through) with the mode the umask
     gives, or the source's with `keep_mode`. A failed copy removes `dst`. It is
     the copy under every cache, workspace and folder-remote transfer, so it makes
-    as few system calls as it can: a small file is one read and one write.
+    as few system calls as it can: a small file is one read and one write, and with
+    `keep_mode` and the process `umask` known, no chmod where the umask keeps the mode.
     """
     src_fd = os.open(src, os.O_RDONLY)
     try:
         st = os.fstat(src_fd)
         data = read_exactly(src_fd, st.st_size) if st.st_size < _SMALL_FILE else None
-        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        mode = st.st_mode & 0o7777 if keep_mode else 0o666
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
-            if keep_mode:
-                os.fchmod(fd, st.st_mode & 0o7777)
+            # open() applies the umask (and may drop set-id bits): chmod where it would.
+            if keep_mode and (umask is None or mode & (umask | 0o7000)):
+                os.fchmod(fd, mode)
             if data is None:
                 _copy_large(src_fd, fd, st.st_size)
             else:

@@ -8,7 +8,14 @@ import tracemalloc
 
 import pytest
 
-from llmpipe.fsutil import FileStat, copy_new, new_file_mode, present_files, walk_files
+from llmpipe.fsutil import (
+    FileStat,
+    copy_new,
+    new_file_mode,
+    present_files,
+    process_umask,
+    walk_files,
+)
 
 
 def test_copy_new_copies_small_and_large_files(tmp_path) -> None:  # noqa: ANN001
@@ -80,3 +87,18 @@ def test_present_files_answers_as_isfile_would(tmp_path, asked: int) -> None:  #
     expected = {key for key, path in paths.items() if os.path.isfile(path)}
     assert present_files(paths) == expected
     assert "to-file" in expected and "folder" not in expected and "dangling" not in expected
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o277])
+def test_copy_new_keeps_the_mode_whatever_the_umask(tmp_path, umask: int) -> None:  # noqa: ANN001
+    # The mode is given at creation; a chmod follows only where the umask strips bits.
+    source = tmp_path / "object"
+    source.write_bytes(b"content")
+    source.chmod(0o444)
+    before = os.umask(umask)
+    try:
+        assert process_umask() == umask
+        copy_new(str(source), str(tmp_path / "kept"), keep_mode=True, umask=umask)
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE((tmp_path / "kept").stat().st_mode) == 0o444

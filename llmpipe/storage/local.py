@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from ..fsutil import copy_new, publish
+from ..fsutil import copy_new, process_umask, publish
 from .backend import Backend
 from .location import Location
 
@@ -31,6 +31,7 @@ class LocalBackend(Backend):
         self._links = True  # False once a hard link proved impossible (another filesystem)
         self._token = uuid.uuid4().hex
         self._counter = itertools.count()
+        self._known_umask: int | None = None
 
     def _path(self, relpath: str) -> str:
         if os.sep == "/":
@@ -73,12 +74,18 @@ class LocalBackend(Backend):
         while True:
             tmp = f"{folder}{os.sep}.{self._temp_name()}.tmp"
             try:
-                size = copy_new(local, tmp, keep_mode=True)
+                size = copy_new(local, tmp, keep_mode=True, umask=self._umask())
                 break
             except FileExistsError:  # a forked copy of this backend drew the same name
                 self._token = uuid.uuid4().hex
         publish(tmp, final)
         return size
+
+    def _umask(self) -> int:
+        """The process umask, read once per backend (a transfer does not change it)."""
+        if self._known_umask is None:
+            self._known_umask = process_umask()
+        return self._known_umask
 
     def _temp_name(self) -> str:
         """A name no other writer uses: this backend's random token and a counter (one
