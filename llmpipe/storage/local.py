@@ -56,7 +56,7 @@ class LocalBackend(Backend):
 
     def _parent(self, relpath: str) -> str:
         path = self._path(relpath)
-        directory = os.path.dirname(path)
+        directory = path.rpartition(os.sep)[0]  # dirname, for paths `_path` builds
         if directory not in self._made:
             os.makedirs(directory, exist_ok=True)
             self._made.add(directory)
