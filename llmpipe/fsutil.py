@@ -329,20 +329,16 @@ _ENTRIES_PER_STAT = 8
 _BYTES_PER_ENTRY = 32
 
 
-def present_files(paths: Mapping[K, str]) -> set[K]:
-    """The keys of `paths` (absolute paths, each `folder/name`) naming a regular file
+def present_in_folders(folders: Mapping[str, Mapping[str, K]]) -> set[K]:
+    """The keys whose name (`{folder: {name: key}}`) names a regular file in its folder
     (symlinks followed, as `os.path.isfile`).
 
     Each folder is stat-ed once; a missing one answers for all its names. A folder
     whose size shows few entries per name asked is read in one listing instead of a
     stat per name (a push of 10,000 objects: 512 calls instead of 20,000).
     """
-    by_folder: dict[str, list[tuple[K, str]]] = {}
-    for key, path in paths.items():
-        folder, _, name = path.rpartition(os.sep)
-        by_folder.setdefault(folder, []).append((key, name))
     found: set[K] = set()
-    for folder, wanted in by_folder.items():
+    for folder, wanted in folders.items():
         try:
             size = os.stat(folder).st_size
         except (FileNotFoundError, NotADirectoryError):
@@ -350,10 +346,10 @@ def present_files(paths: Mapping[K, str]) -> set[K]:
         listed = size // _BYTES_PER_ENTRY <= len(wanted) * _ENTRIES_PER_STAT
         files = _file_names(folder) if listed else None
         if files is not None:
-            found.update(key for key, name in wanted if name in files)
+            found.update(map(wanted.__getitem__, files.intersection(wanted)))
         else:
             prefix = folder + os.sep
-            found.update(key for key, name in wanted if os.path.isfile(prefix + name))
+            found.update(key for name, key in wanted.items() if os.path.isfile(prefix + name))
     return found
 
 
@@ -361,16 +357,20 @@ def _file_names(folder: str) -> set[str] | None:
     """Names of the regular files in `folder` (symlinks followed); None when it cannot
     be listed (a folder one may enter but not read: its files are then stat-ed)."""
     try:
-        with os.scandir(folder) as entries:
-            return {entry.name for entry in entries if _is_file(entry)}
+        with os.scandir(folder) as listing:
+            entries = list(listing)
     except OSError:
         return None
+    try:
+        return {entry.name for entry in entries if entry.is_file()}
+    except OSError:  # a symlink whose target cannot be stat-ed: entry by entry
+        return {entry.name for entry in entries if _is_file(entry)}
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_file()
-    except OSError:  # a symlink whose target cannot be stat-ed: as os.path.isfile says
+    except OSError:  # as os.path.isfile says
         return False
 
 

@@ -12,7 +12,7 @@ from llmpipe.fsutil import (
     FileStat,
     copy_new,
     new_file_mode,
-    present_files,
+    present_in_folders,
     process_umask,
     walk_files,
 )
@@ -78,14 +78,21 @@ def _shard(tmp_path, files: int) -> str:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("asked", [4, 3000])  # a stat each, or one listing of the folder
-def test_present_files_answers_as_isfile_would(tmp_path, asked: int) -> None:  # noqa: ANN001
+def test_present_in_folders_answers_as_isfile_would(tmp_path, asked: int) -> None:  # noqa: ANN001
     shard = _shard(tmp_path, 3000)
     names = [f"f{i}" for i in range(asked - 4)] + ["folder", "to-file", "dangling", "absent"]
-    paths = {name: os.path.join(shard, name) for name in names}
-    paths["no-shard"] = os.path.join(str(tmp_path), "cd", "f0")
-    paths["file-as-shard"] = os.path.join(shard, "f1", "x")
-    expected = {key for key, path in paths.items() if os.path.isfile(path)}
-    assert present_files(paths) == expected
+    folders = {
+        shard: {name: name for name in names},
+        os.path.join(str(tmp_path), "cd"): {"f0": "no-shard"},
+        os.path.join(shard, "f1"): {"x": "file-as-shard"},
+    }
+    expected = {
+        key
+        for folder, wanted in folders.items()
+        for name, key in wanted.items()
+        if os.path.isfile(os.path.join(folder, name))
+    }
+    assert present_in_folders(folders) == expected
     assert "to-file" in expected and "folder" not in expected and "dangling" not in expected
 
 

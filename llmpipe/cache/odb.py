@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 
 from ..errors import CacheError
-from ..fsutil import discard, present_files, publish, write_all
+from ..fsutil import discard, present_in_folders, publish, write_all
 from ..hashing import bytes_hash, file_hash, parse_dir_manifest
 
 OBJECT_MODE = 0o444
@@ -56,7 +56,12 @@ class ObjectDB:
         """The objects among `values` that exist: `exists` for many, in fewer calls
         (a shard folder is listed rather than stat-ed once per object, see
         `present_files`)."""
-        return present_files({value: self.oid_path(value) for value in values})
+        shards: dict[str, dict[str, str]] = {}
+        for value in values:
+            if not _VALID.match(value):
+                self.oid_path(value)  # raises the CacheError naming it
+            shards.setdefault(value[:2], {})[value[2:]] = value
+        return present_in_folders({f"{self.root}{os.sep}{s}": w for s, w in shards.items()})
 
     def _ensure_dir(self, directory: str) -> None:
         """Create `directory` once per ObjectDB (the stat is not repeated per object)."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from ..errors import EncryptedRemoteError
-from ..fsutil import present_files
+from ..fsutil import present_in_folders
 from .backends import Backend, LocalBackend, open_backend, translated
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ class Layout:
         if not oids:
             return set()
         if isinstance(self.backend, LocalBackend):
-            return _present_in_folder(self.backend, {oid: self.path(oid) for oid in oids})
+            return self._present_in_folder(self.backend, oids)
         if len(oids) <= jobs:
             return self._exists_each(oids, jobs)
         sample = random.choice("0123456789abcdef") + random.choice("0123456789abcdef")
@@ -109,6 +109,16 @@ class Layout:
         if estimate / _LIST_PAGE <= len(oids) / jobs:
             return self._listed(oids)
         return self._exists_each(oids, jobs)
+
+    def _present_in_folder(self, folder: LocalBackend, oids: list[str]) -> set[str]:
+        """One stat per shard folder, then a listing of it or a stat per object,
+        whichever is cheaper (`present_in_folders`)."""
+        shards: dict[str, dict[str, str]] = {}
+        for oid in oids:
+            name = self.cipher.object_name(oid) if self.cipher else oid
+            shards.setdefault(name[:2], {})[name[2:]] = oid
+        paths = {folder.local_path(f"{self.prefix}/{s}"): w for s, w in shards.items()}
+        return present_in_folders(paths)
 
     def _listed(self, oids: list[str]) -> set[str]:
         on_remote = set(self.backend.list_files(self.prefix))
@@ -133,9 +143,3 @@ def connect(remote: RemoteConfig, hash_name: str, create: bool) -> Layout:
         backend.close()
         raise
     return Layout(backend, hash_name, cipher)
-
-
-def _present_in_folder(folder: LocalBackend, paths: dict[str, str]) -> set[str]:
-    """The oids whose relpath (`paths`) exists in `folder`: one stat per shard folder,
-    then a listing of it or a stat per object, whichever is cheaper (`present_files`)."""
-    return present_files({oid: folder.local_path(relpath) for oid, relpath in paths.items()})

@@ -38,6 +38,20 @@ def test_values_that_are_not_hashes_are_refused(odb, value):
         odb.oid_path(value)
 
 
+@pytest.mark.parametrize("value", ["ab/cd", "../etc/passwd"])
+def test_existing_refuses_values_that_are_not_hashes(odb, value):
+    with pytest.raises(CacheError, match="not a valid md5 hash"):
+        odb.existing([HELLO, value])
+
+
+def test_existing_is_exists_for_many(odb, tmp_path):
+    odb.add_file(_src(tmp_path), HELLO, move=False)
+    absent = hashlib.md5(b"absent").hexdigest()
+    beside = HELLO[:2] + "0" * 30  # same shard folder, no such object
+    assert odb.existing([HELLO, absent, beside, HELLO]) == {HELLO}
+    assert {v for v in (HELLO, absent, beside) if odb.exists(v)} == {HELLO}
+
+
 def test_add_file_by_copy_leaves_the_source_alone(odb, tmp_path):
     src = _src(tmp_path)
     odb.add_file(src, HELLO, move=False)
