@@ -8,13 +8,19 @@ the hash of those bytes followed by `.dir`. `blake3` is an llmpipe-only option.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+
+# blake2 (the memo's and the lock journal's keys) without `hashlib`, whose import
+# loads OpenSSL: ~2 ms of every start-up. Re-exported for them.
+try:
+    from _blake2 import blake2b  # noqa: F401
+except ImportError:  # not CPython
+    from hashlib import blake2b  # noqa: F401
 
 if TYPE_CHECKING:
     from .progress import Progress
@@ -36,6 +42,8 @@ def new_hasher(name: str = "md5", size_hint: int = 0) -> Any:
     Raises ConfigError for an unknown name or when blake3 is not installed.
     """
     if name in ("md5", LEGACY_MD5):  # a legacy .dir manifest is plain md5 of its bytes
+        import hashlib
+
         return hashlib.md5()
     if name == "blake3":
         return _new_blake3(size_hint)
@@ -91,7 +99,7 @@ def _hash_chunked(handle: Any, hasher: Any, progress: Progress | None) -> None:
 
 
 def _legacy_file_hash(path: str, progress: Progress | None) -> str:
-    hasher = hashlib.md5()
+    hasher = new_hasher("md5")
     with open(path, "rb") as handle:
         while chunk := handle.read(_LEGACY_CHUNK):
             hasher.update(chunk.replace(b"\r\n", b"\n") if _is_text(chunk[:512]) else chunk)

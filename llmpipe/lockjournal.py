@@ -22,10 +22,10 @@ Journals live in `.llmpipe/tmp/lock-journal/` (machine-local, git-ignored).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 
+from .hashing import blake2b
 from .yamlio import LOCK_HEADER, split_stage_blocks
 
 SMALL = 64 * 1024  # below this a lock is simply rewritten after each stage, as dvc does
@@ -43,7 +43,7 @@ def _identity(lock_path: str, text: bytes) -> bytes | None:
         st = os.stat(lock_path)
     except OSError:
         return None
-    digest = hashlib.blake2b(text, digest_size=16).hexdigest()
+    digest = blake2b(text, digest_size=16).hexdigest()
     return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{digest}".encode()
 
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import marshal
 import os
 import threading
 from typing import Any
+
+from .hashing import blake2b
 
 # Part of every key: bump it when yamlio's reading rules change.
 FORMAT = b"yaml-1.2-lines-1"
@@ -43,7 +44,7 @@ def use(directory: str | None) -> None:
 def _entry(text: str) -> str | None:
     if _directory is None:
         return None
-    digest = hashlib.blake2b(_rules() + text.encode("utf-8", "surrogatepass"), digest_size=20)
+    digest = blake2b(_rules() + text.encode("utf-8", "surrogatepass"), digest_size=20)
     return os.path.join(_directory, digest.hexdigest())
 
 
@@ -84,7 +85,7 @@ def read_entry(path: str) -> Any:
     except OSError:
         return None
     payload = raw[_CHECK:]
-    if hashlib.blake2b(payload, digest_size=_CHECK).digest() != raw[:_CHECK]:
+    if blake2b(payload, digest_size=_CHECK).digest() != raw[:_CHECK]:
         return None
     try:
         return marshal.loads(payload)
@@ -123,7 +124,7 @@ def write_entry(path: str, value: Any, max_entries: int | None = None) -> None:
         payload = marshal.dumps(value)
     except ValueError:  # a type marshal does not know
         return
-    check = hashlib.blake2b(payload, digest_size=_CHECK).digest()
+    check = blake2b(payload, digest_size=_CHECK).digest()
     tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     with contextlib.suppress(OSError):
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -25,7 +25,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import parsememo, yamlemit
+from . import parsememo
 from .errors import LlmpipeError, SpecError
 
 if TYPE_CHECKING:
@@ -33,18 +33,17 @@ if TYPE_CHECKING:
 
 # -- reading ----------------------------------------------------------------------
 
-_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_INT = re.compile(r"^(?:[-+]?0b[01_]+|[-+]?0o[0-7_]+|[-+]?[0-9][0-9_]*|[-+]?0x[0-9a-fA-F_]+)$")
-_FLOAT = re.compile(
-    r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+# YAML 1.2's implicit types, compiled on the first parse (`_pyyaml`): a no-op `repro`
+# whose files the parse memo knows never needs them.
+_BOOL = r"^(?:true|True|TRUE|false|False|FALSE)$"
+_INT = r"^(?:[-+]?0b[01_]+|[-+]?0o[0-7_]+|[-+]?[0-9][0-9_]*|[-+]?0x[0-9a-fA-F_]+)$"
+_FLOAT = r"""(?x)^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
     |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
     |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
     |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""",
-    re.X,
-)
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-_MERGE = re.compile(r"^(?:<<)$")
+    |\.(?:nan|NaN|NAN))$"""
+_NULL = r"^(?:~|null|Null|NULL|)$"
+_MERGE = r"^(?:<<)$"
 
 KeyLines = dict[int, dict[Any, int]]
 
@@ -59,7 +58,8 @@ def _yaml12_resolvers() -> dict[str | None, list[tuple[str, re.Pattern[str]]]]:
         ("tag:yaml.org,2002:merge", _MERGE, "<"),
     ]
     table: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
-    for tag, regexp, first in rules:
+    for tag, pattern, first in rules:
+        regexp = re.compile(pattern)
         for char in first:
             table.setdefault(char or None, []).append((tag, regexp))
     return table
@@ -278,6 +278,8 @@ def stage_block(name: str, entry: dict[str, Any]) -> tuple[str, bool]:
 
     ruamel (~14 ms to import) renders only what `yamlemit` cannot prove it writes alike.
     """
+    from . import yamlemit  # only where dvc.lock is written
+
     fast = yamlemit.stage_block(name, entry)
     if fast is not None:
         return fast, True

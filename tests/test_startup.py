@@ -22,6 +22,13 @@ NOT_ON_NOOP = (
     "llmpipe.cache.checkout",
     "llmpipe.cache.links",
     "llmpipe.gitignore",
+    # One job: up-to-date stages are judged in the main thread, with no pool.
+    "concurrent.futures",
+    # blake2 comes from _blake2: OpenSSL's hashlib loads where a file is hashed.
+    "hashlib",
+    "traceback",
+    "llmpipe.yamlemit",
+    "llmpipe.run.dispatch",
 )
 
 PROBE = """

@@ -9,7 +9,6 @@ stages still name, is kept. The records live beside the state DB (`links` table)
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import threading
@@ -29,6 +28,8 @@ def signature(path: str, ignore: DvcIgnore | None = None) -> str | None:
         return None
     if not os.path.isdir(path):
         return f"file:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+    import hashlib  # not on the no-op path: only a directory's signature needs it
+
     digest = hashlib.sha256()
     prune = ignore.pruner(path) if ignore is not None else None
     for rel, file_st in sorted(walk_files(path, prune)):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 
 import click
 
@@ -124,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
 def _report_bug(exc: Exception, verbose: bool) -> None:
     """One line: an exception that no user error explains is a bug of llmpipe's; what to do."""
     if verbose:
+        import traceback  # with textwrap, ~1 ms of every start-up otherwise
+
         traceback.print_exc()
         how = f"Please report it, with the traceback above, to {REPORT_TO}."
     else:

@@ -15,7 +15,6 @@ cache when the stage runs, and a restore copies it back.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from typing import Any
@@ -51,6 +50,8 @@ def _without_sizes(data: Any) -> Any:
 def _digest(data: Any) -> str:
     # json.dumps' default separators and ASCII escapes, as dvc hashes it.
     text = json.dumps(_without_sizes(data), sort_keys=True)
+    import hashlib  # OpenSSL: loaded where a stage runs, not on the no-op path
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -7,18 +7,28 @@ its descendants are not run; other branches stop being started unless
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import heapq
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+from ..errors import LlmpipeError
 from ..graph import Graph
 from ..lockfile import LockWriter
 from ..stage import Stage
 from .context import RunContext
 from .reporter import NullReporter, Reporter
-from .stage_run import RunOptions, StageOutcome, bring_frozen_up_to_date, bring_up_to_date
-from .status import Reason
+from .stage_run import (
+    RunOptions,
+    StageOutcome,
+    bring_frozen_up_to_date,
+    bring_up_to_date,
+    judge,
+    skipped_outcome,
+)
+from .status import Reason, StageStatus
 
 
 @dataclass
@@ -50,6 +60,32 @@ class SchedulerOptions:
 
 
 OnOutcome = Callable[[StageOutcome], None]
+T = TypeVar("T")
+
+
+def in_worker_thread(on_interrupt: Callable[[], None], call: Callable[..., T], *args: Any) -> T:
+    """`call(*args)` on a thread of its own. A Ctrl-C interrupts the waiting main thread:
+    `on_interrupt` stops the command, and the worker finishes (or fails) the stage whole
+    before the interrupt goes on."""
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = call(*args)
+        except BaseException as exc:  # handed to the caller, as a Future would
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="llmpipe-stage")
+    worker.start()
+    try:
+        worker.join()
+    except KeyboardInterrupt:
+        on_interrupt()
+        worker.join()
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 class Scheduler:
@@ -87,6 +123,16 @@ class Scheduler:
         # scanning a list of pending stages after each one made 10,000 stages quadratic.
         pending = dict.fromkeys(self.order)
         self._ready = [(self._index[a], a) for a in self.order if not self.waiting[a]]
+        if jobs == 1:
+            self._run_one_at_a_time(pending)
+        else:
+            self._run_in_pool(pending, jobs)
+        self.result.not_run.extend(pending)
+        return self.result
+
+    def _run_in_pool(self, pending: dict[str, None], jobs: int) -> None:
+        import concurrent.futures as cf
+
         with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
             running: dict[cf.Future, str] = {}
             while pending or running:
@@ -97,16 +143,50 @@ class Scheduler:
                 try:
                     done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
                 except KeyboardInterrupt:
-                    # Commands that ignore SIGINT would otherwise keep the pool waiting.
-                    self.stop = True
-                    from .execute import terminate_all
-
-                    terminate_all()
+                    self._interrupted()
                     raise
                 for future in done:
                     self._finish(running.pop(future), future.result(), pending)
-        self.result.not_run.extend(pending)
-        return self.result
+
+    def _run_one_at_a_time(self, pending: dict[str, None]) -> None:
+        """One job: each stage is judged in this thread, and only a stage with work to
+        do is handed to a worker thread (so that Ctrl-C lands here, never in the middle
+        of saving its outputs). An up-to-date stage costs no thread hand-off."""
+        while taken := self._take_ready(pending, 1):
+            address = taken[0]
+            self._finish(address, self._one(address), pending)
+
+    def _one(self, address: str) -> StageOutcome | None:
+        stage = self.graph.stages[address]
+        if stage.is_data_source:
+            return None
+        if self.options.run.dry:
+            return self._process(address)  # reads only
+        judged = None
+        if not stage.frozen:
+            judged = self._judge(stage, address)
+            if isinstance(judged, StageOutcome):
+                self._report(judged)
+                return judged
+        return in_worker_thread(self._interrupted, self._process, address, judged)
+
+    def _judge(self, stage: Stage, address: str) -> StageOutcome | StageStatus:
+        """A skipped (or failed) outcome when the stage has nothing to do, else its status."""
+        started = time.time()
+        lock = self.locks.entry(stage.lockfile, stage.name)
+        forced = self.options.run.force or address in self.forced
+        try:
+            status = judge(self.ctx, stage, lock, forced)
+        except LlmpipeError as exc:
+            return StageOutcome(stage, "failed", started=started, ended=time.time(), error=str(exc))
+        return status if status.changed else skipped_outcome(stage, status, started)
+
+    def _interrupted(self) -> None:
+        # Commands that ignore SIGINT would otherwise keep the worker waiting.
+        self.stop = True
+        from .execute import terminate_all
+
+        terminate_all()
 
     def _take_ready(self, pending: dict[str, None], room: int) -> list[str]:
         taken: list[str] = []
@@ -117,7 +197,7 @@ class Scheduler:
                 taken.append(address)
         return taken
 
-    def _process(self, address: str) -> StageOutcome | None:
+    def _process(self, address: str, judged: StageStatus | None = None) -> StageOutcome | None:
         stage = self.graph.stages[address]
         if stage.is_data_source:
             return None
@@ -138,6 +218,7 @@ class Scheduler:
             address in self.forced,
             announce=self.reporter.stage_started,
             events=self.reporter.stage_event,
+            judged=judged,
         )
         self._report(outcome)
         return outcome

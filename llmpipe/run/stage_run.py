@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cache.build import build
 from ..cache.complete import in_cache
@@ -27,9 +27,11 @@ from ..stage import HashInfo, Stage
 # compares hashes and should not pay for importing them.
 from . import runcache
 from .context import RunContext
-from .dispatch import Executor, ExecutorFor, Notify
 from .repolock import stage_rwlock
 from .status import Reason, StageStatus, current_params, dep_hashes, stage_status
+
+if TYPE_CHECKING:  # a no-op `repro` dispatches nothing
+    from .dispatch import Executor, ExecutorFor, Notify
 
 
 @dataclass
@@ -86,17 +88,15 @@ def bring_up_to_date(
     forced: bool = False,
     announce: Callable[[Stage, list[Reason]], None] | None = None,
     events: Callable[[Stage, str, str], None] | None = None,
+    judged: StageStatus | None = None,
 ) -> StageOutcome:
     """Decide and act for one stage; never raises for the stage's own failures.
 
-    `announce` is told when the stage starts; `events`, what an executor reports."""
+    `announce` is told when the stage starts; `events`, what an executor reports;
+    `judged`, the stage's status when `judge` already gave it."""
     started = time.time()
     try:
-        status = stage_status(ctx, stage, lock)
-        if status.missing_deps:
-            raise MissingDependencyError(_missing_dep_message(stage, status.missing_deps))
-        if options.force or forced:
-            status.reasons = status.reasons or [Reason("forced")]
+        status = judge(ctx, stage, lock, options.force or forced) if judged is None else judged
         if not status.changed:
             return _outcome(stage, "skipped", status, started)
         if options.dry:
@@ -117,6 +117,21 @@ def bring_up_to_date(
         outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
         outcome.error = str(exc)
         return outcome
+
+
+def judge(ctx: RunContext, stage: Stage, lock: LockEntry | None, forced: bool) -> StageStatus:
+    """Whether the stage must act, and why; reads only (a missing dep raises)."""
+    status = stage_status(ctx, stage, lock)
+    if status.missing_deps:
+        raise MissingDependencyError(_missing_dep_message(stage, status.missing_deps))
+    if forced:
+        status.reasons = status.reasons or [Reason("forced")]
+    return status
+
+
+def skipped_outcome(stage: Stage, status: StageStatus, started: float) -> StageOutcome:
+    """The outcome of a stage `judge` found up to date."""
+    return _outcome(stage, "skipped", status, started)
 
 
 def bring_frozen_up_to_date(

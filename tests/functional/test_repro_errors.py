@@ -146,6 +146,25 @@ def test_ctrl_c_mid_run_leaves_a_consistent_repo(project):
     assert project.read("b.txt") == "a\n"
 
 
+def test_ctrl_c_to_llmpipe_alone_stops_a_command_that_ignores_it(project):
+    """The interrupt reaches only llmpipe (not the command's process group), and the
+    command ignores SIGINT: llmpipe must stop it itself, then exit without a lock."""
+    slow = "trap '' INT; echo a > a.txt; exec sleep 300"
+    project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", slow))
+    first = project.spawn_llmpipe("repro")
+    try:
+        _wait_for(lambda: (project.path / "a.txt").exists())
+        os.kill(first.pid, signal.SIGINT)
+        _, err = first.communicate(timeout=90)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.communicate()
+    assert first.returncode == 130, err
+    assert b"Traceback" not in err
+    assert not (project.path / "dvc.lock").exists()
+
+
 def project_root():
     from pathlib import Path
 
