@@ -34,7 +34,7 @@ NOT_ON_NOOP = (
 PROBE = """
 import sys
 from llmpipe.cli.main import main
-code = main(["repro"])
+code = main({argv!r})
 print("LOADED:", *(name for name in {names!r} if name in sys.modules))
 sys.exit(code)
 """
@@ -57,8 +57,10 @@ def pipeline(project: Project) -> None:
     project.ok("repro")
 
 
-def loaded_by_repro(project: Project, names: tuple[str, ...] = NOT_ON_NOOP) -> list[str]:
-    probe = PROBE.format(names=names)
+def loaded_by_repro(
+    project: Project, names: tuple[str, ...] = NOT_ON_NOOP, argv: tuple[str, ...] = ("repro",)
+) -> list[str]:
+    probe = PROBE.format(names=names, argv=list(argv))
     proc = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=project.path,
@@ -119,3 +121,22 @@ def test_a_run_writes_the_lock_without_ruamel_and_the_next_reads_it_without_yaml
     assert loaded_by_repro(project, ("yaml", "ruamel.yaml")) == []
     lock = project.read("dvc.lock")
     assert "md5: " in lock and lock.startswith("schema: '2.0'\nstages:\n  copy:\n")
+
+
+# A push to a plain folder copies objects on one thread: pull's checkout (and the
+# state DB's sqlite3), a thread pool and the cipher are never used.
+NOT_ON_PUSH = (
+    "llmpipe.cache.checkout",
+    "llmpipe.cache.state",
+    "sqlite3",
+    "concurrent.futures",
+    "llmpipe.remote.crypto",
+)
+
+
+def test_a_push_to_a_folder_loads_no_checkout_pool_or_cipher(project: Project, tmp_path) -> None:  # noqa: ANN001
+    project.write("data/a.txt", "a\n")
+    project.ok("add", "data")
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "remote"))
+    assert loaded_by_repro(project, NOT_ON_PUSH, ("push",)) == []
+    assert len(list((tmp_path / "remote" / "files" / "md5").rglob("*"))) == 4  # 2 shards
