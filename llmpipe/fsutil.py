@@ -325,7 +325,8 @@ K = TypeVar("K")
 # Asking for a file costs a stat (path walk and all); a listed entry costs far less.
 # A folder is listed when it holds at most this many entries per file asked for.
 _ENTRIES_PER_STAT = 8
-# A directory's st_size grows with its entries: ~40 bytes each on ext4, 20 on tmpfs.
+# A directory's st_size grows with its entries: ~40 bytes each on ext4, 20 on tmpfs,
+# twice the name on btrfs. Filesystems that report 0 give no estimate: names are stat-ed.
 _BYTES_PER_ENTRY = 32
 
 
@@ -343,7 +344,7 @@ def present_in_folders(folders: Mapping[str, Mapping[str, K]]) -> set[K]:
             size = os.stat(folder).st_size
         except (FileNotFoundError, NotADirectoryError):
             continue
-        listed = size // _BYTES_PER_ENTRY <= len(wanted) * _ENTRIES_PER_STAT
+        listed = 0 < size // _BYTES_PER_ENTRY <= len(wanted) * _ENTRIES_PER_STAT
         files = _file_names(folder) if listed else None
         if files is not None:
             found.update(map(wanted.__getitem__, files.intersection(wanted)))
