@@ -174,8 +174,7 @@ class ObjectDB:
             entries = parse_dir_manifest(data, self.hash_name)
         except ValueError as exc:
             raise CacheError(f"{_corrupt_message(value, path)} ({exc})") from exc
-        for relpath, _ in entries:
-            _check_relpath(relpath, path)
+        _check_relpaths(entries, path)
         return entries
 
     def verify(self, value: str) -> bool:
@@ -234,6 +233,19 @@ def _corrupt_message(value: str, path: str) -> str:
         f"cache object {value} is corrupt: its content does not match its hash ({path}); "
         "delete it and add or pull the data again"
     )
+
+
+def _check_relpaths(entries: list[tuple[str, str]], where: str) -> None:
+    """CacheError naming the first path with an empty, `.` or `..` part (or a leading `/`).
+
+    One scan of every path framed by `/` finds any such part (as `//`, `/./` or
+    `/../`; the `\n` between paths belongs to no pattern), so a sound manifest is
+    not split path by path; the entry-by-entry check then names the culprit.
+    """
+    framed = "/" + "/\n/".join(relpath for relpath, _ in entries) + "/"
+    if "//" in framed or "/./" in framed or "/../" in framed:
+        for relpath, _ in entries:
+            _check_relpath(relpath, where)
 
 
 def _check_relpath(relpath: str, where: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -119,11 +120,20 @@ def test_a_missing_manifest_is_a_cache_error(odb):
         odb.read_manifest(dir_hash(b"[]"))
 
 
-@pytest.mark.parametrize("relpath", ["../escape", "/abs", "a//b", "a/./b", ""])
+@pytest.mark.parametrize(
+    "relpath", ["../escape", "/abs", "a//b", "a/./b", "", "a/..", "a/", ".", "x\n/../y"]
+)
 def test_a_manifest_naming_unsafe_paths_is_refused(odb, relpath):
-    value = _manifest(odb, [(relpath, HELLO)])
-    with pytest.raises(CacheError, match="unsafe path"):
+    safe = [(f"ok/{i}", HELLO) for i in range(3)]
+    value = _manifest(odb, [*safe, (relpath, HELLO), ("z.", HELLO)])
+    with pytest.raises(CacheError, match="unsafe path '" + re.escape(relpath) + "'"):
         odb.read_manifest(value)
+
+
+def test_a_manifest_with_dots_inside_names_is_read(odb):
+    names = ["..x", "x..", ".hidden/a", "a/.b", "a.b/c..d", "x\n/y", "..."]
+    value = _manifest(odb, [(name, HELLO) for name in names])
+    assert sorted(rel for rel, _ in odb.read_manifest(value)) == sorted(names)
 
 
 def test_all_oids_lists_objects_but_not_temporaries(odb):
