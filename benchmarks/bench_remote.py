@@ -327,7 +327,8 @@ def main() -> None:
                     proj = make_project(base, name, small, large_mb)
                     rows += setup_rows(proj, base, kind, server, args, label)
                     shutil.rmtree(proj)
-                    shutil.rmtree(base / f"{name}-cache-backup")
+                    # Only the same-fs set-up makes this backup.
+                    shutil.rmtree(base / f"{name}-cache-backup", ignore_errors=True)
             finally:
                 if server is not None:
                     server.close()

@@ -34,7 +34,7 @@ NOT_ON_NOOP = (
 PROBE = """
 import sys
 from llmpipe.cli.main import main
-code = main(["repro"])
+code = main({argv!r})
 print("LOADED:", *(name for name in {names!r} if name in sys.modules))
 sys.exit(code)
 """
@@ -71,8 +71,10 @@ def probe_last_line(project: Project, probe: str) -> str:
     return proc.stdout.strip().splitlines()[-1]
 
 
-def loaded_by_repro(project: Project, names: tuple[str, ...] = NOT_ON_NOOP) -> list[str]:
-    return probe_last_line(project, PROBE.format(names=names)).split()[1:]
+def loaded_by_repro(
+    project: Project, names: tuple[str, ...] = NOT_ON_NOOP, argv: tuple[str, ...] = ("repro",)
+) -> list[str]:
+    return probe_last_line(project, PROBE.format(names=names, argv=list(argv))).split()[1:]
 
 
 def test_noop_repro_imports_nothing_for_running_or_saving(project: Project) -> None:
@@ -140,13 +142,6 @@ def test_the_cli_freezes_the_heap_before_shutdown(project: Project) -> None:
     assert probe_last_line(project, FREEZE_PROBE) == "FROZEN: True"
 
 
-STATUS_PROBE = """
-import sys
-from llmpipe.cli.main import main
-code = main(["status"])
-print("LOADED:", *(name for name in {names!r} if name in sys.modules))
-sys.exit(code)
-"""
 # `status` writes nothing and is not audited: it loads neither the audit trail, nor
 # `repro`'s options and scheduler, nor the Hydra settings of a project without Hydra.
 NOT_ON_STATUS = (
@@ -160,6 +155,25 @@ NOT_ON_STATUS = (
 
 def test_status_loads_nothing_for_running_or_auditing(project: Project) -> None:
     pipeline(project)
-    assert probe_last_line(project, STATUS_PROBE.format(names=NOT_ON_STATUS)) == "LOADED:"
+    assert loaded_by_repro(project, NOT_ON_STATUS, ("status",)) == []
     project.write("data.txt", "changed\n")
     assert "copy:" in project.ok("status").out
+
+
+# A push to a plain folder copies objects on one thread: pull's checkout (and the
+# state DB's sqlite3), a thread pool and the cipher are never used.
+NOT_ON_PUSH = (
+    "llmpipe.cache.checkout",
+    "llmpipe.cache.state",
+    "sqlite3",
+    "concurrent.futures",
+    "llmpipe.remote.crypto",
+)
+
+
+def test_a_push_to_a_folder_loads_no_checkout_pool_or_cipher(project: Project, tmp_path) -> None:  # noqa: ANN001
+    project.write("data/a.txt", "a\n")
+    project.ok("add", "data")
+    project.ok("remote", "add", "-d", "store", str(tmp_path / "remote"))
+    assert loaded_by_repro(project, NOT_ON_PUSH, ("push",)) == []
+    assert len(list((tmp_path / "remote" / "files" / "md5").rglob("*"))) == 4  # 2 shards

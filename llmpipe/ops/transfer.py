@@ -12,12 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..graph import build_graph
 from ..remote.ops import TransferPlan, TransferRequest, plan_transfer, run_transfer
 from ..remote.transfer import TransferResult
 from ..run.repolock import repo_lock
 from .audit import Outcome, Targets, audited
-from .checkout import CheckoutSummary, checkout_locked, chosen_outputs
 
 if TYPE_CHECKING:
     from ..config import RemoteConfig
@@ -25,6 +23,7 @@ if TYPE_CHECKING:
     from ..progress import TransferProgress
     from ..project import Project
     from ..remote.status import CloudStatus
+    from .checkout import CheckoutSummary
 
 
 def describe_transfer(result: TransferResult) -> tuple[Targets, Outcome]:
@@ -145,12 +144,16 @@ def pull(
     force: bool = False,
 ) -> PullResult:
     """fetch, then check the outputs out; `force` discards workspace changes not in the cache."""
+    # The checkout and import machinery: only pull needs them (push and fetch do not).
+    from ..graph import build_graph
+    from .checkout import CheckoutSummary, checkout_locked, chosen_outputs
+    from .imports import fetch_undownloaded
+
     with repo_lock(project.tmp_dir):
         fetched = _fetch_locked(project, request, progress)
         targets = _checkout_targets(project, request.targets)
         if targets is None:  # registered versions only: into the cache, not the workspace
             return PullResult(fetched, CheckoutSummary((), (), ()))
-        from .imports import fetch_undownloaded  # the import machinery: only pull needs it
 
         stages, _ = chosen_outputs(project, build_graph(project.stages()), targets)
         imported, objects = fetch_undownloaded(project, stages)

@@ -12,18 +12,17 @@ reading it as plain), so a commit that drops `encrypt = true` leaks nothing.
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from ..errors import EncryptedRemoteError
+from ..fsutil import present_in_folders
 from .backends import Backend, LocalBackend, open_backend, translated
-from .crypto import Cipher, load_key, new_key_check, open_key_check
 
 if TYPE_CHECKING:
     from ..config import RemoteConfig
+    from .crypto import Cipher
 
 ENCRYPTED_DIR = "llmpipe-encrypted"
 KEYCHECK = f"{ENCRYPTED_DIR}/keycheck"
@@ -58,6 +57,8 @@ def open_cipher(backend: Backend, remote: RemoteConfig, create: bool) -> Cipher 
     if not remote.encrypt:
         refuse_if_encrypted(backend, remote)
         return None
+    from .crypto import load_key, new_key_check, open_key_check  # encrypted remotes only
+
     material = load_key(remote)
     with translated(remote):
         blob = _read_or_none(backend, KEYCHECK)
@@ -97,7 +98,7 @@ class Layout:
         if not oids:
             return set()
         if isinstance(self.backend, LocalBackend):
-            return _present_in_folder(self.backend, {oid: self.path(oid) for oid in oids})
+            return self._present_in_folder(self.backend, oids)
         if len(oids) <= jobs:
             return self._exists_each(oids, jobs)
         sample = random.choice("0123456789abcdef") + random.choice("0123456789abcdef")
@@ -109,6 +110,16 @@ class Layout:
             return self._listed(oids)
         return self._exists_each(oids, jobs)
 
+    def _present_in_folder(self, folder: LocalBackend, oids: list[str]) -> set[str]:
+        """One stat per shard folder, then a listing of it or a stat per object,
+        whichever is cheaper (`present_in_folders`)."""
+        shards: dict[str, dict[str, str]] = {}
+        for oid in oids:
+            name = self.cipher.object_name(oid) if self.cipher else oid
+            shards.setdefault(name[:2], {})[name[2:]] = oid
+        paths = {folder.local_path(f"{self.prefix}/{s}"): w for s, w in shards.items()}
+        return present_in_folders(paths)
+
     def _listed(self, oids: list[str]) -> set[str]:
         on_remote = set(self.backend.list_files(self.prefix))
         return {oid for oid in oids if self.path(oid) in on_remote}
@@ -117,6 +128,8 @@ class Layout:
         check: Callable[[str], bool] = lambda oid: self.backend.exists(self.path(oid))  # noqa: E731
         if len(oids) < 8:
             return {oid for oid in oids if check(oid)}
+        from concurrent.futures import ThreadPoolExecutor  # not on a folder remote's path
+
         with ThreadPoolExecutor(max(1, jobs)) as pool:
             return {oid for oid, ok in zip(oids, pool.map(check, oids), strict=True) if ok}
 
@@ -130,19 +143,3 @@ def connect(remote: RemoteConfig, hash_name: str, create: bool) -> Layout:
         backend.close()
         raise
     return Layout(backend, hash_name, cipher)
-
-
-def _present_in_folder(folder: LocalBackend, paths: dict[str, str]) -> set[str]:
-    """The oids whose relpath (`paths`) exists in `folder`: a stat each, except that a
-    shard folder that does not exist answers for all its objects at once (a first
-    push to a fresh remote then costs 256 stats, not one per object)."""
-    shards: dict[str, bool] = {}
-    found = set()
-    for oid, relpath in paths.items():
-        shard = relpath.rpartition("/")[0]
-        there = shards.get(shard)
-        if there is None:
-            there = shards[shard] = os.path.isdir(folder.local_path(shard))
-        if there and folder.exists(relpath):
-            found.add(oid)
-    return found

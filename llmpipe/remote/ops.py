@@ -228,9 +228,9 @@ def _push_to(repo: Project, leg: _Leg) -> TransferResult:
         jobs = _jobs(request, remote, layout)
         result, outs = _with_run_cache(repo, leg, layout, jobs, upload=True)
         names = object_names(repo.odb, outs)
-        cached = {oid: repo.odb.exists(oid) for oid in names}  # one stat per object
-        local = [oid for oid, here in cached.items() if here]
-        absent = [oid for oid, here in cached.items() if not here]
+        cached = repo.odb.existing(names)
+        local = [oid for oid in names if oid in cached]
+        absent = [oid for oid in names if oid not in cached]
         there = _present(layout, local + absent, remote, jobs)
         missing = tuple(Missing(oid, names[oid]) for oid in absent if oid not in there)
         files, dirs = ordered_for_push(oid for oid in local if oid not in there)
@@ -238,7 +238,8 @@ def _push_to(repo: Project, leg: _Leg) -> TransferResult:
         progress.start(f"pushing to {remote.name}", len(files) + len(dirs))
         result += run_tasks(files, task, remote, jobs, progress)
         failed = {f.oid for f in result.failed} | {m.oid for m in missing}
-        ready = [d for d in dirs if not _entries_failed(repo, d, failed)]
+        # With nothing failed every entry is there: no manifest is read again.
+        ready = [d for d in dirs if not (failed and _entries_failed(repo, d, failed))]
         result += run_tasks(ready, task, remote, jobs, progress)
     skipped = sum(1 for oid in local if oid in there)
     return result + TransferResult(skipped=skipped, missing=missing)
@@ -317,7 +318,8 @@ def _fetch_from(repo: Project, leg: _Leg) -> TransferResult:
         result += run_tasks(list(dict.fromkeys(dirs)), task, remote, jobs, progress)
         failed = {f.oid for f in result.failed}  # reported once, not tried again below
         wanted = [oid for oid in object_names(repo.odb, outs) if oid not in failed]
-        todo = [oid for oid in wanted if not repo.odb.exists(oid)]
+        cached = repo.odb.existing(wanted)
+        todo = [oid for oid in wanted if oid not in cached]
         progress.start(f"fetching from {remote.name}", len(todo))
         object_jobs = _fetch_jobs(request, remote, layout, todo)
         result += run_tasks(todo, task, remote, object_jobs, progress)

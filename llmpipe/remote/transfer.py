@@ -17,7 +17,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -118,6 +117,9 @@ def run_tasks(
 
 
 def _run_all(oids: list[str], one: Callable[[str], None], remote: RemoteConfig, jobs: int) -> None:
+    # Imported here: a folder transfer runs on one thread and never needs a pool.
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
     with ThreadPoolExecutor(max(1, min(jobs, len(oids)))) as pool:
         futures = [pool.submit(one, oid) for oid in oids]
         finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
@@ -151,8 +153,8 @@ def upload_task(odb: ObjectDB, layout: Layout, scratch: str) -> Callable[[str], 
     def upload(oid: str) -> int:
         src = odb.oid_path(oid)
         if layout.cipher is None:
-            layout.backend.put_file(src, layout.path(oid))
-            return os.path.getsize(src)
+            size = layout.backend.put_file(src, layout.path(oid))
+            return os.path.getsize(src) if size is None else size
         sealed = _scratch_name(scratch, oid)
         try:
             with open(src, "rb") as plain, open(sealed, "wb") as out:

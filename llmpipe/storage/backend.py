@@ -41,9 +41,13 @@ class Backend:
         except Exception as exc:
             self._raise(exc)
 
-    def put_file(self, local: str, relpath: str) -> None:
-        """Store `local` as `relpath`: it appears complete or not at all."""
-        self._call(self._put_file, local, relpath)
+    def put_file(self, local: str, relpath: str) -> int | None:
+        """Store `local` as `relpath`: it appears complete or not at all.
+
+        Returns the bytes stored where the backend knows them without asking again
+        (None elsewhere).
+        """
+        return self._call(self._put_file, local, relpath)
 
     def get_file(self, relpath: str, local: str, hasher: Any = None) -> bool:
         """Copy `relpath` to `local` (FileNotFoundError when it does not exist).
@@ -121,7 +125,7 @@ class Backend:
     def _list_files(self, prefix: str) -> Iterator[str]:
         raise NotImplementedError
 
-    def _put_file(self, local: str, relpath: str) -> None:
+    def _put_file(self, local: str, relpath: str) -> int | None:
         raise NotImplementedError
 
     def _get_file(self, relpath: str, local: str, hasher: Any) -> bool:

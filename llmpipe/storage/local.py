@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from ..fsutil import copy_new, publish
+from ..fsutil import copy_new, process_umask, publish
 from .backend import Backend
 from .location import Location
 
@@ -28,6 +29,9 @@ class LocalBackend(Backend):
         self._prefix = os.path.join(root, "")
         self._made: set[str] = set()
         self._links = True  # False once a hard link proved impossible (another filesystem)
+        self._token = uuid.uuid4().hex
+        self._counter = itertools.count()
+        self._known_umask: int | None = None
 
     def _path(self, relpath: str) -> str:
         if os.sep == "/":
@@ -52,38 +56,60 @@ class LocalBackend(Backend):
 
     def _parent(self, relpath: str) -> str:
         path = self._path(relpath)
-        directory = os.path.dirname(path)
+        directory = path.rpartition(os.sep)[0]  # dirname, for paths `_path` builds
         if directory not in self._made:
             os.makedirs(directory, exist_ok=True)
             self._made.add(directory)
         return path
 
-    def _put_file(self, local: str, relpath: str) -> None:
+    def _put_file(self, local: str, relpath: str) -> int:
         final = self._parent(relpath)
-        if self._links and self._share_inode(local, final):
-            return
+        if self._links:
+            linked = self._share_inode(local, final)
+            if linked is not None:
+                return linked
         # A copy under a temporary name, renamed into place: no reader sees half an
         # object. Not fsynced (objects are verified when read); the source's mode kept.
-        tmp = os.path.join(os.path.dirname(final), f".{uuid.uuid4().hex}.tmp")
-        copy_new(local, tmp, keep_mode=True)
+        folder = final.rpartition(os.sep)[0]
+        while True:
+            tmp = f"{folder}{os.sep}.{self._temp_name()}.tmp"
+            try:
+                size = copy_new(local, tmp, keep_mode=True, umask=self._umask())
+                break
+            except FileExistsError:  # a forked copy of this backend drew the same name
+                self._token = uuid.uuid4().hex
         publish(tmp, final)
+        return size
 
-    def _share_inode(self, src: str, final: str) -> bool:
-        """Hard-link read-only `src` as `final` (a link appears whole, so no temporary).
+    def _umask(self) -> int:
+        """The process umask, read once per backend (a transfer does not change it)."""
+        if self._known_umask is None:
+            self._known_umask = process_umask()
+        return self._known_umask
 
-        False when `src` is writable, `final` exists (it is then replaced through a
+    def _temp_name(self) -> str:
+        """A name no other writer uses: this backend's random token and a counter (one
+        random draw per backend, not per object; `next` on a count is atomic)."""
+        return f"{self._token}{next(self._counter):x}"
+
+    def _share_inode(self, src: str, final: str) -> int | None:
+        """Hard-link read-only `src` as `final` (a link appears whole, so no temporary);
+        its size, or None when it must be copied.
+
+        None when `src` is writable, `final` exists (it is then replaced through a
         temporary) or the filesystem can't link it there; a link across filesystems
         is not tried again by this backend (a push would pay a failed call per object).
         """
         try:
-            if os.stat(src).st_mode & 0o222:
-                return False
+            st = os.stat(src)
+            if st.st_mode & 0o222:
+                return None
             os.link(src, final)
         except OSError as exc:
             if exc.errno == errno.EXDEV:
                 self._links = False
-            return False
-        return True
+            return None
+        return st.st_size
 
     def _get_file(self, relpath: str, local: str, hasher: Any) -> bool:
         if hasher is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -36,6 +37,20 @@ def test_object_path_is_two_hex_then_the_rest(odb):
 def test_values_that_are_not_hashes_are_refused(odb, value):
     with pytest.raises(CacheError, match="not a valid md5 hash"):
         odb.oid_path(value)
+
+
+@pytest.mark.parametrize("value", ["ab/cd", "../etc/passwd"])
+def test_existing_refuses_values_that_are_not_hashes(odb, value):
+    with pytest.raises(CacheError, match="not a valid md5 hash"):
+        odb.existing([HELLO, value])
+
+
+def test_existing_is_exists_for_many(odb, tmp_path):
+    odb.add_file(_src(tmp_path), HELLO, move=False)
+    absent = hashlib.md5(b"absent").hexdigest()
+    beside = HELLO[:2] + "0" * 30  # same shard folder, no such object
+    assert odb.existing([HELLO, absent, beside, HELLO]) == {HELLO}
+    assert {v for v in (HELLO, absent, beside) if odb.exists(v)} == {HELLO}
 
 
 def test_add_file_by_copy_leaves_the_source_alone(odb, tmp_path):
@@ -105,11 +120,20 @@ def test_a_missing_manifest_is_a_cache_error(odb):
         odb.read_manifest(dir_hash(b"[]"))
 
 
-@pytest.mark.parametrize("relpath", ["../escape", "/abs", "a//b", "a/./b", ""])
+@pytest.mark.parametrize(
+    "relpath", ["../escape", "/abs", "a//b", "a/./b", "", "a/..", "a/", ".", "x\n/../y"]
+)
 def test_a_manifest_naming_unsafe_paths_is_refused(odb, relpath):
-    value = _manifest(odb, [(relpath, HELLO)])
-    with pytest.raises(CacheError, match="unsafe path"):
+    safe = [(f"ok/{i}", HELLO) for i in range(3)]
+    value = _manifest(odb, [*safe, (relpath, HELLO), ("z.", HELLO)])
+    with pytest.raises(CacheError, match="unsafe path '" + re.escape(relpath) + "'"):
         odb.read_manifest(value)
+
+
+def test_a_manifest_with_dots_inside_names_is_read(odb):
+    names = ["..x", "x..", ".hidden/a", "a/.b", "a.b/c..d", "x\n/y", "..."]
+    value = _manifest(odb, [(name, HELLO) for name in names])
+    assert sorted(rel for rel, _ in odb.read_manifest(value)) == sorted(names)
 
 
 def test_all_oids_lists_objects_but_not_temporaries(odb):

@@ -181,3 +181,22 @@ def test_a_folder_put_keeps_the_source_mode_and_leaves_no_temporary(tmp_path) ->
     assert stored.read_bytes() == b"content\n"
     assert stat.S_IMODE(stored.stat().st_mode) == 0o444
     assert os.listdir(stored.parent) == ["cdef"]
+
+
+def test_a_folder_put_never_writes_through_another_writers_temporary(tmp_path) -> None:  # noqa: ANN001
+    # A forked copy of a backend draws the same temporary names: the put that finds
+    # its name taken draws another, and the other writer's file is left alone.
+    import copy
+
+    from llmpipe.storage import LocalBackend
+
+    source = tmp_path / "object"
+    source.write_bytes(b"content\n")
+    backend = LocalBackend(str(tmp_path / "store"))
+    assert backend.put_file(str(source), "files/ab/cdef") == len(b"content\n")
+    forked = copy.deepcopy(backend)
+    taken = tmp_path / "store" / "files" / "ab" / f".{forked._temp_name()}.tmp"
+    taken.write_bytes(b"the other writer's\n")
+    assert backend.put_file(str(source), "files/ab/cd01") == len(b"content\n")
+    assert (tmp_path / "store" / "files" / "ab" / "cd01").read_bytes() == b"content\n"
+    assert taken.read_bytes() == b"the other writer's\n"
