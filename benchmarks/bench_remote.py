@@ -9,7 +9,8 @@ command, the tools alternate, and the best of `--repeat` rounds is kept.
 
     python benchmarks/bench_remote.py [--small 10000] [--large-mb 2048]
         [--backends local,moto,s3rver] [--base DIR] [--output benchmarks/RESULTS.md]
-        [--setups same-fs,fresh-clone] [--remote-base DIR]
+        [--setups same-fs,fresh-clone] [--remote-base DIR] [--verify-off]
+        [--cache-type hardlink]
 
 `--base` picks the filesystem under test (default: the system's temporary
 folder); `--base /dev/shm` times the tools' own work without a disk's noise.
@@ -23,6 +24,10 @@ Two set-ups for the folder remote (`--setups`):
 * `fresh-clone`: the remote on `--remote-base` (default /dev/shm, another
   filesystem than a disk `--base`), push from the project, pull into a fresh
   `git clone` of it (no cache, no data, no state): every byte is copied.
+
+`--verify-off` and `--cache-type hardlink` together give both tools the work of
+one `cp -a` for a pull (no verifying read, no second copy into the workspace): the
+floor of a pull, where the default settings add the two.
 
 Each folder-remote row also shows `cp -a` of the same bytes in the same direction
 (the cache's files to the remote's filesystem for push, the remote's files to the
@@ -271,6 +276,8 @@ def bench_fresh_clone(proj: Path, base: Path, remote_base: Path, args: argparse.
             clone = base / f"clone-{name}-{round_no}"
             run(base, "git", "clone", "-q", str(proj), str(clone))
             add_remote(clone, "fresh", str(remote_dir), None, args.verify_off)
+            if args.cache_type:  # how the pull lays files into the clone's workspace
+                run(clone, *tool("llmpipe"), "config", "cache.type", args.cache_type)
             settle()
             times.setdefault(("pull", name), []).append(
                 timed(clone, *tool(name), "pull", "-q", "-r", "fresh")
@@ -310,6 +317,11 @@ def main() -> None:
         action="store_true",
         help="set 'verify false' on the remotes: llmpipe then trusts downloads as dvc "
         "does by default (same work for both tools)",
+    )
+    parser.add_argument(
+        "--cache-type",
+        help="the fresh clone's `cache.type` for both tools (e.g. hardlink: a pull writes "
+        "each file once, into the cache; the default copies it again into the workspace)",
     )
     args = parser.parse_args()
     # Both tools start from compiled bytecode, as a pip install leaves them.
@@ -384,6 +396,7 @@ def render(rows: list[tuple], args: argparse.Namespace, storage: str) -> str:
             if args.verify_off
             else "llmpipe checks every download against its hash; dvc does not (its default). "
         )
+        + (f"The fresh clones set `cache.type {args.cache_type}`. " if args.cache_type else "")
         + "Wall-clock seconds, and the "
         "CPU seconds (user + system) of the tool's own process, which is what a client costs "
         "when the server is not the bottleneck. "
