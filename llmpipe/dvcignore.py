@@ -21,17 +21,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 DVCIGNORE = ".dvcignore"
 # (folder, sub-folder names, file names) -> what a walk keeps of them
 Prune = Callable[[str, list[str], list[str]], tuple[list[str], list[str]]]
 
 
-@dataclass(frozen=True)
-class _Rule:
-    """One compiled `.dvcignore` pattern."""
+class _Rule(NamedTuple):
+    """One compiled `.dvcignore` pattern (a NamedTuple: a dataclass costs ~0.4 ms at import)."""
 
     regex: re.Pattern[str]
     ignore: bool  # False for a `!` rule
