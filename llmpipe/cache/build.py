@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from operator import itemgetter
-from typing import cast
+from typing import NamedTuple, cast
 
 from ..dvcignore import DVCIGNORE, DvcIgnore
 from ..errors import SpecError
@@ -32,9 +31,11 @@ _LISTING_SLACK = 64
 LISTING_MAX_FILES = 200_000
 
 
-@dataclass(frozen=True)
-class Manifest:
-    """The files of a directory: (posix relpath, hash, size, isexec), sorted by relpath."""
+class Manifest(NamedTuple):
+    """The files of a directory: (posix relpath, hash, size, isexec), sorted by relpath.
+
+    A NamedTuple, not a dataclass: a dataclass costs ~0.3 ms at every command's start-up.
+    """
 
     entries: tuple[tuple[str, str, int, bool], ...]
 
