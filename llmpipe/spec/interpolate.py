@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InterpolationError
@@ -23,20 +22,30 @@ _EXPR = re.compile(r"(?<!\\)\$\{(?P<inner>.*?)\}")
 _SCALARS = (str, int, float, bool, bytes)
 
 
-@dataclass
 class Context:
     """Variables visible to a stage: values plus the file each top-level path came from.
 
     `sources` maps a dotted path ("train" or "train.lr") to the repo-relative
     file it was loaded from; local `vars` entries have no source.
     `imports` maps a loaded file to the keys taken from it (None: the whole file).
+    `used`, while a stage resolves, collects the values it read, by source file.
+    A slotted class, not a dataclass (~0.3 ms at start-up); nothing compares contexts.
     """
 
-    data: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    imports: dict[str, list[str] | None] = field(default_factory=dict)
-    reserved: frozenset[str] = frozenset()
-    used: dict[str, dict[str, Any]] | None = None
+    __slots__ = ("data", "sources", "imports", "reserved", "used")
+
+    def __init__(
+        self,
+        data: dict[str, Any] | None = None,
+        sources: dict[str, str] | None = None,
+        imports: dict[str, list[str] | None] | None = None,
+        reserved: frozenset[str] = frozenset(),
+    ) -> None:
+        self.data = {} if data is None else data
+        self.sources = {} if sources is None else sources
+        self.imports = {} if imports is None else imports
+        self.reserved = reserved
+        self.used: dict[str, dict[str, Any]] | None = None
 
     def clone(self) -> Context:
         """A copy whose merges do not touch this one (values are shared, never mutated)."""
