@@ -7,6 +7,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from ..errors import RemoteConfigError
 from .dialect import remote_name, remote_section
@@ -37,14 +38,14 @@ def global_config_dir() -> str:
     return os.path.join(home, "dvc")
 
 
-@dataclass(frozen=True)
-class ConfigFiles:
+class ConfigFiles(NamedTuple):
     """Where a project's settings live, in the order they shadow each other.
 
     dvc's system and global (per-user) files, the project's `.dvc/config`
     (committed) and `.dvc/config.local` (this machine), then llmpipe's own
     `.llmpipe/config` and `.llmpipe/config.local`: dvc rejects keys it does not
     know, so settings only llmpipe reads go to llmpipe's files.
+    (NamedTuples, not dataclasses, here: each dataclass costs ~0.35 ms at start-up.)
     """
 
     dvc_dir: str
@@ -78,13 +79,15 @@ class ConfigFiles:
         return (self.system, self.user, self.repo, self.local, self.llmpipe, self.llmpipe_local)
 
 
-@dataclass(frozen=True)
-class RemoteConfig:
-    """One remote: its name, its URL (local paths made absolute) and its options."""
+class RemoteConfig(NamedTuple):
+    """One remote: its name, its URL (local paths made absolute) and its options.
+
+    `options` is read-only: the default `{}` is shared by every remote built without.
+    """
 
     name: str
     url: str
-    options: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = {}  # never mutated (see above)
 
     def flag(self, key: str) -> bool:
         return self.options.get(key, "").strip().lower() in _TRUE
