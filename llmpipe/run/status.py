@@ -55,14 +55,20 @@ class Reason:
         return text.format(self.path)
 
 
-@dataclass
 class StageStatus:
-    """A stage's reasons to run and the current hashes of its deps and params."""
+    """A stage's reasons to run and the current hashes of its deps and params.
 
-    stage: Stage
-    reasons: list[Reason] = field(default_factory=list)
-    dep_hashes: dict[str, HashInfo] = field(default_factory=dict)
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    Internal working state (the public record is StatusEntry): a slotted class, not a
+    dataclass, which costs ~0.2 ms at every start-up; nothing compares or prints it.
+    """
+
+    __slots__ = ("stage", "reasons", "dep_hashes", "params")
+
+    def __init__(self, stage: Stage, reasons: list[Reason] | None = None) -> None:
+        self.stage = stage
+        self.reasons: list[Reason] = [] if reasons is None else reasons
+        self.dep_hashes: dict[str, HashInfo] = {}
+        self.params: dict[str, dict[str, Any]] = {}
 
     @property
     def changed(self) -> bool:
