@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RunError, TargetError
@@ -172,7 +172,7 @@ def _schedule(
         prime(ctx.stand_ins, project.root, list(graph.stages.values()))
     recorder = _LazyRecorder(project, request.overrides)
     executors = _Executors(project, request.retries)
-    options.run = replace(options.run, executor=request.executor, executors=executors)
+    options.run = options.run._replace(executor=request.executor, executors=executors)
     try:
         return Scheduler(ctx, graph, order, options, reporter, on_outcome=recorder).run()
     finally:

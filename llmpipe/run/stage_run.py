@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..cache.build import build
 from ..cache.complete import in_cache
@@ -64,16 +64,18 @@ class StageOutcome:
         return self.kind in ("ran", "restored", "would-run")
 
 
-@dataclass(frozen=True)
-class RunOptions:
-    """How stages are brought up to date (force, dry run, run-cache, executors)."""
+class RunOptions(NamedTuple):
+    """How stages are brought up to date (force, dry run, run-cache, executors).
+
+    A NamedTuple, not a dataclass (~0.35 ms at every start-up); nothing compares it.
+    """
 
     force: bool = False
     dry: bool = False
     use_run_cache: bool = True
     # The executor of stages that name none; others come from `executors`.
     executor: str = "local"
-    executors: ExecutorFor | None = field(default=None, compare=False)
+    executors: ExecutorFor | None = None
 
     def executor_of(self, stage: Stage) -> str:
         return stage.executor or self.executor
