@@ -53,6 +53,9 @@ class LinkDB:
     def _conn(self) -> sqlite3.Connection:
         if self._opened is None:
             self._opened = sqlite3.connect(self.db_path, timeout=30.0, check_same_thread=False)
+            # As the state DB in the same file: a power cut may lose the last rows, which
+            # only leaves an unused output for a later cleanup; no fsync per record.
+            self._opened.execute("PRAGMA synchronous=NORMAL")
             self._opened.execute(_SCHEMA)
         return self._opened
 

@@ -154,3 +154,20 @@ def test_no_state_remembers_nothing(tmp_path):
     assert state.get(path, os.stat(path)) is None
     assert state.get_many([(path, os.stat(path))]) == [None]
     state.close()
+
+
+def test_the_link_records_are_not_synced_per_commit(tmp_path) -> None:
+    """The link records share the state DB's file and its durability (WAL, NORMAL):
+    a stage that runs does not wait for an fsync to record its outputs (issue 20)."""
+    from llmpipe.cache.linkdb import LinkDB
+    from llmpipe.cache.state import SqliteState
+
+    state = SqliteState(str(tmp_path / "state.db"))
+    (tmp_path / "out.txt").write_text("x\n")
+    links = LinkDB(str(tmp_path / "state.db"), str(tmp_path))
+    links.record(["out.txt"])
+    assert links._conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+    assert links._conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert links.unused(set()) == ["out.txt"]
+    links.close()
+    state.close()
