@@ -126,22 +126,30 @@ def test_sigkill_mid_run_then_repro_completes(project):
     assert project.llmpipe("status").stdout.strip() == "Data and pipelines are up to date."
 
 
-def test_ctrl_c_mid_run_leaves_a_consistent_repo(project):
-    # `exec`: no grandchild. A SIGINT landing between dash's `echo` and its fork of
-    # `sleep` would reach dash alone, and an orphaned `sleep` would hold the pipes open.
-    slow = "echo a > a.txt && exec sleep 300"
-    project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", slow))
+def _interrupted_mid_run(project, command: str, send) -> tuple[int, bytes]:  # noqa: ANN001
+    """Run stage a as `command`; once a.txt exists, `send(pid)` the interrupt.
+    (exit status, stderr); the run is killed whatever happens, never left behind."""
+    project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", command))
     first = project.spawn_llmpipe("repro")
     try:
         _wait_for(lambda: (project.path / "a.txt").exists())
-        os.killpg(first.pid, signal.SIGINT)
+        send(first.pid)
         # Far below the command's 300 s, far above a loaded machine's shutdown time.
         _, err = first.communicate(timeout=90)
     finally:
         if first.poll() is None:  # never leave it to be reaped in another test
             os.killpg(first.pid, signal.SIGKILL)
             first.communicate()
-    assert first.returncode != 0
+    return first.returncode, err
+
+
+def test_ctrl_c_mid_run_leaves_a_consistent_repo(project):
+    # `exec`: no grandchild. A SIGINT landing between dash's `echo` and its fork of
+    # `sleep` would reach dash alone, and an orphaned `sleep` would hold the pipes open.
+    code, err = _interrupted_mid_run(
+        project, "echo a > a.txt && exec sleep 300", lambda pid: os.killpg(pid, signal.SIGINT)
+    )
+    assert code != 0
     assert b"Traceback" not in err
     assert not (project.path / "dvc.lock").exists()
     project.write("dvc.yaml", STAGES_AB)
@@ -152,18 +160,12 @@ def test_ctrl_c_mid_run_leaves_a_consistent_repo(project):
 def test_ctrl_c_to_llmpipe_alone_stops_a_command_that_ignores_it(project):
     """The interrupt reaches only llmpipe (not the command's process group), and the
     command ignores SIGINT: llmpipe must stop it itself, then exit without a lock."""
-    slow = "trap '' INT; echo a > a.txt; exec sleep 300"
-    project.write("dvc.yaml", STAGES_AB.replace("echo a > a.txt", slow))
-    first = project.spawn_llmpipe("repro")
-    try:
-        _wait_for(lambda: (project.path / "a.txt").exists())
-        os.kill(first.pid, signal.SIGINT)
-        _, err = first.communicate(timeout=90)
-    finally:
-        if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
-            first.communicate()
-    assert first.returncode == 130, err
+    code, err = _interrupted_mid_run(
+        project,
+        "trap '' INT; echo a > a.txt; exec sleep 300",
+        lambda pid: os.kill(pid, signal.SIGINT),
+    )
+    assert code == 130, err
     assert b"Traceback" not in err
     assert not (project.path / "dvc.lock").exists()
 
