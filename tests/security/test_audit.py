@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -229,6 +230,39 @@ def test_two_processes_appending_at_once_lose_nothing(tmp_path: Path) -> None:
     # Both writers really interleaved, or the test proves nothing about the lock.
     order = [r["args"][0] for r in sorted(records, key=lambda r: r["seq"])]
     assert order != sorted(order) and order != sorted(order, reverse=True)
+
+
+def test_an_append_between_reading_a_chain_and_its_head_is_not_a_truncation(
+    log, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # noqa: ANN001
+    """verify reads a chain, then its head. Another process appending in between wrote a
+    head ahead of the chain verify had read: "records were cut off" about an honest log.
+    verify holds the lock shared while it reads the two, so the append waits."""
+    auditlog, path, alice = log
+    done = tmp_path / "appended"
+    read_head = audit.AuditLog.read_head
+
+    def read_head_while_another_appends(self, chain):  # noqa: ANN001, ANN202
+        script = APPENDER + f"open({str(done)!r}, 'w').close()\n"
+        writer = subprocess.Popen(
+            [sys.executable, "-c", script, str(path.parent), alice.path, "1", "late"],
+            cwd=ROOT,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        )
+        writers.append(writer)
+        deadline = time.monotonic() + 3
+        while not done.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)  # unlocked, the append is over in far less
+        return read_head(self, chain)
+
+    writers: list[subprocess.Popen] = []
+    monkeypatch.setattr(audit.AuditLog, "read_head", read_head_while_another_appends)
+    report = audit.verify_log(auditlog)
+    monkeypatch.undo()
+    assert [w.wait(timeout=60) for w in writers] == [0]
+    assert report.ok, report.problems
+    assert report.records == 5
+    assert audit.verify_log(auditlog).records == 6  # the append went through after
 
 
 # Merging

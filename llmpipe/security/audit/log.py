@@ -123,6 +123,18 @@ class AuditLog:
         with locked(os.path.join(self.directory, "lock")):
             yield
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the lock shared while a chain and its head are read together: an append
+        (which holds it exclusively) is then wholly before or wholly after the read, and
+        never seen as a head ahead of its chain. A log whose lock cannot be taken (a
+        read-only copy) is read without it; a missing directory is not created."""
+        with contextlib.ExitStack() as held:
+            if os.path.isdir(self.directory):
+                with contextlib.suppress(OSError):
+                    held.enter_context(locked(os.path.join(self.directory, "lock"), shared=True))
+            yield
+
     def _ensure_dir(self) -> None:
         os.makedirs(self.directory, exist_ok=True)
         ignore = os.path.join(self.directory, ".gitignore")

@@ -62,7 +62,8 @@ def verify_log(
     seen = log.witness.marks() if log.witness else {}  # before the chains are read
     for chain in log.chain_ids():
         report.chains += 1
-        hashes = _verify_chain(log, chain, report, require_signed, known_keys)
+        with log.reading():
+            hashes = _verify_chain(log, chain, report, require_signed, known_keys)
         if hashes is not None:
             _check_seen(log, chain, hashes, seen.get(chain_log(chain).id), report)
     for chain in vanished_chains(seen, log.chain_ids()):
