@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import heapq
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ..errors import LlmpipeError
 from ..graph import Graph
 from ..lockfile import LockWriter
 from ..stage import Stage
@@ -25,8 +23,7 @@ from .stage_run import (
     StageOutcome,
     bring_frozen_up_to_date,
     bring_up_to_date,
-    judge,
-    skipped_outcome,
+    decide,
 )
 from .status import Reason, StageStatus
 
@@ -184,14 +181,8 @@ class Scheduler:
 
     def _judge(self, stage: Stage, address: str) -> StageOutcome | StageStatus:
         """A skipped (or failed) outcome when the stage has nothing to do, else its status."""
-        started = time.time()
         lock = self.locks.entry(stage.lockfile, stage.name)
-        forced = self.options.run.force or address in self.forced
-        try:
-            status = judge(self.ctx, stage, lock, forced)
-        except LlmpipeError as exc:
-            return StageOutcome(stage, "failed", started=started, ended=time.time(), error=str(exc))
-        return status if status.changed else skipped_outcome(stage, status, started)
+        return decide(self.ctx, stage, lock, self.options.run.force or address in self.forced)
 
     def _interrupted(self) -> None:
         # Commands that ignore SIGINT would otherwise keep the worker waiting.

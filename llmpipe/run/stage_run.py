@@ -116,9 +116,7 @@ def bring_up_to_date(
             return _execute_elsewhere(ctx, stage, status, locks, started, executor, notify)
         return _execute(ctx, stage, status, locks, started, lock)
     except LlmpipeError as exc:
-        outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
-        outcome.error = str(exc)
-        return outcome
+        return _failed(stage, started, exc)
 
 
 def judge(ctx: RunContext, stage: Stage, lock: LockEntry | None, forced: bool) -> StageStatus:
@@ -131,9 +129,21 @@ def judge(ctx: RunContext, stage: Stage, lock: LockEntry | None, forced: bool) -
     return status
 
 
-def skipped_outcome(stage: Stage, status: StageStatus, started: float) -> StageOutcome:
-    """The outcome of a stage `judge` found up to date."""
-    return _outcome(stage, "skipped", status, started)
+def decide(
+    ctx: RunContext, stage: Stage, lock: LockEntry | None, forced: bool
+) -> StageOutcome | StageStatus:
+    """The stage's outcome when it has nothing to do (skipped, or failed: a missing dep,
+    an unreadable file), else its status for `bring_up_to_date(judged=...)`; reads only."""
+    started = time.time()
+    try:
+        status = judge(ctx, stage, lock, forced)
+    except LlmpipeError as exc:
+        return _failed(stage, started, exc)
+    return status if status.changed else _outcome(stage, "skipped", status, started)
+
+
+def _failed(stage: Stage, started: float, exc: LlmpipeError) -> StageOutcome:
+    return StageOutcome(stage, "failed", started=started, ended=time.time(), error=str(exc))
 
 
 def bring_frozen_up_to_date(
@@ -156,9 +166,7 @@ def bring_frozen_up_to_date(
         outcome.ended = time.time()
         return outcome
     except LlmpipeError as exc:
-        outcome = StageOutcome(stage, "failed", started=started, ended=time.time())
-        outcome.error = str(exc)
-        return outcome
+        return _failed(stage, started, exc)
 
 
 def _refuse_cached_external_outputs(ctx: RunContext, stage: Stage) -> None:
