@@ -15,7 +15,8 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TypeVar
 
 from ..errors import CacheError
 from ..fsutil import discard, present_in_folders, publish, write_all
@@ -54,14 +55,13 @@ class ObjectDB:
 
     def existing(self, values: Iterable[str]) -> set[str]:
         """The objects among `values` that exist: `exists` for many, in fewer calls
-        (a shard folder is listed rather than stat-ed once per object, see
-        `present_files`)."""
-        shards: dict[str, dict[str, str]] = {}
+        (see `present_objects`)."""
+        names: dict[str, str] = {}
         for value in values:
             if not _VALID.match(value):
                 self.oid_path(value)  # raises the CacheError naming it
-            shards.setdefault(value[:2], {})[value[2:]] = value
-        return present_in_folders({f"{self.root}{os.sep}{s}": w for s, w in shards.items()})
+            names[value] = value
+        return present_objects(lambda shard: f"{self.root}{os.sep}{shard}", names)
 
     def _ensure_dir(self, directory: str) -> None:
         """Create `directory` once per ObjectDB (the stat is not repeated per object)."""
@@ -226,6 +226,20 @@ def _try_hardlink(src: str, dst: str) -> bool:
         # Another filesystem, or one without hard links: the caller copies.
         return False
     return True
+
+
+K = TypeVar("K")
+
+
+def present_objects(shard_folder: Callable[[str], str], names: Mapping[str, K]) -> set[K]:
+    """The keys of `names` (object file name -> key) whose object exists, in the layout
+    of a cache or a folder remote: the name's first two characters are its shard folder
+    (`shard_folder(shard)`), the rest its file. A shard folder is stat-ed once, then
+    listed or its files stat-ed, whichever is cheaper (`fsutil.present_in_folders`)."""
+    shards: dict[str, dict[str, K]] = {}
+    for name, key in names.items():
+        shards.setdefault(name[:2], {})[name[2:]] = key
+    return present_in_folders({shard_folder(s): wanted for s, wanted in shards.items()})
 
 
 def _corrupt_message(value: str, path: str) -> str:

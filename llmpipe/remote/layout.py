@@ -16,8 +16,8 @@ import random
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from ..cache.odb import present_objects
 from ..errors import EncryptedRemoteError
-from ..fsutil import present_in_folders
 from .backends import Backend, LocalBackend, open_backend, translated
 
 if TYPE_CHECKING:
@@ -112,13 +112,9 @@ class Layout:
 
     def _present_in_folder(self, folder: LocalBackend, oids: list[str]) -> set[str]:
         """One stat per shard folder, then a listing of it or a stat per object,
-        whichever is cheaper (`present_in_folders`)."""
-        shards: dict[str, dict[str, str]] = {}
-        for oid in oids:
-            name = self.cipher.object_name(oid) if self.cipher else oid
-            shards.setdefault(name[:2], {})[name[2:]] = oid
-        paths = {folder.local_path(f"{self.prefix}/{s}"): w for s, w in shards.items()}
-        return present_in_folders(paths)
+        whichever is cheaper (`present_objects`)."""
+        names = {self.cipher.object_name(oid) if self.cipher else oid: oid for oid in oids}
+        return present_objects(lambda shard: folder.local_path(f"{self.prefix}/{shard}"), names)
 
     def _listed(self, oids: list[str]) -> set[str]:
         on_remote = set(self.backend.list_files(self.prefix))
