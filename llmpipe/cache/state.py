@@ -88,7 +88,7 @@ class NoState:
         pass
 
 
-def inode_key(st: StatLike) -> int:
+def _inode_key(st: StatLike) -> int:
     # SQLite integers are signed 64-bit; some filesystems hand out larger inodes.
     ino = st.st_ino
     return ino - _UINT64 if ino >= _UINT64 >> 1 else ino
@@ -152,7 +152,7 @@ class SqliteState:
         results: list[str | None] = []
         for start in range(0, len(items), _QUERY_BATCH):
             batch = items[start : start + _QUERY_BATCH]
-            keys = [inode_key(st) for _, st in batch]
+            keys = [_inode_key(st) for _, st in batch]
             rows = self._lookup(keys, name)
             for key, (_, st) in zip(keys, batch, strict=True):
                 row = rows.get(key)
@@ -180,7 +180,7 @@ class SqliteState:
     def set(self, path: str, st: StatLike, value: str, name: str = "md5") -> None:
         """Record that the file with stat `st` hashes to `value` (buffered)."""
         with self._lock:
-            self._pending[(inode_key(st), name)] = (st.st_mtime_ns, st.st_size, value)
+            self._pending[(_inode_key(st), name)] = (st.st_mtime_ns, st.st_size, value)
             if len(self._pending) >= _FLUSH_EVERY:
                 self._flush_locked()
 
@@ -189,7 +189,7 @@ class SqliteState:
         with self._lock:
             self._flush_locked()
             rows = (
-                (inode_key(st), name, st.st_mtime_ns, st.st_size, value) for _, st, value in items
+                (_inode_key(st), name, st.st_mtime_ns, st.st_size, value) for _, st, value in items
             )
             self._write_locked(rows)  # streamed: a million rows are never all in memory
 

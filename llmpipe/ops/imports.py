@@ -297,11 +297,12 @@ def _update_targets(
 
     dvcfiles: list[str] = []
     others: list[str] = []
+    graph = None  # built once, for the first directory target
     for target in targets:
         if not (recursive and os.path.isdir(target)):
             dvcfiles.append(_dvcfile_of(project, target))
             continue
-        graph = project_graph(project)
+        graph = graph or project_graph(project)
         for address in stages_inside(project, graph, target):
             stage = graph.stages[address]
             if stage.dvcfile.endswith(".dvc") and read_import(project.root, stage.dvcfile):
